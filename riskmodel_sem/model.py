@@ -1,0 +1,311 @@
+"""The compiled model: parameter table -> RAM matrices, implied moments and their derivatives.
+
+Every variable, observed or latent, is one entry of ``v = A v + u`` with ``Cov(u) = S`` and
+intercepts ``m``; the observed variables are selected by ``F``. With ``E = (I - A)^{-1}``:
+
+    Sigma = F E S E' F',    mu = F E m.
+
+Loadings (``=~``) and regressions (``~``) live in ``A``, (residual) variances and covariances in
+``S``, intercepts and latent means in ``m``. This is the reticular action model of McArdle &
+McDonald (1984); it gives the same implied moments as lavaan's LISREL matrices for every model
+lavaan's ``sem()`` accepts without thresholds. Nothing here touches pandas inside the loops that
+estimation runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ModelError
+from .syntax import build_partable, parse_syntax, variable_roles
+
+__all__ = ["CompiledModel", "compile_model", "SampleMoments"]
+
+
+@dataclass(frozen=True)
+class SampleMoments:
+    """Sufficient statistics of one group: n, mean and covariance with divisor n.
+
+    ``patterns`` holds, for data with missing values, one entry per missing-data pattern:
+    ``(observed index array, n, mean, covariance)`` of the rows with that pattern.
+    """
+
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray
+    patterns: tuple = ()
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Index arrays of one group's free and fixed matrix entries."""
+
+    a_rows: np.ndarray
+    a_cols: np.ndarray
+    a_par: np.ndarray  # index into theta, -1 for fixed
+    a_val: np.ndarray
+    s_rows: np.ndarray
+    s_cols: np.ndarray
+    s_par: np.ndarray
+    s_val: np.ndarray
+    m_rows: np.ndarray
+    m_par: np.ndarray
+    m_val: np.ndarray
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """A parameter table compiled to index arrays for fast evaluation.
+
+    Attributes
+    ----------
+    partable : pandas.DataFrame
+        The lavaan-style parameter table (see :func:`riskmodel_sem.syntax.build_partable`).
+    observed, latent : tuple of str
+        Variable order of the matrices (observed first).
+    ngroups : int
+    n_free : int
+        Number of free parameters q.
+    meanstructure : bool
+    """
+
+    partable: pd.DataFrame
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    ngroups: int
+    n_free: int
+    meanstructure: bool
+    blocks: tuple[_Block, ...] = field(repr=False)
+    syntax: str = ""
+    ov_x: tuple[str, ...] = ()
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.observed) + len(self.latent)
+
+    # --- matrices -----------------------------------------------------------------------
+    def matrices(self, theta: np.ndarray, group: int = 0):
+        """Return ``(A, S, m)`` for one group at parameter vector ``theta``."""
+        b = self.blocks[group]
+        n = self.n_vars
+        theta_ext = np.append(theta, 0.0)
+        A = np.zeros((n, n))
+        A[b.a_rows, b.a_cols] = np.where(b.a_par >= 0, theta_ext[b.a_par], b.a_val)
+        S = np.zeros((n, n))
+        sv = np.where(b.s_par >= 0, theta_ext[b.s_par], b.s_val)
+        S[b.s_rows, b.s_cols] = sv
+        S[b.s_cols, b.s_rows] = sv
+        m = np.zeros(n)
+        m[b.m_rows] = np.where(b.m_par >= 0, theta_ext[b.m_par], b.m_val)
+        return A, S, m
+
+    def implied(self, theta: np.ndarray, group: int = 0, all_vars: bool = False):
+        """Model-implied covariance matrix and mean vector of the observed variables.
+
+        With ``all_vars=True`` return those of all variables (observed then latent).
+        """
+        A, S, m = self.matrices(theta, group)
+        E = np.linalg.inv(np.eye(self.n_vars) - A)
+        full = E @ S @ E.T
+        mu = E @ m
+        if all_vars:
+            return full, mu
+        p = len(self.observed)
+        return full[:p, :p], mu[:p]
+
+    def jacobian(self, theta: np.ndarray, group: int = 0):
+        """Derivatives of the implied moments: ``dSigma`` (q, p, p) and ``dmu`` (q, p).
+
+        Notes
+        -----
+        For an ``A`` entry (i, j): dSigma = u v' + v u' with u = (FE)[:, i], v = (FESE')[:, j];
+        for an ``S`` entry (i, j): dSigma = a_i a_j' + a_j a_i' (once when i = j), a = FE;
+        for an ``m`` entry i: dmu = (FE)[:, i].
+        """
+        A, S, m = self.matrices(theta, group)
+        b = self.blocks[group]
+        p, q = len(self.observed), self.n_free
+        E = np.linalg.inv(np.eye(self.n_vars) - A)
+        FE = E[:p, :]
+        FESE = FE @ S @ E.T
+        Em = E @ m
+        d_sigma = np.zeros((q, p, p))
+        d_mu = np.zeros((q, p))
+        k = b.a_par >= 0
+        if k.any():
+            u = FE[:, b.a_rows[k]].T  # (r, p)
+            v = FESE[:, b.a_cols[k]].T
+            outer = u[:, :, None] * v[:, None, :]
+            np.add.at(d_sigma, b.a_par[k], outer + outer.transpose(0, 2, 1))
+            np.add.at(d_mu, b.a_par[k], u * Em[b.a_cols[k]][:, None])
+        k = b.s_par >= 0
+        if k.any():
+            ui = FE[:, b.s_rows[k]].T
+            uj = FE[:, b.s_cols[k]].T
+            outer = ui[:, :, None] * uj[:, None, :]
+            diag = (b.s_rows[k] == b.s_cols[k])[:, None, None]
+            np.add.at(d_sigma, b.s_par[k], np.where(diag, outer, outer + outer.transpose(0, 2, 1)))
+        k = b.m_par >= 0
+        if k.any():
+            np.add.at(d_mu, b.m_par[k], FE[:, b.m_rows[k]].T)
+        return d_sigma, d_mu
+
+    def gradient_matrices(self, theta, G, g_mu, group=0):
+        """Map derivatives with respect to (Sigma, mu) to derivatives with respect to theta.
+
+        ``G`` is dF/dSigma (symmetric, the derivative taken as tr(G dSigma)) and ``g_mu`` is
+        dF/dmu. Returns the gradient vector (q,). Uses dF/dA = 2 E'F'GFE S E' + E'F'g_mu (Em)',
+        dF/dS = E'F'GFE and dF/dm = E'F'g_mu.
+        """
+        A, S, m = self.matrices(theta, group)
+        b = self.blocks[group]
+        p = len(self.observed)
+        E = np.linalg.inv(np.eye(self.n_vars) - A)
+        FE = E[:p, :]
+        FEt_G_FE = FE.T @ G @ FE
+        dA = 2.0 * FEt_G_FE @ S @ E.T
+        dS = FEt_G_FE
+        FEg = FE.T @ g_mu if g_mu is not None else np.zeros(self.n_vars)
+        if g_mu is not None:
+            dA = dA + np.outer(FEg, E @ m)
+        grad = np.zeros(self.n_free)
+        k = b.a_par >= 0
+        np.add.at(grad, b.a_par[k], dA[b.a_rows[k], b.a_cols[k]])
+        k = b.s_par >= 0
+        factor = np.where(b.s_rows[k] == b.s_cols[k], 1.0, 2.0)
+        np.add.at(grad, b.s_par[k], factor * dS[b.s_rows[k], b.s_cols[k]])
+        k = b.m_par >= 0
+        np.add.at(grad, b.m_par[k], FEg[b.m_rows[k]])
+        return grad
+
+    def theta_from_table(self, column: str = "est") -> np.ndarray:
+        """The free-parameter vector read from a column of the parameter table."""
+        pt = self.partable
+        free = pt[pt["free"] > 0]
+        theta = np.zeros(self.n_free)
+        theta[free["free"].to_numpy() - 1] = free[column].to_numpy(dtype=float)
+        return theta
+
+
+def compile_model(
+    syntax: str,
+    observed_order=None,
+    *,
+    meanstructure: bool = False,
+    ngroups: int = 1,
+    group_equal: tuple[str, ...] = (),
+    moments: list[SampleMoments] | None = None,
+    source: str = "model",
+) -> CompiledModel:
+    """Parse lavaan syntax, build the parameter table and compile it.
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+    observed_order : sequence of str, optional
+        Order of the observed variables in the data; defaults to their order in the syntax.
+    meanstructure : bool
+        Model intercepts (needed for FIML and multiple groups).
+    ngroups : int
+        Number of groups.
+    group_equal : tuple of str
+        lavaan's ``group.equal`` (``"loadings"``, ``"intercepts"``, ``"residuals"``, ``"means"``).
+    moments : list of SampleMoments, optional
+        Sample moments per group; used to fix exogenous covariates at their sample values
+        (``fixed.x``). Without them those entries are NaN until :func:`with_moments` is used.
+    source : str
+        Name for error messages.
+
+    Returns
+    -------
+    CompiledModel
+
+    Raises
+    ------
+    SpecError
+        For syntax errors.
+    ModelError
+        When the model has more free parameters than sample moments (not identified).
+    """
+    statements = parse_syntax(syntax, source)
+    roles = variable_roles(statements)
+    pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
+                        group_equal=tuple(group_equal), source=source)
+    observed = roles.observed
+    if observed_order is not None:
+        order = {v: i for i, v in enumerate(observed_order)}
+        missing = [v for v in observed if v not in order]
+        if missing:
+            raise ModelError(
+                f"{source}: variable(s) {', '.join(missing)} of the model are not in the data."
+            )
+        observed = tuple(sorted(observed, key=order.__getitem__))
+    latent = roles.latent
+    q = int(pt["free"].max()) if len(pt) else 0
+    blocks = _blocks(pt, observed, latent, ngroups, moments)
+    p = len(observed)
+    n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
+    if q > n_moments:
+        raise ModelError(
+            f"{source}: the model has {q} free parameters but the data give only {n_moments} "
+            "sample moments, so it is not identified."
+        )
+    ov_x = tuple(v for v in observed if v in roles.ov_x)
+    return CompiledModel(pt, observed, latent, ngroups, q, meanstructure, blocks, syntax, ov_x)
+
+
+def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
+    index = {v: i for i, v in enumerate(observed + latent)}
+    blocks = []
+    for g in range(1, ngroups + 1):
+        rows = pt[(pt["group"] == g)]
+        mom = moments[g - 1] if moments is not None else None
+        a, s, mm = [], [], []
+        for r in rows.itertuples(index=False):
+            par = int(r.free) - 1
+            val = r.ustart
+            if r.exo and mom is not None:
+                if r.op == "~~":
+                    i, j = observed.index(r.lhs), observed.index(r.rhs)
+                    val = mom.cov[i, j]
+                else:
+                    val = mom.mean[observed.index(r.lhs)]
+            if r.op == "=~":
+                a.append((index[r.rhs], index[r.lhs], par, val))
+            elif r.op == "~":
+                a.append((index[r.lhs], index[r.rhs], par, val))
+            elif r.op == "~~":
+                s.append((index[r.lhs], index[r.rhs], par, val))
+            elif r.op == "~1":
+                mm.append((index[r.lhs], par, val))
+        a = np.array(a, dtype=float).reshape(-1, 4)
+        s = np.array(s, dtype=float).reshape(-1, 4)
+        mm = np.array(mm, dtype=float).reshape(-1, 3)
+        blocks.append(_Block(
+            a[:, 0].astype(int), a[:, 1].astype(int), a[:, 2].astype(int), np.nan_to_num(a[:, 3]),
+            s[:, 0].astype(int), s[:, 1].astype(int), s[:, 2].astype(int), np.nan_to_num(s[:, 3]),
+            mm[:, 0].astype(int), mm[:, 1].astype(int), np.nan_to_num(mm[:, 2]),
+        ))
+    return tuple(blocks)
+
+
+def _compile_extended(model: CompiledModel, candidates, moments) -> CompiledModel:
+    """The model with extra free parameters (lhs, op, rhs) appended, in group 1 (used for
+    modification indices)."""
+    q = model.n_free
+    extra = pd.DataFrame({
+        "lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
+        "rhs": [c[2] for c in candidates], "user": 10, "group": 1,
+        "free": np.arange(q + 1, q + 1 + len(candidates)), "ustart": np.nan, "exo": 0,
+        "label": "", "start": None,
+    })
+    pt = pd.concat([model.partable[model.partable["op"].isin(["=~", "~", "~~", "~1"])], extra],
+                   ignore_index=True)
+    blocks = _blocks(pt, model.observed, model.latent, model.ngroups, moments)
+    return CompiledModel(pt, model.observed, model.latent, model.ngroups, q + len(candidates),
+                         model.meanstructure, blocks, model.syntax, model.ov_x)

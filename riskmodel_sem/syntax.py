@@ -1,0 +1,473 @@
+"""lavaan model syntax: parsing and the parameter table.
+
+:func:`parse_syntax` reads lavaan's model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, ``==``,
+``<``, ``>``, labels ``a*x``, fixed values ``1*x``, free ``NA*x``, start values ``start(.5)*x``,
+group-wise modifiers ``c(a, b)*x``, comments with ``#`` or ``!``) into statements that remember
+their line. :func:`build_partable` turns them into a lavaan-style parameter table with the defaults
+of lavaan's ``sem()``/``cfa()`` (``lavaanify(..., auto = TRUE)``): the first loading of each
+factor fixed to one, residual variances free, covariances among exogenous latent variables free,
+residual covariances among endogenous latent variables that are not predictors free, exogenous
+observed covariates fixed at their sample values (``fixed.x = TRUE``), and intercepts when a mean
+structure is requested.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from .errors import SpecError
+
+__all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles"]
+
+_OPERATORS = ("=~", "~~", ":=", "==", "<~", "~*~", "~", "<", ">", "|")
+_IDENT = r"[A-Za-z_.\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*"
+_IDENT_RE = re.compile(rf"^{_IDENT}$")
+_NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """What stands before ``*`` on a right-hand term, per group where ``c(...)`` is used."""
+
+    fixed: tuple[float | None, ...] = ()
+    labels: tuple[str | None, ...] = ()
+    starts: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One ``lhs op rhs`` element of the model syntax."""
+
+    lhs: str
+    op: str
+    rhs: str
+    modifier: Modifier
+    line: int
+    text: str = ""
+
+
+def _strip_comment(line: str) -> str:
+    out, quote = [], None
+    for ch in line:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+            out.append(ch)
+        elif ch in "#!":
+            break
+        else:
+            out.append(ch)
+    return "".join(out).strip()
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Join continued lines; a formula continues when a line ends or the next begins with an
+    operator or ``+``, as lavaan allows."""
+    pieces: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        for part in _strip_comment(raw).split(";"):
+            part = part.strip()
+            if part:
+                pieces.append((number, part))
+    merged: list[tuple[int, str]] = []
+    for number, part in pieces:
+        if merged and (
+            merged[-1][1].endswith(("+", "*", "=~", "~", ":=", "==", "<", ">", ","))
+            or part.startswith(("+", "*"))
+        ):
+            merged[-1] = (merged[-1][0], merged[-1][1] + " " + part)
+        else:
+            merged.append((number, part))
+    return merged
+
+
+def _find_operator(line: str) -> tuple[int, str] | None:
+    depth, quote = 0, None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0:
+            for op in _OPERATORS:
+                if line.startswith(op, i):
+                    return i, op
+    return None
+
+
+def _split_plus(expr: str) -> list[str]:
+    terms, depth, current = [], 0, []
+    for ch in expr:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "+" and depth == 0:
+            terms.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    terms.append("".join(current).strip())
+    return terms
+
+
+def _parse_value(token: str, where: str) -> tuple[float | None, str | None, float | None]:
+    """Return (fixed value, label, start value) for one modifier token."""
+    token = token.strip()
+    if token.upper() == "NA":
+        return None, None, None
+    if _NUMBER_RE.match(token):
+        return float(token), None, None
+    m = re.fullmatch(r"(start|label|equal)\s*\((.*)\)", token)
+    if m:
+        inner = m.group(2).strip().strip("\"'")
+        if m.group(1) == "start":
+            if not _NUMBER_RE.match(inner):
+                raise SpecError(f"{where}: start() needs a number, got {inner!r}.")
+            return None, None, float(inner)
+        return None, inner, None
+    token = token.strip("\"'")
+    if _IDENT_RE.match(token):
+        return None, token, None
+    raise SpecError(f"{where}: cannot read the modifier {token!r}.")
+
+
+def _parse_modifier(text: str, where: str) -> Modifier:
+    fixed, labels, starts = [], [], []
+    for factor in (t.strip() for t in text.split("*")):
+        m = re.fullmatch(r"c\s*\((.*)\)", factor)
+        values = [v for v in m.group(1).split(",")] if m else [factor]
+        parsed = [_parse_value(v, where) for v in values]
+        if not fixed:
+            fixed, labels, starts = ([p[k] for p in parsed] for k in range(3))
+        else:
+            if len(parsed) != len(fixed) and len(parsed) != 1 and len(fixed) != 1:
+                raise SpecError(f"{where}: modifiers c(...) have different lengths.")
+            n = max(len(parsed), len(fixed))
+            grow = (lambda xs: xs * n if len(xs) == 1 else xs)
+            fixed, labels, starts, parsed = grow(fixed), grow(labels), grow(starts), grow(parsed)
+            for g, (f, lab, s) in enumerate(parsed):
+                fixed[g] = f if f is not None else fixed[g]
+                labels[g] = lab if lab is not None else labels[g]
+                starts[g] = s if s is not None else starts[g]
+    return Modifier(tuple(fixed), tuple(labels), tuple(starts))
+
+
+def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
+    """Parse lavaan model syntax into statements.
+
+    Parameters
+    ----------
+    text : str
+        Model syntax as lavaan reads it.
+    source : str
+        Name used in error messages (usually the file name).
+
+    Returns
+    -------
+    tuple of Statement
+        One statement per ``lhs op rhs`` element, in the order written.
+
+    Raises
+    ------
+    SpecError
+        When a line has no operator, an unsupported operator, or a malformed term; the message
+        names the source and line.
+
+    Examples
+    --------
+    >>> [(s.lhs, s.op, s.rhs) for s in parse_syntax("f =~ x1 + a*x2")]
+    [('f', '=~', 'x1'), ('f', '=~', 'x2')]
+    """
+    statements: list[Statement] = []
+    for number, line in _logical_lines(text):
+        where = f"{source}, line {number}"
+        found = _find_operator(line)
+        if found is None:
+            raise SpecError(f"{where}: no lavaan operator (=~, ~, ~~, :=) in {line!r}.")
+        pos, op = found
+        lhs_text, rhs_text = line[:pos].strip(), line[pos + len(op):].strip()
+        if op in ("<~", "~*~", "|"):
+            raise SpecError(f"{where}: the operator {op!r} is not supported.")
+        if not lhs_text or not rhs_text:
+            raise SpecError(f"{where}: {op!r} needs something on both sides, got {line!r}.")
+        if op in (":=", "==", "<", ">"):
+            if op == ":=" and not _IDENT_RE.match(lhs_text):
+                raise SpecError(f"{where}: {lhs_text!r} is not a valid parameter name.")
+            rhs_text = re.sub(r"\s+", "", rhs_text)  # lavaan stores "c+a*b"
+            statements.append(Statement(lhs_text, op, rhs_text, Modifier(), number, line))
+            continue
+        lhs_names = _split_plus(lhs_text)
+        for name in lhs_names:
+            if not _IDENT_RE.match(name):
+                raise SpecError(f"{where}: {name!r} is not a valid variable name.")
+        for term in _split_plus(rhs_text):
+            if not term:
+                raise SpecError(f"{where}: empty term in {line!r}.")
+            mod_text, _, var = term.rpartition("*")
+            var = var.strip()
+            if op == "~" and var == "1":
+                op_eff, var = "~1", ""
+            else:
+                op_eff = op
+                if not _IDENT_RE.match(var):
+                    col = line.find(var) + 1
+                    raise SpecError(
+                        f"{where}, column {col}: {var!r} is not a valid variable name."
+                    )
+            modifier = _parse_modifier(mod_text, where) if mod_text.strip() else Modifier()
+            for name in lhs_names:
+                statements.append(Statement(name, op_eff, var, modifier, number, line))
+    if not statements:
+        raise SpecError(f"{source}: the model syntax is empty.")
+    return tuple(statements)
+
+
+@dataclass(frozen=True)
+class VariableRoles:
+    """Variable names by role, as lavaan's ``lav_partable_vnames`` defines them."""
+
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    lv_x: tuple[str, ...]
+    lv_y: tuple[str, ...]
+    ov_x: tuple[str, ...]
+    ov_y: tuple[str, ...]
+    indicators: tuple[str, ...]
+
+
+def _unique(seq) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s for s in seq if s))
+
+
+def variable_roles(statements, data_columns=None) -> VariableRoles:
+    """Classify variables as lavaan does (ov, lv, lv.x, lv.y, ov.x, ov.y)."""
+    model = [s for s in statements if s.op in ("=~", "~", "~~", "~1")]
+    latent = _unique(s.lhs for s in model if s.op == "=~")
+    indicators = _unique(s.rhs for s in model if s.op == "=~")
+    eqs_y = _unique(s.lhs for s in model if s.op == "~")
+    eqs_x = _unique(s.rhs for s in model if s.op == "~")
+    names = _unique(
+        [s.rhs for s in model if s.op == "=~"]
+        + [v for s in model if s.op in ("~", "~~") for v in (s.lhs, s.rhs)]
+        + [s.lhs for s in model if s.op == "~1"]
+    )
+    observed = tuple(v for v in names if v not in latent)
+    lv_x = tuple(v for v in latent if v not in indicators and v not in eqs_y)
+    lv_y = tuple(v for v in latent if v in eqs_y and v not in indicators and v not in eqs_x)
+    ov_y = tuple(v for v in observed if v in eqs_y and v not in indicators and v not in eqs_x)
+    # exogenous observed covariates: predictors only, with no variance/covariance/intercept
+    # statement of their own (lavaan then treats them as fixed.x)
+    touched = {v for s in model if s.op in ("~~", "~1") for v in (s.lhs, s.rhs)}
+    ov_x = tuple(
+        v for v in observed
+        if v in eqs_x and v not in eqs_y and v not in indicators and v not in touched
+    )
+    return VariableRoles(observed, latent, lv_x, lv_y, ov_x, ov_y, indicators)
+
+
+PARTABLE_COLUMNS = [
+    "id", "lhs", "op", "rhs", "user", "group", "free", "ustart", "exo", "label", "plabel", "start",
+]
+
+
+def build_partable(
+    statements,
+    *,
+    meanstructure: bool = False,
+    ngroups: int = 1,
+    fixed_x: bool = True,
+    std_lv: bool = False,
+    group_equal: tuple[str, ...] = (),
+    source: str = "model",
+) -> pd.DataFrame:
+    """Build a lavaan-style parameter table from parsed statements.
+
+    Parameters
+    ----------
+    statements : sequence of Statement
+        Output of :func:`parse_syntax`.
+    meanstructure : bool
+        Add intercepts of observed variables (free) and latent means (fixed at zero).
+    ngroups : int
+        Number of groups; every model element is repeated per group.
+    fixed_x : bool
+        Exogenous observed covariates are fixed at their sample (co)variances, as lavaan's default.
+    std_lv : bool
+        Identify factors by unit variance instead of a fixed first loading.
+    group_equal : tuple of str
+        Any of ``"loadings"``, ``"intercepts"``, ``"residuals"``, ``"means"``: parameters of that
+        kind share one value across groups (lavaan's ``group.equal``).
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id, lhs, op, rhs, user, group, free, ustart, exo, label, plabel, start``.
+        ``free`` numbers the free parameters 1..q (0 for fixed); rows sharing a label share the
+        number, so equality constraints reduce the parameter count. ``ustart`` holds fixed values
+        (NaN where free). ``:=`` rows come last with ``free == 0``.
+
+    Raises
+    ------
+    SpecError
+        On duplicate elements with conflicting modifiers, variables that are both latent and
+        regressed as observed, or definitions using unknown labels.
+
+    Notes
+    -----
+    Follows ``lavaan::lavaanify`` with the options of ``sem()``: ``auto.fix.first``,
+    ``auto.var``, ``auto.cov.lv.x``, ``auto.cov.y``, ``int.ov.free`` and ``fixed.x``.
+    """
+    roles = variable_roles(statements)
+    model = [s for s in statements if s.op in ("=~", "~", "~~", "~1")]
+    rows: list[dict] = []
+    keys: dict[tuple[str, str, str, int], int] = {}
+
+    def add(lhs, op, rhs, group, user, fixed=None, label=None, start=None, exo=0, line=None):
+        key = (lhs, op, rhs, group)
+        if op == "~~" and (rhs, op, lhs, group) in keys:
+            key = (rhs, op, lhs, group)
+            lhs, rhs = rhs, lhs
+        if key in keys:
+            row = rows[keys[key]]
+            if user and row["user"]:
+                raise SpecError(
+                    f"{source}, line {line}: {lhs} {op} {rhs} is specified twice."
+                )
+            if user:  # a user statement overrides a default element
+                row.update(user=1, ustart=np.nan if fixed is None else fixed, label=label or "",
+                           start=start, exo=exo)
+            return
+        keys[key] = len(rows)
+        rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=int(user), group=group,
+                         ustart=np.nan if fixed is None else float(fixed), exo=exo,
+                         label=label or "", start=start, line=line))
+
+    for g in range(1, ngroups + 1):
+        first_loading_seen: set[str] = set()
+        for s in model:
+            mod = s.modifier
+            k = g - 1
+
+            def pick(values):
+                if not values:
+                    return None
+                if len(values) == 1:
+                    return values[0]
+                if len(values) != ngroups:
+                    raise SpecError(
+                        f"{source}, line {s.line}: c(...) has {len(values)} values for "
+                        f"{ngroups} groups."
+                    )
+                return values[k]
+
+            fixed, label, start = pick(mod.fixed), pick(mod.labels), pick(mod.starts)
+            if s.op == "=~" and s.lhs not in first_loading_seen:
+                first_loading_seen.add(s.lhs)
+                if fixed is None and not mod.fixed and not std_lv:
+                    fixed = 1.0  # auto.fix.first, unless NA* was written
+            add(s.lhs, s.op, s.rhs, g, True, fixed, label, start, line=s.line)
+        # defaults: residual variances of ov (not fixed.x) and lv
+        ov_x = roles.ov_x if fixed_x else ()
+        for v in roles.observed:
+            if v not in ov_x:
+                add(v, "~~", v, g, False)
+        for v in roles.latent:
+            add(v, "~~", v, g, False, fixed=1.0 if std_lv else None)
+        for a, b in combinations(roles.lv_x, 2):
+            add(a, "~~", b, g, False)
+        for a, b in combinations(roles.lv_y + roles.ov_y, 2):
+            add(a, "~~", b, g, False)
+        for i, a in enumerate(ov_x):
+            for b in ov_x[i:]:
+                add(a, "~~", b, g, False, fixed=np.nan, exo=1)
+        if meanstructure:
+            for v in roles.observed:
+                add(v, "~1", "", g, False, fixed=np.nan if v in ov_x else None,
+                    exo=int(v in ov_x))
+            for v in roles.latent:
+                add(v, "~1", "", g, False, fixed=0.0)
+    table = pd.DataFrame(rows)
+    _number_free(table, roles, group_equal, ngroups, source)
+    defined = [s for s in statements if s.op in (":=", "==", "<", ">")]
+    extra = [dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=0, ustart=np.nan, exo=0,
+                  label=s.lhs if s.op == ":=" else "", start=None, line=s.line, free=0)
+             for s in defined]
+    if extra:
+        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+    table.insert(0, "id", np.arange(1, len(table) + 1))
+    table["plabel"] = [f".p{i}." for i in table["id"]]
+    _check_definitions(table, source)
+    return table[PARTABLE_COLUMNS + ["line"]]
+
+
+def _number_free(table: pd.DataFrame, roles, group_equal, ngroups, source) -> None:
+    free = np.zeros(len(table), dtype=int)
+    by_label: dict[str, int] = {}
+    by_equal: dict[tuple, int] = {}
+    counter = 0
+    kinds = {"=~": "loadings", "~1": "intercepts"}
+    for i, row in enumerate(table.itertuples(index=False)):
+        if not np.isnan(row.ustart) or row.exo:
+            continue
+        kind = kinds.get(row.op)
+        if row.op == "~~" and row.lhs == row.rhs and row.lhs in roles.observed:
+            kind = "residuals"
+        if row.op == "~1" and row.lhs in roles.latent:
+            kind = "means"
+        if row.op == "~" and row.lhs in roles.latent:
+            kind = "regressions"
+        if row.label:
+            if row.label not in by_label:
+                counter += 1
+                by_label[row.label] = counter
+            free[i] = by_label[row.label]
+        elif ngroups > 1 and kind in group_equal:
+            key = (row.lhs, row.op, row.rhs)
+            if key not in by_equal:
+                counter += 1
+                by_equal[key] = counter
+            free[i] = by_equal[key]
+        else:
+            counter += 1
+            free[i] = counter
+    table["free"] = free
+
+
+_WORD_RE = re.compile(_IDENT)
+
+
+def _check_definitions(table: pd.DataFrame, source: str) -> None:
+    labels = set(table.loc[table["op"] != ":=", "label"]) - {""}
+    defined: set[str] = set()
+    for row in table.loc[table["op"].isin([":=", "==", "<", ">"])].itertuples():
+        names = set(_WORD_RE.findall(row.rhs)) | (set() if row.op == ":=" else
+                                                   set(_WORD_RE.findall(row.lhs)))
+        unknown = sorted(n for n in names if n not in labels and n not in defined
+                         and n not in _MATH_NAMES)
+        if unknown:
+            raise SpecError(
+                f"{source}, line {row.line}: {row.lhs} {row.op} {row.rhs} uses unknown "
+                f"parameter label(s) {', '.join(unknown)}."
+            )
+        if row.op == ":=":
+            defined.add(row.lhs)
+
+
+_MATH_NAMES = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "pi"}
