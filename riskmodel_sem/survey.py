@@ -1,0 +1,502 @@
+"""Reading survey files into coded, reverse-keyed item data.
+
+Supported files: Excel ``.xlsx`` (read-only, values only), ``.csv`` (UTF-8 with or without
+BOM; GB18030/GBK when the bytes are not UTF-8) and SPSS ``.sav``. The first row of a sheet or
+CSV is the header. Item columns are found by the spec's item codes (exactly, ignoring case, or
+as the start of a longer questionnaire-platform header such as ``"1、FIN1 政府需要..."``).
+Answers may be numbers or scale labels ("同意", "Agree", "4 同意"); reverse-keyed items are
+recoded as ``min + max - x``.
+
+Files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import SurveyDataError
+from .spec import Spec
+
+__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS"]
+
+#: Column names recognised as the respondent id (case-insensitive), in order of preference.
+ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id")
+
+#: Cell texts read as a missing answer (case-insensitive, after stripping whitespace).
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", ".", "-", "(跳过)", "跳过",
+                            "(空)", "空", "（跳过）", "（空）"})
+
+
+@dataclass(frozen=True)
+class SurveyData:
+    """Item answers read from a survey file, coded as numbers.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        One float column per spec item (named by item code, in spec order); NaN for missing;
+        reverse-keyed items already recoded as ``min + max - x``.
+    ids : pandas.Series
+        The respondent id column as read (1..n when the file has none).
+    extra : pandas.DataFrame
+        All other columns as read (groups, durations, ...).
+    source : Path
+        The file read.
+    sheet : str or None
+        The worksheet read (xlsx only).
+    codebook : pandas.DataFrame
+        One row per item: item, column (header in the file), construct, zh, en, reverse,
+        scale_min, scale_max.
+    n_text_mapped : int
+        Number of answers that came as scale labels rather than numbers.
+    warnings : tuple of str
+        Remarks on usable but imperfect data (missing answers, duplicated ids, ...).
+    """
+
+    data: pd.DataFrame
+    ids: pd.Series
+    extra: pd.DataFrame
+    source: Path
+    sheet: str | None
+    codebook: pd.DataFrame
+    n_text_mapped: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def n_obs(self) -> int:
+        """Number of respondents (rows)."""
+        return len(self.data)
+
+
+# ---------------------------------------------------------------------------------------------
+# raw tables
+# ---------------------------------------------------------------------------------------------
+
+class _Raw:
+    """Header and object columns of one table, with how to name its rows in messages."""
+
+    def __init__(self, header: list[str], columns: list[list[Any]], where: str,
+                 row_offset: int, row_word: str = "row") -> None:
+        self.header = header
+        self.columns = columns
+        self.where = where            # "file.xlsx, sheet 'Sheet1'" or "file.csv"
+        self.row_offset = row_offset  # add to a 0-based data index to get the user's row
+        self.row_word = row_word
+        self.value_labels: dict[str, dict] = {}  # SPSS value labels by column
+
+    def at(self, i: int, col: str) -> str:
+        return f"{self.where}, {self.row_word} {i + self.row_offset}, column {col!r}"
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
+    if not zipfile.is_zipfile(path):
+        raise SurveyDataError(f"{path}: The file is not an Excel .xlsx workbook.")
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SurveyDataError(f"{path}: The file is not a readable Excel .xlsx workbook "
+                              f"({type(exc).__name__}).") from None
+    try:
+        names = wb.sheetnames
+        if sheet is not None:
+            if sheet in names:
+                chosen = sheet
+            else:
+                folded = [n for n in names if n.casefold() == sheet.casefold()]
+                if len(folded) != 1:
+                    raise SurveyDataError(f"{path}: No sheet named {sheet!r} (sheets: "
+                                          f"{', '.join(names)}).")
+                chosen = folded[0]
+        else:
+            candidates = [n for n in names if n.strip().casefold() != "codebook"]
+            if not candidates:
+                raise SurveyDataError(f"{path}: The workbook has no data sheet (sheets: "
+                                      f"{', '.join(names)}).")
+            chosen = candidates[0]
+        ws = wb[chosen]
+        rows = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    where = f"{path}, sheet {chosen!r}"
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise SurveyDataError(f"{where}: The sheet is empty.")
+    width = max(len(r) for r in rows)
+    header = [_header_text(v) for v in rows[0]] + [""] * (width - len(rows[0]))
+    body = rows[1:]
+    columns = [[r[j] if j < len(r) else None for r in body] for j in range(width)]
+    return _Raw(header, columns, where, 2), chosen
+
+
+def _header_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _read_csv(path: Path) -> _Raw:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SurveyDataError(f"{path}: The file is empty.")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text = raw[3:].decode("utf-8", errors="strict")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise SurveyDataError(f"{path}: The file is neither UTF-8 nor GBK/GB18030 "
+                                      "text.") from None
+    if "\x00" in text:
+        raise SurveyDataError(f"{path}: The file is not a text CSV file.")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False,
+                         header=None, skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise SurveyDataError(f"{path}: The file is empty.") from None
+    except pd.errors.ParserError as exc:
+        raise SurveyDataError(f"{path}: The CSV cannot be parsed ({str(exc).strip()}).") from None
+    header = [_header_text(v) for v in df.iloc[0].tolist()]
+    body = df.iloc[1:]
+    columns = [body.iloc[:, j].tolist() for j in range(df.shape[1])]
+    return _Raw(header, columns, str(path), 2)
+
+
+def _read_sav(path: Path) -> _Raw:
+    import pyreadstat
+
+    try:
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+    except Exception as exc:  # pyreadstat raises its own ReadstatError/PyreadstatError
+        raise SurveyDataError(f"{path}: The file is not a readable SPSS .sav file "
+                              f"({type(exc).__name__}).") from None
+    labels = meta.variable_value_labels or {}
+    header = [str(c) for c in df.columns]
+    columns = []
+    for c in df.columns:
+        values = df[c].tolist()
+        columns.append(values)
+    raw = _Raw(header, columns, str(path), 1, "case")
+    raw.value_labels = labels
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# column matching
+# ---------------------------------------------------------------------------------------------
+
+_QNUM_RE = re.compile(r"^\s*(?:Q\s*)?\d+\s*[、.．:：)）]\s*", re.IGNORECASE)
+
+
+def _starts_with_code(header: str, code: str) -> bool:
+    h = _QNUM_RE.sub("", header, count=1)
+    if not h.casefold().startswith(code.casefold()):
+        return False
+    if len(h) == len(code):
+        return True
+    nxt = h[len(code)]
+    return not (nxt.isascii() and (nxt.isalnum() or nxt == "_"))
+
+
+def _match_columns(raw: _Raw, codes: tuple[str, ...]) -> dict[str, int]:
+    header = raw.header
+    where = raw.where
+    found: dict[str, int] = {}
+    missing = []
+    for code in codes:
+        tiers = (
+            [j for j, h in enumerate(header) if h == code],
+            [j for j, h in enumerate(header) if h.casefold() == code.casefold()],
+            [j for j, h in enumerate(header) if h and _starts_with_code(h, code)],
+        )
+        for hits in tiers:
+            if len(hits) == 1:
+                found[code] = hits[0]
+                break
+            if len(hits) > 1:
+                cols = ", ".join(repr(header[j]) for j in hits)
+                raise SurveyDataError(f"{where}: Item {code} matches more than one column "
+                                      f"({cols}); rename or remove the duplicates.")
+        else:
+            missing.append(code)
+    if missing:
+        raise SurveyDataError(f"{where}: Missing item column(s): {', '.join(missing)} "
+                              f"({len(missing)} of {len(codes)} items not found).")
+    used: dict[int, str] = {}
+    for code, j in found.items():
+        if j in used:
+            raise SurveyDataError(f"{where}: Column {header[j]!r} matches both items "
+                                  f"{used[j]} and {code}.")
+        used[j] = code
+    return found
+
+
+def _find_id(raw: _Raw, id_column: str | None, taken: set[int]) -> int | None:
+    header = raw.header
+    if id_column is not None:
+        hits = [j for j, h in enumerate(header) if h == id_column]
+        if not hits:
+            hits = [j for j, h in enumerate(header) if h.casefold() == id_column.casefold()]
+        if not hits:
+            raise SurveyDataError(f"{raw.where}: No id column named {id_column!r}.")
+        if len(hits) > 1:
+            raise SurveyDataError(f"{raw.where}: Id column {id_column!r} appears "
+                                  f"{len(hits)} times.")
+        return hits[0]
+    for cand in ID_CANDIDATES:
+        hits = [j for j, h in enumerate(header)
+                if h.casefold() == cand.casefold() and j not in taken]
+        if hits:
+            return hits[0]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# value conversion
+# ---------------------------------------------------------------------------------------------
+
+def _convert_column(values: list[Any], spec: Spec, raw: _Raw, header: str
+                    ) -> tuple[np.ndarray, int]:
+    """Convert one item column to floats; return (values, number of text labels mapped)."""
+    n = len(values)
+    out = np.full(n, np.nan)
+    scale = spec.scale
+    cache: dict[Any, tuple[float, bool]] = {}
+    n_text = 0
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if isinstance(v, float):
+            if math.isnan(v):
+                continue
+            out[i] = v
+            continue
+        if isinstance(v, int) and not isinstance(v, bool):
+            out[i] = v
+            continue
+        key = v if isinstance(v, str) else ("\x00obj", repr(v))
+        hit = cache.get(key)
+        if hit is None:
+            hit = _convert_cell(v, scale, raw, i, header)
+            cache[key] = hit
+        x, is_label = hit
+        out[i] = x
+        n_text += is_label
+    return out, n_text
+
+
+def _convert_cell(v: Any, scale, raw: _Raw, i: int, header: str) -> tuple[float, bool]:
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v), False
+    if isinstance(v, str):
+        s = v.strip()
+        if s.casefold() in MISSING_TOKENS:
+            return math.nan, False
+        try:
+            return float(s), False
+        except ValueError:
+            pass
+        if scale is not None:
+            try:
+                x = scale.to_number(s)
+            except SurveyDataError as exc:
+                raise SurveyDataError(f"{raw.at(i, header)}: {exc}") from None
+            return (math.nan if x is None else x), True
+        raise SurveyDataError(f"{raw.at(i, header)}: Answer {v!r} is not a number.")
+    raise SurveyDataError(f"{raw.at(i, header)}: Answer {v!r} ({type(v).__name__}) is not a "
+                          "number or a scale label.")
+
+
+def _check_values(x: np.ndarray, spec: Spec, raw: _Raw, header: str) -> None:
+    finite = np.isfinite(x)
+    present = ~np.isnan(x)
+    bad = present & ~finite
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise SurveyDataError(f"{raw.at(i, header)}: Value {x[i]} is not finite.")
+    if spec.scale is None:
+        return
+    lo, hi = spec.scale.min, spec.scale.max
+    with np.errstate(invalid="ignore"):
+        bad = present & ((x < lo) | (x > hi) | (x != np.round(x)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        v = x[i]
+        shown = int(v) if float(v).is_integer() else v
+        raise SurveyDataError(f"{raw.at(i, header)}: Value {shown} is outside the scale "
+                              f"{lo}..{hi} (whole numbers only).")
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------------------------
+
+def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
+                id_column: str | None = None) -> SurveyData:
+    """Read a survey file and code its item answers as numbers.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.xlsx``, ``.csv`` or ``.sav`` file. The first row (xlsx, csv) is the header.
+    spec : Spec
+        The model spec; its items name the columns to read and its scale the valid answers.
+        With a spec from a lavaan file (no scale), any real number is accepted.
+    sheet : str, optional
+        Worksheet to read (xlsx). By default the first sheet not named "codebook", so a
+        workbook whose first sheet is a codebook still yields its data sheet.
+    id_column : str, optional
+        Name of the respondent-id column. By default the first of ``id``, ``序号``, ``编号``,
+        ``respondent``, ``respondent_id`` (any case) present; otherwise ids are 1..n.
+
+    Returns
+    -------
+    SurveyData
+        Items as floats (NaN missing, reverse-keyed items recoded), ids, the other columns,
+        a codebook and warnings.
+
+    Raises
+    ------
+    SurveyDataError
+        One line naming the file (and sheet, row and column where it applies) if the file is
+        missing, empty or not of its type, a sheet is missing, item columns are missing or
+        duplicated, or an answer is unknown text, not finite, not a whole number or outside the
+        scale. Rows are numbered as a spreadsheet user sees them (header = row 1); SPSS cases
+        from 1.
+
+    Notes
+    -----
+    Column matching tries, per item code, an exact header, then a case-insensitive one, then a
+    header starting with the code followed by a character that is not an ASCII letter, digit or
+    "_" (after an optional question number such as ``"1、"``): ``"FIN1. 政府..."`` matches
+    FIN1 but ``"FIN10"`` does not. Texts in :data:`MISSING_TOKENS` (e.g. Wenjuanxing's
+    "(跳过)") are missing answers. For ``.sav`` files item columns are read as numbers and the
+    value labels are applied to the other columns.
+
+    Examples
+    --------
+    >>> spec = load_spec("specs/gcrm.yaml")                               # doctest: +SKIP
+    >>> survey = read_survey("surveys/gcrm_synthetic.xlsx", spec)          # doctest: +SKIP
+    >>> survey.data.shape                                                  # doctest: +SKIP
+    (600, 33)
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SurveyDataError(f"{p}: Survey file not found.")
+    if not p.is_file():
+        raise SurveyDataError(f"{p}: Not a file.")
+    ext = p.suffix.lower()
+    chosen_sheet = None
+    try:
+        if ext in (".xlsx", ".xlsm"):
+            raw, chosen_sheet = _read_xlsx(p, sheet)
+        elif ext == ".csv":
+            raw = _read_csv(p)
+        elif ext == ".sav":
+            raw = _read_sav(p)
+        else:
+            raise SurveyDataError(f"{p}: Unsupported file type {p.suffix!r} (use .xlsx, .csv or "
+                                  ".sav).")
+    except PermissionError:
+        raise SurveyDataError(f"{p}: Permission denied.") from None
+    if ext != ".xlsx" and sheet is not None and ext != ".xlsm":
+        raise SurveyDataError(f"{p}: A sheet was given but the file is not an Excel workbook.")
+    if not any(raw.header):
+        raise SurveyDataError(f"{raw.where}: The header row is empty.")
+    n = len(raw.columns[0]) if raw.columns else 0
+    if n == 0:
+        raise SurveyDataError(f"{raw.where}: The file has a header but no data rows.")
+
+    codes = spec.item_codes
+    found = _match_columns(raw, codes)
+    taken = set(found.values())
+    id_j = _find_id(raw, id_column, taken)
+    if id_j is not None and id_j in taken:
+        raise SurveyDataError(f"{raw.where}: The id column {raw.header[id_j]!r} is also an item "
+                              "column.")
+
+    data = {}
+    n_text = 0
+    for code in codes:
+        j = found[code]
+        x, k = _convert_column(raw.columns[j], spec, raw, raw.header[j])
+        _check_values(x, spec, raw, raw.header[j])
+        n_text += k
+        item = spec.item(code)
+        if item.reverse and spec.scale is not None:
+            x = spec.scale.min + spec.scale.max - x
+        data[code] = x
+    frame = pd.DataFrame(data, columns=list(codes), dtype=float)
+
+    warnings: list[str] = []
+    if id_j is not None:
+        ids = pd.Series(raw.columns[id_j], name=raw.header[id_j] or "id")
+        dup = ids[ids.duplicated(keep=False) & ids.notna()]
+        if len(dup):
+            warnings.append(f"{raw.where}: {dup.nunique()} respondent id(s) appear more than "
+                            f"once (e.g. {dup.iloc[0]!r}).")
+    else:
+        ids = pd.Series(np.arange(1, n + 1), name="id")
+
+    value_labels = raw.value_labels
+    extra_cols = {}
+    seen: dict[str, int] = {}
+    for j, h in enumerate(raw.header):
+        if j in taken or j == id_j:
+            continue
+        name = h or f"column{j + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        col = raw.columns[j]
+        if h in value_labels:
+            mapping = value_labels[h]
+            col = [mapping.get(v, v) for v in col]
+        extra_cols[name] = col
+    extra = pd.DataFrame(extra_cols, index=pd.RangeIndex(n))
+
+    n_missing = int(frame.isna().sum().sum())
+    if n_missing:
+        warnings.append(f"{raw.where}: {n_missing} item answer(s) are missing "
+                        f"({100 * n_missing / frame.size:.2f}% of cells).")
+    empty_rows = frame.isna().all(axis=1)
+    if empty_rows.any():
+        first = int(np.argmax(empty_rows.to_numpy()))
+        warnings.append(f"{raw.where}: {int(empty_rows.sum())} respondent(s) answered no item "
+                        f"(first at {raw.row_word} {first + raw.row_offset}).")
+
+    smin = spec.scale.min if spec.scale is not None else None
+    smax = spec.scale.max if spec.scale is not None else None
+    codebook = pd.DataFrame({
+        "item": list(codes),
+        "column": [raw.header[found[c]] for c in codes],
+        "construct": [spec.item(c).construct for c in codes],
+        "zh": [spec.item(c).zh for c in codes],
+        "en": [spec.item(c).en for c in codes],
+        "reverse": [spec.item(c).reverse for c in codes],
+        "scale_min": [smin] * len(codes),
+        "scale_max": [smax] * len(codes),
+    })
+    return SurveyData(data=frame, ids=ids, extra=extra, source=p, sheet=chosen_sheet,
+                      codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings))
