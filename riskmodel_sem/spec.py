@@ -40,6 +40,7 @@ __all__ = [
     "Alternative",
     "Spec",
     "load_spec",
+    "questionnaire_markdown",
     "ALTERNATIVE_KINDS",
 ]
 
@@ -378,6 +379,8 @@ class Spec:
     lavaan_text: str | None = None
     extra_items: tuple[Item, ...] = ()
     item_order: tuple[str, ...] = ()
+    description_zh: str = ""
+    description_en: str = ""
 
     # -- look-ups ---------------------------------------------------------------------------
     @property
@@ -695,6 +698,10 @@ _TOP_OPTIONAL = ["description", "dimensions", "structural", "covariances", "hypo
 def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
     top = _mapping(ctx, data, "", _TOP_REQUIRED, _TOP_OPTIONAL)
     name = _text(ctx, top["name"], "name")
+    desc_zh = desc_en = ""
+    if top.get("description") is not None:
+        dm = _mapping(ctx, top["description"], "description", [], ["zh", "en"])
+        desc_zh, desc_en = _zh_en(ctx, dm, "description")
     title = _mapping(ctx, top["title"], "title", ["zh", "en"])
     title_zh, title_en = _zh_en(ctx, title, "title")
     language = top["language"]
@@ -939,6 +946,7 @@ def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
         hypotheses=tuple(hypotheses), effects=tuple(effects), population=population,
         alternatives=tuple(alternatives), structural=tuple(structural),
         covariances=tuple(covariances), source=source, lavaan_text=None,
+        description_zh=desc_zh, description_en=desc_en,
     )
 
 
@@ -1197,3 +1205,58 @@ def load_spec(path: str | Path) -> Spec:
             raise SpecError(f"{p}, line 1: The spec file is empty.")
         return _spec_from_data(data, ctx, p)
     return _spec_from_lavaan(text, p)
+
+
+def questionnaire_markdown(spec: Spec, command: str | None = None) -> str:
+    """Render the spec's questionnaire as a Markdown document, Chinese and English side by side.
+
+    Parameters
+    ----------
+    spec : Spec
+        A YAML spec (with item wording and a labelled scale).
+    command : str, optional
+        The command that regenerates the document, quoted in its header.
+
+    Returns
+    -------
+    str
+        Title, introduction (the spec's ``description``), the answer scale and one table per
+        factor, grouped by dimension.
+
+    Examples
+    --------
+    >>> text = questionnaire_markdown(load_spec("specs/gcrm.yaml"))  # doctest: +SKIP
+    """
+    out = [f"# {spec.title_zh}", "", f"**{spec.title_en}**", ""]
+    if command:
+        out += [f"<!-- Generated from the spec by riskmodel_sem.spec.questionnaire_markdown; regenerate with {command}. -->", ""]
+    if spec.description_zh or spec.description_en:
+        out += ["## 说明 / Introduction", ""]
+        if spec.description_zh:
+            out += [spec.description_zh.strip(), ""]
+        if spec.description_en:
+            out += [spec.description_en.strip(), ""]
+    if spec.scale is not None:
+        out += ["## 答题量表 / Answer scale", "", "| 分值 Value | 中文 | English |", "|---|---|---|"]
+        out += [f"| {lab.value} | {lab.zh} | {lab.en} |" for lab in spec.scale.labels]
+        out.append("")
+    out += ["## 题项 / Items", ""]
+    groups: list[tuple[Dimension | None, list[Construct]]] = []
+    for d in spec.dimensions:
+        groups.append((d, [spec.construct(f) for f in d.factors]))
+    loose = [c for c in spec.constructs if spec.dimension_of(c.code) is None]
+    if loose:
+        groups.append((None, loose))
+    for dim, constructs in groups:
+        if dim is not None:
+            out += [f"### {dim.zh} / {dim.en} ({dim.code})", ""]
+        for c in constructs:
+            out += [f"#### {c.zh} / {c.en} ({c.code})", "",
+                    "| 编号 Code | 题项（中文） | Item (English) |", "|---|---|---|"]
+            for i in c.items:
+                mark = " (R)" if i.reverse else ""
+                out.append(f"| {i.code}{mark} | {i.zh} | {i.en} |")
+            out.append("")
+    if any(i.reverse for i in spec.items):
+        out += ["(R) 反向计分题 / reverse-keyed item.", ""]
+    return "\n".join(out)

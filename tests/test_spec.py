@@ -277,3 +277,20 @@ def test_lav_bad_statement(tmp_path):
     f.write_text("f1 =~ a + b\nthis is not syntax\n", encoding="utf-8")
     with pytest.raises(SpecError, match=r"bad\.lav, line 2:"):
         load_spec(f)
+
+
+# --------------------------------------------------------------------------------------------
+# questionnaire document
+# --------------------------------------------------------------------------------------------
+
+def test_questionnaire_matches_spec(gcrm):
+    from riskmodel_sem.spec import questionnaire_markdown
+
+    doc = (ROOT / "surveys" / "questionnaire.md").read_text(encoding="utf-8")
+    for item in gcrm.items:
+        assert f"| {item.code} | {item.zh} | {item.en} |" in doc
+    for c in gcrm.constructs:
+        assert f"{c.zh} / {c.en} ({c.code})" in doc
+    for lab in gcrm.scale.labels:
+        assert f"| {lab.value} | {lab.zh} | {lab.en} |" in doc
+    assert doc == questionnaire_markdown(gcrm, "the command in surveys/README.md")
