@@ -314,7 +314,8 @@ def modification_indices(model, moments, theta, info) -> pd.DataFrame:
         elif op == "~":
             sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
         else:
-            sepc[k] = epc[k] / math.sqrt(S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]])
+            prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
+            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
     table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
                           "rhs": [c[2] for c in cands], "mi": mi, "epc": epc, "sepc_all": sepc})
     table = table[np.isfinite(table["mi"])]
