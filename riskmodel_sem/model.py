@@ -199,6 +199,7 @@ def compile_model(
     ngroups: int = 1,
     group_equal: tuple[str, ...] = (),
     moments: list[SampleMoments] | None = None,
+    group_partial: tuple = (),
     source: str = "model",
 ) -> CompiledModel:
     """Parse lavaan syntax, build the parameter table and compile it.
@@ -218,6 +219,9 @@ def compile_model(
     moments : list of SampleMoments, optional
         Sample moments per group; used to fix exogenous covariates at their sample values
         (``fixed.x``). Without them those entries are NaN until :func:`with_moments` is used.
+    group_partial : tuple
+        Parameters exempt from ``group_equal`` (lavaan's ``group.partial``); see
+        :func:`riskmodel_sem.syntax.build_partable`.
     source : str
         Name for error messages.
 
@@ -235,7 +239,8 @@ def compile_model(
     statements = parse_syntax(syntax, source)
     roles = variable_roles(statements)
     pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
-                        group_equal=tuple(group_equal), source=source)
+                        group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+                        source=source)
     observed = roles.observed
     if observed_order is not None:
         order = {v: i for i, v in enumerate(observed_order)}

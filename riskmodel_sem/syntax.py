@@ -293,6 +293,7 @@ def build_partable(
     fixed_x: bool = True,
     std_lv: bool = False,
     group_equal: tuple[str, ...] = (),
+    group_partial: tuple = (),
     source: str = "model",
 ) -> pd.DataFrame:
     """Build a lavaan-style parameter table from parsed statements.
@@ -310,8 +311,14 @@ def build_partable(
     std_lv : bool
         Identify factors by unit variance instead of a fixed first loading.
     group_equal : tuple of str
-        Any of ``"loadings"``, ``"intercepts"``, ``"residuals"``, ``"means"``: parameters of that
-        kind share one value across groups (lavaan's ``group.equal``).
+        Any of ``"loadings"``, ``"intercepts"``, ``"means"``, ``"residuals"``,
+        ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``,
+        ``"regressions"``: free parameters of that kind share one value across groups (lavaan's
+        ``group.equal``). With ``"intercepts"`` but not ``"means"``, the latent means of groups
+        2..G are free, as in lavaan.
+    group_partial : tuple
+        Parameters exempt from ``group_equal`` (lavaan's ``group.partial``), each a
+        ``(lhs, op, rhs)`` tuple or a string such as ``"visual=~x2"`` or ``"x1~1"``.
     source : str
         Name used in error messages.
 
@@ -333,6 +340,10 @@ def build_partable(
     -----
     Follows ``lavaan::lavaanify`` with the options of ``sem()``: ``auto.fix.first``,
     ``auto.var``, ``auto.cov.lv.x``, ``auto.cov.y``, ``int.ov.free`` and ``fixed.x``.
+    Parameters made equal by ``group_equal`` carry the ``plabel`` of their group-1 row as label
+    in every group (``.p2.``), as ``parameterEstimates`` shows them; their free number is shared,
+    so ``max(free)`` is lavaan's ``fitMeasures(fit, "npar")`` (equality-constrained parameters
+    counted once).
     """
     roles = variable_roles(statements)
     model = [s for s in statements if s.op in ("=~", "~", "~~", "~1")]
@@ -401,10 +412,13 @@ def build_partable(
             for v in roles.observed:
                 add(v, "~1", "", g, False, fixed=np.nan if v in ov_x else None,
                     exo=int(v in ov_x))
+            # lavaan frees the latent means of groups 2..G when the intercepts are equal
+            # across groups and the means are not (lavaanify, int.lv.free = FALSE)
+            free_means = (g > 1 and "intercepts" in group_equal and "means" not in group_equal)
             for v in roles.latent:
-                add(v, "~1", "", g, False, fixed=0.0)
+                add(v, "~1", "", g, False, fixed=None if free_means else 0.0)
     table = pd.DataFrame(rows)
-    _number_free(table, roles, group_equal, ngroups, source)
+    _number_free(table, roles, group_equal, ngroups, group_partial)
     defined = [s for s in statements if s.op in (":=", "==", "<", ">")]
     extra = [dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=0, ustart=np.nan, exo=0,
                   label=s.lhs if s.op == ":=" else "", start=None, line=s.line, free=0)
@@ -417,37 +431,76 @@ def build_partable(
     return table[PARTABLE_COLUMNS + ["line"]]
 
 
-def _number_free(table: pd.DataFrame, roles, group_equal, ngroups, source) -> None:
+def _equal_kind(row, roles) -> str | None:
+    """The ``group.equal`` kind of a parameter-table row (``lav_partable_labels``)."""
+    observed = row.lhs in roles.observed
+    if row.op == "=~":
+        return "loadings"
+    if row.op == "~":
+        return "regressions"
+    if row.op == "~1":
+        return "intercepts" if observed else "means"
+    if row.op == "~~":
+        if observed:
+            return "residuals" if row.lhs == row.rhs else "residual.covariances"
+        return "lv.variances" if row.lhs == row.rhs else "lv.covariances"
+    return None
+
+
+def _partial_keys(group_partial) -> set[tuple[str, str, str]]:
+    keys = set()
+    for item in group_partial:
+        if isinstance(item, str):
+            text = item.replace(" ", "")
+            for op in ("=~", "~~", "~1", "~"):
+                if op in text:
+                    lhs, _, rhs = text.partition(op)
+                    if op == "~" and rhs == "1":
+                        op, rhs = "~1", ""
+                    keys.add((lhs, op, rhs))
+                    if op == "~~":
+                        keys.add((rhs, op, lhs))
+                    break
+        else:
+            lhs, op, rhs = item
+            keys.add((lhs, op, rhs))
+            if op == "~~":
+                keys.add((rhs, op, lhs))
+    return keys
+
+
+def _number_free(table: pd.DataFrame, roles, group_equal, ngroups, group_partial=()) -> None:
     free = np.zeros(len(table), dtype=int)
+    labels = table["label"].tolist()
     by_label: dict[str, int] = {}
-    by_equal: dict[tuple, int] = {}
+    by_equal: dict[tuple, tuple[int, str]] = {}
+    partial = _partial_keys(group_partial)
     counter = 0
-    kinds = {"=~": "loadings", "~1": "intercepts"}
     for i, row in enumerate(table.itertuples(index=False)):
         if not np.isnan(row.ustart) or row.exo:
             continue
-        kind = kinds.get(row.op)
-        if row.op == "~~" and row.lhs == row.rhs and row.lhs in roles.observed:
-            kind = "residuals"
-        if row.op == "~1" and row.lhs in roles.latent:
-            kind = "means"
-        if row.op == "~" and row.lhs in roles.latent:
-            kind = "regressions"
+        key = (row.lhs, row.op, row.rhs)
         if row.label:
             if row.label not in by_label:
                 counter += 1
                 by_label[row.label] = counter
             free[i] = by_label[row.label]
-        elif ngroups > 1 and kind in group_equal:
-            key = (row.lhs, row.op, row.rhs)
+        elif (ngroups > 1 and _equal_kind(row, roles) in group_equal
+              and key not in partial):
             if key not in by_equal:
                 counter += 1
-                by_equal[key] = counter
-            free[i] = by_equal[key]
+                # lavaan labels the equal parameters with the plabel of the first row
+                by_equal[key] = (counter, f".p{i + 1}.")
+            free[i], labels[i] = by_equal[key]
         else:
             counter += 1
             free[i] = counter
     table["free"] = free
+    if ngroups > 1 and group_equal:
+        # a label is only shown when the parameter is shared by another row
+        shared = pd.Series(free).duplicated(keep=False).to_numpy() & (free > 0)
+        table["label"] = [lab if (shared[k] or table["label"].iat[k]) else ""
+                          for k, lab in enumerate(labels)]
 
 
 _WORD_RE = re.compile(_IDENT)
