@@ -241,19 +241,12 @@ def _discrepancy(model, theta, moments, logdet_s, with_grad=False):
 
 def _expected_information(model, theta, moments):
     """Unit expected information of the ML discrepancy, sum_g (n_g/N) I_g, with
-    I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l."""
+    I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l
+    (see :meth:`CompiledModel.expected_information`)."""
     total_n = sum(m.n for m in moments)
-    q = model.n_free
-    info = np.zeros((q, q))
+    info = np.zeros((model.n_free, model.n_free))
     for g, mom in enumerate(moments):
-        sigma, mu = model.implied(theta, g)
-        inv = np.linalg.inv(sigma)
-        d_sigma, d_mu = model.jacobian(theta, g)
-        left = inv @ d_sigma @ inv  # (q, p, p)
-        ig = 0.5 * left.reshape(q, -1) @ d_sigma.reshape(q, -1).T
-        if model.meanstructure:
-            ig += d_mu @ inv @ d_mu.T
-        info += (mom.n / total_n) * ig
+        info += (mom.n / total_n) * model.expected_information(theta, g)
     return info
 
 

@@ -154,6 +154,50 @@ class CompiledModel:
             np.add.at(d_mu, b.m_par[k], FE[:, b.m_rows[k]].T)
         return d_sigma, d_mu
 
+    def expected_information(self, theta: np.ndarray, group: int = 0) -> np.ndarray:
+        """Unit expected information of one group's ML discrepancy.
+
+        I[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l.
+
+        Notes
+        -----
+        Every matrix entry contributes dSigma = u v' + v u' (rank two), so with
+        M = U Sigma^-1 V', UU = U Sigma^-1 U' and VV = V Sigma^-1 V' the traces are
+        1/2 tr(...) = M o M' + UU o VV entrywise; entries are then summed per parameter. This
+        avoids forming the (q, p, p) Jacobian and costs O(r p^2 + r^2) for r entries.
+        """
+        A, S, m = self.matrices(theta, group)
+        b = self.blocks[group]
+        p = len(self.observed)
+        E = np.linalg.inv(np.eye(self.n_vars) - A)
+        FE = E[:p, :]
+        FESE = FE @ S @ E.T
+        inv = np.linalg.inv(FE @ S @ FE.T)
+        ka = b.a_par >= 0
+        ks = b.s_par >= 0
+        U = np.concatenate([FE[:, b.a_rows[ka]].T, FE[:, b.s_rows[ks]].T])
+        V = np.concatenate([FESE[:, b.a_cols[ka]].T, FE[:, b.s_cols[ks]].T])
+        scale = np.concatenate([np.ones(ka.sum()),
+                                np.where(b.s_rows[ks] == b.s_cols[ks], 0.5, 1.0)])
+        par = np.concatenate([b.a_par[ka], b.s_par[ks]])
+        Ui, Vi = U @ inv, V @ inv
+        M = Ui @ V.T
+        entry = M * M.T + (Ui @ U.T) * (Vi @ V.T)
+        C = np.zeros((self.n_free, len(par)))
+        C[par, np.arange(len(par))] = scale
+        info = C @ entry @ C.T
+        if self.meanstructure:
+            km = b.m_par >= 0
+            Em = E @ m
+            Dmu = np.concatenate([FE[:, b.a_rows[ka]].T * Em[b.a_cols[ka]][:, None],
+                                  FE[:, b.m_rows[km]].T])
+            pm = np.concatenate([b.a_par[ka], b.m_par[km]])
+            Cm = np.zeros((self.n_free, len(pm)))
+            Cm[pm, np.arange(len(pm))] = 1.0
+            D = Cm @ Dmu
+            info += D @ inv @ D.T
+        return info
+
     def gradient_matrices(self, theta, G, g_mu, group=0):
         """Map derivatives with respect to (Sigma, mu) to derivatives with respect to theta.
 
