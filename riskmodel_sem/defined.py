@@ -10,87 +10,101 @@ import pandas as pd
 
 from .errors import SpecError
 
-__all__ = ["evaluate_definitions", "defined_parameters", "defined_jacobian"]
+__all__ = ["compile_definition", "evaluate_definitions", "defined_values", "defined_parameters",
+           "defined_jacobian"]
 
 _FUNCS = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs,
           "sin": math.sin, "cos": math.cos, "tan": math.tan}
 _CONSTS = {"pi": math.pi}
 
 
-def _eval(node, env):
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+           ast.Pow: lambda a, b: a ** b}
+
+
+def _to_function(node):
+    """Turn a checked expression tree into nested closures (no eval of user text)."""
     if isinstance(node, ast.Expression):
-        return _eval(node.body, env)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return float(node.value)
+        return _to_function(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        value = float(node.value)
+        return lambda env: value
     if isinstance(node, ast.Name):
-        if node.id in env:
-            return env[node.id]
-        if node.id in _CONSTS:
-            return _CONSTS[node.id]
-        raise KeyError(node.id)
-    if isinstance(node, ast.BinOp):
-        a, b = _eval(node.left, env), _eval(node.right, env)
-        ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-               ast.Div: lambda: a / b if b != 0 else math.nan, ast.Pow: lambda: a ** b}
-        if type(node.op) in ops:
-            return ops[type(node.op)]()
+        name = node.id
+        if name in _CONSTS:
+            value = _CONSTS[name]
+            return lambda env: value
+        return lambda env: env[name]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        op, left, right = _BINOPS[type(node.op)], _to_function(node.left), \
+            _to_function(node.right)
+        return lambda env: op(left(env), right(env))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        v = _eval(node.operand, env)
-        return -v if isinstance(node.op, ast.USub) else v
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
-        return _FUNCS[node.func.id](*(_eval(a, env) for a in node.args))
-    raise ValueError("unsupported expression")
+        inner = _to_function(node.operand)
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        return lambda env: sign * inner(env)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+            and node.func.id in _FUNCS and not node.keywords:
+        func, args = _FUNCS[node.func.id], [_to_function(x) for x in node.args]
+        return lambda env: func(*(f(env) for f in args))
+    raise ValueError(type(node).__name__)
 
 
-def _compile(expr: str, where: str):
+def compile_definition(expr: str, where: str = "model"):
+    """Compile the right-hand side of a ``:=`` line into a function of the label values.
+
+    Only numbers, parameter labels, + - * / ^ and exp, log, sqrt, abs, sin, cos, tan are
+    accepted; nothing of the text is ever executed as code.
+
+    Raises
+    ------
+    SpecError
+        If the expression is anything else.
+    """
     try:
-        return ast.parse(expr.replace("^", "**"), mode="eval")
-    except SyntaxError as exc:
+        return _to_function(ast.parse(expr.replace("^", "**"), mode="eval"))
+    except (SyntaxError, ValueError) as exc:
         raise SpecError(f"{where}: cannot read the expression {expr!r}.") from exc
 
 
-def evaluate_definitions(partable: pd.DataFrame, values_by_label: dict) -> dict:
-    """Evaluate every ``:=`` row in order, given values of the labelled parameters.
+def _run(func, env) -> float:
+    try:
+        return float(func(env))
+    except (KeyError, ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return math.nan
 
-    Later definitions may use earlier ones, as in lavaan.
-    """
+
+def evaluate_definitions(definitions, values_by_label: dict) -> dict:
+    """Evaluate compiled ``:=`` definitions in order; later ones may use earlier ones."""
     env = dict(values_by_label)
     out = {}
-    for r in partable[partable["op"] == ":="].itertuples():
-        tree = _compile(r.rhs, f"line {r.line}")
-        try:
-            value = _eval(tree, env)
-        except (KeyError, ValueError, OverflowError, ZeroDivisionError):
-            value = math.nan
-        env[r.lhs] = value
-        out[r.lhs] = value
+    for name, code in definitions:
+        env[name] = out[name] = _run(code, env)
     return out
 
 
-def _label_values(model, theta) -> dict:
-    pt = model.partable
-    labelled = pt[(pt["label"] != "") & (pt["op"] != ":=")]
-    values = {}
-    for r in labelled.itertuples():
-        if r.free > 0:
-            values[r.label] = float(theta[r.free - 1])
-        else:
-            values[r.label] = float(r.ustart)
-    return values
+def _label_values(model, row_values) -> dict:
+    return {lab: float(row_values[k]) for lab, k in model.rows.labels.items()}
+
+
+def defined_values(model, theta) -> np.ndarray:
+    """The defined parameters at ``theta``, in parameter-table order."""
+    values = evaluate_definitions(model.rows.definitions,
+                                  _label_values(model, model.row_values(theta)))
+    return np.array([values[name] for name, _ in model.rows.definitions])
 
 
 def defined_jacobian(model, theta, h: float = 1e-6) -> np.ndarray:
     """Jacobian of the defined parameters with respect to theta (central differences)."""
-    names = list(model.partable.loc[model.partable["op"] == ":=", "lhs"])
-    jac = np.zeros((len(names), model.n_free))
+    jac = np.zeros((len(model.rows.definitions), model.n_free))
     for k in range(model.n_free):
         step = h * max(1.0, abs(theta[k]))
         up, down = theta.copy(), theta.copy()
         up[k] += step
         down[k] -= step
-        fu = evaluate_definitions(model.partable, _label_values(model, up))
-        fd = evaluate_definitions(model.partable, _label_values(model, down))
-        jac[:, k] = [(fu[n] - fd[n]) / (2 * step) for n in names]
+        jac[:, k] = (defined_values(model, up) - defined_values(model, down)) / (2 * step)
     return jac
 
 
@@ -106,12 +120,11 @@ def defined_parameters(model, theta, vcov) -> pd.DataFrame:
     rows = pt[pt["op"] == ":="]
     if rows.empty:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "label", "est", "se"])
-    values = evaluate_definitions(pt, _label_values(model, theta))
     jac = defined_jacobian(model, theta)
     var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     return pd.DataFrame({
         "lhs": rows["lhs"].to_numpy(), "op": ":=", "rhs": rows["rhs"].to_numpy(),
         "label": rows["lhs"].to_numpy(),
-        "est": [values[n] for n in rows["lhs"]],
+        "est": defined_values(model, theta),
         "se": np.sqrt(np.clip(var, 0, None)),
     })

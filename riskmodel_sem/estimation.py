@@ -483,16 +483,11 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
 
     pt = model.partable
     rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
-    est = np.empty(len(rows))
     se = np.zeros(len(rows))
     se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    for i, r in enumerate(rows.itertuples()):
-        if r.free > 0:
-            est[i] = theta[r.free - 1]
-            se[i] = se_all[r.free - 1]
-        else:
-            A, S, m = model.matrices(theta, r.group - 1)
-            est[i] = _fixed_value(model, r, A, S, m)
+    est = model.row_values(theta)
+    free = model.rows.free
+    se[free >= 0] = se_all[free[free >= 0]]
     table = pd.DataFrame({
         "lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
         "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),
@@ -513,14 +508,3 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
     table["ci_lower"] = table["est"] - crit * table["se"]
     table["ci_upper"] = table["est"] + crit * table["se"]
     return table
-
-
-def _fixed_value(model, r, A, S, m):
-    idx = {v: i for i, v in enumerate(model.observed + model.latent)}
-    if r.op == "=~":
-        return A[idx[r.rhs], idx[r.lhs]]
-    if r.op == "~":
-        return A[idx[r.lhs], idx[r.rhs]]
-    if r.op == "~~":
-        return S[idx[r.lhs], idx[r.rhs]]
-    return m[idx[r.lhs]]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .defined import compile_definition
 from .errors import ModelError
 from .syntax import build_partable, parse_syntax, variable_roles
 
@@ -58,6 +59,49 @@ class _Block:
 
 
 @dataclass(frozen=True)
+class _Rows:
+    """The model rows of the parameter table (``=~``, ``~``, ``~~``, ``~1``) as arrays.
+
+    ``kind`` is 0 for ``=~``, 1 for ``~``, 2 for ``~~``, 3 for ``~1``; ``i``/``j`` index the
+    matrices (for ``=~``: i the indicator, j the factor; for ``~``: i the outcome); ``free``
+    is the 0-based parameter index or -1; ``labels`` maps each label to its first row.
+    """
+
+    kind: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    group: np.ndarray
+    free: np.ndarray
+    labels: dict
+    definitions: tuple = ()
+
+
+def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
+    index = {v: k for k, v in enumerate(tuple(observed) + tuple(latent))}
+    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
+    codes = {"=~": 0, "~": 1, "~~": 2, "~1": 3}
+    kind, ii, jj = [], [], []
+    for r in rows.itertuples(index=False):
+        kind.append(codes[r.op])
+        if r.op == "=~":
+            ii.append(index[r.rhs]); jj.append(index[r.lhs])
+        elif r.op == "~1":
+            ii.append(index[r.lhs]); jj.append(-1)
+        else:
+            ii.append(index[r.lhs]); jj.append(index[r.rhs])
+    labels = {}
+    for k, lab in enumerate(rows["label"]):
+        if lab and lab not in labels:
+            labels[lab] = k
+    definitions = tuple(
+        (r.lhs, compile_definition(r.rhs, f"line {r.line}"))
+        for r in pt[pt["op"] == ":="].itertuples(index=False))
+    return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
+                 rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
+                 labels, definitions)
+
+
+@dataclass(frozen=True)
 class CompiledModel:
     """A parameter table compiled to index arrays for fast evaluation.
 
@@ -82,6 +126,20 @@ class CompiledModel:
     blocks: tuple[_Block, ...] = field(repr=False)
     syntax: str = ""
     ov_x: tuple[str, ...] = ()
+    rows: _Rows | None = field(default=None, repr=False)
+
+    def row_values(self, theta: np.ndarray) -> np.ndarray:
+        """Value of every model row of the parameter table (free and fixed) at ``theta``."""
+        r = self.rows
+        out = np.empty(len(r.kind))
+        for g in range(self.ngroups):
+            A, S, m = self.matrices(theta, g)
+            k = r.group == g
+            out[k] = np.select(
+                [r.kind[k] == 0, r.kind[k] == 1, r.kind[k] == 2],
+                [A[r.i[k], r.j[k]], A[r.i[k], r.j[k]], S[r.i[k], np.maximum(r.j[k], 0)]],
+                m[r.i[k]])
+        return out
 
     @property
     def n_vars(self) -> int:
@@ -305,7 +363,8 @@ def compile_model(
             "sample moments, so it is not identified."
         )
     ov_x = tuple(v for v in observed if v in roles.ov_x)
-    return CompiledModel(pt, observed, latent, ngroups, q, meanstructure, blocks, syntax, ov_x)
+    return CompiledModel(pt, observed, latent, ngroups, q, meanstructure, blocks, syntax, ov_x,
+                         _row_arrays(pt, observed, latent))
 
 
 def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
@@ -357,4 +416,5 @@ def _compile_extended(model: CompiledModel, candidates, moments) -> CompiledMode
                    ignore_index=True)
     blocks = _blocks(pt, model.observed, model.latent, model.ngroups, moments)
     return CompiledModel(pt, model.observed, model.latent, model.ngroups, q + len(candidates),
-                         model.meanstructure, blocks, model.syntax, model.ov_x)
+                         model.meanstructure, blocks, model.syntax, model.ov_x,
+                         _row_arrays(pt, model.observed, model.latent))

@@ -17,54 +17,41 @@ from .defined import evaluate_definitions
 __all__ = ["standardized_values", "standardized_solution", "r_squared", "heywood_cases"]
 
 
-def _scales(model, theta, group):
-    full, _ = model.implied(theta, group, all_vars=True)
-    sd = np.sqrt(np.clip(np.diag(full), 0, None))
-    p = len(model.observed)
-    sd_lv = sd.copy()
-    sd_lv[:p] = 1.0
-    return sd_lv, sd
-
-
 def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
-    """Standardized value of every model row (in parameter-table order, ``:=`` included)."""
-    pt = model.partable
-    idx = {v: i for i, v in enumerate(model.observed + model.latent)}
-    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
-    out = np.empty(len(rows))
-    cache = {}
-    for k, r in enumerate(rows.itertuples()):
-        g = r.group - 1
-        if g not in cache:
-            A, S, m = model.matrices(theta, g)
-            sd_lv, sd_all = _scales(model, theta, g)
-            cache[g] = (A, S, m, sd_lv if kind == "std_lv" else sd_all)
-        A, S, m, sd = cache[g]
-        if r.op == "=~":
-            i, j = idx[r.rhs], idx[r.lhs]
-            out[k] = A[i, j] * sd[j] / sd[i]
-        elif r.op == "~":
-            i, j = idx[r.lhs], idx[r.rhs]
-            out[k] = A[i, j] * sd[j] / sd[i]
-        elif r.op == "~~":
-            i, j = idx[r.lhs], idx[r.rhs]
-            if i == j:
-                out[k] = S[i, i] / sd[i] ** 2
-            elif kind == "std_lv" and i < len(model.observed) and j < len(model.observed):
-                out[k] = S[i, j]  # observed variables keep their scale in std.lv
-            else:
-                # lavaan: covariances between residuals are standardized by residual SDs
-                out[k] = S[i, j] / np.sqrt(S[i, i] * S[j, j]) if S[i, i] * S[j, j] > 0 else np.nan
-        else:
-            i = idx[r.lhs]
-            out[k] = m[i] / sd[i]
-    # defined parameters on the standardized scale
-    values = {}
-    for r, v in zip(rows.itertuples(), out):
-        if r.label:
-            values.setdefault(r.label, v)
-    defined = evaluate_definitions(pt, values)
-    return np.concatenate([out, [defined[n] for n in pt.loc[pt["op"] == ":=", "lhs"]]])
+    """Standardized value of every model row (parameter-table order), then the ``:=`` rows.
+
+    Notes
+    -----
+    With sd the model-implied standard deviations (observed variables kept at 1 for
+    ``std_lv``): loadings and regressions b * sd(predictor) / sd(outcome); variances
+    s_ii / sd_i^2; covariances s_ij / sqrt(s_ii s_jj) (residual correlations, lavaan's
+    ``cov.std``), except that ``std_lv`` keeps covariances between observed variables
+    unstandardized; intercepts m_i / sd_i. Defined parameters are evaluated on the
+    standardized values, as lavaan's ``standardizedSolution`` does.
+    """
+    r = model.rows
+    p = len(model.observed)
+    out = np.empty(len(r.kind))
+    for g in range(model.ngroups):
+        A, S, m = model.matrices(theta, g)
+        E = np.linalg.inv(np.eye(model.n_vars) - A)
+        sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", E, S, E), 0, None))
+        if kind == "std_lv":
+            sd[:p] = 1.0
+        k = r.group == g
+        i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            path = A[i, j] * sd[j] / sd[i]
+            var = S[i, i] / sd[i] ** 2
+            prod = S[i, i] * S[j, j]
+            cov = np.where(prod > 0, S[i, j] / np.sqrt(np.abs(prod)), np.nan)
+            if kind == "std_lv":
+                cov = np.where((i < p) & (j < p), S[i, j], cov)
+            mean = m[i] / sd[i]
+        out[k] = np.select([kd <= 1, (kd == 2) & (i == j), kd == 2], [path, var, cov], mean)
+    values = {lab: out[k] for lab, k in r.labels.items()}
+    defined = evaluate_definitions(r.definitions, values)
+    return np.concatenate([out, [defined[name] for name, _ in r.definitions]])
 
 
 def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.DataFrame:
