@@ -1,0 +1,536 @@
+"""Construct validity: HTMT, Fornell-Larcker, KMO, Bartlett, EFA and common-method checks.
+
+* :func:`htmt` is the heterotrait-monotrait ratio of ``semTools::htmt``: HTMT with arithmetic
+  means (Henseler et al. 2015, ``htmt2 = FALSE``) or HTMT2 with geometric means (Roemer et al.
+  2021, semTools' default).
+* :func:`fornell_larcker` sets the square root of each factor's AVE against its latent
+  correlations.
+* :func:`kmo` and :func:`bartlett` are ``psych::KMO`` and ``psych::cortest.bartlett``.
+* :func:`efa` runs Horn's parallel analysis (seeded) and an exploratory factor analysis.
+* :func:`harman` and :func:`one_factor_cfa` are the usual common-method-variance checks.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import ModelError, OptionError, SurveyDataError
+from .estimation import FitResult, fit_model
+from .screening import em_moments
+
+__all__ = [
+    "correlation_matrix",
+    "htmt",
+    "fornell_larcker",
+    "latent_correlations",
+    "kmo",
+    "bartlett",
+    "EFAResult",
+    "parallel_analysis",
+    "efa",
+    "harman",
+    "one_factor_cfa",
+]
+
+
+def correlation_matrix(data: pd.DataFrame, missing: str = "listwise") -> pd.DataFrame:
+    """Pearson correlations of the columns under a missing-data rule.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Numeric columns (NaN = missing).
+    missing : {"listwise", "pairwise", "fiml"}
+        ``"listwise"``: complete rows (``lavaan::lavCor(missing = "listwise")``);
+        ``"pairwise"``: pairwise-complete rows (``cor(use = "pairwise")``);
+        ``"fiml"`` (or ``"ml"``): the EM (saturated-model ML) covariance
+        (``lavCor(missing = "ml")``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    OptionError
+        For an unknown ``missing``.
+    SurveyDataError
+        With fewer than two usable rows.
+    """
+    x = data.apply(pd.to_numeric, errors="coerce").astype(float)
+    cols = list(x.columns)
+    if missing == "listwise":
+        x = x.dropna()
+        if len(x) < 2:
+            raise SurveyDataError("Fewer than two complete rows: correlations cannot be "
+                                  "computed listwise.")
+        r = np.corrcoef(x.to_numpy(), rowvar=False)
+    elif missing == "pairwise":
+        r = x.corr().to_numpy()
+    elif missing in ("fiml", "ml"):
+        _, cov, _ = em_moments(x.to_numpy())
+        sd = np.sqrt(np.diag(cov))
+        r = cov / np.outer(sd, sd)
+    else:
+        raise OptionError(f"Unknown missing-data rule {missing!r}; use listwise, pairwise or "
+                          "fiml.")
+    return pd.DataFrame(np.atleast_2d(r), index=cols, columns=cols)
+
+
+def _constructs(constructs) -> dict[str, list[str]]:
+    if hasattr(constructs, "constructs"):  # a Spec
+        return {c.code: list(c.item_codes) for c in constructs.constructs}
+    if isinstance(constructs, Mapping):
+        return {str(k): list(v) for k, v in constructs.items()}
+    raise TypeError("Constructs must be a mapping {construct: [items]} or a Spec.")
+
+
+def htmt(data: pd.DataFrame | None, constructs, *, geometric: bool = True,
+         missing: str = "listwise", corr: pd.DataFrame | None = None,
+         absolute: bool = True) -> pd.DataFrame:
+    """Heterotrait-monotrait ratio of correlations (HTMT or HTMT2).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or None
+        Item answers; ignored when ``corr`` is given.
+    constructs : mapping or Spec
+        ``{construct: [items]}`` (or a Spec, whose first-order constructs are used).
+    geometric : bool, default True
+        ``True``: HTMT2 (geometric means, Roemer et al. 2021; semTools' default
+        ``htmt2 = TRUE``). ``False``: the original HTMT (arithmetic means, Henseler et al.
+        2015; ``htmt2 = FALSE``).
+    missing : {"listwise", "pairwise", "fiml"}
+        How the item correlations are computed (see :func:`correlation_matrix`).
+    corr : pandas.DataFrame, optional
+        An item correlation matrix to use instead of ``data``.
+    absolute : bool, default True
+        Use absolute correlations (semTools' ``absolute = TRUE``; always for HTMT2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Symmetric construct-by-construct matrix with ones on the diagonal.
+
+    Notes
+    -----
+    With ``r`` the item correlations, ``m_ij`` the (arithmetic or geometric) mean of the
+    correlations between items of constructs i and j, and ``m_ii`` that of the correlations
+    among items of i (off-diagonal): ``HTMT_ij = m_ij / sqrt(m_ii m_jj)``. Matches
+    ``semTools::htmt(model, data, htmt2 = TRUE/FALSE)`` (semTools 0.5.6).
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing
+    discriminant validity in variance-based structural equation modeling. Journal of the
+    Academy of Marketing Science, 43, 115-135. doi:10.1007/s11747-014-0403-8
+
+    Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved criterion for
+    assessing discriminant validity in structural equation modeling. Industrial Management &
+    Data Systems, 121, 2637-2650. doi:10.1108/IMDS-02-2021-0082
+    """
+    groups = _constructs(constructs)
+    items = [i for v in groups.values() for i in v]
+    if corr is None:
+        if data is None:
+            raise ValueError("Give the data or a correlation matrix.")
+        absent = [i for i in items if i not in data.columns]
+        if absent:
+            raise SurveyDataError(f"The data have no column(s) {', '.join(absent)}.")
+        corr = correlation_matrix(data[items], missing)
+    r = corr.loc[items, items].to_numpy(dtype=float).copy()
+    if absolute or geometric:
+        r = np.abs(r)
+    np.fill_diagonal(r, np.nan)
+    r = pd.DataFrame(r, index=items, columns=items)
+
+    def mean(block: np.ndarray) -> float:
+        vals = block[~np.isnan(block)]
+        if vals.size == 0:
+            return float("nan")
+        if geometric:
+            with np.errstate(divide="ignore"):
+                return float(np.exp(np.mean(np.log(vals))))
+        return float(np.mean(vals))
+
+    names = list(groups)
+    within = {f: mean(r.loc[groups[f], groups[f]].to_numpy()) for f in names}
+    out = np.empty((len(names), len(names)))
+    for a, fa in enumerate(names):
+        for b, fb in enumerate(names):
+            between = mean(r.loc[groups[fa], groups[fb]].to_numpy())
+            out[a, b] = between / math.sqrt(within[fa] * within[fb])
+    return pd.DataFrame(out, index=names, columns=names)
+
+
+def latent_correlations(fit: FitResult) -> pd.DataFrame:
+    """Model-implied correlations of the latent variables (``lavInspect(fit, "cor.lv")``)."""
+    if fit.model is None or fit.theta is None:
+        raise ModelError("The fit result holds no compiled model; refit with fit_model.")
+    full, _ = fit.model.implied(fit.theta, 0, all_vars=True)
+    p = len(fit.model.observed)
+    cov = full[p:, p:]
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cor = cov / np.outer(sd, sd)
+    lat = list(fit.model.latent)
+    return pd.DataFrame(cor, index=lat, columns=lat)
+
+
+def fornell_larcker(fit: FitResult, ave_values: Mapping[str, float]) -> pd.DataFrame:
+    """Fornell-Larcker matrix: sqrt(AVE) on the diagonal, latent correlations off it.
+
+    Parameters
+    ----------
+    fit : FitResult
+        The measurement model (first-order factors).
+    ave_values : mapping
+        AVE per factor (:func:`riskmodel_sem.reliability.ave`); factors without an AVE are
+        left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Factor-by-factor matrix. Discriminant validity holds for a factor when its diagonal
+        entry exceeds the absolute correlations in its row and column.
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Journal of Marketing Research, 18, 39-50.
+    doi:10.2307/3151312
+    """
+    cor = latent_correlations(fit)
+    names = [f for f in cor.index if f in ave_values]
+    out = cor.loc[names, names].copy()
+    for f in names:
+        v = ave_values[f]
+        out.loc[f, f] = math.sqrt(v) if v is not None and v >= 0 else float("nan")
+    return out
+
+
+def kmo(corr: pd.DataFrame) -> tuple[float, pd.Series]:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy (overall and per item).
+
+    Parameters
+    ----------
+    corr : pandas.DataFrame
+        Item correlation matrix (positive definite).
+
+    Returns
+    -------
+    overall : float
+    per_item : pandas.Series
+        MSA of each item.
+
+    Raises
+    ------
+    SurveyDataError
+        If the correlation matrix is singular.
+
+    Notes
+    -----
+    With the partial correlations ``q_ij = -R^{-1}_ij / sqrt(R^{-1}_ii R^{-1}_jj)``:
+    ``KMO = sum_{i!=j} r_ij^2 / (sum_{i!=j} r_ij^2 + sum_{i!=j} q_ij^2)`` and ``MSA_i`` the
+    same sums over row i. Matches ``psych::KMO``.
+
+    References
+    ----------
+    Kaiser, H. F. (1974). An index of factorial simplicity. Psychometrika, 39, 31-36.
+    doi:10.1007/BF02291575
+    """
+    r = corr.to_numpy(dtype=float)
+    try:
+        inv = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        raise SurveyDataError("The item correlation matrix is singular; KMO cannot be "
+                              "computed.") from None
+    d = np.sqrt(np.diag(inv))
+    q = -inv / np.outer(d, d)
+    r2 = r ** 2
+    q2 = q ** 2
+    np.fill_diagonal(r2, 0.0)
+    np.fill_diagonal(q2, 0.0)
+    overall = float(r2.sum() / (r2.sum() + q2.sum()))
+    per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
+    return overall, pd.Series(per, index=corr.index, name="msa")
+
+
+def bartlett(corr: pd.DataFrame, n_obs: int) -> dict:
+    """Bartlett's test of sphericity (H0: the correlation matrix is an identity matrix).
+
+    Returns
+    -------
+    dict
+        ``chisq = -(n - 1 - (2p + 5)/6) log|R|``, ``df = p(p - 1)/2``, ``pvalue``, ``n``.
+
+    Notes
+    -----
+    Matches ``psych::cortest.bartlett(R, n)``.
+
+    References
+    ----------
+    Bartlett, M. S. (1951). The effect of standardization on a chi-square approximation in
+    factor analysis. Biometrika, 38, 337-344. doi:10.2307/2332580
+    """
+    r = corr.to_numpy(dtype=float)
+    p = r.shape[0]
+    sign, logdet = np.linalg.slogdet(r)
+    if sign <= 0:
+        raise SurveyDataError("The item correlation matrix is not positive definite; "
+                              "Bartlett's test cannot be computed.")
+    chisq = -logdet * (n_obs - 1 - (2 * p + 5) / 6.0)
+    df = p * (p - 1) / 2.0
+    return {"chisq": float(chisq), "df": int(df), "pvalue": float(stats.chi2.sf(chisq, df)),
+            "n": int(n_obs)}
+
+
+# ---------------------------------------------------------------------------------------------
+# exploratory factor analysis
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EFAResult:
+    """Parallel analysis and exploratory factor analysis.
+
+    Attributes
+    ----------
+    eigenvalues : numpy.ndarray
+        Eigenvalues of the item correlation matrix, decreasing.
+    random_eigenvalues : numpy.ndarray
+        The 95th percentile of the eigenvalues of random normal data of the same size.
+    n_factors : int
+        Factors retained by parallel analysis.
+    loadings : pandas.DataFrame
+        Rotated pattern loadings (items x ``F1..Fk``) plus ``communality`` and
+        ``primary_factor``.
+    method, rotation : str
+    n_iter, seed, n_obs : int
+    """
+
+    eigenvalues: np.ndarray
+    random_eigenvalues: np.ndarray
+    n_factors: int
+    loadings: pd.DataFrame
+    method: str
+    rotation: str
+    n_iter: int
+    seed: int
+    n_obs: int
+    quantile: float = 0.95
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary."""
+        lcols = [c for c in self.loadings.columns if c not in ("communality", "primary_factor")]
+        return {
+            "n_factors": int(self.n_factors),
+            "method": self.method,
+            "rotation": self.rotation,
+            "n_obs": int(self.n_obs),
+            "parallel_analysis": {"n_iter": int(self.n_iter), "seed": int(self.seed),
+                                  "quantile": self.quantile,
+                                  "eigenvalues": [float(v) for v in self.eigenvalues],
+                                  "random_eigenvalues": [float(v) for v in
+                                                         self.random_eigenvalues]},
+            "loadings": {str(i): {c: _num(row[c]) for c in lcols}
+                         for i, row in self.loadings.iterrows()},
+            "communality": {str(i): _num(v) for i, v in self.loadings["communality"].items()}
+            if "communality" in self.loadings else {},
+            "primary_factor": {str(i): v for i, v in self.loadings["primary_factor"].items()}
+            if "primary_factor" in self.loadings else {},
+        }
+
+
+def _num(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def parallel_analysis(n_obs: int, n_vars: int, eigenvalues: np.ndarray, *, n_iter: int = 100,
+                      seed: int = 20231, quantile: float = 0.95) -> tuple[int, np.ndarray]:
+    """Horn's parallel analysis on principal-component eigenvalues.
+
+    Parameters
+    ----------
+    n_obs, n_vars : int
+        Size of the data.
+    eigenvalues : ndarray
+        Observed eigenvalues of the correlation matrix, decreasing.
+    n_iter : int
+        Number of random data sets.
+    seed : int
+        Seed for ``numpy.random.default_rng``.
+    quantile : float
+        Quantile of the random eigenvalues to beat (0.95: Glorfeld 1995).
+
+    Returns
+    -------
+    n_factors : int
+        Number of leading observed eigenvalues above the random quantile.
+    random : ndarray
+        The random-eigenvalue quantiles.
+
+    References
+    ----------
+    Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
+    Psychometrika, 30, 179-185. doi:10.1007/BF02289447
+
+    Glorfeld, L. W. (1995). An improvement on Horn's parallel analysis methodology.
+    Educational and Psychological Measurement, 55, 377-393. doi:10.1177/0013164495055003002
+    """
+    if n_iter < 1:
+        raise OptionError("Parallel analysis needs at least one random data set.")
+    rng = np.random.default_rng(seed)
+    sims = np.empty((n_iter, n_vars))
+    for t in range(n_iter):
+        z = rng.standard_normal((n_obs, n_vars))
+        sims[t] = np.sort(np.linalg.eigvalsh(np.corrcoef(z, rowvar=False)))[::-1]
+    random = np.quantile(sims, quantile, axis=0)
+    above = eigenvalues > random
+    n_f = int(np.argmin(above)) if not above.all() else int(n_vars)
+    return n_f, random
+
+
+def efa(corr: pd.DataFrame, n_obs: int, *, n_factors: int | None = None, n_iter: int = 100,
+        seed: int = 20231, rotation: str = "oblimin") -> EFAResult:
+    """Parallel analysis and a principal-axis EFA with rotation.
+
+    Parameters
+    ----------
+    corr : pandas.DataFrame
+        Item correlation matrix.
+    n_obs : int
+        Number of respondents behind ``corr``.
+    n_factors : int, optional
+        Factors to extract; by default the number parallel analysis retains (at least 1).
+    n_iter, seed : int
+        Parallel analysis settings (the same seed gives the same numbers).
+    rotation : str
+        A rotation known to statsmodels (``"oblimin"``, psych's default; ``"promax"``;
+        ``"varimax"``; ``"none"``).
+
+    Returns
+    -------
+    EFAResult
+
+    Notes
+    -----
+    Principal-axis factoring with squared multiple correlations as starting communalities
+    (``statsmodels.multivariate.factor.Factor(method = "pa")``), as ``psych::fa(fm = "pa")``.
+    Each item's ``primary_factor`` is the factor with its largest absolute loading.
+    """
+    r = corr.to_numpy(dtype=float)
+    p = r.shape[0]
+    eig = np.sort(np.linalg.eigvalsh(r))[::-1]
+    n_pa, random = parallel_analysis(n_obs, p, eig, n_iter=n_iter, seed=seed)
+    k = n_pa if n_factors is None else int(n_factors)
+    k = max(1, min(k, p - 1))
+    from statsmodels.multivariate.factor import Factor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = Factor(corr=r, n_factor=k, method="pa", nobs=n_obs).fit(maxiter=500, tol=1e-8)
+        if k > 1 and rotation != "none":
+            res.rotate(rotation)
+    lam = np.asarray(res.loadings, dtype=float).copy()
+    lam *= np.where(lam.sum(axis=0) < 0, -1.0, 1.0)  # reflect factors to positive sums (psych)
+    cols = [f"F{j + 1}" for j in range(k)]
+    tab = pd.DataFrame(lam, index=list(corr.index), columns=cols)
+    tab["communality"] = np.asarray(res.communality)
+    tab["primary_factor"] = [cols[j] for j in np.argmax(np.abs(lam), axis=1)]
+    return EFAResult(eigenvalues=eig, random_eigenvalues=random, n_factors=int(n_pa),
+                     loadings=tab, method="pa", rotation=rotation if k > 1 else "none",
+                     n_iter=int(n_iter), seed=int(seed), n_obs=int(n_obs))
+
+
+# ---------------------------------------------------------------------------------------------
+# common-method variance
+# ---------------------------------------------------------------------------------------------
+
+def harman(corr: pd.DataFrame) -> dict:
+    """Harman's single-factor test: variance share of the first unrotated component.
+
+    Returns
+    -------
+    dict
+        ``first_eigenvalue``, ``share`` (= first eigenvalue / number of items) and
+        ``n_items``. A share of 0.50 or more suggests common-method variance.
+
+    References
+    ----------
+    Podsakoff, P. M., MacKenzie, S. B., Lee, J.-Y., & Podsakoff, N. P. (2003). Common method
+    biases in behavioral research. Journal of Applied Psychology, 88, 879-903.
+    doi:10.1037/0021-9010.88.5.879
+    """
+    r = corr.to_numpy(dtype=float)
+    ev = float(np.linalg.eigvalsh(r)[-1])
+    return {"first_eigenvalue": ev, "share": ev / r.shape[0], "n_items": int(r.shape[0]),
+            "method": "unrotated principal components"}
+
+
+def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitResult, *,
+                   estimator: str = "ML", missing: str = "listwise") -> dict:
+    """Fit all items on one factor and compare it with the measurement model.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Item answers (the rows the measurement model used).
+    items : sequence of str
+        All items.
+    measurement : FitResult
+        The correlated-factors measurement model (nested: the one-factor model fixes all
+        factor correlations to one).
+    estimator, missing : str
+        As for :func:`riskmodel_sem.estimation.fit_model`.
+
+    Returns
+    -------
+    dict
+        ``syntax``, ``fit`` (chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic), ``converged``
+        and ``test``: ``chisq_diff``, ``df_diff``, ``pvalue`` and ``method``
+        (``"chisq difference"`` for ML; the Satorra-Bentler (2001) scaled difference when
+        both fits carry a scaling factor, as ``lavTestLRT``).
+
+    References
+    ----------
+    Podsakoff, P. M., et al. (2003). Journal of Applied Psychology, 88, 879-903.
+
+    Satorra, A., & Bentler, P. M. (2001). A scaled difference chi-square test statistic for
+    moment structure analysis. Psychometrika, 66, 507-514. doi:10.1007/BF02296192
+    """
+    name = "common_factor"
+    while name in items:
+        name = "_" + name
+    syntax = f"{name} =~ " + " + ".join(items) + "\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        one = fit_model(syntax, data, estimator=estimator, missing=missing,
+                        source="one-factor model", compute_modindices=False)
+    keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
+            "chisq_scaled", "chisq_scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust")
+    fit = {k: one.fit.get(k) for k in keys if k in one.fit}
+    t0, d0 = float(one.fit["chisq"]), float(one.fit["df"])
+    t1, d1 = float(measurement.fit["chisq"]), float(measurement.fit["df"])
+    dd = d0 - d1
+    c0 = one.fit.get("chisq_scaling_factor")
+    c1 = measurement.fit.get("chisq_scaling_factor")
+    if (c0 is not None and c1 is not None and np.isfinite(c0) and np.isfinite(c1)
+            and dd > 0):
+        cd = (d0 * c0 - d1 * c1) / dd
+        diff = (t0 - t1) / cd
+        method = "satorra.bentler.2001"
+    else:
+        diff = t0 - t1
+        method = "chisq difference"
+    pval = float(stats.chi2.sf(diff, dd)) if dd > 0 else float("nan")
+    return {"syntax": syntax, "fit": fit, "converged": bool(one.converged),
+            "n_obs": int(one.n_obs), "warnings": [str(w.message) for w in caught],
+            "test": {"chisq_diff": float(diff), "df_diff": int(dd), "pvalue": pval,
+                     "method": method}}
