@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .defined import compile_definition
 from .errors import ModelError
@@ -241,18 +242,18 @@ class CompiledModel:
         Ui, Vi = U @ inv, V @ inv
         M = Ui @ V.T
         entry = M * M.T + (Ui @ U.T) * (Vi @ V.T)
-        C = np.zeros((self.n_free, len(par)))
-        C[par, np.arange(len(par))] = scale
-        info = C @ entry @ C.T
+        C = sparse.csr_array((scale, (par, np.arange(len(par)))),
+                             shape=(self.n_free, len(par)))
+        info = np.asarray((C @ (C @ entry).T).T)
         if self.meanstructure:
             km = b.m_par >= 0
             Em = E @ m
             Dmu = np.concatenate([FE[:, b.a_rows[ka]].T * Em[b.a_cols[ka]][:, None],
                                   FE[:, b.m_rows[km]].T])
             pm = np.concatenate([b.a_par[ka], b.m_par[km]])
-            Cm = np.zeros((self.n_free, len(pm)))
-            Cm[pm, np.arange(len(pm))] = 1.0
-            D = Cm @ Dmu
+            Cm = sparse.csr_array((np.ones(len(pm)), (pm, np.arange(len(pm)))),
+                                  shape=(self.n_free, len(pm)))
+            D = np.asarray(Cm @ Dmu)
             info += D @ inv @ D.T
         return info
 
