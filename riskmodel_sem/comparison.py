@@ -631,6 +631,7 @@ def compare(
                 continue
             res = difference_test(fr, fg)
             tests.append({"model_a": restricted, "model_b": general, **res, "basis": basis})
+    tests.sort(key=lambda t: (names.index(t["model_b"]), names.index(t["model_a"])))
     tests_df = pd.DataFrame(tests, columns=TEST_COLUMNS)
     equivalent = _equivalent_groups(fits, equivalence_rtol)
     return ComparisonResult(models=table, fits=fits, tests=tests_df, equivalent=equivalent,
