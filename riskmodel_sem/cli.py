@@ -1,0 +1,184 @@
+"""The ``riskmodel-sem`` command line: a thin layer over :mod:`riskmodel_sem.commands`.
+
+``main(argv)`` parses arguments, runs one command and returns the exit status: 0 when done
+(warnings are printed on stderr), 2 for bad input or usage (one line on stderr naming the file,
+sheet, row, column or spec line; ``--debug`` shows the traceback), 1 for an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+
+from . import __version__
+from .errors import OptionError, RiskModelError, RiskModelWarning
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise OptionError(f"{message[0].upper()}{message[1:]}"
+                          f"{'' if message.endswith('.') else '.'} See '{self.prog} --help'.")
+
+
+def _positive_int(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
+        return value
+    return parse
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must not be negative, got {value}")
+    return value
+
+
+def _nonneg_int(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must not be negative, got {value}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command in DESIGN.md §3 (plus a few extensions)."""
+    parser = _Parser(prog="riskmodel-sem",
+                     description="Structural-equation analysis of Likert surveys for "
+                                 "validating risk models, with lavaan's numbers.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(p, data=True, out=True, json_=True):
+        if data:
+            p.add_argument("data", metavar="DATA", help="survey file: .xlsx, .csv or .sav")
+            p.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first "
+                                           "sheet that is not a codebook)")
+            p.add_argument("--id", dest="id_column", metavar="COL",
+                           help="respondent id column (default: id/序号/编号 if present)")
+        if out:
+            p.add_argument("--out", metavar="DIR",
+                           help="folder for report.xlsx, report.html and results.json")
+        if json_:
+            p.add_argument("--json", metavar="FILE", help="write machine-readable results")
+        p.add_argument("--lang", choices=["zh", "en"],
+                       help="language of report labels (default: the spec's)")
+        p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+    p = sub.add_parser("demo", help="bundled survey + the paper's spec -> full report")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="output folder (default: reports/demo)")
+    p.add_argument("--lang", choices=["zh", "en"])
+    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=0, metavar="N")
+    p.add_argument("--seed", type=_seed, default=20231)
+    p.add_argument("--jobs", type=_positive_int("jobs"), default=1, metavar="J")
+    p.add_argument("--debug", action="store_true")
+
+    p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
+    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
+    p.add_argument("--drop-flagged", action="store_true",
+                   help="drop flagged respondents before the analyses")
+    p.add_argument("--seed", type=_seed, default=20231)
+    common(p)
+
+    p = sub.add_parser("fit", help="fit the hypothesized model")
+    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=0, metavar="N")
+    p.add_argument("--seed", type=_seed, default=20231)
+    p.add_argument("--jobs", type=_positive_int("jobs"), default=1, metavar="J")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the bootstrap on a Dask cluster at this address")
+    p.add_argument("--group", metavar="COL", help="fit the model in each group of COL")
+    common(p)
+
+    p = sub.add_parser("compare", help="compare alternative specifications")
+    p.add_argument("--spec", required=True, action="append", metavar="SPEC")
+    p.add_argument("--alternatives", action="store_true",
+                   help="also fit the alternatives M0-M7 generated from a YAML spec")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    common(p)
+
+    p = sub.add_parser("invariance", help="measurement invariance across groups")
+    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--group", required=True, metavar="COL")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    common(p)
+
+    p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
+    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--n", required=True, type=_positive_int("n"), metavar="N")
+    p.add_argument("--seed", type=_seed, default=20230602)
+    p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
+    p.add_argument("--debug", action="store_true")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status (0 done, 2 bad input, 1 internal error)."""
+    from . import commands
+
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RiskModelWarning)
+            written = commands.run(args)
+        seen = set()
+        for w in caught:
+            if issubclass(w.category, RiskModelWarning):
+                text = str(w.message)
+                if text not in seen:
+                    seen.add(text)
+                    print(f"riskmodel-sem: warning: {text}", file=sys.stderr)
+        for path in written:
+            print(f"wrote {path}", file=sys.stderr)
+        return 0
+    except RiskModelError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"riskmodel-sem: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("riskmodel-sem: interrupted; no output was written.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: say so in one line unless debugging
+        if debug:
+            traceback.print_exc()
+        print(f"riskmodel-sem: internal error: {type(exc).__name__}: {exc} "
+              "(run again with --debug for the traceback).", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

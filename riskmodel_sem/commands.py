@@ -1,0 +1,246 @@
+"""What each command does, callable from Python: load, run the stages, collect an Analysis.
+
+The command line (:mod:`riskmodel_sem.cli`) only parses arguments and calls :func:`run`; every
+function here can be used directly, e.g. ``run_fit("survey.xlsx", "specs/gcrm.yaml")``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .analysis import Analysis
+from .errors import OptionError
+from .outputs import prepare_dir, to_json_bytes, write_files
+
+__all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
+           "write_outputs", "load_inputs", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
+
+_ROOT = Path(__file__).resolve().parents[1]
+#: The paper's model and the synthetic survey shipped with the project.
+BUNDLED_SPEC = _ROOT / "specs" / "gcrm.yaml"
+BUNDLED_SURVEY = _ROOT / "surveys" / "gcrm_synthetic.xlsx"
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_inputs(data, spec, *, sheet=None, id_column=None):
+    """Load a spec (YAML or lavaan syntax) and a survey file read through it."""
+    from .spec import load_spec
+    from .survey import read_survey
+
+    spec_obj = spec if hasattr(spec, "model_syntax") else load_spec(spec)
+    survey = read_survey(data, spec_obj, sheet=sheet, id_column=id_column)
+    return spec_obj, survey
+
+
+def _model_frame(survey, group=None):
+    frame = survey.data.copy()
+    if group is not None:
+        if group not in survey.extra.columns:
+            choices = ", ".join(map(str, survey.extra.columns)) or "none"
+            raise OptionError(f"{survey.source}: no group column {group!r} "
+                              f"(other columns: {choices}).")
+        frame[group] = survey.extra[group].to_numpy()
+    return frame
+
+
+def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
+            jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
+            progress=None) -> Analysis:
+    """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
+
+    Parameters
+    ----------
+    data, spec : str or Path
+        Survey file and spec (YAML or ``.lav``).
+    estimator : {"ML", "MLR"}
+    missing : {"listwise", "fiml"}
+    bootstrap : int
+        Number of bootstrap draws (0: none).
+    seed : int
+        Seed of the bootstrap.
+    jobs : int
+        Worker processes for the bootstrap.
+    scheduler : str, optional
+        Address of a Dask scheduler for the bootstrap.
+    group : str, optional
+        Column of the survey file defining groups (multi-group fit).
+
+    Returns
+    -------
+    Analysis
+    """
+    from .estimation import fit_model
+    from .structural import analyze
+
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    frame = _model_frame(survey, group)
+    fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
+                    group=group, source=str(getattr(spec_obj, "source", "model")))
+    boot = None
+    if bootstrap:
+        from .bootstrap import bootstrap as run_bootstrap
+
+        if group is not None:
+            raise OptionError("--bootstrap cannot be combined with --group yet.")
+        boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, scheduler=scheduler,
+                             progress=progress)
+    structural = analyze(fit, spec_obj, boot)
+    options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
+                   jobs=jobs, group=group)
+    return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
+                    warnings=tuple(survey.warnings) + tuple(fit.warnings))
+
+
+def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
+                 drop_flagged=False, seed=20231, sheet=None, id_column=None) -> Analysis:
+    """Screening, reliability, validity and the CFA of the measurement model."""
+    from .measurement import validate
+
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    result = validate(survey, spec_obj, missing=missing, estimator=estimator,
+                      id_column=id_column, duration=duration, drop_flagged=drop_flagged,
+                      seed=seed)
+    options = dict(missing=missing, estimator=estimator, duration=duration,
+                   drop_flagged=drop_flagged, seed=seed)
+    return Analysis("validate", spec_obj, survey, options, validation=result,
+                    warnings=tuple(survey.warnings) + tuple(getattr(result, "warnings", ())))
+
+
+def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
+                sheet=None, id_column=None) -> Analysis:
+    """Fit several specifications (and the generated alternatives) on the same rows."""
+    from .alternatives import generate_alternatives
+    from .comparison import compare
+    from .spec import load_spec
+
+    specs = list(specs)
+    if not specs:
+        raise OptionError("Give at least one --spec.")
+    spec_objs = [load_spec(s) for s in specs]
+    first, survey = load_inputs(data, spec_objs[0], sheet=sheet, id_column=id_column)
+    syntaxes = {}
+    for s in spec_objs:
+        name = getattr(s, "name", None) or Path(str(s.source)).stem
+        if name in syntaxes:
+            name = Path(str(s.source)).stem
+        syntaxes[name] = s.model_syntax()
+    frame = survey.data.copy()
+    for s in spec_objs[1:]:
+        missing_items = [c for c in s.item_codes if c not in frame.columns]
+        if missing_items:
+            other = load_inputs(data, s, sheet=sheet, id_column=id_column)[1]
+            for c in missing_items:
+                frame[c] = other.data[c].to_numpy()
+    declared = ()
+    if alternatives:
+        generated = generate_alternatives(first)
+        syntaxes.update(generated)
+        declared = tuple((a.id, a.nested_in) for a in first.alternatives if a.nested_in)
+    result = compare(frame, syntaxes, estimator=estimator, missing=missing,
+                     declared_nesting=declared)
+    options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
+                   specs=[str(s) for s in specs])
+    return Analysis("compare", first, survey, options, comparison=result,
+                    warnings=tuple(survey.warnings))
+
+
+def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
+                   id_column=None) -> Analysis:
+    """Configural, metric, scalar and strict invariance across the groups of a column."""
+    from .comparison import invariance
+
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    frame = _model_frame(survey, group)
+    result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
+                        missing=missing)
+    options = dict(group=group, estimator=estimator, missing=missing)
+    return Analysis("invariance", spec_obj, survey, options, invariance=result,
+                    warnings=tuple(survey.warnings))
+
+
+def run_demo(*, bootstrap=0, seed=20231, jobs=1) -> Analysis:
+    """The bundled survey and the paper's spec: validation, the hypothesized model, the
+    hypotheses and the comparison of the alternatives M0-M7."""
+    from .alternatives import generate_alternatives
+    from .comparison import compare
+    from .measurement import validate
+
+    fitted = run_fit(BUNDLED_SURVEY, BUNDLED_SPEC, bootstrap=bootstrap, seed=seed, jobs=jobs)
+    spec, survey = fitted.spec, fitted.survey
+    _progress("riskmodel-sem: validating the measurement model ...")
+    validation = validate(survey, spec, seed=seed)
+    _progress("riskmodel-sem: comparing the alternatives M0-M7 ...")
+    declared = tuple((a.id, a.nested_in) for a in spec.alternatives if a.nested_in)
+    comparison = compare(survey.data, generate_alternatives(spec), declared_nesting=declared)
+    options = dict(fitted.options)
+    return Analysis("demo", spec, survey, options, validation=validation, fit=fitted.fit,
+                    structural=fitted.structural, comparison=comparison,
+                    warnings=fitted.warnings + tuple(getattr(validation, "warnings", ())))
+
+
+def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
+    """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
+    to ``json_file``, all whole or not at all."""
+    payloads: dict[Path, bytes] = {}
+    results = to_json_bytes(analysis.to_dict())
+    if json_file:
+        payloads[Path(json_file)] = results
+    if out:
+        from .report import render_reports
+
+        folder = prepare_dir(out)
+        for name, payload in render_reports(analysis, lang=lang).items():
+            payloads[folder / name] = payload
+        payloads[folder / "results.json"] = results
+    if not payloads:
+        return []
+    return write_files(payloads)
+
+
+def run(args) -> list[Path]:
+    """Run one parsed command line; return the files written."""
+    cmd = args.command
+    if cmd == "simulate":
+        from .simulate import run_simulate
+
+        return [run_simulate(args.spec, args.n, args.seed, args.out)]
+    if cmd == "demo":
+        analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
+        out = args.out or (_ROOT / "reports" / "demo")
+        return write_outputs(analysis, out=out, lang=args.lang)
+    common = dict(sheet=args.sheet, id_column=args.id_column)
+    if cmd == "fit":
+        progress = sys.stderr.isatty()
+        analysis = run_fit(args.data, args.spec, estimator=args.estimator,
+                           missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
+                           jobs=args.jobs, scheduler=args.scheduler, group=args.group,
+                           progress=progress, **common)
+    elif cmd == "validate":
+        analysis = run_validate(args.data, args.spec, missing=args.missing,
+                                estimator=args.estimator, duration=args.duration,
+                                drop_flagged=args.drop_flagged, seed=args.seed, **common)
+    elif cmd == "compare":
+        analysis = run_compare(args.data, args.spec, alternatives=args.alternatives,
+                               estimator=args.estimator, missing=args.missing, **common)
+    elif cmd == "invariance":
+        analysis = run_invariance(args.data, args.spec, group=args.group,
+                                  estimator=args.estimator, missing=args.missing, **common)
+    else:  # pragma: no cover - argparse restricts the choices
+        raise OptionError(f"Unknown command {cmd!r}.")
+    if not (args.out or args.json):
+        _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
+        _print_summary(analysis)
+        return []
+    return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
+
+
+def _print_summary(analysis: Analysis) -> None:
+    fit = analysis.fit
+    if fit is not None:
+        keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
+        print("  ".join(f"{k}={fit.fit[k]:.3f}" if k != "df" else f"df={fit.fit[k]}"
+                        for k in keys if k in fit.fit))
