@@ -1,0 +1,191 @@
+"""The HTML report: one self-contained page (inline CSS and SVG, no script, nothing fetched).
+
+The page is rendered by Jinja2 with autoescaping on, so every string from a spec, a data file
+or a result is escaped; the only markup inserted unescaped are the SVG pictures of
+:mod:`riskmodel_sem.report.diagram`, which escape every label themselves. A Content Security
+Policy forbids scripts and any network access.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from .. import __version__
+from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram,
+                      response_distributions)
+from .labels import element_name, text
+from .tables import MAX_HTMT, MIN_LOADING, Figure, Sheet, cell_value
+
+__all__ = ["html_text", "format_cell"]
+
+
+def format_cell(value: Any, kind: str) -> str:
+    """Format one cell as the workbook shows it: three decimals, p as "<.001".
+
+    Parameters
+    ----------
+    value : float, int, str, bool or None
+    kind : {"text", "num", "p", "int", "auto"}
+
+    Returns
+    -------
+    str
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if kind == "p":
+            return "<.001" if value < 0.001 else f"{value:.3f}"
+        if kind == "int" and value.is_integer():
+            return str(int(value))
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("riskmodel_sem", "report/templates"),
+                      autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["cell"] = format_cell
+    return env
+
+
+def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
+    """Pictures of the page, by the id of the section they belong to."""
+    t = lambda k: text(k, lang)  # noqa: E731
+    out: dict[str, list[Figure]] = {}
+    spec = a.spec
+    fit = a.fit
+    if fit is not None and len(fit.estimates) and (fit.estimates["op"] == "=~").any():
+        svg = path_diagram(spec, fit.estimates, fit.r2, lang)
+        out.setdefault("paths", []).append(
+            Figure("fig_path_diagram", t("path_diagram"), t("path_diagram_note"), svg))
+        est = fit.estimates
+        if "group" in est.columns:
+            est = est[est["group"] == est["group"].iloc[0]]
+        latent = set(fit.latent)
+        load = est[(est["op"] == "=~") & (~est["rhs"].isin(latent))]
+        if len(load):
+            items = list(dict.fromkeys(load["rhs"]))
+            factors = list(dict.fromkeys(load["lhs"]))
+            grid = [[None] * len(factors) for _ in items]
+            for _, r in load.iterrows():
+                grid[items.index(r["rhs"])][factors.index(r["lhs"])] = cell_value(r["std_all"])
+            svg = heatmap(grid, items, factors, vmin=0.0, vmax=1.0,
+                          flag=lambda v, i, j: abs(v) < MIN_LOADING,
+                          row_tips=[element_name(spec, i, lang) for i in items],
+                          css_class="heatmap loadings-heatmap")
+            out.setdefault("loadings", []).append(
+                Figure("fig_loadings", t("loadings_heatmap"), t("loadings_note"), svg))
+    htmt = getattr(a.validation, "htmt", None) if a.validation is not None else None
+    if isinstance(htmt, pd.DataFrame) and len(htmt):
+        vals = [[cell_value(v) for v in row] for row in htmt.to_numpy()]
+        rows = [str(x) for x in htmt.index]
+        cols = [str(x) for x in htmt.columns]
+        svg = heatmap(vals, rows, cols, vmin=0.0, vmax=1.0,
+                      flag=lambda v, i, j: rows[i] != cols[j] and v >= MAX_HTMT,
+                      row_tips=[element_name(spec, r, lang) for r in rows],
+                      css_class="heatmap htmt-heatmap")
+        out.setdefault("validity", []).append(
+            Figure("fig_htmt", t("htmt_heatmap"), t("htmt_note"), svg))
+    if a.survey is not None and len(a.survey.data.columns):
+        svg = response_distributions(a.survey.data, spec, lang)
+        out.setdefault("items", []).append(
+            Figure("fig_distributions", t("distributions"), t("distributions_note"), svg))
+    draws, intervals = _bootstrap(a)
+    if draws is not None:
+        titles = {c: _effect_title(spec, c, lang) for c in draws.columns}
+        svg = bootstrap_histograms(draws, intervals, titles)
+        out.setdefault("indirect", []).append(
+            Figure("fig_bootstrap", t("bootstrap_plot"), t("bootstrap_note"), svg))
+    return out
+
+
+def _effect_title(spec: Any, eid: str, lang: str) -> str:
+    for e in getattr(spec, "effects", ()):
+        if e.id == eid:
+            return f"{eid}: {' → '.join(e.path)}"
+    return str(eid)
+
+
+def _bootstrap(a: Any) -> tuple[pd.DataFrame | None, dict]:
+    """Bootstrap draws of the indirect effects and their intervals, as given by the results."""
+    st = a.structural
+    if st is None:
+        return None, {}
+    boot = getattr(st, "bootstrap", None)
+    draws = boot if isinstance(boot, pd.DataFrame) else getattr(boot, "draws", None)
+    if not isinstance(draws, pd.DataFrame) or not len(draws):
+        return None, {}
+    effect_ids = [e.id for e in getattr(a.spec, "effects", ())]
+    ind = getattr(st, "indirect", None)
+    key = None
+    if isinstance(ind, pd.DataFrame):
+        key = next((c for c in ("effect", "id", "lhs", "label", "name") if c in ind.columns), None)
+        if key is not None:
+            effect_ids = list(dict.fromkeys(effect_ids + [str(x) for x in ind[key]]))
+    cols = [c for c in draws.columns if str(c) in effect_ids] or []
+    if not cols:
+        return None, {}
+    intervals: dict[str, tuple[float | None, float | None]] = {}
+    if isinstance(ind, pd.DataFrame) and key is not None:
+        lo_c = next((c for c in ("boot_ci_lower", "ci_lower") if c in ind.columns), None)
+        hi_c = next((c for c in ("boot_ci_upper", "ci_upper") if c in ind.columns), None)
+        if lo_c and hi_c:
+            for _, r in ind.iterrows():
+                intervals[str(r[key])] = (cell_value(r[lo_c]), cell_value(r[hi_c]))
+    return draws[cols], intervals
+
+
+_ORDER = ("summary", "screening", "items", "reliability", "validity", "fit", "loadings", "paths",
+          "indirect", "comparison", "invariance", "modindices", "specification")
+
+
+def html_text(analysis: Any, sheets: list[Sheet], lang: str) -> str:
+    """Render the self-contained HTML page.
+
+    Parameters
+    ----------
+    analysis : riskmodel_sem.analysis.Analysis
+        For the title, the raw answers (distributions) and the parameter table (diagram).
+    sheets : list of Sheet
+        The tables, from :func:`riskmodel_sem.report.tables.build_sheets`.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str
+        The page, with inline CSS and SVG, no script and no external resource.
+    """
+    figs = _figures(analysis, sheets, lang)
+    sections = list(sheets)
+    have = {s.id for s in sections}
+    for sid, fl in figs.items():
+        if sid not in have:  # a section with pictures only (e.g. items without validation)
+            name = text(sid if sid != "paths" else "path_diagram", lang)
+            sections.append(Sheet(sid, name, []))
+            have.add(sid)
+    sections.sort(key=lambda s: _ORDER.index(s.id) if s.id in _ORDER else len(_ORDER))
+    for s in sections:
+        s.figures = figs.get(s.id, [])
+        for f in s.figures:
+            f.svg = Markup(f.svg)  # built by diagram.py with every label escaped
+    spec = analysis.spec
+    title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
+    warns = list(dict.fromkeys(list(analysis.warnings or ())
+                               + list(getattr(analysis.fit, "warnings", ()) or ())))
+    tpl = _env().get_template("report.html.j2")
+    return tpl.render(lang=lang, t=lambda k: text(k, lang), title=title, sections=sections,
+                      warnings=warns, version=__version__, font_family=FONT_FAMILY,
+                      html_lang="zh-CN" if lang == "zh" else "en")

@@ -1,0 +1,365 @@
+"""Fixed texts of the reports in Chinese and English, and the names of model elements.
+
+Everything a report says that does not come from the spec or the results lives here: sheet and
+section titles, notes on method, column headers, verdict words and the published thresholds the
+numbers are shown against (with their sources). Names of constructs, dimensions and items come
+from the spec (:func:`element_name`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "LANGUAGES",
+    "TEXT",
+    "COLUMN_HEADERS",
+    "FIT_THRESHOLDS",
+    "text",
+    "column_header",
+    "element_name",
+    "resolve_language",
+]
+
+#: Report languages.
+LANGUAGES = ("zh", "en")
+
+#: Fixed texts, by key, in each language.
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "report_title": "结构方程分析报告",
+        "generated_by": "由 riskmodel-sem 生成",
+        "nav": "目录",
+        "summary": "摘要",
+        "summary_note": "数据、估计方法与各项检验结论一览。详细数值见各工作表。",
+        "warnings": "警告",
+        "warnings_note": "运行中记录的警告；请在解读结果前阅读。",
+        "screening": "数据筛查",
+        "screening_note": "取值范围、缺失、粗心作答、异常值与正态性检查。",
+        "items": "题项",
+        "items_note": "题项描述统计与题项层面的检验。",
+        "reliability": "信度",
+        "reliability_note": ("Cronbach's α、McDonald's ω 与组合信度 CR 应 ≥ 0.70，平均方差抽取量 AVE 应 "
+                             "≥ 0.50（Fornell & Larcker, 1981; Hair et al., 2019）。未达标者以红色标出。"),
+        "validity": "效度",
+        "fl_title": "Fornell–Larcker 判别效度",
+        "fl_note": ("对角线为 AVE 的平方根，非对角线为因子间相关；对角线应大于同行同列的相关"
+                    "（Fornell & Larcker, 1981）。未达标者以红色标出。"),
+        "htmt_title": "HTMT 异质-单质比",
+        "htmt_note": "HTMT 应 < 0.85（严格）或 < 0.90（宽松）（Henseler et al., 2015）。≥ 0.85 者以红色标出。",
+        "htmt2_title": "HTMT2（几何均值）",
+        "htmt2_note": "HTMT2 使用几何均值，阈值同 HTMT（Roemer et al., 2021）。≥ 0.85 者以红色标出。",
+        "kmo_title": "KMO 与 Bartlett 球形检验",
+        "kmo_note": "KMO ≥ 0.60 适合做因子分析（Kaiser, 1974）；Bartlett 检验应显著。",
+        "efa_title": "探索性因子分析",
+        "efa_note": "探索性因子分析的载荷。",
+        "verdicts_title": "检验结论",
+        "verdicts_note": "各项检验的阈值、来源与结论。",
+        "fit": "模型拟合",
+        "fit_note": ("每个拟合指标与其阈值及结论：CFI/TLI ≥ 0.90 可接受、≥ 0.95 良好（Hu & Bentler, 1999）；"
+                     "RMSEA ≤ 0.08 可接受、≤ 0.06 良好；SRMR ≤ 0.08；χ²/df ≤ 3（Kline, 2016）。"
+                     "大样本下 χ² 检验几乎总是显著，仅供参考。"),
+        "loadings": "因子载荷",
+        "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ 0.50，理想 ≥ 0.70（Hair et al., 2019）；"
+                          "< 0.50 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
+        "paths": "路径与假设",
+        "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
+        "hypotheses_title": "假设检验",
+        "hypotheses_note": "每个假设的路径、预期方向、估计值与结论。",
+        "indirect": "间接效应",
+        "indirect_note": ("间接效应为路径系数之积；置信区间为 bootstrap 百分位区间（若运行了 bootstrap），"
+                          "否则为 delta 法区间。区间不含 0 即为显著。"),
+        "comparison": "模型比较",
+        "comparison_note": ("各备择模型的拟合与嵌套模型的 χ² 差异检验。等价模型拟合完全相同，"
+                            "无法用数据区分，只能依理论取舍。"),
+        "comparison_tests": "嵌套模型检验",
+        "comparison_equivalent": "等价模型",
+        "invariance": "测量不变性",
+        "invariance_note": ("逐步增加组间等同约束（形态、载荷、截距……）；ΔCFI ≥ −0.01 支持不变性"
+                            "（Cheung & Rensvold, 2002），χ² 差异检验见表。"),
+        "modindices": "修正指数",
+        "modindices_note": ("修正指数 ≥ 3.84（χ²(1) 的 0.05 临界值）的参数，按大小排列（最多 100 行）。"
+                            "仅在理论支持时才据此修改模型。"),
+        "specification": "模型设定",
+        "specification_note": "分析所用的 lavaan 模型语法与题项编码表。",
+        "syntax_title": "lavaan 模型语法",
+        "codebook_title": "编码表",
+        "figures": "图",
+        "path_diagram": "路径图",
+        "path_diagram_note": ("标准化估计（std_all）。实线：p < 0.05；虚线：不显著；* p < .05，** p < .01，"
+                              "*** p < .001。标记变量的载荷固定，以实线表示。"),
+        "loadings_heatmap": "标准化载荷热图",
+        "htmt_heatmap": "HTMT 热图",
+        "distributions": "题项作答分布",
+        "distributions_note": "每个题项各选项的作答比例（原始数据的频数，未经统计处理）。",
+        "bootstrap_plot": "间接效应的 bootstrap 分布",
+        "bootstrap_note": "bootstrap 抽样的间接效应分布；竖线为 0（灰）与置信区间界限（红）。",
+        "key": "项目",
+        "value": "值",
+        "spec": "模型",
+        "data_file": "数据文件",
+        "sheet": "工作表",
+        "n_rows": "数据行数",
+        "n_used": "分析所用样本量",
+        "estimator": "估计方法",
+        "missing": "缺失值处理",
+        "converged": "是否收敛",
+        "bootstrap": "bootstrap 次数",
+        "seed": "随机种子",
+        "group": "分组变量",
+        "command": "命令",
+        "yes": "是",
+        "no": "否",
+        "good": "良好",
+        "acceptable": "可接受",
+        "poor": "不达标",
+        "pass": "达标",
+        "fail": "不达标",
+        "supported": "支持",
+        "not_supported": "不支持",
+        "none": "无",
+        "threshold": "阈值",
+        "verdict": "结论",
+        "source": "来源",
+        "index": "指标",
+        "first_order": "一阶因子",
+        "second_order": "二阶维度",
+        "line": "行",
+        "syntax": "语法",
+        "note_label": "说明",
+        "fit_overall": "整体拟合",
+        "hypotheses_supported": "得到支持的假设",
+        "reliability_overall": "信度",
+        "validity_overall": "判别效度",
+        "equivalent_warning": "等价模型：{a} 与 {b} 拟合相同，数据无法区分二者。",
+        "no_data": "（无数据）",
+        "r2": "R²",
+        "legend_solid": "显著 (p < .05)",
+        "legend_dashed": "不显著",
+        "cov": "协方差",
+    },
+    "en": {
+        "report_title": "Structural equation analysis report",
+        "generated_by": "Generated by riskmodel-sem",
+        "nav": "Contents",
+        "summary": "Summary",
+        "summary_note": "Data, estimation and the verdicts of every check at a glance. Details are on the other sheets.",
+        "warnings": "Warnings",
+        "warnings_note": "Warnings recorded during the run; read them before interpreting the results.",
+        "screening": "Screening",
+        "screening_note": "Ranges, missingness, careless responding, outliers and normality.",
+        "items": "Items",
+        "items_note": "Item descriptives and item-level checks.",
+        "reliability": "Reliability",
+        "reliability_note": ("Cronbach's alpha, McDonald's omega and composite reliability CR should be "
+                             "≥ 0.70, average variance extracted AVE ≥ 0.50 (Fornell & Larcker, 1981; "
+                             "Hair et al., 2019). Values that fail are highlighted in red."),
+        "validity": "Validity",
+        "fl_title": "Fornell–Larcker discriminant validity",
+        "fl_note": ("The diagonal holds the square root of AVE, the off-diagonal cells the factor "
+                    "correlations; each diagonal value should exceed the correlations in its row and "
+                    "column (Fornell & Larcker, 1981). Failures are highlighted in red."),
+        "htmt_title": "HTMT (heterotrait-monotrait ratio)",
+        "htmt_note": ("HTMT should be < 0.85 (strict) or < 0.90 (liberal) (Henseler et al., 2015). "
+                      "Values ≥ 0.85 are highlighted in red."),
+        "htmt2_title": "HTMT2 (geometric mean)",
+        "htmt2_note": ("HTMT2 uses geometric means; same thresholds as HTMT (Roemer et al., 2021). "
+                       "Values ≥ 0.85 are highlighted in red."),
+        "kmo_title": "KMO and Bartlett's test of sphericity",
+        "kmo_note": "KMO ≥ 0.60 suits factor analysis (Kaiser, 1974); Bartlett's test should be significant.",
+        "efa_title": "Exploratory factor analysis",
+        "efa_note": "Loadings of the exploratory factor analysis.",
+        "verdicts_title": "Verdicts",
+        "verdicts_note": "Every check with its threshold, source and verdict.",
+        "fit": "Model fit",
+        "fit_note": ("Every fit index with its threshold and verdict: CFI/TLI ≥ 0.90 acceptable, ≥ 0.95 "
+                     "good (Hu & Bentler, 1999); RMSEA ≤ 0.08 acceptable, ≤ 0.06 good; SRMR ≤ 0.08; "
+                     "χ²/df ≤ 3 (Kline, 2016). In large samples the χ² test is nearly always "
+                     "significant and is shown for reference."),
+        "loadings": "Loadings",
+        "loadings_note": ("First- and second-order loadings. Standardized loadings (std_all) should be "
+                          "≥ 0.50, ideally ≥ 0.70 (Hair et al., 2019); those below 0.50 are highlighted "
+                          "in red. Marker loadings are fixed to 1 and have no standard error."),
+        "paths": "Paths and hypotheses",
+        "paths_note": "Unstandardized and standardized estimates of the structural paths; p < 0.05 is significant.",
+        "hypotheses_title": "Hypothesis tests",
+        "hypotheses_note": "Each hypothesis with its path, expected sign, estimate and verdict.",
+        "indirect": "Indirect effects",
+        "indirect_note": ("Indirect effects are products of path coefficients; intervals are bootstrap "
+                          "percentile intervals when a bootstrap was run, delta-method intervals "
+                          "otherwise. An interval that excludes 0 is significant."),
+        "comparison": "Model comparison",
+        "comparison_note": ("Fit of every alternative model and χ² difference tests of nested models. "
+                            "Equivalent models fit identically: the data cannot tell them apart, only "
+                            "theory can."),
+        "comparison_tests": "Nested model tests",
+        "comparison_equivalent": "Equivalent models",
+        "invariance": "Invariance",
+        "invariance_note": ("Equality constraints across groups added step by step (configural, loadings, "
+                            "intercepts, ...); ΔCFI ≥ −0.01 supports invariance (Cheung & Rensvold, 2002); "
+                            "χ² difference tests are shown."),
+        "modindices": "Modification indices",
+        "modindices_note": ("Parameters with a modification index ≥ 3.84 (the 0.05 critical value of "
+                            "χ²(1)), largest first (at most 100 rows). Change a model on them only when "
+                            "theory supports it."),
+        "specification": "Specification",
+        "specification_note": "The lavaan model syntax analysed and the codebook of the items.",
+        "syntax_title": "lavaan model syntax",
+        "codebook_title": "Codebook",
+        "figures": "Figures",
+        "path_diagram": "Path diagram",
+        "path_diagram_note": ("Standardized estimates (std_all). Solid: p < 0.05; dashed: not significant; "
+                              "* p < .05, ** p < .01, *** p < .001. Fixed marker loadings are drawn solid."),
+        "loadings_heatmap": "Standardized loadings heatmap",
+        "htmt_heatmap": "HTMT heatmap",
+        "distributions": "Item response distributions",
+        "distributions_note": "Share of each answer per item (counts of the raw data, no statistics).",
+        "bootstrap_plot": "Bootstrap distributions of the indirect effects",
+        "bootstrap_note": "Bootstrap draws of each indirect effect; vertical lines at 0 (grey) and at the interval limits (red).",
+        "key": "Item",
+        "value": "Value",
+        "spec": "Model",
+        "data_file": "Data file",
+        "sheet": "Sheet",
+        "n_rows": "Rows in data",
+        "n_used": "N used",
+        "estimator": "Estimator",
+        "missing": "Missing data",
+        "converged": "Converged",
+        "bootstrap": "Bootstrap draws",
+        "seed": "Seed",
+        "group": "Group variable",
+        "command": "Command",
+        "yes": "yes",
+        "no": "no",
+        "good": "good",
+        "acceptable": "acceptable",
+        "poor": "poor",
+        "pass": "pass",
+        "fail": "fail",
+        "supported": "supported",
+        "not_supported": "not supported",
+        "none": "none",
+        "threshold": "Threshold",
+        "verdict": "Verdict",
+        "source": "Source",
+        "index": "Index",
+        "first_order": "first-order factor",
+        "second_order": "second-order dimension",
+        "line": "Line",
+        "syntax": "Syntax",
+        "note_label": "Note",
+        "fit_overall": "Overall fit",
+        "hypotheses_supported": "Hypotheses supported",
+        "reliability_overall": "Reliability",
+        "validity_overall": "Discriminant validity",
+        "equivalent_warning": "Equivalent models: {a} and {b} fit identically; the data cannot tell them apart.",
+        "no_data": "(no data)",
+        "r2": "R²",
+        "legend_solid": "significant (p < .05)",
+        "legend_dashed": "not significant",
+        "cov": "covariance",
+    },
+}
+
+#: Headers of known result columns (unknown columns keep their own name).
+COLUMN_HEADERS: dict[str, dict[str, str]] = {
+    "zh": {
+        "lhs": "左侧", "op": "运算符", "rhs": "右侧", "label": "标签", "est": "估计值",
+        "se": "标准误", "z": "z", "pvalue": "p", "p": "p", "ci_lower": "CI 下限",
+        "ci_upper": "CI 上限", "std_lv": "std_lv", "std_all": "标准化估计", "se_std_all": "标准化标准误",
+        "mi": "修正指数", "epc": "EPC", "sepc_all": "标准化 EPC", "factor": "因子", "factor_name": "因子名称",
+        "item": "题项", "item_name": "题项名称", "construct": "构念", "construct_name": "构念名称",
+        "alpha": "α", "alpha_ci_lower": "α CI 下限", "alpha_ci_upper": "α CI 上限", "omega": "ω",
+        "cr": "CR", "ave": "AVE", "sqrt_ave": "√AVE", "n_items": "题项数", "r2": "R²",
+        "id": "编号", "path": "路径", "sign": "预期方向", "verdict": "结论", "supported": "是否支持",
+        "description": "描述", "model": "模型", "chisq": "χ²", "df": "df", "cfi": "CFI",
+        "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
+        "chisq_diff": "Δχ²", "df_diff": "Δdf", "method": "方法", "cfi_diff": "ΔCFI",
+        "rmsea_diff": "ΔRMSEA", "mean": "均值", "sd": "标准差", "skew": "偏度", "kurtosis": "峰度",
+        "min": "最小值", "max": "最大值", "n": "样本量", "n_missing": "缺失数", "missing": "缺失",
+        "threshold": "阈值", "source": "来源", "check": "检验", "value": "值", "name": "名称",
+        "column": "数据列", "zh": "中文", "en": "英文", "reverse": "反向计分", "scale_min": "量表最小值",
+        "scale_max": "量表最大值", "kind": "类型", "nested_in": "嵌套于", "equivalent_to": "等价于",
+        "step": "步骤", "constraints": "约束", "group": "组", "effect": "效应", "index": "指标",
+        "line": "行", "syntax": "语法", "passed": "达标", "expected": "预期",
+    },
+    "en": {
+        "lhs": "lhs", "op": "op", "rhs": "rhs", "label": "Label", "est": "Estimate",
+        "se": "SE", "z": "z", "pvalue": "p", "p": "p", "ci_lower": "CI lower", "ci_upper": "CI upper",
+        "std_lv": "std_lv", "std_all": "Std. estimate", "se_std_all": "Std. SE", "mi": "MI",
+        "epc": "EPC", "sepc_all": "Std. EPC", "factor": "Factor", "factor_name": "Factor name",
+        "item": "Item", "item_name": "Item wording", "construct": "Construct",
+        "construct_name": "Construct name", "alpha": "Alpha", "alpha_ci_lower": "Alpha CI lower",
+        "alpha_ci_upper": "Alpha CI upper", "omega": "Omega", "cr": "CR", "ave": "AVE",
+        "sqrt_ave": "√AVE", "n_items": "Items", "r2": "R²", "id": "Id", "path": "Path",
+        "sign": "Expected sign", "verdict": "Verdict", "supported": "Supported",
+        "description": "Description", "model": "Model", "chisq": "χ²", "df": "df", "cfi": "CFI",
+        "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
+        "chisq_diff": "Δχ²", "df_diff": "Δdf", "method": "Method", "cfi_diff": "ΔCFI",
+        "rmsea_diff": "ΔRMSEA", "mean": "Mean", "sd": "SD", "skew": "Skewness",
+        "kurtosis": "Kurtosis", "min": "Min", "max": "Max", "n": "N", "n_missing": "Missing",
+        "missing": "Missing", "threshold": "Threshold", "source": "Source", "check": "Check",
+        "value": "Value", "name": "Name", "column": "Column in file", "zh": "Chinese",
+        "en": "English", "reverse": "Reverse-keyed", "scale_min": "Scale min",
+        "scale_max": "Scale max", "kind": "Kind", "nested_in": "Nested in",
+        "equivalent_to": "Equivalent to", "step": "Step", "constraints": "Constraints",
+        "group": "Group", "effect": "Effect", "index": "Index", "line": "Line",
+        "syntax": "Syntax", "passed": "Passed", "expected": "Expected",
+    },
+}
+
+#: Fit indices shown against published thresholds:
+#: (key, direction, good, acceptable, source). ``good`` may be None (one threshold only).
+FIT_THRESHOLDS: tuple[tuple[str, str, float | None, float, str], ...] = (
+    ("cfi", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
+    ("tli", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
+    ("cfi_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
+    ("tli_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
+    ("rmsea", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
+    ("rmsea_robust", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
+    ("srmr", "<=", None, 0.08, "Hu & Bentler (1999)"),
+    ("chisq_df", "<=", None, 3.0, "Kline (2016)"),
+)
+
+
+def resolve_language(lang: str | None, spec: Any) -> str:
+    """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is given and is not ``"zh"`` or ``"en"``.
+    """
+    if lang is None:
+        lang = getattr(spec, "language", None) or "en"
+    if lang not in LANGUAGES:
+        raise ValueError(f"Language must be 'zh' or 'en', got {lang!r}.")
+    return lang
+
+
+def text(key: str, lang: str) -> str:
+    """Return the fixed text ``key`` in ``lang`` (KeyError for an unknown key)."""
+    return TEXT[lang][key]
+
+
+def column_header(column: str, lang: str) -> str:
+    """Return the header of result column ``column`` in ``lang`` (the name itself if unknown)."""
+    return COLUMN_HEADERS[lang].get(str(column), str(column))
+
+
+def element_name(spec: Any, code: str, lang: str) -> str:
+    """Return the spec's name of a construct, dimension or item in ``lang`` ("" if none).
+
+    Falls back to the other language when the wanted one is empty.
+    """
+    other = "en" if lang == "zh" else "zh"
+    for group in (getattr(spec, "constructs", ()), getattr(spec, "dimensions", ())):
+        for el in group:
+            if el.code == code:
+                return getattr(el, lang, "") or getattr(el, other, "") or ""
+    try:
+        item = spec.item(code)
+    except (KeyError, AttributeError):
+        return ""
+    return getattr(item, lang, "") or getattr(item, other, "") or ""

@@ -1,0 +1,667 @@
+"""The report's tables, built once from an Analysis and rendered by both Excel and HTML.
+
+A :class:`Sheet` (one worksheet, one section of the page) holds :class:`Table` objects: a title,
+a note on method and thresholds, typed columns and raw cell values, and the cells that fail a
+published threshold. Building the tables selects, orders, names and compares given numbers with
+thresholds; it computes no statistic: every number comes from a result object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .labels import FIT_THRESHOLDS, column_header, element_name, text
+
+__all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value"]
+
+#: Columns holding p-values (shown as "<.001").
+P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
+                       "pvalue_diff", "p_diff"})
+#: Result columns compared with a lower bound: (bound, source shown in the note).
+LOWER_BOUNDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "kmo": 0.60, "msa": 0.60}
+#: Verdict words (lower case) that mark a failure in any language.
+FAIL_WORDS = frozenset({"fail", "failed", "poor", "no", "false", "not supported", "不达标", "否",
+                        "不支持", "reject", "rejected"})
+#: Loadings below this standardized value are highlighted (Hair et al., 2019).
+MIN_LOADING = 0.50
+#: HTMT at or above this value is highlighted (Henseler et al., 2015).
+MAX_HTMT = 0.85
+#: Modification indices at or above this value are listed (chi-square(1) at .05).
+MIN_MI = 3.84
+MAX_MI_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: result key, header text and kind (text, num, p, int, auto)."""
+
+    key: str
+    header: str
+    kind: str = "text"
+
+
+@dataclass
+class Table:
+    """A table of one sheet.
+
+    Attributes
+    ----------
+    id : str
+        Identifier (letters, digits, ``_``): HTML anchor and Excel table name.
+    title, note : str
+        Title and the note on method and thresholds.
+    columns : list of Column
+    rows : list of list
+        Raw values: float, int, str, bool or None.
+    fails : set of (row, column)
+        Cells that fail a threshold (highlighted).
+    """
+
+    id: str
+    title: str
+    note: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    fails: set[tuple[int, int]] = field(default_factory=set)
+    cell_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def kind(self, i: int, j: int) -> str:
+        """Kind of cell (i, j): its own if set, else its column's."""
+        return self.cell_kinds.get((i, j), self.columns[j].kind)
+
+
+@dataclass
+class Figure:
+    """An inline SVG picture of the HTML page (not in the workbook)."""
+
+    id: str
+    title: str
+    note: str
+    svg: str
+
+
+@dataclass
+class Sheet:
+    """One worksheet of the workbook and one section of the page."""
+
+    id: str
+    name: str
+    tables: list[Table]
+    figures: list[Figure] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------------------------
+
+def cell_value(v: Any) -> Any:
+    """Turn a result value into a plain Python cell value (None for missing)."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    if isinstance(v, (tuple, list)):
+        return ", ".join(str(cell_value(x)) for x in v)
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(v)
+
+
+def _kind(name: str, series: pd.Series) -> str:
+    if str(name).lower() in P_COLUMNS or str(name).lower().endswith("_pvalue"):
+        return "p"
+    if pd.api.types.is_bool_dtype(series):
+        return "text"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "num"
+    if series.dtype == object and len(series) and all(
+            isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+            or x is None for x in series):
+        return "auto"
+    return "text"
+
+
+def _bool_text(v: Any, lang: str) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return text("yes" if v else "no", lang)
+    return v
+
+
+def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
+                index_name: str | None = None) -> Table:
+    """Make a table of a result DataFrame: known columns get their header, flags are applied.
+
+    A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column has a
+    lower bound (alpha, omega, cr, ave, kmo) and the value is below it, or when a verdict-like
+    column (passed, ok, supported, verdict) says no.
+    """
+    df = df.copy()
+    if not isinstance(df.index, pd.RangeIndex):
+        df = df.reset_index()
+        first = df.columns[0]
+        if index_name is not None:
+            df = df.rename(columns={first: index_name})
+        elif first == "index":
+            df = df.rename(columns={first: "name"})
+    df.columns = [str(c) for c in df.columns]
+    cols = [Column(c, column_header(c, lang), _kind(c, df[c])) for c in df.columns]
+    rows = [[cell_value(_bool_text(v, lang)) for v in rec] for rec in df.itertuples(index=False)]
+    fails: set[tuple[int, int]] = set()
+    for j, c in enumerate(df.columns):
+        low = c.lower()
+        bound = LOWER_BOUNDS.get(low)
+        for i, v in enumerate(df[c].tolist()):
+            if bound is not None and isinstance(cell_value(v), float) and cell_value(v) < bound:
+                fails.add((i, j))
+            elif low in ("passed", "ok", "supported", "pass") and (v is False or v is np.False_):
+                fails.add((i, j))
+            elif low in ("verdict", "passed", "supported", "result") and isinstance(v, str) \
+                    and v.strip().lower() in FAIL_WORDS:
+                fails.add((i, j))
+    return Table(tid, title, note, cols, rows, fails)
+
+
+def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
+                 mode: str) -> Table:
+    """A square matrix (HTMT or Fornell–Larcker) with failures flagged.
+
+    ``mode="htmt"`` flags off-diagonal values ≥ 0.85; ``mode="fl"`` flags an off-diagonal
+    correlation whose absolute value exceeds the diagonal value (√AVE) of its row or column.
+    """
+    names = [str(x) for x in df.index]
+    cols = [Column("construct", column_header("construct", lang), "text")]
+    cols += [Column(str(c), str(c), "num") for c in df.columns]
+    vals = df.to_numpy(dtype=float)
+    rows, fails = [], set()
+    colpos = {str(c): j for j, c in enumerate(df.columns)}
+    for i, rname in enumerate(names):
+        row: list[Any] = [rname]
+        for j, cname in enumerate(df.columns):
+            v = vals[i, j]
+            row.append(None if math.isnan(v) else float(v))
+            if math.isnan(v) or str(cname) == rname:
+                continue
+            if mode == "htmt" and v >= MAX_HTMT:
+                fails.add((i, j + 1))
+            elif mode == "fl":
+                di = vals[i, colpos[rname]] if rname in colpos else math.nan
+                jj = names.index(str(cname)) if str(cname) in names else None
+                dj = vals[jj, j] if jj is not None else math.nan
+                if (not math.isnan(di) and abs(v) > di) or (not math.isnan(dj) and abs(v) > dj):
+                    fails.add((i, j + 1))
+        rows.append(row)
+    return Table(tid, title, note, cols, rows, fails)
+
+
+def fit_verdict(key: str, value: float | None, lang: str) -> tuple[str, str, str, bool] | None:
+    """Threshold text, verdict word, source and failure flag for a fit index, or None.
+
+    Compares a given number with the published thresholds of ``FIT_THRESHOLDS``.
+    """
+    for k, direction, good, acceptable, source in FIT_THRESHOLDS:
+        if k != key:
+            continue
+        if direction == ">=":
+            thr = (f"≥ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
+                f"≥ {acceptable:.2f} {text('acceptable', lang)}"
+        else:
+            thr = (f"≤ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
+                f"≤ {acceptable:.2f} {text('acceptable', lang) if good is not None else text('pass', lang)}"
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return thr, "", source, False
+        better = (lambda a, b: a >= b) if direction == ">=" else (lambda a, b: a <= b)
+        if good is not None and better(value, good):
+            word = text("good", lang)
+        elif better(value, acceptable):
+            word = text("acceptable", lang) if good is not None else text("pass", lang)
+        else:
+            word = text("poor", lang)
+            return thr, word, source, True
+        return thr, word, source, False
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# sheets
+# ---------------------------------------------------------------------------------------------
+
+_FIT_ROWS = (
+    ("chisq", "χ²"), ("df", "df"), ("pvalue", "p (χ²)"), ("chisq_df", "χ²/df"),
+    ("chisq_scaled", "χ² (scaled)"), ("df_scaled", "df (scaled)"),
+    ("pvalue_scaled", "p (χ² scaled)"), ("chisq_scaling_factor", "scaling factor"),
+    ("cfi", "CFI"), ("tli", "TLI"), ("cfi_robust", "CFI (robust)"), ("tli_robust", "TLI (robust)"),
+    ("rmsea", "RMSEA"), ("rmsea_ci_lower", "RMSEA 90% CI lower"),
+    ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("rmsea_pvalue", "RMSEA p (≤ .05)"),
+    ("rmsea_robust", "RMSEA (robust)"), ("srmr", "SRMR"), ("gfi", "GFI"), ("agfi", "AGFI"),
+    ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "log-likelihood"), ("aic", "AIC"), ("bic", "BIC"),
+    ("bic2", "BIC (sample-size adjusted)"), ("npar", "parameters"),
+)
+
+
+def _name(spec: Any, code: str, lang: str) -> str:
+    return element_name(spec, code, lang)
+
+
+def _summary_sheet(a: Any, lang: str) -> Sheet:
+    t = lambda k: text(k, lang)  # noqa: E731
+    spec, opts = a.spec, a.options or {}
+    title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
+    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), title]]
+    if a.survey is not None:
+        kv.append([t("data_file"), str(a.survey.source)])
+        if getattr(a.survey, "sheet", None):
+            kv.append([t("sheet"), a.survey.sheet])
+        kv.append([t("n_rows"), int(len(a.survey.data))])
+    fit = a.fit
+    if fit is not None:
+        kv += [[t("n_used"), int(fit.n_obs)], [t("estimator"), fit.estimator],
+               [t("missing"), fit.missing], [t("converged"), t("yes" if fit.converged else "no")]]
+    for key in ("bootstrap", "seed", "group"):
+        if opts.get(key) not in (None, "", 0):
+            kv.append([t(key), cell_value(opts[key])])
+    fails: set[tuple[int, int]] = set()
+    if fit is not None:
+        parts, bad = [], False
+        for key, label in (("chisq_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"),
+                           ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+            v = cell_value(fit.fit.get(key))
+            ver = fit_verdict(key, v, lang)
+            if v is None or ver is None:
+                continue
+            parts.append(f"{label} {v:.3f} ({ver[1]})")
+            bad = bad or ver[3]
+        if parts:
+            kv.append([t("fit_overall"), "; ".join(parts)])
+            if bad:
+                fails.add((len(kv) - 1, 1))
+    hyp = _frame_attr(a.structural, "hypotheses")
+    if hyp is not None and "supported" in hyp.columns and len(hyp):
+        n_sup = int(sum(bool(x) for x in hyp["supported"] if x is not None and x is not np.nan))
+        kv.append([t("hypotheses_supported"), f"{n_sup} / {len(hyp)}"])
+    cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
+    tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
+    verdicts = _frame_attr(a.validation, "verdicts")
+    if verdicts is not None and len(verdicts):
+        tables.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
+                                  lang))
+    warns = list(dict.fromkeys(list(a.warnings or ()) + list(getattr(fit, "warnings", ()) or ())))
+    if warns:
+        tables.append(Table("warnings", t("warnings"), t("warnings_note"),
+                            [Column("warning", t("warnings"))], [[w] for w in warns]))
+    return Sheet("summary", t("summary"), tables)
+
+
+def _frame_attr(obj: Any, name: str) -> pd.DataFrame | None:
+    if obj is None:
+        return None
+    v = getattr(obj, name, None)
+    if isinstance(v, pd.DataFrame):
+        return v
+    if isinstance(v, pd.Series):
+        return v.to_frame()
+    return None
+
+
+def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
+                  note: str = "") -> list[Table]:
+    """Tables of every DataFrame (and scalar dict) held by a result object, in field order."""
+    out: list[Table] = []
+    if obj is None:
+        return out
+    if isinstance(obj, pd.DataFrame):
+        return [frame_table(obj, prefix, prefix, note, lang)] if len(obj) else []
+    names = ([f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj)
+             else [n for n in vars(obj) if not n.startswith("_")])
+    for n in names:
+        if n in skip:
+            continue
+        v = getattr(obj, n, None)
+        title = column_header(n, lang) if column_header(n, lang) != n else n.replace("_", " ")
+        tid = f"{prefix}_{n}"
+        if isinstance(v, pd.Series):
+            v = v.to_frame()
+        if isinstance(v, pd.DataFrame) and len(v):
+            out.append(frame_table(v, tid, title, note, lang))
+        elif isinstance(v, dict) and v and all(not isinstance(x, (dict, list, pd.DataFrame))
+                                               for x in v.values()):
+            rows = [[str(k), cell_value(x)] for k, x in v.items()]
+            out.append(Table(tid, title, note, [Column("key", text("key", lang)),
+                                                Column("value", text("value", lang), "auto")],
+                             rows))
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+            out.extend(_stage_tables(v, tid, lang, note=note))
+    return out
+
+
+def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
+    v = a.validation
+    t = lambda k: text(k, lang)  # noqa: E731
+    if v is None:
+        return []
+    sheets = []
+    scr = getattr(v, "screening", None)
+    if scr is not None:
+        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"))
+        if tabs:
+            sheets.append(Sheet("screening", t("screening"), tabs))
+    items = _frame_attr(v, "items")
+    if items is not None and len(items):
+        sheets.append(Sheet("items", t("items"), [frame_table(items, "items", t("items"),
+                                                              t("items_note"), lang)]))
+    rel = _frame_attr(v, "reliability")
+    if rel is not None and len(rel):
+        sheets.append(Sheet("reliability", t("reliability"),
+                            [frame_table(rel, "reliability", t("reliability"),
+                                         t("reliability_note"), lang, index_name="construct")]))
+    tabs = []
+    for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
+                                         ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
+                                         ("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt")):
+        m = _frame_attr(v, attr)
+        if m is not None and len(m):
+            tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
+    for attr, tid, title, note in (("kmo", "kmo", "kmo_title", "kmo_note"),
+                                   ("bartlett", "bartlett", "kmo_title", "kmo_note"),
+                                   ("efa", "efa", "efa_title", "efa_note")):
+        obj = getattr(v, attr, None)
+        if obj is None:
+            continue
+        if isinstance(obj, (pd.DataFrame, pd.Series)):
+            df = obj.to_frame() if isinstance(obj, pd.Series) else obj
+            if len(df):
+                tabs.append(frame_table(df, tid, t(title), t(note), lang))
+        elif isinstance(obj, dict):
+            tabs.extend(_stage_tables(type("S", (), {attr: obj})(), "v", lang, note=t(note)))
+        elif isinstance(obj, (int, float, np.floating)):
+            tabs.append(Table(tid, t(title), t(note),
+                              [Column("key", t("key")), Column("value", t("value"), "num")],
+                              [[attr.upper(), cell_value(obj)]],
+                              {(0, 1)} if attr == "kmo" and float(obj) < 0.60 else set()))
+        else:
+            tabs.extend(_stage_tables(obj, tid, lang, note=t(note)))
+    if tabs:
+        sheets.append(Sheet("validity", t("validity"), tabs))
+    return sheets
+
+
+def _fit_sheet(a: Any, lang: str) -> Sheet | None:
+    fit = a.fit
+    if fit is None:
+        return None
+    t = lambda k: text(k, lang)  # noqa: E731
+    cols = [Column("index", t("index")), Column("value", t("value"), "auto"),
+            Column("threshold", t("threshold")), Column("verdict", t("verdict")),
+            Column("source", t("source"))]
+    rows, fails = [], set()
+    kinds: dict[tuple[int, int], str] = {}
+    for key, label in _FIT_ROWS:
+        if key not in fit.fit:
+            continue
+        v = cell_value(fit.fit[key])
+        if key in ("df", "npar", "df_scaled") and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        ver = fit_verdict(key, v, lang)
+        if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
+            row = [label, v, "", "", ""]
+        else:
+            row = [label, v] + (list(ver[:3]) if ver else ["", "", ""])
+        if ver and ver[3]:
+            fails.add((len(rows), 1))
+            fails.add((len(rows), 3))
+        if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
+            kinds[(len(rows), 1)] = "p"
+        rows.append(row)
+    return Sheet("fit", t("fit"), [Table("fit", t("fit"), t("fit_note"), cols, rows, fails, kinds)])
+
+
+def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
+    kinds = {"est": "num", "se": "num", "z": "num", "pvalue": "p", "ci_lower": "num",
+             "ci_upper": "num", "std_all": "num", "r2": "num"}
+    keys = list(extra) + ["est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
+    return [Column(k, column_header(k, lang), kinds.get(k, "text")) for k in keys]
+
+
+def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
+    fit = a.fit
+    if fit is None:
+        return None
+    est = fit.estimates
+    load = est[est["op"] == "=~"]
+    if not len(load):
+        return None
+    grp = "group" in load.columns
+    head = (["group"] if grp else []) + ["factor", "factor_name", "item", "item_name", "level"]
+    cols = [Column(k, column_header("kind" if k == "level" else k, lang)) for k in head]
+    cols += _est_columns(lang) + [Column("r2", "R²", "num")]
+    latent = set(fit.latent)
+    rows, fails = [], set()
+    spec = a.spec
+    for _, r in load.iterrows():
+        level = text("second_order" if r["rhs"] in latent else "first_order", lang)
+        row = ([cell_value(r["group"])] if grp else []) + [
+            r["lhs"], _name(spec, r["lhs"], lang), r["rhs"], _name(spec, r["rhs"], lang), level]
+        row += [cell_value(r.get(k)) for k in ("est", "se", "z", "pvalue", "ci_lower",
+                                                "ci_upper", "std_all")]
+        row.append(cell_value(fit.r2.get(r["rhs"])) if not grp else None)
+        std = cell_value(r.get("std_all"))
+        if std is not None and abs(std) < MIN_LOADING:
+            fails.add((len(rows), len(head) + 6))
+        rows.append(row)
+    return Sheet("loadings", text("loadings", lang),
+                 [Table("loadings", text("loadings", lang), text("loadings_note", lang), cols,
+                        rows, fails)])
+
+
+def _arrow(spec: Any, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
+    a = _name(spec, rhs, lang)
+    b = _name(spec, lhs, lang)
+    left = f"{rhs} {a}".strip()
+    right = f"{lhs} {b}".strip()
+    return f"{left} → {right}" if op == "~" else f"{left} ↔ {right}"
+
+
+def _paths_sheet(a: Any, lang: str) -> Sheet | None:
+    t = lambda k: text(k, lang)  # noqa: E731
+    tables = []
+    spec = a.spec
+    if a.fit is not None:
+        est = a.fit.estimates
+        reg = est[est["op"] == "~"]
+        if len(reg):
+            grp = "group" in reg.columns
+            cols = ([Column("group", column_header("group", lang))] if grp else []) + [
+                Column("path", column_header("path", lang)),
+                Column("label", column_header("label", lang))] + _est_columns(lang)
+            rows, fails = [], set()
+            for _, r in reg.iterrows():
+                row = ([cell_value(r["group"])] if grp else []) + [
+                    _arrow(spec, r["lhs"], r["rhs"], lang), cell_value(r.get("label")) or ""]
+                row += [cell_value(r.get(k)) for k in ("est", "se", "z", "pvalue", "ci_lower",
+                                                        "ci_upper", "std_all")]
+                rows.append(row)
+            tables.append(Table("paths", t("paths"), t("paths_note"), cols, rows, fails))
+    hyp = _frame_attr(a.structural, "hypotheses")
+    if hyp is not None and len(hyp):
+        tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
+                                  t("hypotheses_note"), lang))
+    elif getattr(spec, "hypotheses", ()) and a.fit is not None:
+        est = a.fit.estimates
+        cols = [Column("id", column_header("id", lang)), Column("path", column_header("path", lang)),
+                Column("sign", column_header("sign", lang)),
+                Column("description", column_header("description", lang)),
+                Column("est", column_header("est", lang), "num"),
+                Column("std_all", column_header("std_all", lang), "num"),
+                Column("pvalue", "p", "p")]
+        rows = []
+        for h in spec.hypotheses:
+            desc = getattr(h, lang, "") or getattr(h, "en", "")
+            if h.kind == "path":
+                m = est[(est["op"] == "~") & (est["lhs"] == h.lhs) & (est["rhs"] == h.rhs)]
+                vals = ([cell_value(m.iloc[0][k]) for k in ("est", "std_all", "pvalue")]
+                        if len(m) else [None, None, None])
+                rows.append([h.id, _arrow(spec, h.lhs, h.rhs, lang), h.sign, desc] + vals)
+            else:
+                rows.append([h.id, f"{h.strongest} > {', '.join(h.others)} ({h.dimension})",
+                             h.sign, desc, None, None, None])
+        tables.append(Table("hypotheses", t("hypotheses_title"), t("hypotheses_note"), cols, rows))
+    if not tables:
+        return None
+    return Sheet("paths", t("paths"), tables)
+
+
+def _indirect_sheet(a: Any, lang: str) -> Sheet | None:
+    t = lambda k: text(k, lang)  # noqa: E731
+    ind = _frame_attr(a.structural, "indirect")
+    if ind is not None and len(ind):
+        return Sheet("indirect", t("indirect"),
+                     [frame_table(ind, "indirect", t("indirect"), t("indirect_note"), lang)])
+    if a.fit is None:
+        return None
+    est = a.fit.estimates
+    d = est[est["op"] == ":="]
+    if not len(d):
+        return None
+    cols = [Column("effect", column_header("effect", lang)), Column("rhs", column_header("rhs", lang))]
+    cols += _est_columns(lang)
+    rows = [[r["lhs"], r["rhs"]] + [cell_value(r.get(k)) for k in
+                                    ("est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all")]
+            for _, r in d.iterrows()]
+    return Sheet("indirect", t("indirect"),
+                 [Table("indirect", t("indirect"), t("indirect_note"), cols, rows)])
+
+
+def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
+    c = a.comparison
+    if c is None:
+        return None
+    t = lambda k: text(k, lang)  # noqa: E731
+    tabs = []
+    models = _frame_attr(c, "models")
+    if models is not None and len(models):
+        tab = frame_table(models, "comparison_models", t("comparison"), t("comparison_note"), lang)
+        for j, col in enumerate(tab.columns):
+            for i, row in enumerate(tab.rows):
+                ver = fit_verdict(col.key, row[j], lang) if isinstance(row[j], float) else None
+                if ver and ver[3]:
+                    tab.fails.add((i, j))
+        tabs.append(tab)
+    tests = _frame_attr(c, "tests")
+    if tests is not None and len(tests):
+        tabs.append(frame_table(tests, "comparison_tests", t("comparison_tests"),
+                                t("comparison_note"), lang))
+    eq = getattr(c, "equivalent", None)
+    if isinstance(eq, pd.DataFrame):
+        if len(eq):
+            tabs.append(frame_table(eq, "comparison_equivalent", t("comparison_equivalent"),
+                                    t("comparison_note"), lang))
+    elif eq:
+        rows = []
+        for pair in eq:
+            pair = tuple(pair) if not isinstance(pair, str) else (pair,)
+            rows.append([" ≡ ".join(str(p) for p in pair),
+                         t("equivalent_warning").format(a=pair[0], b=pair[-1])])
+        tabs.append(Table("comparison_equivalent", t("comparison_equivalent"), t("comparison_note"),
+                          [Column("model", column_header("model", lang)),
+                           Column("note", t("note_label"))], rows))
+    skip = ("models", "tests", "equivalent", "fits")
+    tabs.extend(_stage_tables(c, "comparison", lang, skip=skip, note=t("comparison_note")))
+    return Sheet("comparison", t("comparison"), tabs) if tabs else None
+
+
+def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
+    if a.invariance is None:
+        return None
+    tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
+                         note=text("invariance_note", lang))
+    if not tabs:
+        return None
+    tabs[0].title = text("invariance", lang) if tabs[0].title in ("models", "steps") else tabs[0].title
+    return Sheet("invariance", text("invariance", lang), tabs)
+
+
+def _mi_sheet(a: Any, lang: str) -> Sheet | None:
+    if a.fit is None or a.fit.modindices is None or not len(a.fit.modindices):
+        return None
+    mi = a.fit.modindices
+    mi = mi[mi["mi"] >= MIN_MI].head(MAX_MI_ROWS)
+    t = text("modindices", lang)
+    if not len(mi):
+        tab = Table("modindices", t, text("modindices_note", lang),
+                    [Column("note", text("note_label", lang))], [[text("none", lang)]])
+        return Sheet("modindices", t, [tab])
+    return Sheet("modindices", t, [frame_table(mi.reset_index(drop=True), "modindices", t,
+                                               text("modindices_note", lang), lang)])
+
+
+def _spec_sheet(a: Any, lang: str) -> Sheet:
+    t = lambda k: text(k, lang)  # noqa: E731
+    syntax = a.fit.syntax if a.fit is not None and getattr(a.fit, "syntax", None) else \
+        a.spec.model_syntax()
+    lines = syntax.rstrip("\n").split("\n")
+    tabs = [Table("syntax", t("syntax_title"), t("specification_note"),
+                  [Column("line", t("line"), "int"), Column("syntax", t("syntax"))],
+                  [[i + 1, s] for i, s in enumerate(lines)])]
+    cb = getattr(a.survey, "codebook", None) if a.survey is not None else None
+    if not isinstance(cb, pd.DataFrame) or not len(cb):
+        cb = pd.DataFrame([{"item": i.code, "construct": i.construct, "zh": i.zh, "en": i.en,
+                            "reverse": bool(i.reverse)} for i in a.spec.items])
+    tabs.append(frame_table(cb.reset_index(drop=True), "codebook", t("codebook_title"),
+                            t("specification_note"), lang))
+    return Sheet("specification", t("specification"), tabs)
+
+
+def build_sheets(analysis: Any, lang: str) -> list[Sheet]:
+    """Build every sheet that the analysis has results for, in the report's order.
+
+    Parameters
+    ----------
+    analysis : riskmodel_sem.analysis.Analysis
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    list of Sheet
+        Summary, Screening, Items, Reliability, Validity, Fit, Loadings, Paths and
+        Hypotheses, Indirect effects, Model comparison, Invariance, Modification indices and
+        Specification; sheets whose stage is missing are left out.
+    """
+    sheets = [_summary_sheet(analysis, lang)]
+    sheets += _validation_sheets(analysis, lang)
+    for make in (_fit_sheet, _loadings_sheet, _paths_sheet, _indirect_sheet, _comparison_sheet,
+                 _invariance_sheet, _mi_sheet):
+        s = make(analysis, lang)
+        if s is not None:
+            sheets.append(s)
+    sheets.append(_spec_sheet(analysis, lang))
+    _unique_ids(sheets)
+    return sheets
+
+
+def _unique_ids(sheets: list[Sheet]) -> None:
+    seen: set[str] = set()
+    for s in sheets:
+        for tab in s.tables:
+            base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in tab.id) or "t"
+            if not base[0].isalpha():
+                base = "t_" + base
+            tid, k = base, 2
+            while tid.lower() in seen:
+                tid, k = f"{base}_{k}", k + 1
+            seen.add(tid.lower())
+            tab.id = tid
