@@ -454,9 +454,9 @@ def composite_reliability(fit: FitResult) -> dict[str, float]:
     -----
     ``CR = (sum_i lambda_i)^2 / ((sum_i lambda_i)^2 + sum_i theta_i)`` with the completely
     standardized loadings ``lambda_i`` (``std.all``) and residual variances
-    ``theta_i = std.all`` of ``x_i ~~ x_i`` (``1 - lambda_i^2`` for simple structure). It
-    equals compRelSEM's omega with ``obs.var = FALSE`` for congeneric factors without
-    residual covariances.
+    ``theta_i = std.all`` of ``x_i ~~ x_i`` (``1 - lambda_i^2`` for simple structure): the
+    model-implied reliability of the sum of the *standardized* items. compRelSEM's omega
+    refers to the sum of the raw items, so the two differ when item variances differ.
 
     References
     ----------

@@ -610,7 +610,7 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     * ``longstring``: the longest run of identical consecutive answers (item order of the
       spec) is at least ``longstring_share`` (half) of the items and at least 2;
     * ``irv``: the SD of the respondent's answers is below ``irv_range_share`` (0.1) times the
-      scale range (the observed range when the spec has no scale);
+      scale range (not applied when the spec has no common scale, as for a lavaan file);
     * ``mahalanobis``: ``D^2`` on the answered items has a chi-square p-value below
       ``mahalanobis_p`` (.001). Centre and covariance are the sample mean and ML covariance of
       all respondents (EM estimates when answers are missing);
@@ -649,11 +649,9 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     n_missing = np.sum(np.isnan(values), axis=1)
     ls = longstring(values)
     iv = irv(values)
-    if spec.scale is not None:
-        scale_range = float(spec.scale.max - spec.scale.min)
-    else:
-        scale_range = float(np.nanmax(values) - np.nanmin(values)) if np.any(
-            ~np.isnan(values)) else 0.0
+    # IRV compares answers across items, which needs one common scale (not so for a
+    # lavaan-file spec, whose variables each keep their own scale).
+    scale_range = float(spec.scale.max - spec.scale.min) if spec.scale is not None else None
 
     answered = n_missing < k
     d2 = np.full(n, np.nan)
@@ -690,9 +688,16 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
         thr["speed_fraction"]["median_duration"] = med
 
     ls_cut = max(2, math.ceil(thr["longstring_share"]["value"] * k))
-    irv_cut = thr["irv_range_share"]["value"] * scale_range
     thr["longstring_share"]["cutoff"] = ls_cut
-    thr["irv_range_share"]["cutoff"] = irv_cut
+    if scale_range is not None:
+        irv_cut = thr["irv_range_share"]["value"] * scale_range
+        thr["irv_range_share"]["cutoff"] = irv_cut
+    else:
+        irv_cut = -np.inf
+        thr["irv_range_share"]["cutoff"] = None
+        thr["irv_range_share"]["applied"] = False
+        thr["irv_range_share"]["note"] = ("Not applied: the spec has no common answer scale "
+                                          "(lavaan model file).")
     checks = {
         "missing": n_missing > thr["missing_share"]["value"] * k,
         "longstring": ls >= ls_cut,

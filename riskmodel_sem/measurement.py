@@ -1,0 +1,539 @@
+"""Measurement validation: screening, reliability, validity and the CFA, with verdicts.
+
+:func:`validate` is the one entry point behind ``riskmodel-sem validate``. It screens the
+answers (:mod:`riskmodel_sem.screening`), fits the correlated first-order factors model
+(``Spec.measurement_syntax()``) and, when the spec has dimensions, the second-order model,
+then computes reliability (:mod:`riskmodel_sem.reliability`) and validity
+(:mod:`riskmodel_sem.validity`) and judges each criterion against a published threshold.
+Everything lands in one immutable :class:`ValidationResult`; reports only format it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import reliability as rel
+from . import validity as val
+from .errors import DataQualityWarning, ModelError, OptionError, SurveyDataError
+from .estimation import FitResult, fit_model
+from .screening import ScreeningResult, item_frame, item_statistics, screen
+from .spec import Spec
+
+__all__ = ["ValidationResult", "validate", "THRESHOLDS", "VERDICT_COLUMNS"]
+
+#: Thresholds of the verdicts: ``{criterion: {value, direction, source}}``. ``direction`` is
+#: ">=" (pass when value >= threshold), "<" (pass when value < threshold), "abs<" (pass when
+#: |value| < threshold) or ">" (pass when value > threshold).
+THRESHOLDS = {
+    "alpha": {"value": 0.70, "direction": ">=",
+              "source": "Nunnally (1978), Psychometric Theory, 2nd ed.: alpha >= .70"},
+    "omega": {"value": 0.70, "direction": ">=",
+              "source": "Hair, Black, Babin & Anderson (2019), Multivariate Data Analysis, 8th "
+                        "ed.: construct reliability >= .70"},
+    "omega_higher_order": {"value": 0.70, "direction": ">=",
+                           "source": "Hair et al. (2019): construct reliability >= .70"},
+    "cr": {"value": 0.70, "direction": ">=",
+           "source": "Hair et al. (2019); Fornell & Larcker (1981), JMR 18, 39-50: CR >= .70"},
+    "ave": {"value": 0.50, "direction": ">=",
+            "source": "Fornell & Larcker (1981), JMR 18, 39-50, doi:10.2307/3151312: AVE >= .50"},
+    "loading_std": {"value": 0.50, "direction": ">=",
+                    "source": "Hair et al. (2019): standardized loadings >= .50 acceptable, "
+                              ">= .70 ideal"},
+    "citc": {"value": 0.30, "direction": ">=",
+             "source": "Nunnally & Bernstein (1994), Psychometric Theory, 3rd ed.: corrected "
+                       "item-total correlation >= .30"},
+    "skew": {"value": 2.0, "direction": "abs<",
+             "source": "West, Finch & Curran (1995): |skewness| < 2"},
+    "kurtosis": {"value": 7.0, "direction": "abs<",
+                 "source": "West, Finch & Curran (1995): |excess kurtosis| < 7"},
+    "fornell_larcker": {"value": None, "direction": ">",
+                        "source": "Fornell & Larcker (1981): sqrt(AVE) exceeds the construct's "
+                                  "correlations with every other construct"},
+    "htmt": {"value": 0.85, "direction": "<",
+             "source": "Henseler, Ringle & Sarstedt (2015), JAMS 43, 115-135, "
+                       "doi:10.1007/s11747-014-0403-8: HTMT < .85 (conservative)"},
+    "htmt_liberal": {"value": 0.90, "direction": "<",
+                     "source": "Henseler et al. (2015): HTMT < .90 (liberal)"},
+    "htmt2": {"value": 0.85, "direction": "<",
+              "source": "Roemer, Schuberth & Henseler (2021), IMDS 121, 2637-2650, "
+                        "doi:10.1108/IMDS-02-2021-0082: HTMT2 < .85 (conservative)"},
+    "htmt2_liberal": {"value": 0.90, "direction": "<",
+                      "source": "Roemer et al. (2021): HTMT2 < .90 (liberal)"},
+    "kmo": {"value": 0.60, "direction": ">=",
+            "source": "Kaiser (1974), Psychometrika 39, 31-36; Tabachnick & Fidell (2019): "
+                      "KMO >= .60"},
+    "kmo_item": {"value": 0.50, "direction": ">=",
+                 "source": "Kaiser (1974): item MSA below .50 is unacceptable"},
+    "bartlett": {"value": 0.05, "direction": "<",
+                 "source": "Bartlett (1951), Biometrika 38, 337-344: sphericity rejected at "
+                           "p < .05"},
+    "harman": {"value": 0.50, "direction": "<",
+               "source": "Podsakoff, MacKenzie, Lee & Podsakoff (2003), JAP 88, 879-903: the "
+                         "first unrotated factor explains less than 50% of the variance"},
+    "one_factor_cfa": {"value": 0.05, "direction": "<",
+                       "source": "Podsakoff et al. (2003): the one-factor model fits "
+                                 "significantly worse than the measurement model (p < .05)"},
+    "cfi": {"value": 0.95, "direction": ">=",
+            "source": "Hu & Bentler (1999), SEM 6, 1-55, doi:10.1080/10705519909540118: "
+                      "CFI >= .95"},
+    "tli": {"value": 0.95, "direction": ">=", "source": "Hu & Bentler (1999): TLI >= .95"},
+    "rmsea": {"value": 0.06, "direction": "<=", "source": "Hu & Bentler (1999): RMSEA <= .06"},
+    "srmr": {"value": 0.08, "direction": "<=", "source": "Hu & Bentler (1999): SRMR <= .08"},
+}
+
+#: Columns of :attr:`ValidationResult.verdicts`.
+VERDICT_COLUMNS = ["criterion", "target", "value", "threshold", "direction", "source", "passed"]
+
+_RELIABILITY_COLUMNS = ["construct", "n_items", "n_obs", "alpha", "alpha_ci_lower",
+                        "alpha_ci_upper", "alpha_std", "omega", "cr", "ave"]
+_ITEM_COLUMNS = ["item", "construct", "n", "mean", "sd", "skew", "kurtosis", "citc",
+                 "alpha_if_deleted", "loading_std"]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Everything ``riskmodel-sem validate`` computes (immutable).
+
+    Attributes
+    ----------
+    screening : ScreeningResult
+        Item and respondent screening, normality and missing-data patterns.
+    cfa : FitResult
+        The correlated first-order factors model (``spec.measurement_syntax()``).
+    second_order : FitResult or None
+        The second-order model (first-order factors on the spec's dimensions), if any.
+    reliability : pandas.DataFrame
+        Per construct: construct, n_items, n_obs, alpha, alpha_ci_lower, alpha_ci_upper
+        (Feldt), alpha_std, omega (compRelSEM), cr (standardized), ave (semTools).
+    higher_order : pandas.DataFrame
+        Per dimension: dimension, omega (``compRelSEM(fit, higher = ...)``), and the
+        standardized second-order loadings' minimum; empty without dimensions.
+    alpha : dict
+        ``{construct: AlphaResult}`` with psych's full output.
+    items : pandas.DataFrame
+        Per item: item, construct, n, mean, sd, skew, kurtosis, citc, alpha_if_deleted,
+        loading_std.
+    htmt, htmt2, fornell_larcker : pandas.DataFrame
+        Construct-by-construct matrices: HTMT (Henseler et al. 2015, arithmetic means), HTMT2
+        (Roemer et al. 2021, geometric means; semTools' default), and sqrt(AVE) on the
+        diagonal with latent correlations off it.
+    kmo : dict
+        ``overall`` and ``items`` (``{item: MSA}``).
+    bartlett : dict
+        chisq, df, pvalue, n.
+    efa : EFAResult
+        Parallel analysis and the rotated EFA.
+    harman : dict
+        First-component share of the item variance.
+    one_factor : dict
+        The one-factor CFA's fit and its chi-square difference test against ``cfa``.
+    verdicts : pandas.DataFrame
+        One row per judged criterion (:data:`VERDICT_COLUMNS`); ``target`` is the construct,
+        item, construct pair ("A~B") or "model".
+    rows_used : dict
+        Rows behind each analysis.
+    thresholds : dict
+        :data:`THRESHOLDS` as used.
+    options : dict
+        missing, estimator, drop_flagged, seed, id_column, duration.
+    warnings : tuple of str
+    """
+
+    screening: ScreeningResult
+    cfa: FitResult
+    second_order: FitResult | None
+    reliability: pd.DataFrame
+    higher_order: pd.DataFrame
+    alpha: dict
+    items: pd.DataFrame
+    htmt: pd.DataFrame
+    htmt2: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+    kmo: dict
+    bartlett: dict
+    efa: val.EFAResult
+    harman: dict
+    one_factor: dict
+    verdicts: pd.DataFrame
+    rows_used: dict
+    thresholds: dict
+    options: dict
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def all_passed(self) -> bool:
+        """True when every verdict passed."""
+        return bool(self.verdicts["passed"].all())
+
+    def to_dict(self) -> dict:
+        """JSON-ready results (NaN as None).
+
+        Top-level keys (issue 4, item 5): ``reliability`` ``{construct: {alpha,
+        alpha_ci_lower, alpha_ci_upper, alpha_std, omega, cr, ave}}``, ``items`` (records of
+        item, construct, n, mean, sd, skew, kurtosis, citc, alpha_if_deleted, loading_std),
+        ``htmt``, ``htmt2`` and ``fornell_larcker`` (nested construct -> construct maps),
+        ``kmo``, ``bartlett``, ``efa``, ``normality`` and ``screening`` (with
+        ``respondents``: id, flagged, reasons and the indicators). Everything else
+        (``verdicts``, ``rows_used``, ``harman``, ``one_factor``, ``omega_higher_order``,
+        the CFA's fit measures, thresholds and options) is under ``validation``.
+        """
+        relmap = {}
+        for rec in self.reliability.to_dict(orient="records"):
+            relmap[rec["construct"]] = {k: _json(rec[k]) for k in (
+                "alpha", "alpha_ci_lower", "alpha_ci_upper", "alpha_std", "omega", "cr", "ave")}
+        items = [{k: _json(rec[k]) for k in _ITEM_COLUMNS}
+                 for rec in self.items.to_dict(orient="records")]
+        return {
+            "reliability": relmap,
+            "items": items,
+            "htmt": _matrix(self.htmt),
+            "htmt2": _matrix(self.htmt2),
+            "fornell_larcker": _matrix(self.fornell_larcker),
+            "kmo": {"overall": _json(self.kmo["overall"]),
+                    "items": {k: _json(v) for k, v in self.kmo["items"].items()}},
+            "bartlett": {k: _json(v) for k, v in self.bartlett.items()},
+            "efa": self.efa.to_dict(),
+            "normality": {k: _json(v) for k, v in self.screening.normality.items()},
+            "screening": self.screening.to_dict(),
+            "validation": {
+                "options": {k: _json(v) for k, v in self.options.items()},
+                "rows_used": {k: _json(v) if not isinstance(v, dict)
+                              else {kk: _json(vv) for kk, vv in v.items()}
+                              for k, v in self.rows_used.items()},
+                "verdicts": [{k: _json(v) for k, v in rec.items()}
+                             for rec in self.verdicts.to_dict(orient="records")],
+                "all_passed": self.all_passed,
+                "omega_higher_order": {r["dimension"]: _json(r["omega"]) for r in
+                                       self.higher_order.to_dict(orient="records")},
+                "harman": {k: _json(v) for k, v in self.harman.items()},
+                "one_factor": _jsonify(self.one_factor),
+                "measurement_fit": {k: _json(v) for k, v in self.cfa.fit.items()},
+                "second_order_fit": (None if self.second_order is None else
+                                     {k: _json(v) for k, v in self.second_order.fit.items()}),
+                "thresholds": _jsonify(self.thresholds),
+                "warnings": list(self.warnings),
+            },
+        }
+
+
+def _json(v):
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else None
+    return str(v)
+
+
+def _jsonify(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonify(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonify(v) for v in obj]
+    return _json(obj)
+
+
+def _matrix(df: pd.DataFrame) -> dict:
+    return {str(r): {str(c): _json(df.loc[r, c]) for c in df.columns} for r in df.index}
+
+
+def _passes(value, threshold, direction) -> bool:
+    if value is None or threshold is None:
+        return False
+    value = float(value)
+    if not math.isfinite(value):
+        return False
+    if direction == ">=":
+        return value >= threshold
+    if direction == ">":
+        return value > threshold
+    if direction == "<":
+        return value < threshold
+    if direction == "<=":
+        return value <= threshold
+    if direction == "abs<":
+        return abs(value) < threshold
+    raise ValueError(direction)
+
+
+class _Verdicts:
+    def __init__(self, thresholds: dict) -> None:
+        self.thr = thresholds
+        self.rows: list[dict] = []
+
+    def add(self, criterion: str, target: str, value, threshold=None) -> None:
+        spec = self.thr[criterion]
+        t = spec["value"] if threshold is None else threshold
+        v = None if value is None else float(value)
+        self.rows.append({"criterion": criterion, "target": target, "value": v,
+                          "threshold": None if t is None else float(t),
+                          "direction": spec["direction"], "source": spec["source"],
+                          "passed": _passes(v, t, spec["direction"])})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=VERDICT_COLUMNS)
+
+
+def _second_order_syntax(spec: Spec) -> str | None:
+    dims = [d for d in spec.dimensions if len(d.factors) >= 2]
+    if not dims:
+        return None
+    lines = [spec.measurement_syntax().rstrip("\n"), "# second-order dimensions"]
+    lines += [f"{d.code} =~ " + " + ".join(d.factors) for d in dims]
+    return "\n".join(lines) + "\n"
+
+
+def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
+             id_column: str | None = None, duration: str | None = None,
+             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100
+             ) -> ValidationResult:
+    """Validate the measurement model: screening, reliability, validity and the CFA.
+
+    Parameters
+    ----------
+    survey : SurveyData or pandas.DataFrame
+        The answers (see :func:`riskmodel_sem.screening.item_frame`).
+    spec : Spec
+        YAML spec or a spec loaded from a ``.lav`` file (constructs from its ``=~`` lines).
+    missing : {"listwise", "fiml"}
+        ``"listwise"``: every analysis uses the rows that answered all construct items.
+        ``"fiml"``: the CFAs use full-information ML; alpha uses pairwise covariances on all
+        rows (psych's default), HTMT, KMO, Bartlett and the EFA use the EM correlation
+        matrix (``lavCor(missing = "ml")``).
+    estimator : {"ML", "MLR"}
+        Estimator of the CFAs.
+    id_column, duration : str, optional
+        Respondent-id and completion-time columns (screening).
+    drop_flagged : bool, default False
+        Leave out the respondents flagged by screening from all analyses after screening.
+    seed : int
+        Seed of the parallel analysis.
+    n_iter : int
+        Random data sets of the parallel analysis.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    OptionError
+        For an unknown ``missing`` or ``estimator``.
+    SurveyDataError
+        If items are missing from the data or too few rows remain.
+    ModelError
+        If the measurement model cannot be estimated.
+
+    Notes
+    -----
+    Reference numbers matched (see ``tests/test_measurement.py``): ``psych::alpha``,
+    ``semTools::compRelSEM``, ``semTools::AVE`` and ``semTools::htmt`` (with
+    ``htmt2 = TRUE`` and ``FALSE``). The one-factor model is tested against the measurement
+    model with a chi-square difference (Satorra-Bentler scaled for MLR).
+
+    Examples
+    --------
+    >>> spec = load_spec("specs/gcrm.yaml")                             # doctest: +SKIP
+    >>> res = validate(read_survey("surveys/gcrm_synthetic.xlsx", spec), spec)  # doctest: +SKIP
+    >>> res.reliability[["construct", "alpha", "cr"]].round(2).head(2)  # doctest: +SKIP
+    """
+    missing = str(missing).lower()
+    estimator = str(estimator).upper()
+    if missing not in ("listwise", "fiml"):
+        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    if estimator not in ("ML", "MLR"):
+        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
+    constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
+    if not constructs:
+        raise SurveyDataError("The spec has no constructs with items to validate.")
+    notes: list[str] = []  # everything the result reports
+    own: list[str] = []    # the remarks made here (stages warn for themselves)
+
+    scr = screen(survey, spec, id_column=id_column, duration=duration)
+    notes.extend(scr.warnings)
+
+    items, _, _ = item_frame(survey, spec, id_column=id_column)
+    cols = [i for v in constructs.values() for i in v]
+    frame = items[cols]
+    keep = np.ones(len(frame), dtype=bool)
+    n_dropped = 0
+    if drop_flagged:
+        keep &= ~scr.respondents["flagged"].to_numpy()
+        n_dropped = int((~keep).sum())
+    any_answer = frame.notna().any(axis=1).to_numpy()
+    keep &= any_answer
+    data = frame[keep].reset_index(drop=True)
+    complete = data.dropna().reset_index(drop=True)
+    analysis = complete if missing == "listwise" else data
+    if len(analysis) < len(cols) + 1:
+        raise SurveyDataError(f"Only {len(analysis)} usable rows for {len(cols)} items; "
+                              "validation needs more rows.")
+    if missing == "listwise" and len(complete) < len(data):
+        own.append(f"{len(data) - len(complete)} row(s) with missing answers were left out "
+                     "(listwise); use missing='fiml' to keep them.")
+
+    def fit(syntax: str, source: str, mi: bool) -> FitResult:
+        return fit_model(syntax, analysis, estimator=estimator, missing=missing,
+                         source=source, compute_modindices=mi)
+
+    cfa = fit(spec.measurement_syntax(), "measurement model", True)
+    notes.extend(cfa.warnings)
+
+    second = None
+    higher_rows = []
+    so_syntax = _second_order_syntax(spec)
+    if so_syntax is not None:
+        try:
+            second = fit(so_syntax, "second-order model", False)
+            notes.extend(second.warnings)
+            dims = [d.code for d in spec.dimensions if len(d.factors) >= 2]
+            hom = rel.omega_higher_order(second, dims)
+            est = second.estimates
+            for d in dims:
+                lo = est[(est["op"] == "=~") & (est["lhs"] == d)]["std_all"]
+                higher_rows.append({"dimension": d, "omega": hom[d],
+                                    "min_loading_std": float(lo.min()),
+                                    "n_factors": int(len(lo))})
+        except ModelError as exc:
+            own.append(f"The second-order model could not be estimated ({exc}); "
+                         "higher-order omegas are left out.")
+    higher = pd.DataFrame(higher_rows, columns=["dimension", "omega", "min_loading_std",
+                                                "n_factors"])
+
+    # reliability ------------------------------------------------------------------------
+    alpha_rows = complete if missing == "listwise" else data
+    omegas = rel.omega(cfa)
+    aves = rel.ave(cfa)
+    crs = rel.composite_reliability(cfa)
+    alphas: dict = {}
+    rel_rows = []
+    for c, its in constructs.items():
+        a = None
+        if len(its) >= 2:
+            try:
+                a = rel.cronbach_alpha(alpha_rows[its])
+            except SurveyDataError as exc:
+                own.append(f"{c}: {exc}")
+        alphas[c] = a
+        rel_rows.append({
+            "construct": c, "n_items": len(its), "n_obs": a.n_obs if a else len(alpha_rows),
+            "alpha": a.alpha if a else np.nan,
+            "alpha_ci_lower": a.alpha_ci_lower if a else np.nan,
+            "alpha_ci_upper": a.alpha_ci_upper if a else np.nan,
+            "alpha_std": a.alpha_std if a else np.nan,
+            "omega": omegas.get(c, np.nan), "cr": crs.get(c, np.nan), "ave": aves.get(c, np.nan)})
+    reliability = pd.DataFrame(rel_rows, columns=_RELIABILITY_COLUMNS)
+
+    # items --------------------------------------------------------------------------------
+    desc = item_statistics(alpha_rows[cols], spec).set_index("item")
+    est = cfa.estimates
+    load = est[(est["op"] == "=~")].set_index(["lhs", "rhs"])["std_all"]
+    item_rows = []
+    for c, its in constructs.items():
+        a = alphas[c]
+        at = a.items.set_index("item") if a is not None else None
+        for i in its:
+            item_rows.append({
+                "item": i, "construct": c, "n": int(desc.loc[i, "n"]),
+                "mean": desc.loc[i, "mean"], "sd": desc.loc[i, "sd"],
+                "skew": desc.loc[i, "skew"], "kurtosis": desc.loc[i, "kurtosis"],
+                "citc": at.loc[i, "citc"] if at is not None else np.nan,
+                "alpha_if_deleted": at.loc[i, "alpha_if_deleted"] if at is not None else np.nan,
+                "loading_std": float(load.get((c, i), np.nan))})
+    items_tab = pd.DataFrame(item_rows, columns=_ITEM_COLUMNS)
+
+    # validity -----------------------------------------------------------------------------
+    corr_missing = "listwise" if missing == "listwise" else "fiml"
+    corr = val.correlation_matrix(analysis[cols], corr_missing)
+    n_corr = len(analysis)
+    htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
+    htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
+    fl = val.fornell_larcker(cfa, aves)
+    kmo_all, kmo_items = val.kmo(corr)
+    bart = val.bartlett(corr, n_corr)
+    efa_res = val.efa(corr, n_corr, n_iter=n_iter, seed=seed)
+    harm = val.harman(corr)
+    one = val.one_factor_cfa(analysis, cols, cfa, estimator=estimator, missing=missing)
+    own.extend(one["warnings"])
+
+    # verdicts -----------------------------------------------------------------------------
+    thr = {k: dict(v) for k, v in THRESHOLDS.items()}
+    v = _Verdicts(thr)
+    for rec in reliability.to_dict(orient="records"):
+        c = rec["construct"]
+        for crit in ("alpha", "omega", "cr", "ave"):
+            if not (isinstance(rec[crit], float) and math.isnan(rec[crit])):
+                v.add(crit, c, rec[crit])
+    for rec in higher.to_dict(orient="records"):
+        v.add("omega_higher_order", rec["dimension"], rec["omega"])
+    for rec in items_tab.to_dict(orient="records"):
+        v.add("loading_std", rec["item"], rec["loading_std"])
+        if not math.isnan(rec["citc"]):
+            v.add("citc", rec["item"], rec["citc"])
+        v.add("skew", rec["item"], rec["skew"])
+        v.add("kurtosis", rec["item"], rec["kurtosis"])
+    names = list(fl.index)
+    for f in names:
+        others = [abs(fl.loc[f, g]) for g in names if g != f]
+        if others:
+            v.add("fornell_larcker", f, fl.loc[f, f], threshold=max(others))
+    cnames = list(htmt1.index)
+    for a_i, fa in enumerate(cnames):
+        for fb in cnames[a_i + 1:]:
+            pair = f"{fa}~{fb}"
+            v.add("htmt", pair, htmt1.loc[fa, fb])
+            v.add("htmt_liberal", pair, htmt1.loc[fa, fb])
+            v.add("htmt2", pair, htmt2.loc[fa, fb])
+            v.add("htmt2_liberal", pair, htmt2.loc[fa, fb])
+    v.add("kmo", "model", kmo_all)
+    for i, msa in kmo_items.items():
+        v.add("kmo_item", str(i), msa)
+    v.add("bartlett", "model", bart["pvalue"])
+    v.add("harman", "model", harm["share"])
+    v.add("one_factor_cfa", "model", one["test"]["pvalue"])
+    robust = estimator == "MLR"
+    for crit in ("cfi", "tli", "rmsea"):
+        key = f"{crit}_robust" if robust and f"{crit}_robust" in cfa.fit else crit
+        v.add(crit, "model", cfa.fit.get(key))
+    v.add("srmr", "model", cfa.fit.get("srmr"))
+    verdicts = v.frame()
+
+    if scr.normality.get("recommendation") == "MLR" and estimator == "ML":
+        own.append(f"Screening recommends MLR: {scr.normality['reason']}")
+
+    rows_used = {
+        "screened": scr.n_rows,
+        "flagged": scr.n_flagged,
+        "dropped_flagged": n_dropped,
+        "no_answer": int((~any_answer).sum()),
+        "analysis": int(len(analysis)),
+        "complete": int(len(complete)),
+        "cfa": int(cfa.n_obs),
+        "second_order": None if second is None else int(second.n_obs),
+        "one_factor": int(one["n_obs"]),
+        "alpha": int(len(alpha_rows)),
+        "correlations": int(n_corr),
+    }
+    options = {"missing": missing, "estimator": estimator, "drop_flagged": bool(drop_flagged),
+               "seed": int(seed), "n_iter": int(n_iter), "id_column": id_column,
+               "duration": duration}
+    for msg in dict.fromkeys(own):
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    notes.extend(own)
+    return ValidationResult(
+        screening=scr, cfa=cfa, second_order=second, reliability=reliability,
+        higher_order=higher, alpha=alphas, items=items_tab, htmt=htmt1, htmt2=htmt2,
+        fornell_larcker=fl, kmo={"overall": kmo_all, "items": kmo_items.to_dict()},
+        bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
+        rows_used=rows_used, thresholds=thr, options=options,
+        warnings=tuple(dict.fromkeys(notes)))
+
