@@ -143,8 +143,28 @@ def _bool_text(v: Any, lang: str) -> Any:
     return v
 
 
+def _fails_bound(v: Any, value: Any, direction: str) -> bool:
+    """True when ``v`` misses the threshold ``value`` in ``direction`` (>=, >, <=, <, abs<)."""
+    v = cell_value(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or value is None:
+        return False
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return False
+    ok = {">=": v >= value, ">": v > value, "<=": v <= value, "<": v < value,
+          "abs<": abs(v) < value, "abs<=": abs(v) <= value}.get(direction)
+    return ok is False
+
+
+def _truthy(v: Any) -> bool:
+    v = cell_value(v)
+    return bool(v) if isinstance(v, (bool, int, float)) else False
+
+
 def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
-                index_name: str | None = None) -> Table:
+                index_name: str | None = None,
+                bounds: dict[str, tuple[Any, str]] | None = None) -> Table:
     """Make a table of a result DataFrame: known columns get their header, flags are applied.
 
     A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column has a
@@ -163,13 +183,17 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
     cols = [Column(c, column_header(c, lang), _kind(c, df[c])) for c in df.columns]
     rows = [[cell_value(_bool_text(v, lang)) for v in rec] for rec in df.itertuples(index=False)]
     fails: set[tuple[int, int]] = set()
+    rules = {k: (v, ">=") for k, v in LOWER_BOUNDS.items()}
+    rules.update(bounds or {})
     for j, c in enumerate(df.columns):
         low = c.lower()
-        bound = LOWER_BOUNDS.get(low)
+        rule = rules.get(low)
         for i, v in enumerate(df[c].tolist()):
-            if bound is not None and isinstance(cell_value(v), float) and cell_value(v) < bound:
+            if rule is not None and _fails_bound(v, *rule):
                 fails.add((i, j))
-            elif low in ("passed", "ok", "supported", "pass") and (v is False or v is np.False_):
+            elif low in ("passed", "ok", "supported", "pass", "flagged", "out_of_scale") and (
+                    (low in ("flagged", "out_of_scale") and _truthy(v))
+                    or (low not in ("flagged", "out_of_scale") and (v is False or v is np.False_))):
                 fails.add((i, j))
             elif low in ("verdict", "passed", "supported", "result") and isinstance(v, str) \
                     and v.strip().lower() in FAIL_WORDS:
@@ -297,9 +321,8 @@ def _summary_sheet(a: Any, lang: str) -> Sheet:
     cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
     tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
     verdicts = _frame_attr(a.validation, "verdicts")
-    if verdicts is not None and len(verdicts):
-        tables.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
-                                  lang))
+    if verdicts is not None and len(verdicts) and {"criterion", "passed"} <= set(verdicts.columns):
+        tables.append(_verdict_glance(verdicts, lang))
     warns = list(dict.fromkeys(list(a.warnings or ()) + list(getattr(fit, "warnings", ()) or ())))
     if warns:
         tables.append(Table("warnings", t("warnings"), t("warnings_note"),
@@ -318,35 +341,111 @@ def _frame_attr(obj: Any, name: str) -> pd.DataFrame | None:
     return None
 
 
+def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
+                bounds: dict[str, tuple[Any, str]] | None = None) -> Table | None:
+    """A dict as a table: scalars as key/value rows, a dict of dicts as one row per key."""
+    if not d:
+        return None
+    if all(isinstance(x, dict) for x in d.values()):
+        df = pd.DataFrame.from_dict({k: {kk: cell_value(vv) if not isinstance(vv, (dict, list))
+                                         else str(vv) for kk, vv in x.items()}
+                                     for k, x in d.items()}, orient="index")
+        df.index.name = "name"
+        return frame_table(df, tid, title, note, lang, index_name="name")
+    rows, fails = [], set()
+    for k, x in d.items():
+        if isinstance(x, (dict, list, tuple, pd.DataFrame, np.ndarray)):
+            continue
+        rows.append([str(k), cell_value(x)])
+        rule = (bounds or {}).get(str(k))
+        if rule is not None and _fails_bound(x, *rule):
+            fails.add((len(rows) - 1, 1))
+    if not rows:
+        return None
+    kinds = {(i, 1): "p" for i, r in enumerate(rows) if str(r[0]).lower() in P_COLUMNS
+             or str(r[0]).lower().endswith("_p")}
+    return Table(tid, title, note, [Column("key", text("key", lang)),
+                                    Column("value", text("value", lang), "auto")], rows, fails,
+                 kinds)
+
+
 def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
-                  note: str = "") -> list[Table]:
-    """Tables of every DataFrame (and scalar dict) held by a result object, in field order."""
+                  note: str = "", bounds: dict[str, tuple[Any, str]] | None = None,
+                  scalars: bool = False) -> list[Table]:
+    """Tables of every DataFrame and dict held by a result object, in field order.
+
+    With ``scalars`` the object's plain fields (text and numbers) come first as a key/value
+    table.
+    """
     out: list[Table] = []
     if obj is None:
         return out
     if isinstance(obj, pd.DataFrame):
-        return [frame_table(obj, prefix, prefix, note, lang)] if len(obj) else []
+        return [frame_table(obj, prefix, prefix, note, lang, bounds=bounds)] if len(obj) else []
     names = ([f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj)
              else [n for n in vars(obj) if not n.startswith("_")])
+    plain = []
     for n in names:
-        if n in skip:
+        if n in skip or n == "warnings":
             continue
         v = getattr(obj, n, None)
         title = column_header(n, lang) if column_header(n, lang) != n else n.replace("_", " ")
         tid = f"{prefix}_{n}"
         if isinstance(v, pd.Series):
             v = v.to_frame()
-        if isinstance(v, pd.DataFrame) and len(v):
-            out.append(frame_table(v, tid, title, note, lang))
-        elif isinstance(v, dict) and v and all(not isinstance(x, (dict, list, pd.DataFrame))
-                                               for x in v.values()):
-            rows = [[str(k), cell_value(x)] for k, x in v.items()]
-            out.append(Table(tid, title, note, [Column("key", text("key", lang)),
-                                                Column("value", text("value", lang), "auto")],
-                             rows))
+        if isinstance(v, pd.DataFrame):
+            if len(v):
+                out.append(frame_table(v, tid, title, note, lang, bounds=bounds))
+        elif isinstance(v, dict):
+            tab = _dict_table(v, tid, title, note, lang, bounds)
+            if tab is not None:
+                out.append(tab)
         elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            out.extend(_stage_tables(v, tid, lang, note=note))
+            out.extend(_stage_tables(v, tid, lang, note=note, bounds=bounds))
+        elif isinstance(v, (str, int, float, np.integer, np.floating)) or (
+                isinstance(v, tuple) and all(isinstance(x, str) for x in v)):
+            plain.append([n.replace("_", " "), cell_value(v)])
+    if scalars and plain:
+        out.insert(0, Table(f"{prefix}_info", prefix.replace("_", " "), note,
+                            [Column("key", text("key", lang)),
+                             Column("value", text("value", lang), "auto")], plain))
     return out
+
+
+def _bounds(thresholds: Any) -> dict[str, tuple[Any, str]]:
+    """Column rules ``{column: (value, direction)}`` from a result's ``thresholds`` dict."""
+    out: dict[str, tuple[Any, str]] = {}
+    if not isinstance(thresholds, dict):
+        return out
+    for k, rule in thresholds.items():
+        if isinstance(rule, dict) and "value" in rule:
+            direction = rule.get("direction") or ("abs<" if k.startswith("abs_") else ">=")
+            out[k.removeprefix("abs_")] = (rule["value"], direction)
+    return out
+
+
+def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
+    """One row per criterion: threshold, passed / total, the targets that fail, source."""
+    t = lambda k: text(k, lang)  # noqa: E731
+    cols = [Column("criterion", column_header("check", lang)),
+            Column("threshold", t("threshold")), Column("passed", column_header("passed", lang)),
+            Column("failed", t("fail")), Column("source", t("source"))]
+    rows, fails = [], set()
+    for crit, g in verdicts.groupby("criterion", sort=False):
+        thr = g["threshold"].iloc[0] if "threshold" in g.columns else None
+        direction = g["direction"].iloc[0] if "direction" in g.columns else ""
+        thr_txt = f"{direction} {cell_value(thr):g}" if isinstance(cell_value(thr), float) else \
+            str(direction or "")
+        passed = [bool(x) for x in g["passed"] if cell_value(x) is not None]
+        bad = [str(x) for x, ok in zip(g.get("target", g.index), g["passed"])
+               if cell_value(ok) is False]
+        listed = ", ".join(bad[:12]) + (" …" if len(bad) > 12 else "")
+        rows.append([str(crit), thr_txt.strip(), f"{sum(passed)} / {len(passed)}", listed,
+                     str(g["source"].iloc[0]) if "source" in g.columns else ""])
+        if bad:
+            fails.add((len(rows) - 1, 2))
+            fails.add((len(rows) - 1, 3))
+    return Table("verdicts_glance", t("verdicts_title"), t("verdicts_note"), cols, rows, fails)
 
 
 def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
@@ -355,20 +454,38 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     if v is None:
         return []
     sheets = []
+    bounds = _bounds(getattr(v, "thresholds", None))
     scr = getattr(v, "screening", None)
     if scr is not None:
-        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"))
+        sb = _bounds(getattr(scr, "thresholds", None))
+        sb = {k: r for k, r in sb.items() if k in ("skew", "kurtosis")}
+        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"), bounds=sb,
+                             skip=("respondents",))
+        resp = _frame_attr(scr, "respondents")
+        if resp is not None and len(resp):  # every respondent, flagged ones highlighted
+            tabs.append(frame_table(resp, "screening_respondents", "respondents",
+                                    t("screening_note"), lang))
         if tabs:
             sheets.append(Sheet("screening", t("screening"), tabs))
     items = _frame_attr(v, "items")
     if items is not None and len(items):
         sheets.append(Sheet("items", t("items"), [frame_table(items, "items", t("items"),
-                                                              t("items_note"), lang)]))
+                                                              t("items_note"), lang,
+                                                              bounds=bounds)]))
     rel = _frame_attr(v, "reliability")
+    tabs = []
     if rel is not None and len(rel):
-        sheets.append(Sheet("reliability", t("reliability"),
-                            [frame_table(rel, "reliability", t("reliability"),
-                                         t("reliability_note"), lang, index_name="construct")]))
+        tabs.append(frame_table(rel, "reliability", t("reliability"), t("reliability_note"),
+                                lang, index_name="construct", bounds=bounds))
+    ho = _frame_attr(v, "higher_order")
+    if ho is not None and len(ho):
+        hb = dict(bounds)
+        if "omega_higher_order" in bounds:
+            hb["omega"] = bounds["omega_higher_order"]
+        tabs.append(frame_table(ho, "reliability_higher_order", t("second_order"),
+                                t("reliability_note"), lang, bounds=hb))
+    if tabs:
+        sheets.append(Sheet("reliability", t("reliability"), tabs))
     tabs = []
     for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
                                          ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
@@ -376,28 +493,71 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
         m = _frame_attr(v, attr)
         if m is not None and len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
-    for attr, tid, title, note in (("kmo", "kmo", "kmo_title", "kmo_note"),
-                                   ("bartlett", "bartlett", "kmo_title", "kmo_note"),
-                                   ("efa", "efa", "efa_title", "efa_note")):
-        obj = getattr(v, attr, None)
-        if obj is None:
-            continue
-        if isinstance(obj, (pd.DataFrame, pd.Series)):
-            df = obj.to_frame() if isinstance(obj, pd.Series) else obj
-            if len(df):
-                tabs.append(frame_table(df, tid, t(title), t(note), lang))
-        elif isinstance(obj, dict):
-            tabs.extend(_stage_tables(type("S", (), {attr: obj})(), "v", lang, note=t(note)))
-        elif isinstance(obj, (int, float, np.floating)):
-            tabs.append(Table(tid, t(title), t(note),
-                              [Column("key", t("key")), Column("value", t("value"), "num")],
-                              [[attr.upper(), cell_value(obj)]],
-                              {(0, 1)} if attr == "kmo" and float(obj) < 0.60 else set()))
-        else:
-            tabs.extend(_stage_tables(obj, tid, lang, note=t(note)))
+    kmo = getattr(v, "kmo", None)
+    if isinstance(kmo, dict):
+        kb = {"overall": bounds.get("kmo", (0.60, ">="))}
+        tab = _dict_table({k: x for k, x in kmo.items() if not isinstance(x, dict)}, "kmo",
+                          t("kmo_title"), t("kmo_note"), lang, kb)
+        if tab is not None:
+            tabs.append(tab)
+        per_item = kmo.get("items")
+        if isinstance(per_item, dict) and per_item:
+            df = pd.DataFrame({"item": list(per_item), "msa": [cell_value(x) for x in per_item.values()]})
+            tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang,
+                                    bounds={"msa": bounds.get("kmo_item", (0.50, ">="))}))
+    elif kmo is not None:
+        tabs.extend(_stage_tables(type("K", (), {"kmo": kmo})(), "v", lang, note=t("kmo_note")))
+    bart = getattr(v, "bartlett", None)
+    if isinstance(bart, dict):
+        tab = _dict_table(bart, "bartlett", "Bartlett", t("kmo_note"), lang)
+        if tab is not None:
+            tab.cell_kinds.update({(i, 1): "p" for i, r in enumerate(tab.rows) if r[0] == "pvalue"})
+            tabs.append(tab)
+    efa = getattr(v, "efa", None)
+    if efa is not None:
+        tabs.extend(_efa_tables(efa, lang))
+    for attr in ("harman", "one_factor"):
+        d = getattr(v, attr, None)
+        if isinstance(d, dict):
+            flat = {}
+            for k, x in d.items():
+                if isinstance(x, dict):
+                    flat.update({f"{k}.{kk}": xx for kk, xx in x.items()})
+                else:
+                    flat[k] = x
+            tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, attr,
+                              attr.replace("_", " "), t("validity"), lang)
+            if tab is not None:
+                tabs.append(tab)
+    verdicts = _frame_attr(v, "verdicts")
+    if verdicts is not None and len(verdicts):
+        tabs.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
+                                lang))
     if tabs:
         sheets.append(Sheet("validity", t("validity"), tabs))
     return sheets
+
+
+def _efa_tables(efa: Any, lang: str) -> list[Table]:
+    t = lambda k: text(k, lang)  # noqa: E731
+    out = []
+    ev = getattr(efa, "eigenvalues", None)
+    if ev is not None and len(ev):
+        rnd = getattr(efa, "random_eigenvalues", None)
+        df = pd.DataFrame({"factor": np.arange(1, len(ev) + 1), "eigenvalue": np.asarray(ev)})
+        if rnd is not None and len(rnd) == len(ev):
+            df["random_eigenvalue"] = np.asarray(rnd)
+        out.append(frame_table(df, "efa_eigenvalues", t("efa_title"), t("efa_note"), lang))
+    info = {k: getattr(efa, k) for k in ("n_factors", "method", "rotation", "n_iter", "seed",
+                                         "n_obs", "quantile") if hasattr(efa, k)}
+    tab = _dict_table(info, "efa_info", t("efa_title"), t("efa_note"), lang)
+    if tab is not None:
+        out.insert(0, tab)
+    load = getattr(efa, "loadings", None)
+    if isinstance(load, pd.DataFrame) and len(load):
+        out.append(frame_table(load, "efa_loadings", t("efa_title"), t("efa_note"), lang,
+                               index_name="item"))
+    return out
 
 
 def _fit_sheet(a: Any, lang: str) -> Sheet | None:
@@ -554,6 +714,10 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
     tabs = []
     models = _frame_attr(c, "models")
     if models is not None and len(models):
+        alts = {x.id: (getattr(x, lang, "") or x.en) for x in getattr(a.spec, "alternatives", ())}
+        if "name" in models.columns and alts and "description" not in models.columns:
+            models = models.copy()
+            models.insert(1, "description", [alts.get(str(n), "") for n in models["name"]])
         tab = frame_table(models, "comparison_models", t("comparison"), t("comparison_note"), lang)
         for j, col in enumerate(tab.columns):
             for i, row in enumerate(tab.rows):
@@ -575,12 +739,14 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
         for pair in eq:
             pair = tuple(pair) if not isinstance(pair, str) else (pair,)
             rows.append([" ≡ ".join(str(p) for p in pair),
-                         t("equivalent_warning").format(a=pair[0], b=pair[-1])])
+                         t("equivalent_warning").format(a=", ".join(str(p) for p in pair[:-1]),
+                                                        b=pair[-1])])
         tabs.append(Table("comparison_equivalent", t("comparison_equivalent"), t("comparison_note"),
                           [Column("model", column_header("model", lang)),
                            Column("note", t("note_label"))], rows))
     skip = ("models", "tests", "equivalent", "fits")
-    tabs.extend(_stage_tables(c, "comparison", lang, skip=skip, note=t("comparison_note")))
+    tabs.extend(_stage_tables(c, "comparison", lang, skip=skip, note=t("comparison_note"),
+                              scalars=True))
     return Sheet("comparison", t("comparison"), tabs) if tabs else None
 
 
@@ -588,7 +754,7 @@ def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
     tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
-                         note=text("invariance_note", lang))
+                         note=text("invariance_note", lang), scalars=True)
     if not tabs:
         return None
     tabs[0].title = text("invariance", lang) if tabs[0].title in ("models", "steps") else tabs[0].title
