@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -145,15 +146,18 @@ def _start_values(model: CompiledModel, moments: list[SampleMoments]) -> np.ndar
     """Starting values in the spirit of lavaan's "simple"/"default" starts: loadings from the
     marker's covariances, residual variances half the observed variance, latent variances
     from the marker, regressions and covariances zero, intercepts the sample means."""
-    pt = model.partable
+    records = model.partable.to_dict("records")
     theta = np.zeros(model.n_free)
     set_ = np.zeros(model.n_free, dtype=bool)
     obs = {v: i for i, v in enumerate(model.observed)}
     mom = moments[0]
     cov = mom.cov
     markers: dict[str, str] = {}
-    for r in pt[pt["op"] == "=~"].itertuples():
-        markers.setdefault(r.lhs, r.rhs)
+    indicators: dict[str, list[str]] = {}
+    for r in records:
+        if r["op"] == "=~":
+            markers.setdefault(r["lhs"], r["rhs"])
+            indicators.setdefault(r["lhs"], []).append(r["rhs"])
 
     def marker_obs(lv, depth=0):
         m = markers.get(lv)
@@ -161,10 +165,11 @@ def _start_values(model: CompiledModel, moments: list[SampleMoments]) -> np.ndar
             return None
         return m if m in obs else marker_obs(m, depth + 1)
 
-    for r in pt[pt["free"] > 0].itertuples():
-        k = r.free - 1
-        if set_[k]:
+    for r in records:
+        if r["free"] <= 0 or set_[r["free"] - 1]:
             continue
+        r = SimpleNamespace(**r)
+        k = r.free - 1
         value = 0.0
         if isinstance(r.start, (int, float)) and r.start is not None and not (
                 isinstance(r.start, float) and math.isnan(r.start)):
@@ -174,8 +179,8 @@ def _start_values(model: CompiledModel, moments: list[SampleMoments]) -> np.ndar
             if r.rhs in obs and mk is not None and mk != r.rhs:
                 i, j = obs[r.rhs], obs[mk]
                 # ratio of covariances with a third indicator of the same factor (fabin-like)
-                others = [obs[o.rhs] for o in pt[(pt["op"] == "=~") & (pt["lhs"] == r.lhs)]
-                          .itertuples() if o.rhs in obs and o.rhs not in (r.rhs, mk)]
+                others = [obs[o] for o in indicators[r.lhs]
+                          if o in obs and o not in (r.rhs, mk)]
                 if others and abs(cov[j, others[0]]) > 1e-8:
                     value = cov[i, others[0]] / cov[j, others[0]]
                 else:
