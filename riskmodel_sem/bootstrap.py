@@ -1,0 +1,1194 @@
+"""Case-resampling bootstrap of a fitted model, with lavaan's percentile and bca.simple CIs.
+
+Each draw resamples the complete rows of every group with replacement (group sizes are kept,
+as lavaan's ``bootstrapLavaan(type = "ordinary")`` does), computes the sample moments of the
+resampled rows and refits the compiled model by maximum likelihood, starting from the
+full-sample estimates. The refit is a BFGS iteration whose first inverse Hessian is the
+inverse of the full-sample Hessian, so a draw needs only gradient evaluations and no parsing,
+no pandas and no model compilation. Convergence is declared with the estimation core's
+criterion (largest absolute gradient element below 1e-9).
+
+Random numbers: draw ``b`` (0-based) takes its rows from
+``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(B)[b])``, so the draws do not
+depend on how they are split among processes; every draw is computed from the same start
+with BLAS limited to one thread, so ``jobs=1``, ``jobs=2`` and a Dask cluster give
+bit-identical arrays.
+
+Confidence intervals follow lavaan 0.6.14's ``parameterEstimates(boot.ci.type = "perc")`` and
+``boot.ci.type = "bca.simple"`` (bias-corrected, no acceleration), both with the ``norm.inter``
+interpolation of the boot package.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import sys
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dpotrs as _dpotrs
+from scipy.linalg.lapack import dtrtri as _dtrtri
+
+from .errors import ModelError, OptionError, RiskModelWarning
+
+__all__ = [
+    "BootstrapResult",
+    "Derived",
+    "bootstrap",
+    "percentile_ci",
+    "bca_simple_ci",
+    "bootstrap_se",
+    "spec_quantities",
+    "derived_values",
+    "CI_COLUMNS",
+]
+
+#: Columns of :attr:`BootstrapResult.ci` (and of the JSON ``bootstrap.ci`` records).
+CI_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "ci_lower_perc", "ci_upper_perc",
+              "ci_lower_bc", "ci_upper_bc"]
+
+_TOL = 1e-9          # the estimation core's convergence criterion (max |gradient|)
+_MAX_ITER = 1000     # BFGS iterations per draw before the draw counts as failed
+_ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
+
+
+# ------------------------------------------------------------------------------------------
+# confidence intervals (deterministic functions of the draws)
+# ------------------------------------------------------------------------------------------
+
+def _qnorm(p):
+    from scipy.special import ndtri
+    return ndtri(p)
+
+
+def _pnorm(x):
+    from scipy.special import ndtr
+    return ndtr(x)
+
+
+def _norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """boot's ``norm.inter``: order statistics interpolated on the normal-quantile scale.
+
+    ``t`` holds the finite draws (any order); for each ``alpha`` the (R + 1) * alpha-th order
+    statistic, interpolated between its neighbours k and k + 1 (k = trunc((R + 1) * alpha)) on
+    the scale of ``qnorm(k / (R + 1))``; k = 0 gives the minimum, k = R the maximum.
+    """
+    t = np.sort(t)
+    r = len(t)
+    alpha = np.atleast_1d(np.asarray(alpha, dtype=float))
+    out = np.full(alpha.shape, np.nan)
+    if r == 0:
+        return out
+    for i, a in enumerate(alpha):
+        if not np.isfinite(a):
+            continue
+        rk = (r + 1) * a
+        k = math.trunc(rk)
+        if k == rk and 1 <= k <= r:
+            out[i] = t[k - 1]
+        elif k == 0:
+            out[i] = t[0]
+        elif k == r:
+            out[i] = t[r - 1]
+        elif 0 < k < r:
+            z = float(_qnorm(a))
+            z_k = float(_qnorm(k / (r + 1)))
+            z_k1 = float(_qnorm((k + 1) / (r + 1)))
+            tk, tk1 = t[k - 1], t[k]
+            out[i] = tk + (z - z_k) / (z_k1 - z_k) * (tk1 - tk)
+        # k > R (alpha = 1): R's tstar[R + 1] is NA
+    return out
+
+
+def _columns(draws) -> tuple[np.ndarray, bool]:
+    arr = np.asarray(draws, dtype=float)
+    if arr.ndim == 1:
+        return arr[:, None], True
+    if arr.ndim != 2:
+        raise ValueError("The draws must be a vector or a matrix (draws x parameters).")
+    return arr, False
+
+
+def _check_level(level: float) -> None:
+    if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
+        raise OptionError(f"The confidence level must be between 0 and 1, got {level!r}.")
+
+
+def percentile_ci(draws, est=None, level: float = 0.95):
+    """Percentile bootstrap confidence intervals, as lavaan computes them.
+
+    Parameters
+    ----------
+    draws : array_like
+        Bootstrap draws, a vector or a matrix with one column per parameter. Non-finite values
+        (failed draws) are dropped column by column.
+    est : array_like, optional
+        The point estimates; not used by the percentile method (accepted for symmetry with
+        :func:`bca_simple_ci`).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray (or floats for a vector of draws)
+
+    Notes
+    -----
+    The bounds are boot's ``norm.inter(t, (1 -/+ level) / 2)``: with R finite draws sorted,
+    rk = (R + 1) alpha and k = trunc(rk); an integer rk gives t_(k); otherwise
+    t_(k) + (z_alpha - z_k) / (z_{k+1} - z_k) (t_(k+1) - t_(k)) with z_j = qnorm(j / (R + 1)).
+    Matches lavaan 0.6.14 ``parameterEstimates(fit, boot.ci.type = "perc")``.
+
+    References
+    ----------
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*, eq. 5.8.
+    """
+    _check_level(level)
+    arr, single = _columns(draws)
+    alpha = np.array([(1 - level) / 2, (1 + level) / 2])
+    lo = np.empty(arr.shape[1])
+    hi = np.empty(arr.shape[1])
+    for j in range(arr.shape[1]):
+        col = arr[:, j]
+        lo[j], hi[j] = _norm_inter(col[np.isfinite(col)], alpha)
+    return (float(lo[0]), float(hi[0])) if single else (lo, hi)
+
+
+def bca_simple_ci(draws, est, level: float = 0.95):
+    """Bias-corrected (not accelerated) bootstrap confidence intervals: lavaan's bca.simple.
+
+    Parameters
+    ----------
+    draws : array_like
+        Bootstrap draws, a vector or a matrix with one column per parameter; non-finite values
+        are dropped column by column.
+    est : array_like
+        Point estimates (one per column).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray (or floats for a vector of draws)
+
+    Notes
+    -----
+    With the finite draws t of a parameter and its estimate t0: w = qnorm(#{t < t0} / R)
+    (strictly below, ties not counted) and the bounds are ``norm.inter(t, pnorm(w + (w +
+    z_alpha)))`` for z_alpha = qnorm((1 -/+ level) / 2) (acceleration a = 0). A column whose
+    draws have zero variance keeps the estimate as both bounds. Matches lavaan 0.6.14
+    ``parameterEstimates(fit, boot.ci.type = "bca.simple")``.
+
+    References
+    ----------
+    Efron, B. (1987). Better bootstrap confidence intervals. *JASA*, 82, 171-185.
+    """
+    _check_level(level)
+    arr, single = _columns(draws)
+    est = np.atleast_1d(np.asarray(est, dtype=float))
+    if est.shape[0] != arr.shape[1]:
+        raise ValueError("One estimate per column of draws is needed.")
+    zalpha = _qnorm(np.array([(1 - level) / 2, (1 + level) / 2]))
+    lo = np.empty(arr.shape[1])
+    hi = np.empty(arr.shape[1])
+    for j in range(arr.shape[1]):
+        t = arr[:, j]
+        t = t[np.isfinite(t)]
+        t0 = est[j]
+        if len(t) < 2 or np.var(t) == 0.0:
+            lo[j] = hi[j] = t0
+            continue
+        w = _qnorm(np.sum(t < t0) / len(t))
+        a = 0.0
+        adj = _pnorm(w + (w + zalpha) / (1 - a * (w + zalpha)))
+        lo[j], hi[j] = _norm_inter(t, adj)
+    return (float(lo[0]), float(hi[0])) if single else (lo, hi)
+
+
+def bootstrap_se(draws, ddof: int = 0):
+    """Bootstrap standard errors: the standard deviation of the finite draws per column.
+
+    Notes
+    -----
+    lavaan 0.6.14 divides by R for free parameters (``ddof=0``, its bootstrap ``vcov`` is
+    ``cov(BOOT) * (R - 1) / R``) but by R - 1 for defined parameters (``ddof=1``, ``cov`` of
+    the defined values); :func:`bootstrap` follows both.
+    """
+    arr, single = _columns(draws)
+    out = np.empty(arr.shape[1])
+    for j in range(arr.shape[1]):
+        t = arr[:, j]
+        t = t[np.isfinite(t)]
+        out[j] = np.std(t, ddof=ddof) if len(t) > ddof else np.nan
+    return float(out[0]) if single else out
+
+
+# ------------------------------------------------------------------------------------------
+# derived quantities (standardized loadings, total effects) evaluated in every draw
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Derived:
+    """A quantity computed from the parameters in every draw: ``sum(coef * term)``.
+
+    Attributes
+    ----------
+    name : str
+        Name shown in the ``lhs`` column (op ``:=``).
+    expression : str
+        Human-readable definition shown in the ``rhs`` column.
+    terms : tuple of (coef, kind, lhs, op, rhs)
+        ``kind`` is ``"est"`` (the unstandardized value of the model row ``lhs op rhs``),
+        ``"std_all"`` (its completely standardized value; ``=~`` and ``~`` rows) or
+        ``"total"`` (the total effect of ``rhs`` on ``lhs``, op ``"~"``).
+    """
+
+    name: str
+    expression: str
+    terms: tuple[tuple[float, str, str, str, str], ...]
+
+
+def _path_products(partable, cause: str, outcome: str) -> list[list[str]]:
+    """Every directed path cause -> ... -> outcome through the regressions, as label lists."""
+    regs = partable[partable["op"] == "~"]
+    by_rhs: dict[str, list[tuple[str, str]]] = {}
+    for r in regs.itertuples():
+        name = r.label if r.label else f"{r.lhs}~{r.rhs}"
+        by_rhs.setdefault(r.rhs, []).append((r.lhs, name))
+    out: list[list[str]] = []
+
+    def walk(node, labels, seen):
+        if node == outcome and labels:
+            out.append(labels)
+            return
+        for nxt, name in by_rhs.get(node, []):
+            if nxt not in seen:
+                walk(nxt, labels + [name], seen | {nxt})
+
+    walk(cause, [], {cause})
+    return out
+
+
+def spec_quantities(spec, model) -> tuple[Derived, ...]:
+    """The derived quantities a spec's hypotheses and effects need, for one compiled model.
+
+    Parameters
+    ----------
+    spec : riskmodel_sem.spec.Spec
+    model : riskmodel_sem.model.CompiledModel
+        The model the spec was fitted with (its parameter table decides which paths exist).
+
+    Returns
+    -------
+    tuple of Derived
+        For each ``loading_order`` hypothesis and each other indicator, ``<id>_<strongest>_<other>``
+        = std_all(dimension =~ strongest) - std_all(dimension =~ other); for each effect of
+        the spec, ``total_<cause>_<outcome>`` = the total effect of the effect's first construct
+        on its last (when at least one path connects them).
+    """
+    pt = model.partable
+    loads = {(r.lhs, r.rhs) for r in pt[pt["op"] == "=~"].itertuples()}
+    out: list[Derived] = []
+    for h in getattr(spec, "hypotheses", ()):
+        if h.kind != "loading_order":
+            continue
+        dim = h.dimension or h.lhs
+        best = h.strongest or h.rhs
+        for other in h.others:
+            if (dim, best) in loads and (dim, other) in loads:
+                out.append(Derived(
+                    f"{h.id}_{best}_{other}",
+                    f"std_all({dim}=~{best}) - std_all({dim}=~{other})",
+                    ((1.0, "std_all", dim, "=~", best), (-1.0, "std_all", dim, "=~", other)),
+                ))
+    seen = set()
+    for e in getattr(spec, "effects", ()):
+        cause, outcome = e.path[0], e.path[-1]
+        if (cause, outcome) in seen or cause == outcome:
+            continue
+        paths = _path_products(pt, cause, outcome)
+        if not paths:
+            continue
+        seen.add((cause, outcome))
+        expr = " + ".join("*".join(p) for p in paths)
+        out.append(Derived(f"total_{cause}_{outcome}", expr,
+                           ((1.0, "total", outcome, "~", cause),)))
+    return tuple(out)
+
+
+class _DerivedEval:
+    """Index arrays that evaluate a tuple of :class:`Derived` from (A, S, E) quickly."""
+
+    def __init__(self, model, derived: Sequence[Derived]):
+        index = {v: i for i, v in enumerate(model.observed + model.latent)}
+        self.names = tuple(d.name for d in derived)
+        self.p = len(model.observed)
+        terms = []
+        for d in derived:
+            for coef, kind, lhs, op, rhs in d.terms:
+                if lhs not in index or rhs not in index:
+                    raise ModelError(f"The derived quantity {d.name} uses {lhs} {op} {rhs}, "
+                                     "which is not in the model.")
+                if op == "=~":
+                    i, j, mat = index[rhs], index[lhs], "A"
+                elif op == "~":
+                    i, j, mat = index[lhs], index[rhs], "A"
+                elif op == "~~":
+                    i, j, mat = index[lhs], index[rhs], "S"
+                else:
+                    raise ModelError(f"The derived quantity {d.name} uses op {op!r}; use =~, ~ "
+                                     "or ~~.")
+                if kind == "total":
+                    mat = "E"
+                elif kind not in ("est", "std_all"):
+                    raise ModelError(f"Unknown kind {kind!r} in derived quantity {d.name}.")
+                if kind == "std_all" and mat != "A":
+                    raise ModelError(f"The derived quantity {d.name}: std_all terms need an "
+                                     "=~ or ~ row.")
+                terms.append((len(terms), float(coef), kind, mat, i, j))
+        self.terms = tuple(terms)
+        self.owner = np.repeat(np.arange(len(derived)), [len(d.terms) for d in derived])
+        self.needs_sd = any(t[2] == "std_all" for t in terms)
+
+    def __call__(self, A, S) -> np.ndarray:
+        n = A.shape[0]
+        E = np.linalg.inv(np.eye(n) - A)
+        sd = np.sqrt(np.clip(np.diag(E @ S @ E.T), 0, None)) if self.needs_sd else None
+        vals = np.empty(len(self.terms))
+        for k, coef, kind, mat, i, j in self.terms:
+            if mat == "E":
+                v = E[i, j]
+            elif mat == "A":
+                v = A[i, j]
+            else:
+                v = S[i, j]
+            if kind == "std_all":
+                v = v * sd[j] / sd[i]
+            vals[k] = coef * v
+        return np.bincount(self.owner, weights=vals, minlength=len(self.names))
+
+
+def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
+    """Values of derived quantities at a parameter vector (group 1 of the model).
+
+    Parameters
+    ----------
+    model : riskmodel_sem.model.CompiledModel
+    theta : numpy.ndarray
+        Free parameters.
+    derived : sequence of Derived
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per derived quantity. ``std_all`` terms use the model-implied standard
+        deviations (lavaan's ``std.all``); ``total`` terms are entries of (I - A)^-1, the sum
+        over all directed paths of the products of their coefficients (lavaan's total effect).
+    """
+    if not derived:
+        return np.zeros(0)
+    A, S, _ = model.matrices(np.asarray(theta, dtype=float), 0)
+    return _DerivedEval(model, derived)(A, S)
+
+
+# ------------------------------------------------------------------------------------------
+# fast ML objective and gradient on index arrays (no pandas)
+# ------------------------------------------------------------------------------------------
+
+def _topological_positions(n, rows, cols):
+    """Positions that make A strictly lower triangular (edge col -> row), or None if cyclic."""
+    parents = [set() for _ in range(n)]
+    for i, j in zip(rows, cols):
+        if i != j:
+            parents[int(i)].add(int(j))
+        else:
+            return None
+    order, state = [], [0] * n
+
+    def visit(v):
+        stack = [(v, iter(sorted(parents[v])))]
+        state[v] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+            elif state[nxt] == 1:
+                raise ValueError("cycle")
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted(parents[nxt]))))
+
+    try:
+        for v in range(n):
+            if state[v] == 0:
+                visit(v)
+    except ValueError:
+        return None
+    pos = np.empty(n, dtype=np.intp)
+    pos[np.array(order, dtype=np.intp)] = np.arange(n)
+    return pos
+
+
+class _FastML:
+    """The estimation core's ML discrepancy and gradient, evaluated on precomputed indices.
+
+    F and its gradient are those of :func:`riskmodel_sem.estimation._discrepancy`; the tests
+    check both against it. Variables are renumbered in a causal order so that I - A is unit
+    lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive models);
+    Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
+    """
+
+    def __init__(self, model):
+        self.q = model.n_free
+        self.p = len(model.observed)
+        self.n = model.n_vars
+        self.meanstructure = bool(model.meanstructure)
+        self.groups = []
+        self.eye_n = np.eye(self.n)
+        self.eye_p = np.eye(self.p)
+        for b in model.blocks:
+            af = b.a_par >= 0
+            sf = b.s_par >= 0
+            mf = b.m_par >= 0
+            A0 = np.zeros((self.n, self.n))
+            A0[b.a_rows[~af], b.a_cols[~af]] = b.a_val[~af]
+            S0 = np.zeros((self.n, self.n))
+            S0[b.s_rows[~sf], b.s_cols[~sf]] = b.s_val[~sf]
+            S0[b.s_cols[~sf], b.s_rows[~sf]] = b.s_val[~sf]
+            m0 = np.zeros(self.n)
+            m0[b.m_rows[~mf]] = b.m_val[~mf]
+            sr, sc = b.s_rows[sf], b.s_cols[sf]
+            nz = af | (b.a_val != 0)
+            pos = _topological_positions(self.n, b.a_rows[nz], b.a_cols[nz])
+            tri = pos is not None
+            if not tri:
+                pos = np.arange(self.n)
+            self.groups.append(dict(
+                A0=A0, S0=S0, m0=m0,
+                ar=b.a_rows[af], ac=b.a_cols[af], ap=b.a_par[af],
+                sr=sr, sc=sc, sp=b.s_par[sf], sfac=np.where(sr == sc, 1.0, 2.0),
+                mr=b.m_rows[mf], mp=b.m_par[mf],
+                # the same in causal order
+                tri=tri, pos=pos, obs=pos[:self.p],
+                IA0=np.eye(self.n) - A0[np.argsort(pos)][:, np.argsort(pos)],
+                S0p=S0[np.argsort(pos)][:, np.argsort(pos)],
+                m0p=m0[np.argsort(pos)],
+                arp=pos[b.a_rows[af]], acp=pos[b.a_cols[af]],
+                srp=pos[sr], scp=pos[sc], mrp=pos[b.m_rows[mf]],
+            ))
+        self.par = np.concatenate([np.concatenate([g["ap"], g["sp"], g["mp"]])
+                                   for g in self.groups]).astype(np.intp)
+
+    def matrices(self, theta, g, fixed=None):
+        """(A, S, m) of group g in the model's variable order."""
+        grp = self.groups[g]
+        if fixed is not None:
+            A0, S0, m0 = fixed[g]
+        else:
+            A0, S0, m0 = grp["A0"], grp["S0"], grp["m0"]
+        A = A0.copy()
+        A[grp["ar"], grp["ac"]] = theta[grp["ap"]]
+        S = S0.copy()
+        sv = theta[grp["sp"]]
+        S[grp["sr"], grp["sc"]] = sv
+        S[grp["sc"], grp["sr"]] = sv
+        m = m0.copy()
+        m[grp["mr"]] = theta[grp["mp"]]
+        return A, S, m
+
+    def permuted_fixed(self, fixed):
+        """Fixed matrices (from :func:`_fixed_for`) in each group's causal order."""
+        if fixed is None:
+            return None
+        out = []
+        for g, (A0, S0, m0) in enumerate(fixed):
+            inv = np.argsort(self.groups[g]["pos"])
+            out.append((np.eye(self.n) - A0[inv][:, inv], S0[inv][:, inv], m0[inv]))
+        return out
+
+    def fg(self, theta, moments, logdet_s, fixed_p=None):
+        """(F, gradient) at theta, or None when an implied covariance matrix is not PD.
+
+        ``fixed_p`` are fixed matrices in causal order (:meth:`permuted_fixed`).
+        """
+        total_n = sum(mo.n for mo in moments)
+        p = self.p
+        f = 0.0
+        parts = []
+        for g, mo in enumerate(moments):
+            grp = self.groups[g]
+            if fixed_p is not None:
+                IA0, S0, m0 = fixed_p[g]
+            else:
+                IA0, S0, m0 = grp["IA0"], grp["S0p"], grp["m0p"]
+            IA = IA0.copy()
+            IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
+            S = S0.copy()
+            sv = theta[grp["sp"]]
+            S[grp["srp"], grp["scp"]] = sv
+            S[grp["scp"], grp["srp"]] = sv
+            if grp["tri"]:
+                E, info = _dtrtri(IA, lower=1, unitdiag=1)
+            else:
+                E, info = np.linalg.inv(IA), 0
+            if info != 0:
+                return None
+            FE = E[grp["obs"]]
+            sigma = FE @ S @ FE.T
+            c, info = _dpotrf(sigma, lower=1, clean=0)
+            if info != 0:
+                return None
+            inv, info = _dpotrs(c, self.eye_p, lower=1)
+            if info != 0:
+                return None
+            logdet = 2.0 * np.log(c.diagonal()).sum()
+            w = mo.n / total_n
+            fg_ = logdet + np.vdot(mo.cov, inv) - logdet_s[g] - p
+            resid = sigma - mo.cov
+            if self.meanstructure:
+                m = m0.copy()
+                m[grp["mrp"]] = theta[grp["mp"]]
+                Em = E @ m
+                d = mo.mean - Em[grp["obs"]]
+                invd = inv @ d
+                fg_ += d @ invd
+                resid = resid - np.outer(d, d)
+            f += w * fg_
+            W = inv @ FE
+            FtGF = W.T @ resid @ W
+            dA = 2.0 * (FtGF @ (S @ E.T))
+            if self.meanstructure:
+                FEg = -2.0 * (FE.T @ invd)
+                dA += np.outer(FEg, Em)
+                gm = FEg[grp["mrp"]]
+            else:
+                gm = np.zeros(0)
+            parts.append(w * np.concatenate([dA[grp["arp"], grp["acp"]],
+                                             grp["sfac"] * FtGF[grp["srp"], grp["scp"]], gm]))
+        grad = np.bincount(self.par, weights=np.concatenate(parts), minlength=self.q)
+        return f, grad
+
+    def hessian(self, theta, moments, logdet_s):
+        """Central-difference Hessian of F from the analytic gradient."""
+        q = self.q
+        H = np.empty((q, q))
+        for k in range(q):
+            h = 1e-5 * max(1.0, abs(theta[k]))
+            up, down = theta.copy(), theta.copy()
+            up[k] += h
+            down[k] -= h
+            ru = self.fg(up, moments, logdet_s)
+            rd = self.fg(down, moments, logdet_s)
+            if ru is None or rd is None:
+                return None
+            H[:, k] = (ru[1] - rd[1]) / (2 * h)
+        return (H + H.T) / 2
+
+
+def _bfgs(fast, theta0, hinv0, moments, logdet_s, fixed=None):
+    """Minimize F from theta0 by BFGS with the given initial inverse Hessian.
+
+    Returns (theta, iterations, converged). Backtracking (Armijo) line search; the inverse
+    Hessian is reset to ``hinv0`` when a direction is not a descent direction.
+    """
+    theta = theta0.copy()
+    res = fast.fg(theta, moments, logdet_s, fixed)
+    if res is None:
+        return theta, 0, False
+    f, g = res
+    H = hinv0.copy()
+    for it in range(1, _MAX_ITER + 1):
+        d = -H @ g
+        slope = float(g @ d)
+        if not slope < 0:
+            H = hinv0.copy()
+            d = -H @ g
+            slope = float(g @ d)
+        alpha = 1.0
+        new = None
+        for _ in range(40):
+            new = fast.fg(theta + alpha * d, moments, logdet_s, fixed)
+            if new is not None and new[0] <= f + 1e-4 * alpha * slope + 1e-15:
+                break
+            new = None
+            alpha *= 0.5
+        if new is None:
+            return theta, it, False
+        s = alpha * d
+        f_new, g_new = new
+        y = g_new - g
+        sy = float(s @ y)
+        if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
+            rho = 1.0 / sy
+            Hy = H @ y
+            H = (H - rho * (np.outer(Hy, s) + np.outer(s, Hy))
+                 + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s))
+        small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
+        theta, f, g = theta + s, f_new, g_new
+        gmax = float(np.max(np.abs(g)))
+        if gmax < _TOL or (small_change and gmax < 1e-6):
+            return theta, it, True
+    return theta, _MAX_ITER, False
+
+
+# ------------------------------------------------------------------------------------------
+# the work of one draw, and of a chunk of draws (runs in worker processes)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Task:
+    """Everything a worker needs; numpy arrays and small Python objects only."""
+
+    fast: Any
+    values: tuple
+    theta0: np.ndarray
+    hinv0: np.ndarray
+    seed: int
+    definitions: tuple      # (name, expression) of the := rows, in order
+    label_slots: tuple      # (label, free index or -1, fixed value)
+    derived: Any            # _DerivedEval or None
+    exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
+    width: int
+
+
+def _moments(X):
+    from .estimation import sample_moments
+    return sample_moments(X)
+
+
+def _fixed_for(task, moments):
+    """Per-group fixed matrices with the exogenous covariates' entries taken from the draw."""
+    if not any(len(e[0]) or len(e[4]) for e in task.exo):
+        return None
+    fixed = []
+    for g, grp in enumerate(task.fast.groups):
+        sr, sc, oi, oj, mr, ok = task.exo[g]
+        S0 = grp["S0"].copy()
+        vals = moments[g].cov[oi, oj]
+        S0[sr, sc] = vals
+        S0[sc, sr] = vals
+        m0 = grp["m0"].copy()
+        m0[mr] = moments[g].mean[ok]
+        fixed.append((grp["A0"], S0, m0))
+    return fixed
+
+
+def _admissible(task, theta, fixed) -> bool:
+    """lavaan's ``lavInspect(fit, "post.check")``: no negative variance, cov.lv and theta PSD."""
+    fast = task.fast
+    p = fast.p
+    for g in range(len(fast.groups)):
+        A, S, _ = fast.matrices(theta, g, fixed)
+        diag = np.diag(S)
+        ov_ok = not np.any(diag[:p] < 0.0)
+        lv_ok = not np.any(diag[p:] < 0.0)
+        if not (ov_ok and lv_ok):
+            return False
+        if fast.n > p:
+            E = np.linalg.inv(np.eye(fast.n) - A)
+            cov_lv = (E @ S @ E.T)[p:, p:]
+            if np.any(np.linalg.eigvalsh(cov_lv) < -_ADMISSIBLE_EPS):
+                return False
+        if np.any(np.linalg.eigvalsh(S[:p, :p]) < -_ADMISSIBLE_EPS):
+            return False
+    return True
+
+
+_COMPILED: dict = {}
+
+
+def _compiled_definitions(task) -> tuple:
+    """The ``:=`` expressions compiled once per process (closures do not pickle)."""
+    key = task.definitions
+    if key not in _COMPILED:
+        from .defined import compile_definition
+        _COMPILED[key] = tuple((name, compile_definition(expr)) for name, expr in key)
+    return _COMPILED[key]
+
+
+def _defined_values(task, theta) -> list[float]:
+    from .defined import evaluate_definitions
+
+    env = {label: (float(theta[k]) if k >= 0 else value) for label, k, value in task.label_slots}
+    values = evaluate_definitions(_compiled_definitions(task), env)
+    return [values[name] for name, _ in task.definitions]
+
+
+def _one_draw(task: _Task, b: int):
+    """Row of draw b (free, defined, derived), its status (0 ok, 1 failed) and admissibility."""
+    rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(b,)))
+    row = np.full(task.width, np.nan)
+    moments = []
+    logdet_s = []
+    for X in task.values:
+        idx = rng.integers(0, X.shape[0], size=X.shape[0])
+        mo = _moments(X[idx])
+        try:
+            chol = np.linalg.cholesky(mo.cov)
+        except np.linalg.LinAlgError:
+            return row, True, False, 0
+        logdet_s.append(2.0 * np.log(np.diag(chol)).sum())
+        moments.append(mo)
+    fixed = _fixed_for(task, moments)
+    theta, its, ok = _bfgs(task.fast, task.theta0, task.hinv0, moments, logdet_s,
+                           task.fast.permuted_fixed(fixed))
+    if not ok or not np.all(np.isfinite(theta)):
+        return row, True, False, its
+    q = task.fast.q
+    row[:q] = theta
+    k = q
+    if task.definitions:
+        vals = _defined_values(task, theta)
+        row[k:k + len(vals)] = vals
+        k += len(vals)
+    if task.derived is not None:
+        A, S, _ = task.fast.matrices(theta, 0, fixed)
+        row[k:] = task.derived(A, S)
+    return row, False, _admissible(task, theta, fixed), its
+
+
+def _run_chunk(task: _Task, start: int, stop: int):
+    """Draws start..stop-1 with BLAS limited to one thread (bit-identical everywhere)."""
+    from threadpoolctl import threadpool_limits
+
+    rows = np.full((stop - start, task.width), np.nan)
+    failed = np.zeros(stop - start, dtype=bool)
+    admissible = np.zeros(stop - start, dtype=bool)
+    iterations = np.zeros(stop - start, dtype=np.int64)
+    with threadpool_limits(limits=1):
+        for i, b in enumerate(range(start, stop)):
+            rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
+    return start, rows, failed, admissible, iterations
+
+
+_WORKER_TASK: _Task | None = None
+
+
+def _init_worker(task: _Task) -> None:
+    global _WORKER_TASK
+    _WORKER_TASK = task
+
+
+def _run_chunk_in_worker(start: int, stop: int):
+    return _run_chunk(_WORKER_TASK, start, stop)
+
+
+# ------------------------------------------------------------------------------------------
+# progress on stderr
+# ------------------------------------------------------------------------------------------
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool):
+        self.total = total
+        self.done = 0
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def update(self, k: int) -> None:
+        self.done += k
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        elapsed = time.perf_counter() - self.start
+        sys.stderr.write(f"\rBootstrap [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{self.done}/{self.total} draws, {elapsed:.1f} s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# the result
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap draws and the confidence intervals computed from them (immutable).
+
+    Attributes
+    ----------
+    draws : numpy.ndarray
+        B x (q + n_defined): the free parameters (in the order of the parameter table's
+        ``free`` column, lavaan's ``coef()``) and the ``:=`` parameters of every draw; failed
+        draws are rows of NaN.
+    derived_draws : numpy.ndarray
+        B x n_derived: the derived quantities (:class:`Derived`) of every draw.
+    names : tuple of str
+        Column names of ``draws`` (``lhs op rhs`` or label) followed by those of
+        ``derived_draws``.
+    n : int
+        Number of draws requested (B).
+    seed : int
+        The seed (root entropy of the SeedSequence).
+    failed : int
+        Draws whose sample covariance matrix was not positive definite or whose refit did not
+        converge (excluded from SEs and CIs, as lavaan excludes them).
+    nonadmissible : int
+        Converged draws with a nonadmissible solution (negative variance, or a latent or
+        residual covariance matrix that is not positive semidefinite); kept, as lavaan keeps
+        them by default.
+    level : float
+        Confidence level of the intervals.
+    ci : pandas.DataFrame
+        ``CI_COLUMNS``: one row per free parameter, ``:=`` parameter and derived quantity
+        (op ``:=``, name in ``lhs``), with the bootstrap SE and the percentile and
+        bias-corrected (bca.simple) bounds.
+    admissible : numpy.ndarray
+        Per draw, True when the solution is admissible (False for failed draws).
+    """
+
+    draws: np.ndarray
+    derived_draws: np.ndarray
+    names: tuple[str, ...]
+    n: int
+    seed: int
+    failed: int
+    nonadmissible: int
+    level: float
+    ci: Any
+    admissible: np.ndarray = field(repr=False)
+    iterations: np.ndarray = field(repr=False, compare=False)
+    elapsed: float = field(default=0.0, compare=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
+        records = []
+        for rec in self.ci.to_dict(orient="records"):
+            records.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
+                                (float(v) if isinstance(v, (float, np.floating)) else v))
+                            for k, v in rec.items()})
+        return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
+                "nonadmissible": int(self.nonadmissible), "level": float(self.level),
+                "ci": records}
+
+    def row(self, lhs: str, op: str, rhs: str = ""):
+        """The ``ci`` row of one parameter (``rhs`` may be omitted for ``:=`` rows)."""
+        ci = self.ci
+        sel = (ci["lhs"] == lhs) & (ci["op"] == op)
+        if op != ":=" or rhs:
+            sel &= ci["rhs"] == rhs
+        if not sel.any():
+            raise KeyError(f"{lhs} {op} {rhs}")
+        return ci[sel].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------
+# entry point
+# ------------------------------------------------------------------------------------------
+
+def _data_values(model, data, group, labels, n_obs):
+    """Complete rows of the model's observed variables, split by group (as prepare() does)."""
+    import pandas as pd
+
+    observed = list(model.observed)
+    missing = [v for v in observed if v not in data.columns]
+    if missing:
+        raise ModelError(f"The data have no column(s) {', '.join(missing)}.")
+    frame = data[observed + ([group] if group else [])]
+    if group:
+        frame = frame[frame[group].notna()]
+    values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    keep = ~np.isnan(values).any(axis=1)
+    if group:
+        gvals = frame[group].to_numpy().astype(str)
+        out = tuple(np.ascontiguousarray(values[keep & (gvals == lab)]) for lab in labels)
+    else:
+        out = (np.ascontiguousarray(values[keep]),)
+    if n_obs is not None and sum(len(v) for v in out) != n_obs:
+        raise ModelError(f"The data give {sum(len(v) for v in out)} complete rows but the fit "
+                         f"used {n_obs}; pass the data the model was fitted to.")
+    return out
+
+
+def _exo_positions(model):
+    pt = model.partable
+    obs = {v: i for i, v in enumerate(model.observed)}
+    index = {v: i for i, v in enumerate(model.observed + model.latent)}
+    out = []
+    for g in range(1, model.ngroups + 1):
+        rows = pt[(pt["group"] == g) & (pt["exo"] == 1) & (pt["free"] == 0)]
+        cov = rows[rows["op"] == "~~"]
+        mean = rows[rows["op"] == "~1"]
+        out.append((
+            np.array([index[v] for v in cov["lhs"]], dtype=np.intp),
+            np.array([index[v] for v in cov["rhs"]], dtype=np.intp),
+            np.array([obs[v] for v in cov["lhs"]], dtype=np.intp),
+            np.array([obs[v] for v in cov["rhs"]], dtype=np.intp),
+            np.array([index[v] for v in mean["lhs"]], dtype=np.intp),
+            np.array([obs[v] for v in mean["lhs"]], dtype=np.intp),
+        ))
+    return tuple(out)
+
+
+def _definitions(model):
+    """(name, expression) of the ``:=`` rows and (label, free index or -1, fixed value)."""
+    pt = model.partable
+    defs = tuple((r.lhs, r.rhs) for r in pt[pt["op"] == ":="].itertuples())
+    slots = []
+    seen = set()
+    for r in pt[(pt["label"] != "") & (pt["op"] != ":=")].itertuples():
+        if r.label in seen:
+            continue
+        seen.add(r.label)
+        slots.append((r.label, int(r.free) - 1 if r.free > 0 else -1,
+                      float(r.ustart) if r.free <= 0 else math.nan))
+    return defs, tuple(slots)
+
+
+def _chunks(B: int, jobs: int) -> list[tuple[int, int]]:
+    size = max(1, min(25, math.ceil(B / (max(jobs, 1) * 8))))
+    return [(s, min(s + size, B)) for s in range(0, B, size)]
+
+
+def _execute(task, B, jobs, scheduler, progress):
+    width = task.width
+    rows = np.full((B, width), np.nan)
+    failed = np.zeros(B, dtype=bool)
+    admissible = np.zeros(B, dtype=bool)
+    iterations = np.zeros(B, dtype=np.int64)
+
+    def store(result):
+        start, r, f, a, it = result
+        stop = start + len(r)
+        rows[start:stop], failed[start:stop] = r, f
+        admissible[start:stop], iterations[start:stop] = a, it
+        progress.update(len(r))
+
+    chunks = _chunks(B, jobs)
+    if scheduler is not None:
+        _execute_dask(task, chunks, scheduler, store)
+    elif jobs == 1:
+        for s, e in chunks:
+            store(_run_chunk(task, s, e))
+    else:
+        ctx = _mp_context()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(task,)) as ex:
+            pending = {ex.submit(_run_chunk_in_worker, s, e) for s, e in chunks}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    store(fut.result())
+    return rows, failed, admissible, iterations
+
+
+def _mp_context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["riskmodel_sem.bootstrap"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _execute_dask(task, chunks, scheduler, store):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - depends on the optional extra
+        raise OptionError("Running the bootstrap on a Dask cluster needs the 'dask' extra: "
+                          "pip install \"dask[distributed]\".") from None
+    own = isinstance(scheduler, str)
+    client = Client(scheduler) if own else scheduler
+    try:
+        [task_future] = client.scatter([task], broadcast=True)
+        futures = client.map(_run_chunk, [task_future] * len(chunks),
+                             [s for s, _ in chunks], [e for _, e in chunks], pure=False)
+        for fut in as_completed(futures):
+            store(fut.result())
+    finally:
+        if own:
+            client.close()
+
+
+def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1,
+              scheduler=None, progress: bool | None = None, *, level: float = 0.95,
+              spec=None, derived: Sequence[Derived] = (), group: str | None = None
+              ) -> BootstrapResult:
+    """Nonparametric (case-resampling) bootstrap of an ML fit.
+
+    Parameters
+    ----------
+    fit_or_model : FitResult or str
+        A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data) or
+        lavaan syntax, which is fitted first.
+    data : pandas.DataFrame
+        The data the model was (or is to be) fitted to.
+    B : int
+        Number of draws.
+    seed : int, optional
+        Root seed; without one a fresh seed is drawn and recorded in the result.
+    jobs : int
+        Worker processes on this machine (1: in this process).
+    scheduler : str or distributed.Client, optional
+        Address of a Dask scheduler (or a Client): the same chunks of draws run there.
+    progress : bool, optional
+        Show a progress bar on stderr; by default only when stderr is a terminal.
+    level : float
+        Confidence level of the intervals.
+    spec : riskmodel_sem.spec.Spec, optional
+        Adds the quantities its hypotheses and effects need (:func:`spec_quantities`).
+    derived : sequence of Derived
+        Further quantities to bootstrap.
+    group : str, optional
+        The grouping column of a multi-group fit (rows are resampled within groups).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    OptionError
+        For a bad B, seed, jobs or level, or a fit with missing data (FIML).
+    ModelError
+        When the data do not match the fit.
+
+    Notes
+    -----
+    Draw b uses ``default_rng(SeedSequence(seed).spawn(B)[b])`` to pick its rows (numpy's
+    generator, so the rows differ from R's); the refit starts from the full-sample estimates.
+    Free-parameter SEs divide by R and ``:=``/derived SEs by R - 1, as lavaan 0.6.14's
+    ``se = "bootstrap"`` does; percentile and bca.simple bounds match
+    ``parameterEstimates(boot.ci.type = "perc" / "bca.simple")`` for the same draws.
+
+    Examples
+    --------
+    >>> res = bootstrap(fit, data, B=500, seed=1, jobs=2)  # doctest: +SKIP
+    >>> res.row("ind", ":=")[["ci_lower_perc", "ci_upper_perc"]]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from .estimation import FitResult, _expected_information, fit_model
+
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+        raise OptionError(f"The number of bootstrap draws must be a positive integer, got {B!r}.")
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise OptionError(f"The number of jobs must be a positive integer, got {jobs!r}.")
+    _check_level(level)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise OptionError(f"The seed must be a non-negative integer, got {seed!r}.")
+    seed = int(seed)
+    if isinstance(fit_or_model, str):
+        fit = fit_model(fit_or_model, data, group=group, compute_modindices=False)
+    elif isinstance(fit_or_model, FitResult):
+        fit = fit_or_model
+    else:
+        raise OptionError("bootstrap() needs a FitResult or lavaan model syntax.")
+    if fit.missing != "listwise":
+        raise OptionError("The bootstrap needs complete data (missing = listwise); FIML fits "
+                          "are not supported.")
+    if fit.model is None or fit.theta is None:
+        raise ModelError("The fit holds no compiled model; refit it with fit_model().")
+    if fit.model.ngroups > 1 and not group:
+        raise OptionError("A multi-group fit needs the group column (group=...).")
+    model = fit.model
+    theta0 = np.asarray(fit.theta, dtype=float)
+    values = _data_values(model, data, group if model.ngroups > 1 else None,
+                          fit.group_labels, fit.n_obs)
+    moments = [_moments(v) for v in values]
+    logdet_s = [np.linalg.slogdet(mo.cov)[1] for mo in moments]
+
+    fast = _FastML(model)
+    H = fast.hessian(theta0, moments, logdet_s)
+    if H is None or np.linalg.eigvalsh(H)[0] <= 0:
+        H = 2.0 * _expected_information(model, theta0, moments)
+    try:
+        hinv0 = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        hinv0 = np.linalg.pinv(H)
+
+    quantities = tuple(derived) + (spec_quantities(spec, model) if spec is not None else ())
+    definitions, slots = _definitions(model)
+    task = _Task(
+        fast=fast, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
+        definitions=definitions, label_slots=slots,
+        derived=_DerivedEval(model, quantities) if quantities else None,
+        exo=_exo_positions(model), width=0,
+    )
+    width = model.n_free + len(definitions) + len(quantities)
+    task = replace(task, width=width)
+
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = _Progress(int(B), show)
+    t0 = time.perf_counter()
+    try:
+        rows, failed, admissible, iterations = _execute(task, int(B), int(jobs), scheduler, bar)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t0
+
+    n_def = len(definitions)
+    q = model.n_free
+    # point estimates of every column
+    est_def = np.array(_defined_values(task, theta0)) if n_def else np.zeros(0)
+    est_der = derived_values(model, theta0, quantities) if quantities else np.zeros(0)
+    est = np.concatenate([theta0, est_def, est_der])
+    se = np.concatenate([bootstrap_se(rows[:, :q], ddof=0),
+                         bootstrap_se(rows[:, q:], ddof=1) if width > q else np.zeros(0)])
+    lo_p, hi_p = percentile_ci(rows, est, level)
+    lo_b, hi_b = bca_simple_ci(rows, est, level)
+
+    pt = model.partable
+    free_rows = pt[pt["free"] > 0]
+    recs = []
+    multi = model.ngroups > 1
+    for r in free_rows.itertuples():
+        k = int(r.free) - 1
+        rec = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label}
+        if multi:
+            rec["group"] = int(r.group)
+        recs.append((rec, k))
+    for j, (name, _) in enumerate(definitions):
+        rhs = pt.loc[(pt["op"] == ":=") & (pt["lhs"] == name), "rhs"].iloc[0]
+        recs.append(({"lhs": name, "op": ":=", "rhs": rhs, "label": name}, q + j))
+    for j, d in enumerate(quantities):
+        recs.append(({"lhs": d.name, "op": ":=", "rhs": d.expression, "label": d.name},
+                     q + n_def + j))
+    table = []
+    for rec, k in recs:
+        rec = dict(rec)
+        rec.update(est=est[k], se=se[k], ci_lower_perc=lo_p[k], ci_upper_perc=hi_p[k],
+                   ci_lower_bc=lo_b[k], ci_upper_bc=hi_b[k])
+        table.append(rec)
+    columns = CI_COLUMNS[:4] + (["group"] if multi else []) + CI_COLUMNS[4:]
+    ci = pd.DataFrame(table, columns=columns)
+
+    names = []
+    for r in free_rows.drop_duplicates("free").sort_values("free").itertuples():
+        names.append(r.label or f"{r.lhs}{r.op}{r.rhs}")
+    names += [name for name, _ in definitions] + [d.name for d in quantities]
+
+    n_failed = int(failed.sum())
+    if n_failed:
+        warnings.warn(f"{n_failed} of {B} bootstrap draws failed (non-positive-definite "
+                      "sample covariance or no convergence) and were left out.",
+                      RiskModelWarning, stacklevel=2)
+    return BootstrapResult(
+        draws=rows[:, :q + n_def].copy(),
+        derived_draws=rows[:, q + n_def:].copy(),
+        names=tuple(names),
+        n=int(B),
+        seed=seed,
+        failed=n_failed,
+        nonadmissible=int((~admissible & ~failed).sum()),
+        level=float(level),
+        ci=ci,
+        admissible=admissible,
+        iterations=iterations,
+        elapsed=elapsed,
+    )
