@@ -54,7 +54,7 @@ CI_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "ci_lower_perc", "ci_upp
               "ci_lower_bc", "ci_upper_bc"]
 
 _TOL = 1e-9          # the estimation core's convergence criterion (max |gradient|)
-_MAX_ITER = 1000     # BFGS iterations per draw before the draw counts as failed
+_MAX_ITER = 250      # BFGS iterations per draw before the draw counts as failed
 _ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
 
 
@@ -246,7 +246,8 @@ class Derived:
     terms : tuple of (coef, kind, lhs, op, rhs)
         ``kind`` is ``"est"`` (the unstandardized value of the model row ``lhs op rhs``),
         ``"std_all"`` (its completely standardized value; ``=~`` and ``~`` rows) or
-        ``"total"`` (the total effect of ``rhs`` on ``lhs``, op ``"~"``).
+        ``"total"`` (the total effect of ``rhs`` on ``lhs``, op ``"~"``) or ``"total_std"``
+        (that total effect times sd(rhs) / sd(lhs)).
     """
 
     name: str
@@ -344,7 +345,7 @@ class _DerivedEval:
                 else:
                     raise ModelError(f"The derived quantity {d.name} uses op {op!r}; use =~, ~ "
                                      "or ~~.")
-                if kind == "total":
+                if kind in ("total", "total_std"):
                     mat = "E"
                 elif kind not in ("est", "std_all"):
                     raise ModelError(f"Unknown kind {kind!r} in derived quantity {d.name}.")
@@ -354,7 +355,7 @@ class _DerivedEval:
                 terms.append((len(terms), float(coef), kind, mat, i, j))
         self.terms = tuple(terms)
         self.owner = np.repeat(np.arange(len(derived)), [len(d.terms) for d in derived])
-        self.needs_sd = any(t[2] == "std_all" for t in terms)
+        self.needs_sd = any(t[2] in ("std_all", "total_std") for t in terms)
 
     def __call__(self, A, S) -> np.ndarray:
         n = A.shape[0]
@@ -368,7 +369,7 @@ class _DerivedEval:
                 v = A[i, j]
             else:
                 v = S[i, j]
-            if kind == "std_all":
+            if kind in ("std_all", "total_std"):
                 v = v * sd[j] / sd[i]
             vals[k] = coef * v
         return np.bincount(self.owner, weights=vals, minlength=len(self.names))
@@ -873,6 +874,12 @@ class BootstrapResult:
         return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
                 "nonadmissible": int(self.nonadmissible), "level": float(self.level),
                 "ci": records}
+
+    def draws_frame(self):
+        """All draws as a DataFrame with the columns named by :attr:`names`."""
+        import pandas as pd
+
+        return pd.DataFrame(np.hstack([self.draws, self.derived_draws]), columns=list(self.names))
 
     def row(self, lhs: str, op: str, rhs: str = ""):
         """The ``ci`` row of one parameter (``rhs`` may be omitted for ``:=`` rows)."""

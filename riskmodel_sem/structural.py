@@ -1,0 +1,372 @@
+"""Structural analysis: hypothesis verdicts, indirect and total effects, R² of constructs.
+
+Takes a fitted hypothesized model (``estimation.fit_model``), its spec and optionally a
+bootstrap (``bootstrap.bootstrap``) and judges every hypothesis of the spec:
+
+* a path hypothesis ``lhs ~ rhs`` with an expected sign is *supported* when the path is
+  significant (Wald p < 1 - level; with a bootstrap, when the bootstrap percentile CI excludes
+  zero) and its sign matches, *opposite sign* when it is significant the other way and *not
+  supported* otherwise;
+* a ``loading_order`` hypothesis ("FIN is the strongest indicator of GIV") is tested on the
+  differences std_all(GIV =~ FIN) - std_all(GIV =~ other): *supported* when the CI of every
+  difference lies above zero (bootstrap percentile CI, or without a bootstrap the Wald CI from
+  delta-method SEs), *opposite sign* when some difference lies wholly below zero.
+
+Indirect effects are the model's ``:=`` rows (a spec's effects become ``:=`` rows named by the
+effect id, e.g. ``PLT_SOL_GIV := H2*H5``); total effects of each effect's first construct on
+its last are added as the entries of (I - A)^-1 (the sum over every directed path of the
+products of its coefficients), with delta-method SEs and, with a bootstrap, bootstrap CIs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
+                        derived_values, percentile_ci, spec_quantities)
+from .errors import ModelError
+
+__all__ = ["StructuralResult", "analyze", "HYPOTHESIS_COLUMNS", "EFFECT_COLUMNS"]
+
+#: Columns of :attr:`StructuralResult.hypotheses` (the JSON ``hypotheses`` records).
+HYPOTHESIS_COLUMNS = ["id", "kind", "lhs", "op", "rhs", "est", "std_all", "se", "z", "pvalue",
+                      "ci_lower", "ci_upper", "ci_method", "expected_sign", "supported",
+                      "verdict", "test"]
+#: Columns of :attr:`StructuralResult.indirect` without a bootstrap.
+EFFECT_COLUMNS = ["id", "kind", "path", "expression", "est", "se", "z", "pvalue", "ci_lower",
+                  "ci_upper", "std_all"]
+_BOOT_COLUMNS = ["se_boot", "ci_lower_perc", "ci_upper_perc", "ci_lower_bc", "ci_upper_bc"]
+
+
+@dataclass(frozen=True)
+class StructuralResult:
+    """Hypotheses, effects and R² of one fitted structural model (immutable).
+
+    Attributes
+    ----------
+    hypotheses : pandas.DataFrame
+        ``HYPOTHESIS_COLUMNS``, one row per hypothesis of the spec. ``se``, ``z`` and
+        ``pvalue`` are the ML (Wald) values; ``ci_lower``/``ci_upper`` the interval the verdict
+        uses (``ci_method``). For a loading-order hypothesis ``est``/``std_all`` are those of
+        the strongest indicator's loading and the test columns those of its weakest contrast.
+    contrasts : pandas.DataFrame
+        The loading-order differences: id, name, dimension, strongest, other, est (difference
+        of standardized loadings), se, z, pvalue, ci_lower, ci_upper, ci_method, above_zero.
+    indirect : pandas.DataFrame
+        ``EFFECT_COLUMNS`` (plus the bootstrap SE and percentile and bca.simple bounds when a
+        bootstrap was given): the ``:=`` parameters (kind ``indirect`` for the spec's effects,
+        ``defined`` for other definitions) and the total effects (kind ``total``).
+    r2 : dict
+        R² of the latent variables that are regressed on others (the endogenous constructs).
+    bootstrap : BootstrapResult or None
+    boot_ci : pandas.DataFrame or None
+        The bootstrap CI table, completed with the derived quantities (loading differences,
+        total effects) computed from the draws when the bootstrap did not carry them.
+    level : float
+    """
+
+    hypotheses: pd.DataFrame
+    contrasts: pd.DataFrame
+    indirect: pd.DataFrame
+    r2: dict
+    bootstrap: BootstrapResult | None = field(default=None, repr=False)
+    boot_ci: pd.DataFrame | None = field(default=None, repr=False)
+    level: float = 0.95
+
+    def to_dict(self) -> dict:
+        """JSON-ready ``{hypotheses, contrasts, indirect, structural_r2, bootstrap}``."""
+        boot = None
+        if self.bootstrap is not None:
+            boot = self.bootstrap.to_dict()
+            if self.boot_ci is not None:
+                boot["ci"] = _records(self.boot_ci)
+        return {
+            "hypotheses": _records(self.hypotheses),
+            "contrasts": _records(self.contrasts),
+            "indirect": _records(self.indirect),
+            "structural_r2": {k: _num(v) for k, v in self.r2.items()},
+            "bootstrap": boot,
+        }
+
+
+def _num(v):
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else None
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _num(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+
+
+def _jacobian(model, theta, quantities, h: float = 1e-6) -> np.ndarray:
+    """Central-difference Jacobian of derived quantities with respect to theta."""
+    ev = _DerivedEval(model, quantities)
+    jac = np.zeros((len(quantities), model.n_free))
+    for k in range(model.n_free):
+        step = h * max(1.0, abs(theta[k]))
+        up, down = theta.copy(), theta.copy()
+        up[k] += step
+        down[k] -= step
+        A1, S1, _ = model.matrices(up, 0)
+        A0, S0, _ = model.matrices(down, 0)
+        jac[:, k] = (ev(A1, S1) - ev(A0, S0)) / (2 * step)
+    return jac
+
+
+def _wald(est, se, level):
+    crit = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return z, p, est - crit * se, est + crit * se
+
+
+def _boot_derived(model, boot: BootstrapResult, quantities) -> np.ndarray:
+    """Draws of the derived quantities: taken from the bootstrap when it carries them,
+    otherwise computed from the drawn parameter vectors."""
+    names = list(boot.names)
+    q = model.n_free
+    start = boot.draws.shape[1]
+    out = np.full((boot.draws.shape[0], len(quantities)), np.nan)
+    missing = []
+    for j, d in enumerate(quantities):
+        if d.name in names[start:]:
+            out[:, j] = boot.derived_draws[:, names.index(d.name) - start]
+        else:
+            missing.append(j)
+    if missing:
+        ev = _DerivedEval(model, [quantities[j] for j in missing])
+        for b in range(boot.draws.shape[0]):
+            theta = boot.draws[b, :q]
+            if np.all(np.isfinite(theta)):
+                A, S, _ = model.matrices(theta, 0)
+                out[b, missing] = ev(A, S)
+    return out
+
+
+def _verdict(significant: bool, est: float, sign: str) -> tuple[bool, str]:
+    if not significant or not np.isfinite(est):
+        return False, "not supported"
+    if sign == "none" or (sign == "+" and est > 0) or (sign == "-" and est < 0):
+        return True, "supported"
+    return False, "opposite sign"
+
+
+def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
+            level: float | None = None) -> StructuralResult:
+    """Judge the spec's hypotheses and compute indirect and total effects.
+
+    Parameters
+    ----------
+    fit : riskmodel_sem.estimation.FitResult
+        The fitted model (normally ``spec.model_syntax()``).
+    spec : riskmodel_sem.spec.Spec
+        Its hypotheses and effects (a spec loaded from a ``.lav`` file has none; its ``:=``
+        rows are still reported).
+    bootstrap : BootstrapResult, optional
+        Draws of the same fit; its percentile CIs then decide significance.
+    level : float, optional
+        Confidence level (default: the bootstrap's, else 0.95).
+
+    Returns
+    -------
+    StructuralResult
+
+    Raises
+    ------
+    ModelError
+        When the fit holds no compiled model.
+
+    Notes
+    -----
+    Delta-method SEs use ``vcov`` and a central-difference Jacobian: for ``:=`` rows they are
+    those of ``fit.estimates`` (lavaan's ``parameterEstimates``); for standardized-loading
+    differences and total effects se = sqrt(J V J'). Total effects equal lavaan's
+    ``c + a*b``-style definitions (e.g. ``total := c + a*b`` in the Political Democracy
+    model).
+    """
+    if fit.model is None or fit.theta is None:
+        raise ModelError("The fit holds no compiled model; refit it with fit_model().")
+    model = fit.model
+    theta = np.asarray(fit.theta, dtype=float)
+    if level is None:
+        level = bootstrap.level if bootstrap is not None else 0.95
+    alpha = 1.0 - level
+    est_tab = fit.estimates
+    if "group" in est_tab.columns:
+        est_tab = est_tab[est_tab["group"].isin([1, np.nan]) | est_tab["op"].eq(":=")]
+    vcov = np.asarray(fit.vcov, dtype=float)
+
+    quantities = spec_quantities(spec, model) if spec is not None else ()
+    # totals also in standardized form, evaluated alongside (not bootstrapped separately)
+    std_totals = tuple(Derived(d.name + "_std", d.expression,
+                               tuple((c, "total_std", lhs, op, rhs)
+                                     for c, _k, lhs, op, rhs in d.terms))
+                       for d in quantities if d.name.startswith("total_"))
+    q_est = derived_values(model, theta, quantities) if quantities else np.zeros(0)
+    q_std = derived_values(model, theta, std_totals) if std_totals else np.zeros(0)
+    if quantities:
+        jac = _jacobian(model, theta, quantities)
+        q_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    else:
+        q_se = np.zeros(0)
+    q_z, q_p, q_lo, q_hi = _wald(q_est, q_se, level)
+    q_index = {d.name: j for j, d in enumerate(quantities)}
+
+    boot_ci = None
+    q_boot = None
+    if bootstrap is not None:
+        draws_q = _boot_derived(model, bootstrap, quantities) if quantities else None
+        boot_ci = bootstrap.ci.copy()
+        if quantities:
+            se_b = bootstrap_se(draws_q, ddof=1)
+            lo_p, hi_p = percentile_ci(draws_q, q_est, level)
+            lo_b, hi_b = bca_simple_ci(draws_q, q_est, level)
+            q_boot = dict(se=se_b, lo_p=lo_p, hi_p=hi_p, lo_b=lo_b, hi_b=hi_b)
+            have = set(boot_ci.loc[boot_ci["op"] == ":=", "lhs"])
+            extra = [{"lhs": d.name, "op": ":=", "rhs": d.expression, "label": d.name,
+                      "est": q_est[j], "se": se_b[j], "ci_lower_perc": lo_p[j],
+                      "ci_upper_perc": hi_p[j], "ci_lower_bc": lo_b[j], "ci_upper_bc": hi_b[j]}
+                     for j, d in enumerate(quantities) if d.name not in have]
+            if extra:
+                boot_ci = pd.concat([boot_ci, pd.DataFrame(extra)], ignore_index=True)
+
+    def boot_row(name, op=":=", rhs=None):
+        if boot_ci is None:
+            return None
+        sel = (boot_ci["lhs"] == name) & (boot_ci["op"] == op)
+        if rhs is not None:
+            sel &= boot_ci["rhs"] == rhs
+        return boot_ci[sel].iloc[0] if sel.any() else None
+
+    # ---- hypotheses ----
+    hyp_rows, contrast_rows = [], []
+    for h in getattr(spec, "hypotheses", ()) if spec is not None else ():
+        if h.kind == "path":
+            sel = est_tab[(est_tab["lhs"] == h.lhs) & (est_tab["op"] == "~")
+                          & (est_tab["rhs"] == h.rhs)]
+            row = dict(id=h.id, kind="path", lhs=h.lhs, op="~", rhs=h.rhs,
+                       expected_sign=h.sign, test=f"{h.lhs} ~ {h.rhs}")
+            if sel.empty:
+                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
+                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
+                           verdict="not in model")
+                hyp_rows.append(row)
+                continue
+            r = sel.iloc[0]
+            row.update(est=r["est"], std_all=r["std_all"], se=r["se"], z=r["z"],
+                       pvalue=r["pvalue"])
+            br = boot_row(h.lhs, "~", h.rhs)
+            if br is not None:
+                lo, hi, method = br["ci_lower_perc"], br["ci_upper_perc"], "bootstrap percentile"
+                significant = bool(lo > 0 or hi < 0)
+            else:
+                lo, hi, method = r["ci_lower"], r["ci_upper"], "Wald"
+                significant = bool(r["pvalue"] < alpha)
+            supported, verdict = _verdict(significant, r["est"], h.sign)
+            row.update(ci_lower=lo, ci_upper=hi, ci_method=method, supported=supported,
+                       verdict=verdict)
+            hyp_rows.append(row)
+        elif h.kind == "loading_order":
+            dim = h.dimension or h.lhs
+            best = h.strongest or h.rhs
+            sel = est_tab[(est_tab["lhs"] == dim) & (est_tab["op"] == "=~")
+                          & (est_tab["rhs"] == best)]
+            names = [f"{h.id}_{best}_{o}" for o in h.others if f"{h.id}_{best}_{o}" in q_index]
+            row = dict(id=h.id, kind="loading_order", lhs=dim, op="=~", rhs=best,
+                       expected_sign="+",
+                       test="; ".join(f"std_all({dim}=~{best}) - std_all({dim}=~{o})"
+                                      for o in h.others))
+            if sel.empty or not names:
+                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
+                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
+                           verdict="not in model")
+                hyp_rows.append(row)
+                continue
+            crows = []
+            for o in h.others:
+                name = f"{h.id}_{best}_{o}"
+                if name not in q_index:
+                    continue
+                j = q_index[name]
+                if q_boot is not None:
+                    lo, hi, method = q_boot["lo_p"][j], q_boot["hi_p"][j], "bootstrap percentile"
+                else:
+                    lo, hi, method = q_lo[j], q_hi[j], "delta method Wald"
+                crows.append(dict(id=h.id, name=name, dimension=dim, strongest=best, other=o,
+                                  est=q_est[j], se=q_se[j], z=q_z[j], pvalue=q_p[j],
+                                  ci_lower=lo, ci_upper=hi, ci_method=method,
+                                  above_zero=bool(lo > 0)))
+            contrast_rows.extend(crows)
+            weakest = min(crows, key=lambda c: c["ci_lower"])
+            if all(c["ci_lower"] > 0 for c in crows):
+                supported, verdict = True, "supported"
+            elif any(c["ci_upper"] < 0 for c in crows):
+                supported, verdict = False, "opposite sign"
+            else:
+                supported, verdict = False, "not supported"
+            r = sel.iloc[0]
+            row.update(est=r["est"], std_all=r["std_all"], se=weakest["se"], z=weakest["z"],
+                       pvalue=weakest["pvalue"], ci_lower=weakest["ci_lower"],
+                       ci_upper=weakest["ci_upper"], ci_method=weakest["ci_method"],
+                       supported=supported, verdict=verdict)
+            hyp_rows.append(row)
+    hypotheses = pd.DataFrame(hyp_rows, columns=HYPOTHESIS_COLUMNS)
+    contrasts = pd.DataFrame(contrast_rows, columns=[
+        "id", "name", "dimension", "strongest", "other", "est", "se", "z", "pvalue",
+        "ci_lower", "ci_upper", "ci_method", "above_zero"])
+
+    # ---- indirect, defined and total effects ----
+    effects = {e.id: e for e in getattr(spec, "effects", ())} if spec is not None else {}
+    eff_rows = []
+    for r in est_tab[est_tab["op"] == ":="].itertuples():
+        e = effects.get(r.lhs)
+        row = dict(id=r.lhs, kind="indirect" if e is not None else "defined",
+                   path=" -> ".join(e.path) if e is not None else r.rhs, expression=r.rhs,
+                   est=r.est, se=r.se, z=r.z, pvalue=r.pvalue, ci_lower=r.ci_lower,
+                   ci_upper=r.ci_upper, std_all=r.std_all)
+        br = boot_row(r.lhs)
+        if br is not None:
+            row.update(se_boot=br["se"], ci_lower_perc=br["ci_lower_perc"],
+                       ci_upper_perc=br["ci_upper_perc"], ci_lower_bc=br["ci_lower_bc"],
+                       ci_upper_bc=br["ci_upper_bc"])
+        eff_rows.append(row)
+    std_index = {d.name[:-4]: j for j, d in enumerate(std_totals)}
+    for d in quantities:
+        if not d.name.startswith("total_"):
+            continue
+        j = q_index[d.name]
+        _, _, outcome, _, cause = d.terms[0]
+        row = dict(id=d.name, kind="total", path=f"{cause} -> {outcome} (total)",
+                   expression=d.expression, est=q_est[j], se=q_se[j], z=q_z[j],
+                   pvalue=q_p[j], ci_lower=q_lo[j], ci_upper=q_hi[j],
+                   std_all=q_std[std_index[d.name]])
+        if q_boot is not None:
+            row.update(se_boot=q_boot["se"][j], ci_lower_perc=q_boot["lo_p"][j],
+                       ci_upper_perc=q_boot["hi_p"][j], ci_lower_bc=q_boot["lo_b"][j],
+                       ci_upper_bc=q_boot["hi_b"][j])
+        eff_rows.append(row)
+    columns = EFFECT_COLUMNS + (_BOOT_COLUMNS if bootstrap is not None else [])
+    indirect = pd.DataFrame(eff_rows, columns=columns)
+
+    # ---- R² of the endogenous constructs ----
+    pt = model.partable
+    endo = [v for v in dict.fromkeys(pt.loc[pt["op"] == "~", "lhs"]) if v in model.latent]
+    r2 = {v: float(fit.r2[v]) for v in endo if v in fit.r2}
+
+    return StructuralResult(hypotheses=hypotheses, contrasts=contrasts, indirect=indirect,
+                            r2=r2, bootstrap=bootstrap, boot_ci=boot_ci, level=float(level))
