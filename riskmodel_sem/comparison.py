@@ -16,7 +16,6 @@ release helps most (partial invariance).
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
