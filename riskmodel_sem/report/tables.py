@@ -432,10 +432,12 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
             Column("failed", t("fail")), Column("source", t("source"))]
     rows, fails = [], set()
     for crit, g in verdicts.groupby("criterion", sort=False):
-        thr = g["threshold"].iloc[0] if "threshold" in g.columns else None
-        direction = g["direction"].iloc[0] if "direction" in g.columns else ""
-        thr_txt = f"{direction} {cell_value(thr):g}" if isinstance(cell_value(thr), float) else \
-            str(direction or "")
+        thrs = {cell_value(x) for x in g["threshold"]} if "threshold" in g.columns else {None}
+        thr = thrs.pop() if len(thrs) == 1 else None  # per-target thresholds are not listed
+        direction = str(g["direction"].iloc[0]) if "direction" in g.columns else ""
+        direction = {"abs<": "|x| <", "abs<=": "|x| ≤", ">=": "≥", "<=": "≤"}.get(direction, direction)
+        thr_txt = f"{direction} {thr:g}" if isinstance(thr, (int, float)) and not isinstance(
+            thr, bool) else direction
         passed = [bool(x) for x in g["passed"] if cell_value(x) is not None]
         bad = [str(x) for x, ok in zip(g.get("target", g.index), g["passed"])
                if cell_value(ok) is False]
