@@ -13,6 +13,18 @@ from riskmodel_sem.errors import OptionError
 
 from conftest import load_reference, load_reference_data
 
+
+def _robust_available() -> bool:
+    try:
+        from riskmodel_sem import robust
+    except ImportError:
+        return False
+    return hasattr(robust, "fit_robust")
+
+
+NEEDS_MLR = pytest.mark.xfail(not _robust_available(),
+                              reason="MLR/FIML (riskmodel_sem.robust) has not landed yet.")
+
 HS = "visual  =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed   =~ x7 + x8 + x9"
 HS1 = "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9"
 FIT_KEYS = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
@@ -84,6 +96,7 @@ def test_ml_deltas_and_weights(ml, ref):
     assert ml.equivalent == []
 
 
+@NEEDS_MLR
 def test_mlr_scaled_difference_matches_lavtestlrt(hs, ref):
     res = compare(hs, {"one_factor_mlr": HS1, "three_factor_mlr": HS}, estimator="MLR")
     _check_fit(res, ref, FIT_KEYS + ROBUST_KEYS)
