@@ -16,7 +16,7 @@ from .spec import Alternative, Spec
 from .syntax import parse_syntax, variable_roles
 
 __all__ = ["generate_alternatives", "default_alternatives", "declared_nesting",
-           "alternative_syntax"]
+           "hypothesized_name", "alternative_syntax"]
 
 
 def _common_factor_name(spec: Spec) -> str:
@@ -195,6 +195,13 @@ def generate_alternatives(spec: Spec) -> dict[str, str]:
     """
     alts = spec.alternatives or default_alternatives(spec)
     return {a.id: alternative_syntax(spec, a) for a in alts}
+
+
+def hypothesized_name(spec: Spec) -> str:
+    """Name of the hypothesized model among the alternatives (``M3`` in the defaults), the
+    reference of ΔCFI and ΔRMSEA in a comparison."""
+    alts = spec.alternatives or default_alternatives(spec)
+    return next((a.id for a in alts if a.kind == "hypothesized"), alts[0].id)
 
 
 def declared_nesting(spec: Spec) -> tuple[tuple[str, str], ...]:

@@ -113,7 +113,7 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
                 sheet=None, id_column=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
-    from .alternatives import generate_alternatives
+    from .alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .comparison import compare
     from .spec import load_spec
 
@@ -135,13 +135,13 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
             other = load_inputs(data, s, sheet=sheet, id_column=id_column)[1]
             for c in missing_items:
                 frame[c] = other.data[c].to_numpy()
-    declared = ()
+    declared, reference = (), next(iter(syntaxes))
     if alternatives:
-        generated = generate_alternatives(first)
-        syntaxes.update(generated)
-        declared = tuple((a.id, a.nested_in) for a in first.alternatives if a.nested_in)
+        syntaxes.update(generate_alternatives(first))
+        declared = declared_nesting(first)
+        reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,
-                     declared_nesting=declared)
+                     declared_nesting=declared, reference=reference)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
     return Analysis("compare", first, survey, options, comparison=result,
@@ -165,7 +165,7 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
 def run_demo(*, bootstrap=0, seed=20231, jobs=1) -> Analysis:
     """The bundled survey and the paper's spec: validation, the hypothesized model, the
     hypotheses and the comparison of the alternatives M0-M7."""
-    from .alternatives import generate_alternatives
+    from .alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .comparison import compare
     from .measurement import validate
 
@@ -174,8 +174,9 @@ def run_demo(*, bootstrap=0, seed=20231, jobs=1) -> Analysis:
     _progress("riskmodel-sem: validating the measurement model ...")
     validation = validate(survey, spec, seed=seed)
     _progress("riskmodel-sem: comparing the alternatives M0-M7 ...")
-    declared = tuple((a.id, a.nested_in) for a in spec.alternatives if a.nested_in)
-    comparison = compare(survey.data, generate_alternatives(spec), declared_nesting=declared)
+    comparison = compare(survey.data, generate_alternatives(spec),
+                         declared_nesting=declared_nesting(spec),
+                         reference=hypothesized_name(spec))
     options = dict(fitted.options)
     return Analysis("demo", spec, survey, options, validation=validation, fit=fitted.fit,
                     structural=fitted.structural, comparison=comparison,
