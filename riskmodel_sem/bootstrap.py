@@ -206,7 +206,8 @@ def bca_simple_ci(draws, est, level: float = 0.95):
             continue
         w = _qnorm(np.sum(t < t0) / len(t))
         a = 0.0
-        adj = _pnorm(w + (w + zalpha) / (1 - a * (w + zalpha)))
+        with np.errstate(invalid="ignore"):  # w = -Inf gives NaN bounds, as in lavaan
+            adj = _pnorm(w + (w + zalpha) / (1 - a * (w + zalpha)))
         lo[j], hi[j] = _norm_inter(t, adj)
     return (float(lo[0]), float(hi[0])) if single else (lo, hi)
 

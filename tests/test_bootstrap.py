@@ -1,0 +1,285 @@
+"""Bootstrap: lavaan's CIs on lavaan's own draws, the refit, reproducibility and MC agreement.
+
+The interval functions are deterministic, so on the 2000 draws lavaan stored
+(``poldem_bootstrap_draws.csv``) they must give lavaan's percentile and bca.simple bounds to
+1e-10 and its bootstrap SEs to 1e-12. Our own draws use numpy's generator, so they can only
+agree with lavaan's within Monte-Carlo error (see ``test_poldem_2000_draws_within_mc_error``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import load_reference, load_reference_data
+from riskmodel_sem import bootstrap as bs
+from riskmodel_sem.errors import OptionError
+from riskmodel_sem.estimation import _discrepancy, fit_model, prepare, sample_moments
+
+POLDEM = """
+ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ a*ind60
+dem65 ~ c*ind60 + b*dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8
+ind := a*b
+total := c + a*b
+"""
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference("poldem_sem_ml.json")["bootstrap"]
+
+
+@pytest.fixture(scope="module")
+def lavaan_draws():
+    return load_reference_data("poldem_bootstrap_draws.csv").drop(columns="draw")
+
+
+@pytest.fixture(scope="module")
+def poldem():
+    data = load_reference_data("political_democracy.csv")
+    return fit_model(POLDEM, data), data
+
+
+def _reference_arrays(reference):
+    pars = [r for r in reference["parameters"] if r["free"]]
+    dfn = [reference["defined"][k] for k in ("ind", "total")]
+    est = np.array([r["est"] for r in pars] + [d["est"] for d in dfn])
+    se = np.array([r["se_boot"] for r in pars] + [d["se_boot"] for d in dfn])
+    perc = np.array([[r["perc.lower"], r["perc.upper"]] for r in pars]
+                    + [[d["perc"]["lower"], d["perc"]["upper"]] for d in dfn])
+    bca = np.array([[r["bca.simple.lower"], r["bca.simple.upper"]] for r in pars]
+                   + [[d["bca.simple"]["lower"], d["bca.simple"]["upper"]] for d in dfn])
+    return est, se, perc, bca
+
+
+# ---------------------------------------------------------------------------------------------
+# interval functions on lavaan's draws
+# ---------------------------------------------------------------------------------------------
+
+def test_percentile_and_bca_simple_reproduce_lavaan_on_its_draws(reference, lavaan_draws):
+    est, _, perc, bca = _reference_arrays(reference)
+    draws = lavaan_draws.to_numpy()
+    assert draws.shape == (2000, 33)
+    lo, hi = bs.percentile_ci(draws, est, 0.95)
+    np.testing.assert_allclose(lo, perc[:, 0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(hi, perc[:, 1], rtol=0, atol=1e-10)
+    lo, hi = bs.bca_simple_ci(draws, est, 0.95)
+    np.testing.assert_allclose(lo, bca[:, 0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(hi, bca[:, 1], rtol=0, atol=1e-10)
+
+
+def test_bootstrap_se_follows_lavaan_divisors(reference, lavaan_draws):
+    """Free parameters: SD with divisor R; defined parameters: divisor R - 1 (lavaan 0.6.14)."""
+    _, se, _, _ = _reference_arrays(reference)
+    draws = lavaan_draws.to_numpy()
+    np.testing.assert_allclose(bs.bootstrap_se(draws[:, :31], ddof=0), se[:31], rtol=1e-12)
+    np.testing.assert_allclose(bs.bootstrap_se(draws[:, 31:], ddof=1), se[31:], rtol=1e-12)
+
+
+def test_norm_inter_order_statistics_and_ends():
+    # R = 39: (R + 1) * alpha is 1 (up to the rounding of (1 - 0.95) / 2, as in R) and 39
+    t = np.arange(1.0, 40.0)
+    lo, hi = bs.percentile_ci(t, None, 0.95)
+    assert lo == pytest.approx(1.0, abs=1e-12) and hi == 39.0
+    lo, _ = bs.percentile_ci(t, None, 0.5)  # 40 * 0.25 = 10 exactly: t_(10), no interpolation
+    assert lo == 10.0
+    lo, hi = bs.percentile_ci(np.arange(1.0, 11.0), None, 0.95)  # k = 0 and k = R: the ends
+    assert (lo, hi) == (1.0, 10.0)
+    # interpolation on the normal scale between t_(k) and t_(k+1)
+    t = np.arange(1.0, 101.0)
+    lo, _ = bs.percentile_ci(t, None, 0.95)
+    rk = 101 * 0.025
+    z = stats.norm.ppf
+    expected = 2 + (z(0.025) - z(2 / 101)) / (z(3 / 101) - z(2 / 101)) * 1.0
+    assert math.trunc(rk) == 2
+    assert lo == pytest.approx(expected, abs=1e-14)
+    # non-finite draws are dropped
+    lo2, hi2 = bs.percentile_ci(np.r_[t, np.nan, np.inf], None, 0.95)
+    assert (lo2, hi2) == bs.percentile_ci(t, None, 0.95)
+
+
+def test_bca_simple_counts_draws_strictly_below_the_estimate():
+    rng = np.random.default_rng(0)
+    t = np.round(rng.normal(size=999), 1)  # many ties
+    t0 = 0.0
+    lo, hi = bs.bca_simple_ci(t, t0, 0.90)
+    w = stats.norm.ppf(np.mean(t < t0))
+    adj = stats.norm.cdf(2 * w + stats.norm.ppf([0.05, 0.95]))
+    exp_lo, exp_hi = bs._norm_inter(t, adj)
+    assert (lo, hi) == (exp_lo, exp_hi)
+    # zero variance keeps the estimate
+    assert bs.bca_simple_ci(np.ones(50), 2.0) == (2.0, 2.0)
+
+
+def test_bad_level_is_an_option_error():
+    with pytest.raises(OptionError, match="level"):
+        bs.percentile_ci(np.arange(10.0), None, 1.5)
+
+
+def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
+    """lavaan's post.check (negative variances, cov.lv or theta not PSD) on its own draws."""
+    fit, _ = poldem
+    task = bs._Task(fast=bs._FastML(fit.model), values=(), theta0=fit.theta, hinv0=None, seed=0,
+                    definitions=(), label_slots=(), derived=None,
+                    exo=bs._exo_positions(fit.model), width=0)
+    draws = lavaan_draws.to_numpy()[:, :31]
+    count = sum(not bs._admissible(task, theta, None) for theta in draws)
+    assert count == 660
+
+
+# ---------------------------------------------------------------------------------------------
+# the refit
+# ---------------------------------------------------------------------------------------------
+
+def test_fast_objective_equals_the_estimation_core(poldem):
+    fit, data = poldem
+    model, moments, _, _ = prepare(POLDEM, data)
+    logdet = [np.linalg.slogdet(m.cov)[1] for m in moments]
+    fast = bs._FastML(fit.model)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        theta = fit.theta * (1 + 0.05 * rng.standard_normal(fit.theta.shape))
+        f1, g1 = fast.fg(theta, moments, logdet)
+        f2, g2 = _discrepancy(fit.model, theta, moments, logdet, with_grad=True)
+        assert f1 == pytest.approx(f2, rel=1e-12)
+        np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
+
+
+def test_each_draw_is_the_ml_fit_of_its_resampled_rows(poldem):
+    fit, data = poldem
+    res = bs.bootstrap(fit, data, 6, seed=11)
+    for b in (0, 5):
+        rng = np.random.default_rng(np.random.SeedSequence(11).spawn(6)[b])
+        idx = rng.integers(0, len(data), size=len(data))
+        refit = fit_model(POLDEM, data.iloc[idx].reset_index(drop=True),
+                          compute_modindices=False)
+        np.testing.assert_allclose(res.draws[b, :31], refit.theta, rtol=1e-5, atol=1e-6)
+        ind = refit.estimates.set_index("lhs").loc["ind", "est"]
+        assert res.draws[b, 31] == pytest.approx(ind, rel=1e-5)
+
+
+def test_seed_scheme_is_spawned_seed_sequences():
+    kids = np.random.SeedSequence(42).spawn(5)
+    for b, kid in enumerate(kids):
+        direct = np.random.SeedSequence(42, spawn_key=(b,))
+        assert np.array_equal(kid.generate_state(4), direct.generate_state(4))
+
+
+def test_jobs_one_and_two_give_identical_arrays(poldem):
+    fit, data = poldem
+    one = bs.bootstrap(fit, data, 40, seed=7, jobs=1)
+    two = bs.bootstrap(fit, data, 40, seed=7, jobs=2)
+    assert np.array_equal(one.draws, two.draws, equal_nan=True)
+    assert one.ci.equals(two.ci)
+    assert (one.failed, one.nonadmissible) == (two.failed, two.nonadmissible)
+    other = bs.bootstrap(fit, data, 40, seed=8, jobs=1)
+    assert not np.array_equal(one.draws, other.draws)
+
+
+def test_result_table_and_json(poldem):
+    fit, data = poldem
+    res = bs.bootstrap(fit, data, 30, seed=3)
+    assert list(res.ci.columns) == bs.CI_COLUMNS
+    assert len(res.ci) == 31 + 2
+    d = res.to_dict()
+    assert {"n", "seed", "failed", "nonadmissible", "ci"} <= set(d)
+    ind = [r for r in d["ci"] if r["op"] == ":=" and r["lhs"] == "ind"]
+    assert ind and ind[0]["est"] == pytest.approx(1.241782807368926, rel=1e-4)
+    assert res.draws.shape == (30, 33)
+    assert res.names[-2:] == ("ind", "total")
+    row = res.row("ind", ":=")
+    assert row["ci_lower_perc"] < row["est"] < row["ci_upper_perc"]
+
+
+def test_bad_arguments(poldem):
+    fit, data = poldem
+    with pytest.raises(OptionError):
+        bs.bootstrap(fit, data, 0, seed=1)
+    with pytest.raises(OptionError):
+        bs.bootstrap(fit, data, 10, seed=-1)
+    with pytest.raises(OptionError):
+        bs.bootstrap(fit, data, 10, seed=1, jobs=0)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_matches_local_run(poldem):
+    distributed = pytest.importorskip("distributed")
+    fit, data = poldem
+    local = bs.bootstrap(fit, data, 24, seed=5, jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            remote = bs.bootstrap(fit, data, 24, seed=5, scheduler=client)
+            by_address = bs.bootstrap(fit, data, 24, seed=5, scheduler=cluster.scheduler_address)
+    assert np.array_equal(local.draws, remote.draws, equal_nan=True)
+    assert np.array_equal(local.draws, by_address.draws, equal_nan=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Monte-Carlo agreement with lavaan
+# ---------------------------------------------------------------------------------------------
+
+def _quantile_mc_se(t, alpha, B):
+    """MC SE of a bootstrap alpha-quantile: sqrt(alpha (1 - alpha) / B) / f(xi_alpha), with
+    1 / f estimated by the spacing of lavaan's order statistics around alpha (+-0.01)."""
+    lo, hi = np.quantile(t, [max(alpha - 0.01, 0.001), min(alpha + 0.01, 0.999)])
+    inv_density = (hi - lo) / (min(alpha + 0.01, 0.999) - max(alpha - 0.01, 0.001))
+    return math.sqrt(alpha * (1 - alpha) / B) * inv_density
+
+
+@pytest.mark.slow
+def test_poldem_2000_draws_within_mc_error(poldem, reference, lavaan_draws):
+    """Our 2000 seeded draws against lavaan's 2000: SEs and CI bounds of ind and total.
+
+    Tolerance: two independent bootstraps of B draws differ by sqrt(2) times the MC SE of
+    one. For a bootstrap SE s, MC SE = sqrt(m4 - s^4) / (2 s sqrt(B)) (delta method on the
+    variance; m4 the fourth central moment, from lavaan's draws). For a percentile bound at
+    level alpha, MC SE = sqrt(alpha (1 - alpha) / B) / f(xi_alpha) (asymptotic variance of a
+    sample quantile; 1 / f from the spacing of lavaan's order statistics). A bca.simple bound
+    is the quantile at alpha' = Phi(2 w + z) with w = qnorm(p), p = #{t < est} / B, so it
+    adds (2 phi(2 w + z) / phi(w))^2 p (1 - p) / B to the variance of alpha' (delta method).
+    Every difference must be below 3 sqrt(2) MC SEs (about 0.3 % two-sided per comparison for
+    normal errors; ten comparisons). Nonadmissible counts are binomial: within 3 sqrt(2) SDs.
+    """
+    fit, data = poldem
+    B = 2000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = bs.bootstrap(fit, data, B, seed=20231, jobs=2)
+    assert res.failed == 0
+    p_na = 660 / 2000
+    assert abs(res.nonadmissible - 660) < 3 * math.sqrt(2) * math.sqrt(B * p_na * (1 - p_na))
+    for name in ("ind", "total"):
+        t = lavaan_draws[name].to_numpy()
+        ref = reference["defined"][name]
+        ours = res.row(name, ":=")
+        s = t.std(ddof=1)
+        m4 = np.mean((t - t.mean()) ** 4)
+        se_mc = math.sqrt(m4 - s ** 4) / (2 * s * math.sqrt(B))
+        assert abs(ours["se"] - ref["se_boot"]) < 3 * math.sqrt(2) * se_mc, name
+        for side, alpha in (("lower", 0.025), ("upper", 0.975)):
+            mc = _quantile_mc_se(t, alpha, B)
+            assert abs(ours[f"ci_{side}_perc"] - ref["perc"][side]) < 3 * math.sqrt(2) * mc, \
+                (name, side)
+            p = np.mean(t < ref["est"])
+            w = stats.norm.ppf(p)
+            a_adj = stats.norm.cdf(2 * w + stats.norm.ppf(alpha))
+            dadj = 2 * stats.norm.pdf(2 * w + stats.norm.ppf(alpha)) / stats.norm.pdf(w)
+            q = _quantile_mc_se(t, a_adj, B)
+            inv_f = q / math.sqrt(a_adj * (1 - a_adj) / B)
+            mc_bc = inv_f * math.sqrt((a_adj * (1 - a_adj) + dadj ** 2 * p * (1 - p)) / B)
+            assert abs(ours[f"ci_{side}_bc"] - ref["bca.simple"][side]) \
+                < 3 * math.sqrt(2) * mc_bc, (name, side)
