@@ -14,6 +14,7 @@ threshold and its source, is recorded in :attr:`ScreeningResult.thresholds`.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -586,7 +587,8 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     id_column : str, optional
         Column of respondent ids.
     duration : str, optional
-        Column of completion times (any unit; speeding is judged relative to the median).
+        Column of completion times: numbers in any unit (speeding is judged relative to the
+        median) or platform texts such as "218秒" / "3分38秒" (read as seconds).
     rules : dict, optional
         Overrides of the default rule values in :data:`FLAG_RULES`, e.g.
         ``{"mahalanobis_p": 0.0001}``.
@@ -680,7 +682,7 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     if duration is not None:
         if duration not in extra.columns:
             raise SurveyDataError(f"The survey has no duration column {duration!r}.")
-        dur = pd.to_numeric(extra[duration], errors="coerce").to_numpy(dtype=float)
+        dur = np.array([_duration_value(v) for v in extra[duration]], dtype=float)
         if np.all(np.isnan(dur)):
             raise SurveyDataError(f"The duration column {duration!r} holds no numbers.")
         med = float(np.nanmedian(dur))
@@ -732,6 +734,30 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     return ScreeningResult(items=item_tab, respondents=respondents, normality=normality,
                            missing_patterns=patterns, thresholds=thr, n_rows=n,
                            n_flagged=n_flag, warnings=tuple(notes))
+
+
+_DURATION_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*"
+                          r"(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|min|m))?\s*"
+                          r"(?:(\d+(?:\.\d+)?)\s*(?:秒钟|秒|sec|s))?\s*$", re.IGNORECASE)
+
+
+def _duration_value(v) -> float:
+    """A completion time as a number: numbers as they are, questionnaire-platform texts such
+    as "218秒", "3分38秒" or "1h 2min" in seconds; NaN when unreadable."""
+    if v is None or isinstance(v, bool):
+        return float("nan")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    text = str(v).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    m = _DURATION_RE.match(text)
+    if not m or not any(m.groups()):
+        return float("nan")
+    h, mi, se = (float(g) if g else 0.0 for g in m.groups())
+    return 3600.0 * h + 60.0 * mi + se
 
 
 def _normality(complete_values: np.ndarray, item_tab: pd.DataFrame, thr: dict) -> dict:
