@@ -240,3 +240,16 @@ def test_missing_patterns_table():
     assert tab.to_dict(orient="list") == {"pattern": ["11", "01", "00"], "n_rows": [2, 1, 1],
                                           "n_missing_items": [0, 1, 2],
                                           "missing_items": ["", "a", "a, b"]}
+
+
+def test_platform_duration_texts(gcrm):
+    frame = simulate_survey(gcrm, 60, 9)
+    frame["time"] = ["4分10秒"] * 59 + ["95秒"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        res = screen(frame, gcrm, duration="time")
+    assert res.respondents["duration"].iloc[0] == 250.0
+    assert res.respondents["speeder"].tolist() == [False] * 59 + [True]
+    frame["time"] = "n/a"
+    with pytest.raises(SurveyDataError, match="no numbers"):
+        screen(frame, gcrm, duration="time")
