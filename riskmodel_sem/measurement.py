@@ -379,7 +379,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
                               "validation needs more rows.")
     if missing == "listwise" and len(complete) < len(data):
         own.append(f"{len(data) - len(complete)} row(s) with missing answers were left out "
-                     "(listwise); use missing='fiml' to keep them.")
+                     "(listwise); the FIML option (--missing fiml) keeps them.")
 
     def fit(syntax: str, source: str, mi: bool) -> FitResult:
         return fit_model(syntax, analysis, estimator=estimator, missing=missing,
