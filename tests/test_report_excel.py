@@ -6,7 +6,6 @@ import io
 import zipfile
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from riskmodel_sem.analysis import Analysis
@@ -15,7 +14,7 @@ from riskmodel_sem.report import render_reports
 from riskmodel_sem.report.excel import NUMBER_FORMAT, P_FORMAT
 from riskmodel_sem.spec import load_spec
 
-from _report_fixtures import ROOT, gcrm_analysis
+from _report_fixtures import gcrm_analysis
 from conftest import REFERENCE, load_reference_data
 
 ZH_SHEETS = ["摘要", "数据筛查", "题项", "信度", "效度", "模型拟合", "因子载荷", "路径与假设", "间接效应",

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 
-import pandas as pd
 import pytest
 
 from riskmodel_sem.report import render_reports, write_reports

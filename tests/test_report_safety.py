@@ -7,7 +7,6 @@ import os
 import zipfile
 
 import openpyxl
-import pandas as pd
 import pytest
 import yaml
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -126,6 +127,13 @@ def _bootstrap(a: Any) -> tuple[pd.DataFrame | None, dict]:
         return None, {}
     boot = getattr(st, "bootstrap", None)
     draws = boot if isinstance(boot, pd.DataFrame) else getattr(boot, "draws", None)
+    names = getattr(boot, "names", None)
+    if isinstance(draws, np.ndarray) and names is not None:  # BootstrapResult
+        derived = getattr(boot, "derived_draws", None)
+        if isinstance(derived, np.ndarray) and derived.ndim == 2 and derived.shape[1]:
+            draws = np.hstack([draws, derived])
+        if draws.ndim == 2 and draws.shape[1] == len(names):
+            draws = pd.DataFrame(draws, columns=[str(n) for n in names])
     if not isinstance(draws, pd.DataFrame) or not len(draws):
         return None, {}
     effect_ids = [e.id for e in getattr(a.spec, "effects", ())]

@@ -65,7 +65,9 @@ TEXT: dict[str, dict[str, str]] = {
         "paths": "路径与假设",
         "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
         "hypotheses_title": "假设检验",
-        "hypotheses_note": "每个假设的路径、预期方向、估计值与结论。",
+        "hypotheses_note": "每个假设的路径、预期方向、估计值、检验所用区间与结论。",
+        "contrasts_title": "载荷大小比较",
+        "contrasts_note": "最强指标与其他指标的标准化载荷之差；区间不含 0 即差异显著。",
         "indirect": "间接效应",
         "indirect_note": ("间接效应为路径系数之积；置信区间为 bootstrap 百分位区间（若运行了 bootstrap），"
                           "否则为 delta 法区间。区间不含 0 即为显著。"),
@@ -137,6 +139,7 @@ TEXT: dict[str, dict[str, str]] = {
         "legend_solid": "显著 (p < .05)",
         "legend_dashed": "不显著",
         "cov": "协方差",
+        "options_title": "设置",
     },
     "en": {
         "report_title": "Structural equation analysis report",
@@ -183,7 +186,11 @@ TEXT: dict[str, dict[str, str]] = {
         "paths": "Paths and hypotheses",
         "paths_note": "Unstandardized and standardized estimates of the structural paths; p < 0.05 is significant.",
         "hypotheses_title": "Hypothesis tests",
-        "hypotheses_note": "Each hypothesis with its path, expected sign, estimate and verdict.",
+        "hypotheses_note": ("Each hypothesis with its path, expected sign, estimate, the interval "
+                            "the verdict uses, and the verdict."),
+        "contrasts_title": "Loading contrasts",
+        "contrasts_note": ("Differences between the standardized loading of the strongest indicator "
+                           "and those of the others; an interval that excludes 0 is significant."),
         "indirect": "Indirect effects",
         "indirect_note": ("Indirect effects are products of path coefficients; intervals are bootstrap "
                           "percentile intervals when a bootstrap was run, delta-method intervals "
@@ -259,6 +266,7 @@ TEXT: dict[str, dict[str, str]] = {
         "legend_solid": "significant (p < .05)",
         "legend_dashed": "not significant",
         "cov": "covariance",
+        "options_title": "Settings",
     },
 }
 
@@ -283,6 +291,14 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "scale_max": "量表最大值", "kind": "类型", "nested_in": "嵌套于", "equivalent_to": "等价于",
         "step": "步骤", "constraints": "约束", "group": "组", "effect": "效应", "index": "指标",
         "line": "行", "syntax": "语法", "passed": "达标", "expected": "预期",
+        "chisq_df": "χ²/df", "rmsea_ci_lower": "RMSEA CI 下限", "rmsea_ci_upper": "RMSEA CI 上限",
+        "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA", "aic_weight": "AIC 权重", "bic_weight": "BIC 权重",
+        "model_a": "受限模型", "model_b": "一般模型", "scaling_factor": "校正因子", "basis": "嵌套依据",
+        "npar": "参数个数", "expected_sign": "预期方向", "ci_method": "区间方法", "test": "检验",
+        "criterion": "检验", "target": "对象", "direction": "方向", "dimension": "维度",
+        "strongest": "最强指标", "other": "比较指标", "above_zero": "大于 0", "expression": "表达式",
+        "se_boot": "bootstrap 标准误", "citc": "校正项总相关", "alpha_if_deleted": "删除后 α",
+        "loading_std": "标准化载荷",
     },
     "en": {
         "lhs": "lhs", "op": "op", "rhs": "rhs", "label": "Label", "est": "Estimate",
@@ -306,6 +322,16 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "equivalent_to": "Equivalent to", "step": "Step", "constraints": "Constraints",
         "group": "Group", "effect": "Effect", "index": "Index", "line": "Line",
         "syntax": "Syntax", "passed": "Passed", "expected": "Expected",
+        "chisq_df": "χ²/df", "rmsea_ci_lower": "RMSEA CI lower", "rmsea_ci_upper": "RMSEA CI upper",
+        "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA", "aic_weight": "AIC weight",
+        "bic_weight": "BIC weight", "model_a": "Restricted model", "model_b": "General model",
+        "scaling_factor": "Scaling factor", "basis": "Nesting basis", "npar": "Parameters",
+        "expected_sign": "Expected sign", "ci_method": "Interval", "test": "Test",
+        "criterion": "Check", "target": "Target", "direction": "Direction",
+        "dimension": "Dimension", "strongest": "Strongest", "other": "Other",
+        "above_zero": "Above 0", "expression": "Expression", "se_boot": "Bootstrap SE",
+        "citc": "Corrected item-total r", "alpha_if_deleted": "Alpha if deleted",
+        "loading_std": "Std. loading",
     },
 }
 

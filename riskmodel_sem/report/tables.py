@@ -182,6 +182,12 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
     df.columns = [str(c) for c in df.columns]
     cols = [Column(c, column_header(c, lang), _kind(c, df[c])) for c in df.columns]
     rows = [[cell_value(_bool_text(v, lang)) for v in rec] for rec in df.itertuples(index=False)]
+    if "verdict" in df.columns:  # the verdict words of the results, in the report's language
+        j = list(df.columns).index("verdict")
+        words = {"supported": text("supported", lang), "not supported": text("not_supported", lang)}
+        for row in rows:
+            if isinstance(row[j], str):
+                row[j] = words.get(row[j].strip().lower(), row[j])
     fails: set[tuple[int, int]] = set()
     rules = {k: (v, ">=") for k, v in LOWER_BOUNDS.items()}
     rules.update(bounds or {})
@@ -191,11 +197,12 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
         for i, v in enumerate(df[c].tolist()):
             if rule is not None and _fails_bound(v, *rule):
                 fails.add((i, j))
-            elif low in ("passed", "ok", "supported", "pass", "flagged", "out_of_scale") and (
+            elif low in ("passed", "ok", "supported", "pass", "flagged", "out_of_scale",
+                         "above_zero") and (
                     (low in ("flagged", "out_of_scale") and _truthy(v))
                     or (low not in ("flagged", "out_of_scale") and (v is False or v is np.False_))):
                 fails.add((i, j))
-            elif low in ("verdict", "passed", "supported", "result") and isinstance(v, str) \
+            elif low in ("verdict", "passed", "supported", "result", "above_zero") and isinstance(v, str) \
                     and v.strip().lower() in FAIL_WORDS:
                 fails.add((i, j))
     return Table(tid, title, note, cols, rows, fails)
@@ -288,7 +295,8 @@ def _summary_sheet(a: Any, lang: str) -> Sheet:
     title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
     kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), title]]
     if a.survey is not None:
-        kv.append([t("data_file"), str(a.survey.source)])
+        # the file name only: the same report whichever folder the data was read from
+        kv.append([t("data_file"), getattr(a.survey.source, "name", None) or str(a.survey.source)])
         if getattr(a.survey, "sheet", None):
             kv.append([t("sheet"), a.survey.sheet])
         kv.append([t("n_rows"), int(len(a.survey.data))])
@@ -371,7 +379,7 @@ def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
 
 def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
                   note: str = "", bounds: dict[str, tuple[Any, str]] | None = None,
-                  scalars: bool = False) -> list[Table]:
+                  scalars: bool = False, info_title: str = "") -> list[Table]:
     """Tables of every DataFrame and dict held by a result object, in field order.
 
     With ``scalars`` the object's plain fields (text and numbers) come first as a key/value
@@ -406,7 +414,7 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
                 isinstance(v, tuple) and all(isinstance(x, str) for x in v)):
             plain.append([n.replace("_", " "), cell_value(v)])
     if scalars and plain:
-        out.insert(0, Table(f"{prefix}_info", prefix.replace("_", " "), note,
+        out.insert(0, Table(f"{prefix}_info", info_title or prefix.replace("_", " "), note,
                             [Column("key", text("key", lang)),
                              Column("value", text("value", lang), "auto")], plain))
     return out
@@ -662,6 +670,10 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
     if hyp is not None and len(hyp):
         tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
                                   t("hypotheses_note"), lang))
+        con = _frame_attr(a.structural, "contrasts")
+        if con is not None and len(con):
+            tables.append(frame_table(con, "contrasts", t("contrasts_title"),
+                                      t("contrasts_note"), lang))
     elif getattr(spec, "hypotheses", ()) and a.fit is not None:
         est = a.fit.estimates
         cols = [Column("id", column_header("id", lang)), Column("path", column_header("path", lang)),
@@ -748,7 +760,7 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
                            Column("note", t("note_label"))], rows))
     skip = ("models", "tests", "equivalent", "fits")
     tabs.extend(_stage_tables(c, "comparison", lang, skip=skip, note=t("comparison_note"),
-                              scalars=True))
+                              scalars=True, info_title=t("options_title")))
     return Sheet("comparison", t("comparison"), tabs) if tabs else None
 
 
@@ -756,7 +768,8 @@ def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
     tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
-                         note=text("invariance_note", lang), scalars=True)
+                         note=text("invariance_note", lang), scalars=True,
+                         info_title=text("options_title", lang))
     if not tabs:
         return None
     tabs[0].title = text("invariance", lang) if tabs[0].title in ("models", "steps") else tabs[0].title
