@@ -485,20 +485,34 @@ class _H1:
     A1: tuple        # observed information of the saturated model (unit, per group)
     B1: tuple        # first-order information of the saturated model (unit, per group)
     ndat: int
+    keep: tuple      # per group: saturated parameters kept (fixed.x moments removed)
 
 
-def _h1_quantities(groups, h1_moments) -> _H1:
-    A1, B1 = [], []
+def _h1_keep(p, x_idx, with_mean) -> np.ndarray:
+    """Saturated parameters that are not moments among fixed.x covariates (lavaan zeroes
+    those rows of the h1 information and leaves them out of ndat)."""
+    r, c = _vech_index(p)
+    xs = np.zeros(p, bool)
+    xs[list(x_idx)] = True
+    keep_cov = ~(xs[r] & xs[c])
+    return np.concatenate([~xs, keep_cov]) if with_mean else keep_cov
+
+
+def _h1_quantities(groups, h1_moments, x_idx=()) -> _H1:
+    A1, B1, keeps = [], [], []
     ndat = 0
     for gd, (sigma, mu) in zip(groups, h1_moments):
         with_mean = gd.fixed_mean is None
         mu_eval = gd.fixed_mean if not with_mean else mu
-        A1.append(_h1_information(sigma, mu_eval, gd, with_mean, "observed"))
-        sc = _h1_scores(sigma, mu_eval, gd, with_mean)
+        keep = _h1_keep(len(mu), x_idx, with_mean)
+        a1 = _h1_information(sigma, mu_eval, gd, with_mean, "observed")
+        sc = _h1_scores(sigma, mu_eval, gd, with_mean)[:, keep]
+        A1.append(a1[np.ix_(keep, keep)])
         B1.append(sc.T @ sc / gd.n)
-        ndat += A1[-1].shape[0]
+        keeps.append(keep)
+        ndat += int(keep.sum())
     return _H1(tuple(s for s, _ in h1_moments), tuple(m for _, m in h1_moments), tuple(A1),
-               tuple(B1), ndat)
+               tuple(B1), ndat, tuple(keeps))
 
 
 def yuan_bentler_mplus(chisq, df, h1: _H1, e_inv, b0, npar) -> dict:
@@ -797,14 +811,16 @@ def _fiml_corrected(model, theta, base, theta_b, groups, h1: _H1, df, b_df, vers
         sig_b, mu_b = base.implied(theta_b, g)
         x3b += gd.n * _complete_f_ml(sig_b, mu_b, s, m)
         wm = h1.A1[g]
+        keep = h1.keep[g]
         wc = _h1_information(s, m, _complete_stub(s, m, gd.n), True, "expected")
+        wc = wc[np.ix_(keep, keep)]
         wmi = np.linalg.inv(wm)
         Wm.append(fg * wm)
         Wc.append(fg * wc)
         Wmi.append(wmi / fg)
         Gam.append(wmi @ h1.B1[g] @ wmi / fg)
-        D.append(_delta(model, theta, g, True))
-        DB.append(_delta(base, theta_b, g, True))
+        D.append(_delta(model, theta, g, True)[keep])
+        DB.append(_delta(base, theta_b, g, True)[keep])
     from scipy.linalg import block_diag
     Wm, Wc, Wmi, Gam = (block_diag(*x) for x in (Wm, Wc, Wmi, Gam))
     D, DB = np.vstack(D), np.vstack(DB)
@@ -1040,7 +1056,7 @@ def fit_robust(syntax, data, estimator="MLR", missing="listwise", group=None, gr
     extra: dict = {}
     h1 = None
     if robust_se or missing == "fiml":
-        h1 = _h1_quantities(groups, h1_moments)
+        h1 = _h1_quantities(groups, h1_moments, x_idx)
     if robust_se:
         sc = _scores(model, theta, groups)
         b0 = sc.T @ sc / total
