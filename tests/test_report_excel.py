@@ -171,3 +171,9 @@ def test_modification_indices_are_listed_from_the_results(zh_book, gcrm):
     mi = gcrm.fit.modindices
     want = mi.loc[mi["mi"] >= 3.84, "mi"].head(100).to_list()
     assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_same_bytes_twice(gcrm):
+    a = render_reports(gcrm, "zh", ("xlsx",))["report.xlsx"]
+    b = render_reports(gcrm, "zh", ("xlsx",))["report.xlsx"]
+    assert a == b
