@@ -26,7 +26,6 @@ import multiprocessing
 import sys
 import time
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
@@ -758,30 +757,28 @@ def _one_draw(task: _Task, b: int):
     return row, False, _admissible(task, theta, fixed), its
 
 
+_CONTROLLER = None
+
+
+def _one_thread():
+    """A context limiting BLAS to one thread (the controller is built once per process)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def _run_chunk(task: _Task, start: int, stop: int):
     """Draws start..stop-1 with BLAS limited to one thread (bit-identical everywhere)."""
-    from threadpoolctl import threadpool_limits
-
     rows = np.full((stop - start, task.width), np.nan)
     failed = np.zeros(stop - start, dtype=bool)
     admissible = np.zeros(stop - start, dtype=bool)
     iterations = np.zeros(stop - start, dtype=np.int64)
-    with threadpool_limits(limits=1):
+    with _one_thread():
         for i, b in enumerate(range(start, stop)):
             rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
     return start, rows, failed, admissible, iterations
-
-
-_WORKER_TASK: _Task | None = None
-
-
-def _init_worker(task: _Task) -> None:
-    global _WORKER_TASK
-    _WORKER_TASK = task
-
-
-def _run_chunk_in_worker(start: int, stop: int):
-    return _run_chunk(_WORKER_TASK, start, stop)
 
 
 # ------------------------------------------------------------------------------------------
@@ -957,7 +954,7 @@ def _definitions(model):
 
 
 def _chunks(B: int, jobs: int) -> list[tuple[int, int]]:
-    size = max(1, min(25, math.ceil(B / (max(jobs, 1) * 8))))
+    size = max(1, min(10, math.ceil(B / (max(jobs, 1) * 8))))
     return [(s, min(s + size, B)) for s in range(0, B, size)]
 
 
@@ -982,15 +979,100 @@ def _execute(task, B, jobs, scheduler, progress):
         for s, e in chunks:
             store(_run_chunk(task, s, e))
     else:
-        ctx = _mp_context()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(task,)) as ex:
-            pending = {ex.submit(_run_chunk_in_worker, s, e) for s, e in chunks}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    store(fut.result())
+        _execute_pool(task, chunks, jobs, store)
     return rows, failed, admissible, iterations
+
+
+def _worker_main(task, task_q, result_q) -> None:
+    """Worker process: take chunks from the shared queue until it is empty."""
+    import queue
+
+    while True:
+        try:
+            chunk = task_q.get(timeout=1.0)
+        except queue.Empty:
+            return
+        if chunk is None:
+            return
+        result_q.put(_run_chunk(task, *chunk))
+
+
+def _execute_pool(task, chunks, jobs, store):
+    """Run chunks on jobs - 1 worker processes and in this process, from one shared queue.
+
+    Workers are started from a background thread and take a chunk only once they are ready,
+    so this process computes chunks while they start; a chunk is never held by a worker that
+    is still starting, and a pool that starts slowly never makes the run slower than
+    ``jobs=1``. A chunk whose result does not come back within a few seconds is computed here
+    as well (a draw gives the same numbers wherever it runs). Workers are ended by handle when
+    the draws are done.
+    """
+    import queue
+    import threading
+
+    ctx = _mp_context()
+    task_q, result_q = ctx.Queue(), ctx.Queue()
+    for chunk in chunks:
+        task_q.put(chunk)
+    procs: list = []
+    stop = threading.Event()
+
+    def start_workers():
+        for _ in range(jobs - 1):
+            if stop.is_set():
+                return
+            proc = ctx.Process(target=_worker_main, args=(task, task_q, result_q), daemon=True)
+            procs.append(proc)
+            try:
+                proc.start()
+            except Exception:  # pragma: no cover - e.g. no more processes allowed
+                return
+
+    finished: set = set()
+
+    def keep(result):
+        start = result[0]
+        if start not in finished:
+            finished.add(start)
+            store(result)
+
+    starter = threading.Thread(target=start_workers, daemon=True)
+    starter.start()
+    try:
+        waited = 0.0
+        while len(finished) < len(chunks):
+            try:
+                while True:
+                    keep(result_q.get_nowait())
+            except queue.Empty:
+                pass
+            try:
+                chunk = task_q.get(timeout=0.05)
+            except queue.Empty:
+                chunk = None
+            if chunk is not None:
+                keep(_run_chunk(task, *chunk))
+                continue
+            try:
+                keep(result_q.get(timeout=0.25))
+                waited = 0.0
+            except queue.Empty:
+                waited += 0.3
+                if waited > 3.0:
+                    for s, e in chunks:
+                        if s not in finished:
+                            keep(_run_chunk(task, s, e))
+    finally:
+        stop.set()
+        for proc in procs:
+            if proc.pid is not None and proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            if proc.pid is not None:
+                proc.join(timeout=5)
+        for q in (task_q, result_q):
+            q.cancel_join_thread()
+            q.close()
 
 
 def _mp_context():
