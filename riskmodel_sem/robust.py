@@ -567,6 +567,29 @@ def yuan_bentler_mplus(chisq, df, h1: _H1, e_inv, b0, npar) -> dict:
 # optimization for FIML
 # ------------------------------------------------------------------------------------------
 
+def _newton_polish(model, theta, groups, f, grad, tol, max_steps=10):
+    """Newton steps on the observed information until max |gradient| < tol (each step is
+    accepted only if it does not increase the objective). Returns (theta, f, grad, steps)."""
+    steps = 0
+    for _ in range(max_steps):
+        if np.max(np.abs(grad)) < tol:
+            break
+        H = _hessian(model, theta, groups)
+        if not np.all(np.isfinite(H)):
+            break
+        try:
+            step = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            break
+        res = _objective(model, theta + step, groups)
+        if res is None or res[0] > f + 1e-12 * max(1.0, abs(f)):
+            break
+        theta = theta + step
+        f, grad = res
+        steps += 1
+    return theta, f, grad, steps
+
+
 def _optimize_fiml(model, theta, groups, max_iter=500, tol=1e-8):
     """Scoring steps with the complete-data expected information and step halving, then
     Newton steps on the observed information (Hessian); L-BFGS-B when scoring stalls.
@@ -611,23 +634,8 @@ def _optimize_fiml(model, theta, groups, max_iter=500, tol=1e-8):
         theta = opt.x
         f, grad = _objective(model, theta, groups)
         it += int(opt.nit)
-    # Newton polish on the finite-difference Hessian of the analytic gradient
-    for _ in range(10):
-        if np.max(np.abs(grad)) < tol * 1e-2:
-            break
-        H = _hessian(model, theta, groups)
-        if not np.all(np.isfinite(H)):
-            break
-        try:
-            step = -np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            break
-        res = _objective(model, theta + step, groups)
-        if res is None or res[0] > f + 1e-12 * max(1.0, abs(f)):
-            break
-        theta = theta + step
-        f, grad = res
-        it += 1
+    theta, f, grad, steps = _newton_polish(model, theta, groups, f, grad, tol * 1e-2)
+    it += steps
     converged = bool(np.max(np.abs(grad)) < tol)
     return theta, it, converged, f
 
@@ -1011,6 +1019,13 @@ def fit_robust(syntax, data, estimator="MLR", missing="listwise", group=None, gr
         theta0 = estimation._start_values(model, moments)
         theta, iterations, converged, fmin2 = estimation._optimize(model, theta0, moments,
                                                                    logdet_s)
+        if converged:
+            # a Newton step on the observed information takes the gradient to ~1e-12, so that
+            # sandwich SEs do not carry the optimizer's tolerance
+            start = _objective(model, theta, groups)
+            theta, _, _, _ = _newton_polish(model, theta, groups, *start, tol=1e-11,
+                                            max_steps=3)
+            fmin2 = estimation._discrepancy(model, theta, moments, logdet_s)
         h1_moments = [(m.cov, m.mean) for m in moments]
         logl = unrestricted = None
         baseline = None

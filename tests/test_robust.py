@@ -153,8 +153,8 @@ def test_mlr_fiml_reduces_to_mlr_on_complete_data():
                 "cfi_scaled", "tli_scaled", "rmsea_scaled"):
         assert both.fit[key] == pytest.approx(complete.fit[key], rel=1e-6), key
     merged = complete.estimates.merge(both.estimates, on=["lhs", "op", "rhs"])
-    np.testing.assert_allclose(merged["se_y"], merged["se_x"], rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(merged["est_y"], merged["est_x"], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(merged["se_y"], merged["se_x"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(merged["est_y"], merged["est_x"], rtol=1e-6, atol=1e-9)
 
 
 def test_fiml_reduces_to_ml_on_complete_data():
