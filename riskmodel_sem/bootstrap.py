@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import sys
 import time
 import warnings
@@ -778,7 +779,7 @@ def _run_chunk(task: _Task, start: int, stop: int):
     with _one_thread():
         for i, b in enumerate(range(start, stop)):
             rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
-    return start, rows, failed, admissible, iterations
+    return start, rows, failed, admissible, iterations, os.getpid()
 
 
 # ------------------------------------------------------------------------------------------
@@ -847,6 +848,12 @@ class BootstrapResult:
         bias-corrected (bca.simple) bounds.
     admissible : numpy.ndarray
         Per draw, True when the solution is admissible (False for failed draws).
+    iterations : numpy.ndarray
+        BFGS iterations of every draw.
+    elapsed : float
+        Seconds spent on the draws.
+    remote_draws : int
+        Draws computed in other processes (workers or a Dask cluster).
     """
 
     draws: np.ndarray
@@ -861,6 +868,7 @@ class BootstrapResult:
     admissible: np.ndarray = field(repr=False)
     iterations: np.ndarray = field(repr=False, compare=False)
     elapsed: float = field(default=0.0, compare=False)
+    remote_draws: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict:
         """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
@@ -964,9 +972,12 @@ def _execute(task, B, jobs, scheduler, progress):
     failed = np.zeros(B, dtype=bool)
     admissible = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=np.int64)
+    elsewhere = [0]
 
     def store(result):
-        start, r, f, a, it = result
+        start, r, f, a, it, pid = result
+        if pid != os.getpid():
+            elsewhere[0] += len(r)
         stop = start + len(r)
         rows[start:stop], failed[start:stop] = r, f
         admissible[start:stop], iterations[start:stop] = a, it
@@ -980,7 +991,12 @@ def _execute(task, B, jobs, scheduler, progress):
             store(_run_chunk(task, s, e))
     else:
         _execute_pool(task, chunks, jobs, store)
-    return rows, failed, admissible, iterations
+    return rows, failed, admissible, iterations, elsewhere[0]
+
+
+#: Whether this process computes chunks too when jobs > 1 (the tests switch it off to make
+#: every chunk run in a worker process).
+_LOCAL_WORK = True
 
 
 def _worker_main(task, task_q, result_q) -> None:
@@ -1046,10 +1062,12 @@ def _execute_pool(task, chunks, jobs, store):
                     keep(result_q.get_nowait())
             except queue.Empty:
                 pass
-            try:
-                chunk = task_q.get(timeout=0.05)
-            except queue.Empty:
-                chunk = None
+            chunk = None
+            if _LOCAL_WORK:
+                try:
+                    chunk = task_q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
             if chunk is not None:
                 keep(_run_chunk(task, *chunk))
                 continue
@@ -1058,7 +1076,7 @@ def _execute_pool(task, chunks, jobs, store):
                 waited = 0.0
             except queue.Empty:
                 waited += 0.3
-                if waited > 3.0:
+                if waited > (3.0 if _LOCAL_WORK else 300.0):
                     for s, e in chunks:
                         if s not in finished:
                             keep(_run_chunk(task, s, e))
@@ -1217,7 +1235,8 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     bar = _Progress(int(B), show)
     t0 = time.perf_counter()
     try:
-        rows, failed, admissible, iterations = _execute(task, int(B), int(jobs), scheduler, bar)
+        rows, failed, admissible, iterations, elsewhere = _execute(task, int(B), int(jobs),
+                                                                   scheduler, bar)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
@@ -1281,4 +1300,5 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         admissible=admissible,
         iterations=iterations,
         elapsed=elapsed,
+        remote_draws=int(elsewhere),
     )

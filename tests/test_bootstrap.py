@@ -158,6 +158,7 @@ def test_fast_objective_equals_the_estimation_core(poldem):
         np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.HeywoodWarning")
 def test_each_draw_is_the_ml_fit_of_its_resampled_rows(poldem):
     fit, data = poldem
     res = bs.bootstrap(fit, data, 6, seed=11)
@@ -178,11 +179,18 @@ def test_seed_scheme_is_spawned_seed_sequences():
         assert np.array_equal(kid.generate_state(4), direct.generate_state(4))
 
 
-def test_jobs_one_and_two_give_identical_arrays(poldem):
+def test_jobs_one_and_two_give_identical_arrays(poldem, monkeypatch):
     fit, data = poldem
     one = bs.bootstrap(fit, data, 40, seed=7, jobs=1)
+    assert one.remote_draws == 0
+    # every chunk in a worker process (this process only collects)
+    monkeypatch.setattr(bs, "_LOCAL_WORK", False)
     two = bs.bootstrap(fit, data, 40, seed=7, jobs=2)
+    assert two.remote_draws == 40
     assert np.array_equal(one.draws, two.draws, equal_nan=True)
+    monkeypatch.setattr(bs, "_LOCAL_WORK", True)
+    mixed = bs.bootstrap(fit, data, 40, seed=7, jobs=3)
+    assert np.array_equal(one.draws, mixed.draws, equal_nan=True)
     assert one.ci.equals(two.ci)
     assert (one.failed, one.nonadmissible) == (two.failed, two.nonadmissible)
     other = bs.bootstrap(fit, data, 40, seed=8, jobs=1)
@@ -224,6 +232,7 @@ def test_dask_local_cluster_matches_local_run(poldem):
         with distributed.Client(cluster) as client:
             remote = bs.bootstrap(fit, data, 24, seed=5, scheduler=client)
             by_address = bs.bootstrap(fit, data, 24, seed=5, scheduler=cluster.scheduler_address)
+    assert remote.remote_draws == 24
     assert np.array_equal(local.draws, remote.draws, equal_nan=True)
     assert np.array_equal(local.draws, by_address.draws, equal_nan=True)
 
