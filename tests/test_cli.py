@@ -1,0 +1,90 @@
+"""The command line end to end through ``main(argv)`` and as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from riskmodel_sem.cli import main
+
+HYPOTHESIZED = {("GIV", "PLT"), ("SOL", "PLT"), ("GIV", "ENV"), ("SOL", "ENV"), ("GIV", "SOL")}
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_writes_three_files(demo_dir):
+    for name in ("report.xlsx", "report.html", "results.json"):
+        assert (demo_dir / name).stat().st_size > 0
+    assert not [p for p in demo_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_demo_json_has_fit_and_the_five_paths(demo_dir):
+    results = json.loads((demo_dir / "results.json").read_text(encoding="utf-8"))
+    assert 0.9 < results["fit"]["cfi"] <= 1.0
+    assert 0.0 <= results["fit"]["rmsea"] < 0.08
+    paths = {(r["lhs"], r["rhs"]) for r in results["estimates"] if r["op"] == "~"}
+    assert paths == HYPOTHESIZED
+    for r in results["estimates"]:
+        assert set(r) >= {"lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
+                          "ci_upper", "std_lv", "std_all"}
+    assert {h["id"] for h in results["hypotheses"]} == {"H1", "H2", "H3", "H4", "H5", "H6"}
+    assert set(results["reliability"]) == {"FIN", "SYM", "MGT", "DOV", "PRC", "PRV", "INS",
+                                           "EXC", "CHT", "DIV", "RSP"}
+    assert {m["name"] for m in results["models"]} >= {f"M{i}" for i in range(8)}
+
+
+def test_fit_json_matches_library(tmp_path, project_root):
+    out = tmp_path / "fit.json"
+    code = main(["fit", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
+                 str(project_root / "specs" / "gcrm.yaml"), "--json", str(out)])
+    assert code == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    from riskmodel_sem.commands import run_fit
+
+    analysis = run_fit(project_root / "surveys" / "gcrm_synthetic.xlsx",
+                       project_root / "specs" / "gcrm.yaml")
+    assert results["fit"]["chisq"] == pytest.approx(analysis.fit.fit["chisq"], rel=1e-12)
+    assert results["n_obs"] == analysis.fit.n_obs < 600  # listwise: rows with gaps dropped
+
+
+def test_module_entry_point_runs_as_a_process(tmp_path, project_root):
+    out = tmp_path / "poldem.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskmodel_sem", "fit",
+         str(project_root.parent / "shared" / "reference" / "political_democracy.csv"),
+         "--spec", str(project_root.parent / "shared" / "reference" / "models" / "poldem.lav"),
+         "--json", str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["fit"]["chisq"] == pytest.approx(38.125218, rel=1e-6)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["fit", "nope.xlsx", "--spec", "specs/gcrm.yaml"], "nope.xlsx"),
+    (["fit", "surveys/gcrm_synthetic.xlsx", "--spec", "specs/none.yaml"], "none.yaml"),
+    (["fit", "surveys/gcrm_synthetic.xlsx", "--spec", "specs/gcrm.yaml", "--estimator", "GLS"],
+     "estimator"),
+    (["fit", "surveys/gcrm_synthetic.xlsx", "--spec", "specs/gcrm.yaml", "--bootstrap", "-5"],
+     "bootstrap"),
+    (["fit", "surveys/gcrm_synthetic.xlsx", "--spec", "specs/gcrm.yaml", "--jobs", "0"], "jobs"),
+    (["fit", "surveys/gcrm_synthetic.xlsx", "--spec", "specs/gcrm.yaml", "--group", "nogroup"],
+     "nogroup"),
+    (["frobnicate"], "frobnicate"),
+])
+def test_bad_input_is_one_line_and_status_2(argv, needle, capsys, project_root, monkeypatch):
+    monkeypatch.chdir(project_root)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("riskmodel-sem: error: ")
+    assert needle in err[0]
+    assert "Traceback" not in err[0]
