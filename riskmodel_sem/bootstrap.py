@@ -1139,7 +1139,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     seed : int, optional
         Root seed; without one a fresh seed is drawn and recorded in the result.
     jobs : int
-        Worker processes on this machine (1: in this process).
+        Processes on this machine: this one plus ``jobs - 1`` workers (forkserver, or spawn
+        where there is none), each with BLAS limited to one thread. Workers take chunks of
+        draws from a shared queue once started; this process computes chunks meanwhile.
     scheduler : str or distributed.Client, optional
         Address of a Dask scheduler (or a Client): the same chunks of draws run there.
     progress : bool, optional

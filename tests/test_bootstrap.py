@@ -12,14 +12,13 @@ import math
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 from conftest import load_reference, load_reference_data
 from riskmodel_sem import bootstrap as bs
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.estimation import _discrepancy, fit_model, prepare, sample_moments
+from riskmodel_sem.estimation import _discrepancy, fit_model, prepare
 
 POLDEM = """
 ind60 =~ x1 + x2 + x3
