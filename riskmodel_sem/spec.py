@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from .errors import SpecError, SurveyDataError
+from .syntax import parse_syntax
 
 __all__ = [
     "FrozenMap",
@@ -551,8 +552,24 @@ class _Ctx:
         return SpecError(f"{self.source}, line {self.line(path)}: {where}{message}")
 
 
-def _walk(node: yaml.Node, path: str, lines: dict[str, int], ctx_source: str) -> None:
+_MAX_YAML_VALUES = 100_000
+
+
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], ctx_source: str,
+          state: tuple[set[int], list[int]] | None = None) -> None:
+    # ``state``: ids of the nodes on the current path and the number of values visited. An
+    # alias (*name) is the same node again, so a recursive alias is a cycle and nested aliases
+    # ("billion laughs") multiply the values: both are refused before the data are used.
+    on_path, count = state if state is not None else (set(), [0])
+    if id(node) in on_path:
+        raise SpecError(f"{ctx_source}, line {node.start_mark.line + 1}: {path or 'The spec'}: "
+                        "An alias (*name) refers to a value that contains it.")
+    count[0] += 1
+    if count[0] > _MAX_YAML_VALUES:
+        raise SpecError(f"{ctx_source}: The spec expands to more than {_MAX_YAML_VALUES} values "
+                        "(through aliases *name); write it out without nested aliases.")
     lines.setdefault(path, node.start_mark.line + 1)
+    on_path.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -565,24 +582,36 @@ def _walk(node: yaml.Node, path: str, lines: dict[str, int], ctx_source: str) ->
                 )
             seen[key] = key_node.start_mark.line + 1
             lines[sub] = key_node.start_mark.line + 1
-            _walk(value_node, sub, lines, ctx_source)
+            _walk(value_node, sub, lines, ctx_source, (on_path, count))
     elif isinstance(node, yaml.SequenceNode):
         for i, child in enumerate(node.value):
-            _walk(child, f"{path}[{i}]", lines, ctx_source)
+            _walk(child, f"{path}[{i}]", lines, ctx_source, (on_path, count))
+    on_path.discard(id(node))
 
 
 def _yaml_load(text: str, source: str) -> tuple[Any, _Ctx]:
+    """Parse once with PyYAML's pure-Python safe loader (only plain data types; the C loader
+    is not used because it crashes on very deeply nested input): compose the node tree, record
+    the line of every key path (refusing alias cycles and alias bombs), then build the data."""
+    lines: dict[str, int] = {}
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # checks the characters already
+        node = loader.get_single_node()
+        if node is None:
+            return None, _Ctx(source, lines)
+        _walk(node, "", lines, source)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{source}, line {line}: Invalid YAML: {problem}.") from None
-    lines: dict[str, int] = {}
-    if node is not None:
-        _walk(node, "", lines, source)
+    except RecursionError:
+        raise SpecError(f"{source}: The YAML is nested too deeply to be a spec.") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     return data, _Ctx(source, lines)
 
 
@@ -1090,6 +1119,10 @@ def _spec_from_lavaan(text: str, source: Path) -> Spec:
     statements = _lav_statements(text)
     if not statements:
         raise SpecError(f"{src}, line 1: The lavaan model file has no model statements.")
+    parsed = parse_syntax(text, src)  # every syntax error now, with its line and column
+    if not any(st.op in ("=~", "~", "~~", "~1") for st in parsed):
+        raise SpecError(f"{src}, line {parsed[0].line}: The model has no =~, ~ or ~~ statement, "
+                        "only definitions or constraints.")
     loads: list[tuple[int, str, list[str]]] = []
     others: list[tuple[int, str, str, list[str]]] = []
     order: list[str] = []

@@ -26,7 +26,11 @@ import pandas as pd
 from .errors import SurveyDataError
 from .spec import Spec
 
-__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS"]
+__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES"]
+
+#: Cap on the uncompressed size of an .xlsx workbook (sum over its zip members), checked before
+#: the workbook is opened, so that a "zip bomb" is refused instead of filling the memory.
+MAX_XLSX_BYTES = 500 * 1024 * 1024
 
 #: Column names recognised as the respondent id (case-insensitive), in order of preference.
 ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id")
@@ -97,15 +101,32 @@ class _Raw:
         return f"{self.where}, {self.row_word} {i + self.row_offset}, column {col!r}"
 
 
+def _check_zip_size(path: Path) -> None:
+    """Refuse a workbook whose members would unpack to more than :data:`MAX_XLSX_BYTES`."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(max(info.file_size, 0) for info in zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise SurveyDataError(f"{path}: The file is not a readable Excel .xlsx workbook "
+                              f"({type(exc).__name__}).") from None
+    if total > MAX_XLSX_BYTES:
+        raise SurveyDataError(f"{path}: The workbook would unpack to {total / 2**20:.0f} MB, more "
+                              f"than the limit of {MAX_XLSX_BYTES / 2**20:.0f} MB; save the data "
+                              "sheet alone or as .csv.")
+
+
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
     if not zipfile.is_zipfile(path):
-        raise SurveyDataError(f"{path}: The file is not an Excel .xlsx workbook.")
+        raise SurveyDataError(f"{path}: The file is not an Excel .xlsx workbook (a renamed .xls "
+                              "or text file?); save it from Excel as .xlsx or .csv.")
+    _check_zip_size(path)
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except SurveyDataError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
         raise SurveyDataError(f"{path}: The file is not a readable Excel .xlsx workbook "
                               f"({type(exc).__name__}).") from None
     try:
@@ -126,7 +147,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
                                       f"{', '.join(names)}).")
             chosen = candidates[0]
         ws = wb[chosen]
-        rows = list(ws.iter_rows(values_only=True))
+        try:
+            rows = list(ws.iter_rows(values_only=True))
+        except Exception as exc:  # damaged sheet XML, bad cell references, ...
+            raise SurveyDataError(f"{path}, sheet {chosen!r}: The sheet cannot be read; the "
+                                  f"workbook is damaged ({type(exc).__name__}). Open and save "
+                                  "it again in Excel, or export it as .csv.") from None
     finally:
         wb.close()
     where = f"{path}, sheet {chosen!r}"
@@ -163,7 +189,7 @@ def _read_csv(path: Path) -> _Raw:
                 text = raw.decode("gb18030")
             except UnicodeDecodeError:
                 raise SurveyDataError(f"{path}: The file is neither UTF-8 nor GBK/GB18030 "
-                                      "text.") from None
+                                      "text; save it as CSV (UTF-8).") from None
     if "\x00" in text:
         raise SurveyDataError(f"{path}: The file is not a text CSV file.")
     try:
@@ -238,7 +264,8 @@ def _match_columns(raw: _Raw, codes: tuple[str, ...]) -> dict[str, int]:
             missing.append(code)
     if missing:
         raise SurveyDataError(f"{where}: Missing item column(s): {', '.join(missing)} "
-                              f"({len(missing)} of {len(codes)} items not found).")
+                              f"({len(missing)} of {len(codes)} items not found); check the "
+                              "header row against the spec's item codes.")
     used: dict[int, str] = {}
     for code, j in found.items():
         if j in used:

@@ -20,7 +20,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from .errors import ModelError, SpecError
 
 __all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles"]
 
@@ -68,25 +68,48 @@ def _strip_comment(line: str) -> str:
     return "".join(out).strip()
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
+def _logical_lines(text: str) -> list[tuple[int, str, list[tuple[int, int, int]]]]:
     """Join continued lines; a formula continues when a line ends or the next begins with an
-    operator or ``+``, as lavaan allows."""
-    pieces: list[tuple[int, str]] = []
+    operator or ``+``, as lavaan allows.
+
+    Returns ``(line, text, segments)`` per statement; ``segments`` maps positions in ``text``
+    back to the file: ``(offset in text, line, column of that offset)``.
+    """
+    pieces: list[tuple[int, int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        for part in _strip_comment(raw).split(";"):
-            part = part.strip()
-            if part:
-                pieces.append((number, part))
-    merged: list[tuple[int, str]] = []
-    for number, part in pieces:
+        code = _strip_comment(raw)
+        pos = len(raw) - len(raw.lstrip())  # where ``code`` starts in the raw line
+        for part in code.split(";"):
+            lead = len(part) - len(part.lstrip())
+            if part.strip():
+                pieces.append((number, pos + lead + 1, part.strip()))
+            pos += len(part) + 1
+    merged: list[tuple[int, str, list[tuple[int, int, int]]]] = []
+    for number, col, part in pieces:
         if merged and (
             merged[-1][1].endswith(("+", "*", "=~", "~", ":=", "==", "<", ">", ","))
             or part.startswith(("+", "*"))
         ):
-            merged[-1] = (merged[-1][0], merged[-1][1] + " " + part)
+            first, joined, segments = merged[-1]
+            segments.append((len(joined) + 1, number, col))
+            merged[-1] = (first, joined + " " + part, segments)
         else:
-            merged.append((number, part))
+            merged.append((number, part, [(0, number, col)]))
     return merged
+
+
+def _locate(segments: list[tuple[int, int, int]], index: int) -> str:
+    """``line L, column C`` of position ``index`` of a logical line."""
+    offset, line, col = segments[0]
+    for seg in segments:
+        if seg[0] <= index:
+            offset, line, col = seg
+    return f"line {line}, column {col + index - offset}"
+
+
+#: Characters that, written next to an operator, make an operator lavaan does not know
+#: (``->``, ``=>``, ``<-``, ``~~~``, ``=~~``).
+_OPERATOR_CHARS = "=~<>:-|"
 
 
 def _find_operator(line: str) -> tuple[int, str] | None:
@@ -109,6 +132,21 @@ def _find_operator(line: str) -> tuple[int, str] | None:
     return None
 
 
+def _split_plus_at(expr: str) -> list[tuple[str, int]]:
+    """Terms of ``expr`` split at top-level ``+``, each with the index where it starts."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(expr + "+"):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "+" and (depth == 0 or i == len(expr)):
+            piece = expr[start:i]
+            out.append((piece.strip(), start + len(piece) - len(piece.lstrip())))
+            start = i + 1
+    return out
+
+
 def _split_plus(expr: str) -> list[str]:
     terms, depth, current = [], 0, []
     for ch in expr:
@@ -128,6 +166,8 @@ def _split_plus(expr: str) -> list[str]:
 def _parse_value(token: str, where: str) -> tuple[float | None, str | None, float | None]:
     """Return (fixed value, label, start value) for one modifier token."""
     token = token.strip()
+    if not token:
+        raise SpecError(f"{where}: Empty modifier (two '*' in a row?).")
     if token.upper() == "NA":
         return None, None, None
     if _NUMBER_RE.match(token):
@@ -143,7 +183,7 @@ def _parse_value(token: str, where: str) -> tuple[float | None, str | None, floa
     token = token.strip("\"'")
     if _IDENT_RE.match(token):
         return None, token, None
-    raise SpecError(f"{where}: cannot read the modifier {token!r}.")
+    raise SpecError(f"{where}: Cannot read the modifier {token!r}.")
 
 
 def _parse_modifier(text: str, where: str) -> Modifier:
@@ -156,7 +196,7 @@ def _parse_modifier(text: str, where: str) -> Modifier:
             fixed, labels, starts = ([p[k] for p in parsed] for k in range(3))
         else:
             if len(parsed) != len(fixed) and len(parsed) != 1 and len(fixed) != 1:
-                raise SpecError(f"{where}: modifiers c(...) have different lengths.")
+                raise SpecError(f"{where}: Modifiers c(...) have different lengths.")
             n = max(len(parsed), len(fixed))
             grow = (lambda xs: xs * n if len(xs) == 1 else xs)
             fixed, labels, starts, parsed = grow(fixed), grow(labels), grow(starts), grow(parsed)
@@ -194,46 +234,64 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
     [('f', '=~', 'x1'), ('f', '=~', 'x2')]
     """
     statements: list[Statement] = []
-    for number, line in _logical_lines(text):
-        where = f"{source}, line {number}"
+    for number, line, segments in _logical_lines(text):
+
+        def at(index: int) -> str:
+            return f"{source}, {_locate(segments, max(index, 0))}"
+
         found = _find_operator(line)
         if found is None:
-            raise SpecError(f"{where}: no lavaan operator (=~, ~, ~~, :=) in {line!r}.")
+            raise SpecError(f"{source}, line {number}: No lavaan operator (=~, ~, ~~, :=) in "
+                            f"{line!r}.")
         pos, op = found
+        before = len(line[:pos]) - len(line[:pos].rstrip(_OPERATOR_CHARS))
+        after_text = line[pos + len(op):]
+        after = len(after_text) - len(after_text.lstrip(_OPERATOR_CHARS.replace("-", "")))
+        if before or after:
+            token = line[pos - before:pos + len(op) + after]
+            raise SpecError(f"{at(pos - before)}: Unknown operator {token!r}; lavaan's operators "
+                            "are =~, ~, ~~, ~ 1, :=, ==, < and >.")
         lhs_text, rhs_text = line[:pos].strip(), line[pos + len(op):].strip()
         if op in ("<~", "~*~", "|"):
-            raise SpecError(f"{where}: the operator {op!r} is not supported.")
+            raise SpecError(f"{at(pos)}: The operator {op!r} is not supported.")
         if not lhs_text or not rhs_text:
-            raise SpecError(f"{where}: {op!r} needs something on both sides, got {line!r}.")
+            raise SpecError(f"{at(pos)}: {op!r} needs something on both sides, got {line!r}.")
         if op in (":=", "==", "<", ">"):
             if op == ":=" and not _IDENT_RE.match(lhs_text):
-                raise SpecError(f"{where}: {lhs_text!r} is not a valid parameter name.")
+                raise SpecError(f"{at(0)}: {lhs_text!r} is not a valid parameter name.")
             rhs_text = re.sub(r"\s+", "", rhs_text)  # lavaan stores "c+a*b"
             statements.append(Statement(lhs_text, op, rhs_text, Modifier(), number, line))
             continue
         lhs_names = _split_plus(lhs_text)
         for name in lhs_names:
             if not _IDENT_RE.match(name):
-                raise SpecError(f"{where}: {name!r} is not a valid variable name.")
-        for term in _split_plus(rhs_text):
+                raise SpecError(f"{at(line.find(name) if name else 0)}: {name!r} is not a valid "
+                                "variable name.")
+        rhs_start = pos + len(op)
+        for term, offset in _split_plus_at(line[rhs_start:]):
+            term_at = rhs_start + offset
             if not term:
-                raise SpecError(f"{where}: empty term in {line!r}.")
-            mod_text, _, var = term.rpartition("*")
+                raise SpecError(f"{at(term_at)}: Empty term (two '+' in a row or a '+' at the "
+                                f"end) in {line!r}.")
+            mod_text, star, var = term.rpartition("*")
             var = var.strip()
+            if star and not mod_text.strip():
+                raise SpecError(f"{at(term_at)}: Nothing before '*' in {term!r}; write a "
+                                "label, a value or NA, as in a*x1, 0.5*x1 or NA*x1.")
             if op == "~" and var == "1":
                 op_eff, var = "~1", ""
             else:
                 op_eff = op
                 if not _IDENT_RE.match(var):
-                    col = line.find(var) + 1
-                    raise SpecError(
-                        f"{where}, column {col}: {var!r} is not a valid variable name."
-                    )
-            modifier = _parse_modifier(mod_text, where) if mod_text.strip() else Modifier()
+                    var_at = term_at + (term.rfind(var) if var else len(term))
+                    hint = " (a '+' missing between two terms?)" if " " in var.strip() else ""
+                    raise SpecError(f"{at(var_at)}: {var!r} is not a valid variable name{hint}.")
+            modifier = (_parse_modifier(mod_text, at(term_at)) if mod_text.strip()
+                        else Modifier())
             for name in lhs_names:
                 statements.append(Statement(name, op_eff, var, modifier, number, line))
     if not statements:
-        raise SpecError(f"{source}: the model syntax is empty.")
+        raise SpecError(f"{source}: The model syntax is empty.")
     return tuple(statements)
 
 
@@ -335,6 +393,9 @@ def build_partable(
     SpecError
         On duplicate elements with conflicting modifiers, variables that are both latent and
         regressed as observed, or definitions using unknown labels.
+    ModelError
+        When a latent variable has no scale (every loading free and its variance free), in a
+        single-group model without ``==`` constraints: it cannot be identified.
 
     Notes
     -----
@@ -347,6 +408,9 @@ def build_partable(
     """
     roles = variable_roles(statements)
     model = [s for s in statements if s.op in ("=~", "~", "~~", "~1")]
+    if not model:
+        raise SpecError(f"{source}: The model has no =~, ~ or ~~ statement, only definitions "
+                        "or constraints.")
     rows: list[dict] = []
     keys: dict[tuple[str, str, str, int], int] = {}
 
@@ -420,6 +484,8 @@ def build_partable(
     table = pd.DataFrame(rows)
     _number_free(table, roles, group_equal, ngroups, group_partial)
     defined = [s for s in statements if s.op in (":=", "==", "<", ">")]
+    if ngroups == 1 and not any(s.op == "==" for s in defined):
+        _check_scales(table, roles, source)
     extra = [dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=0, ustart=np.nan, exo=0,
                   label=s.lhs if s.op == ":=" else "", start=None, line=s.line, free=0)
              for s in defined]
@@ -429,6 +495,26 @@ def build_partable(
     table["plabel"] = [f".p{i}." for i in table["id"]]
     _check_definitions(table, source)
     return table[PARTABLE_COLUMNS + ["line"]]
+
+
+def _check_scales(table: pd.DataFrame, roles, source: str) -> None:
+    """Raise ModelError for a latent variable with no fixed loading and a free variance.
+
+    Such a factor has no scale: multiplying its loadings by c and its variance by 1/c gives
+    the same implied covariances, so the model is not identified whatever the data (lavaan
+    fits it and warns that the information matrix is singular; here it is refused before
+    fitting). Models with ``==`` constraints are not checked (they may set the scale).
+    """
+    for lv in roles.latent:
+        loadings = table[(table["lhs"] == lv) & (table["op"] == "=~")]
+        variance = table[(table["lhs"] == lv) & (table["op"] == "~~") & (table["rhs"] == lv)]
+        if len(loadings) and (loadings["free"] > 0).all() and (variance["free"] > 0).all():
+            line = loadings["line"].dropna()
+            where = f"{source}, line {int(line.iloc[0])}" if len(line) else source
+            raise ModelError(
+                f"{where}: The latent variable {lv} has no fixed loading and a free variance, "
+                f"so its scale is not identified; fix one loading (drop NA* from its first "
+                f"indicator) or its variance ({lv} ~~ 1*{lv}).")
 
 
 def _equal_kind(row, roles) -> str | None:
@@ -516,7 +602,7 @@ def _check_definitions(table: pd.DataFrame, source: str) -> None:
                          and n not in _MATH_NAMES)
         if unknown:
             raise SpecError(
-                f"{source}, line {row.line}: {row.lhs} {row.op} {row.rhs} uses unknown "
+                f"{source}, line {int(row.line)}: {row.lhs} {row.op} {row.rhs} uses unknown "
                 f"parameter label(s) {', '.join(unknown)}."
             )
         if row.op == ":=":
