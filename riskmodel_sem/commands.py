@@ -7,14 +7,17 @@ function here can be used directly, e.g. ``run_fit("survey.xlsx", "specs/gcrm.ya
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
+
 from .analysis import Analysis
-from .errors import OptionError
+from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import prepare_dir, to_json_bytes, write_files
 
 __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
-           "write_outputs", "load_inputs", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
+           "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 #: The paper's model and the synthetic survey shipped with the project.
@@ -41,10 +44,87 @@ def _model_frame(survey, group=None):
     if group is not None:
         if group not in survey.extra.columns:
             choices = ", ".join(map(str, survey.extra.columns)) or "none"
-            raise OptionError(f"{survey.source}: no group column {group!r} "
-                              f"(other columns: {choices}).")
+            raise OptionError(f"{_where(survey)}: No group column {group!r}; use one of the "
+                              f"columns that are not items: {choices}.")
         frame[group] = survey.extra[group].to_numpy()
     return frame
+
+
+def _where(survey) -> str:
+    return f"{survey.source}" + (f", sheet {survey.sheet!r}" if survey.sheet else "")
+
+
+def check_model_data(survey, *, missing="listwise", group=None) -> None:
+    """Check that the item answers can support a model before anything is fitted.
+
+    Parameters
+    ----------
+    survey : riskmodel_sem.survey.SurveyData
+        The data as read.
+    missing : {"listwise", "fiml"}
+        With "listwise" only complete rows count; with "fiml" every row with an answer.
+    group : str, optional
+        Column of ``survey.extra`` whose groups are checked one by one.
+
+    Raises
+    ------
+    SurveyDataError
+        Naming the file (and sheet) and, for an item without variance, its column: when fewer
+        usable rows than items + 1 remain (the sample covariance matrix cannot be positive
+        definite then), when an item has the same answer in every usable row, when two items
+        are perfectly correlated in the complete rows (a copied column) or when the items are
+        otherwise linearly dependent (smallest eigenvalue of their correlation matrix
+        <= 1e-10).
+    """
+    frame = survey.data
+    p = frame.shape[1]
+    where = _where(survey)
+    book = survey.codebook.set_index("item")
+    parts = [("", frame)]
+    if group is not None:
+        gvals = survey.extra[group]
+        keep = gvals.notna().to_numpy()
+        labels = gvals[keep].astype(str).to_numpy()
+        parts = [(f" in group {lab!r} of column {group!r}",
+                  frame[keep][labels == lab]) for lab in dict.fromkeys(labels)]
+    for in_group, part in parts:
+        if missing == "listwise":
+            rows, kind = part.dropna(), "complete rows (every item answered)"
+        else:
+            rows, kind = part[part.notna().any(axis=1)], "rows with an answer"
+        if len(rows) < p + 1:
+            raise SurveyDataError(
+                f"{where}: Only {len(rows)} {kind}{in_group} for {p} items; the model needs at "
+                f"least {p + 1}. Collect more answers or remove items from the spec.")
+        for code in frame.columns:
+            answers = rows[code].dropna()
+            if answers.nunique() == 1:
+                value = float(answers.iloc[0])
+                if code in book.index and book.at[code, "reverse"]:  # as written in the file
+                    value = book.at[code, "scale_min"] + book.at[code, "scale_max"] - value
+                shown = int(value) if float(value).is_integer() else value
+                column = book.at[code, "column"] if code in book.index else code
+                raise SurveyDataError(
+                    f"{where}, column {column!r}: Item {code} has the same "
+                    f"answer ({shown}) in all {len(answers)} usable rows{in_group}, so it has no "
+                    "variance. Check the column or remove the item from the spec.")
+        complete = part.dropna().to_numpy(dtype=float)
+        if len(complete) > p:
+            corr = np.corrcoef(complete, rowvar=False)
+            twins = np.argwhere(np.triu(np.abs(corr) > 1 - 1e-12, k=1))
+            if len(twins):
+                a, b = (frame.columns[k] for k in twins[0])
+                cols = [book.at[c, "column"] if c in book.index else c for c in (a, b)]
+                raise SurveyDataError(
+                    f"{where}, columns {cols[0]!r} and {cols[1]!r}: Items {a} and {b} are "
+                    f"perfectly correlated in the complete rows{in_group} (a copied column?), so "
+                    "the covariance matrix is singular. Check the columns or remove one item "
+                    "from the spec.")
+            if np.linalg.eigvalsh(corr).min() <= 1e-10:
+                raise SurveyDataError(
+                    f"{where}: Some items are exact linear combinations of others in the "
+                    f"complete rows{in_group} (a sum or total column read as an item?), so the "
+                    "covariance matrix is singular. Check the item columns.")
 
 
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
@@ -78,6 +158,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     frame = _model_frame(survey, group)
+    check_model_data(survey, missing=missing, group=group)
     fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
                     group=group, source=str(getattr(spec_obj, "source", "model")))
     boot = None
@@ -101,6 +182,7 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
     from .measurement import validate
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
                       id_column=id_column, duration=duration, drop_flagged=drop_flagged,
                       seed=seed)
@@ -122,6 +204,7 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
         raise OptionError("Give at least one --spec.")
     spec_objs = [load_spec(s) for s in specs]
     first, survey = load_inputs(data, spec_objs[0], sheet=sheet, id_column=id_column)
+    check_model_data(survey, missing=missing)
     syntaxes = {}
     for s in spec_objs:
         name = getattr(s, "name", None) or Path(str(s.source)).stem
@@ -155,6 +238,11 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     frame = _model_frame(survey, group)
+    n_groups = survey.extra[group].dropna().astype(str).nunique()
+    if n_groups < 2:
+        raise OptionError(f"{_where(survey)}: The group column {group!r} has {n_groups} "
+                          "group(s); invariance needs at least two.")
+    check_model_data(survey, missing=missing, group=group)
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
                         missing=missing)
     options = dict(group=group, estimator=estimator, missing=missing)
@@ -199,7 +287,29 @@ def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) ->
         payloads[folder / "results.json"] = results
     if not payloads:
         return []
+    _refuse_inputs(analysis, payloads)
     return write_files(payloads)
+
+
+def _refuse_inputs(analysis: Analysis, payloads: dict) -> None:
+    """Raise OutputError when an output would replace one of the run's input files."""
+    inputs = []
+    if analysis.survey is not None:
+        inputs.append(analysis.survey.source)
+    inputs.append(getattr(analysis.spec, "source", None))
+    inputs.extend(analysis.options.get("specs", ()))
+    resolved = {}
+    for src in inputs:
+        if src is not None:
+            try:
+                resolved[Path(src).resolve()] = src
+            except OSError:
+                pass
+    for target in payloads:
+        src = resolved.get(Path(target).resolve())
+        if src is not None:
+            raise OutputError(f"{target}: This output would replace the input file {src}; "
+                              "choose another --out or --json.")
 
 
 def run(args) -> list[Path]:
@@ -211,6 +321,7 @@ def run(args) -> list[Path]:
         return [run_simulate(args.spec, args.n, args.seed, args.out)]
     if cmd == "demo":
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
+        _announce(analysis)
         out = args.out or (_ROOT / "reports" / "demo")
         return write_outputs(analysis, out=out, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column)
@@ -232,11 +343,20 @@ def run(args) -> list[Path]:
                                   estimator=args.estimator, missing=args.missing, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
+    _announce(analysis)
     if not (args.out or args.json):
         _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
         _print_summary(analysis)
         return []
     return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
+
+
+def _announce(analysis: Analysis) -> None:
+    """Re-emit the warnings recorded in the results (survey remarks, a singular information
+    matrix, ...) so that the command line prints every one of them, not only those that were
+    raised as warnings while the stages ran (the command line drops repeated texts)."""
+    for text in analysis.warnings:
+        warnings.warn(str(text), RiskModelWarning, stacklevel=2)
 
 
 def _print_summary(analysis: Analysis) -> None:

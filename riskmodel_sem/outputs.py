@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,13 +26,15 @@ def prepare_dir(path: str | Path) -> Path:
     """Create an output folder (and parents) or raise OutputError naming it."""
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise OutputError(f"Output folder {path} exists and is not a folder.")
+        raise OutputError(f"Output folder {path} exists and is not a folder; choose another "
+                          "output path.")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"Cannot create output folder {path}: {exc.strerror or exc}.") from exc
+        raise OutputError(f"Cannot create output folder {path}: {exc.strerror or exc}; choose "
+                          "another output path.") from exc
     if not os.access(path, os.W_OK):
-        raise OutputError(f"Output folder {path} is not writable.")
+        raise OutputError(f"Output folder {path} is not writable; choose another output path.")
     return path
 
 
@@ -52,30 +55,66 @@ def write_files(payloads: dict) -> list[Path]:
     ------
     OutputError
         When a folder cannot be created or a file cannot be written; no target file is changed.
+
+    Notes
+    -----
+    Each payload goes to a temporary file next to its target (``.name.XXXX.tmp``, mode 0644).
+    Existing targets are hard-linked (or copied) to a backup first; if a rename fails part way,
+    the files already replaced get their previous content back (or are removed if they did not
+    exist), so the set is replaced whole or not at all. Temporary and backup files are removed
+    in every case; no other file is touched.
     """
     temps: list[tuple[str, Path]] = []
+    backups: dict[Path, str] = {}
+    replaced: list[Path] = []
     try:
         for target, payload in payloads.items():
             target = Path(target)
             folder = prepare_dir(target.parent if str(target.parent) else Path("."))
             if target.exists() and target.is_dir():
-                raise OutputError(f"Output path {target} is a folder, not a file.")
+                raise OutputError(f"Output path {target} is a folder, not a file; give a file "
+                                  "name.")
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
             temps.append((tmp, target))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        for _, target in temps:
+            if target.exists():
+                fd, bak = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bak",
+                                           dir=target.parent)
+                os.close(fd)
+                os.unlink(bak)
+                try:
+                    os.link(target, bak)
+                except OSError:
+                    shutil.copy2(target, bak)
+                backups[target] = bak
         for tmp, target in temps:
             os.replace(tmp, target)
+            replaced.append(target)
         return [t for _, t in temps]
-    except OSError as exc:
+    except (OutputError, OSError) as exc:
+        for target in replaced:  # undo: the previous content back, new files removed
+            try:
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    os.unlink(target)
+            except OSError:
+                pass
+        if isinstance(exc, OutputError):
+            raise
         raise OutputError(f"Cannot write {exc.filename or 'output'}: "
                           f"{exc.strerror or exc}.") from exc
     finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        for path in [tmp for tmp, _ in temps] + list(backups.values()):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def write_bytes(target: str | Path, payload: bytes) -> Path:
