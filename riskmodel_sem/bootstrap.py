@@ -1214,7 +1214,8 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     logdet_s = [np.linalg.slogdet(mo.cov)[1] for mo in moments]
 
     fast = _FastML(model)
-    H = fast.hessian(theta0, moments, logdet_s)
+    with _one_thread():
+        H = fast.hessian(theta0, moments, logdet_s)
     if H is None or np.linalg.eigvalsh(H)[0] <= 0:
         H = 2.0 * _expected_information(model, theta0, moments)
     try:
@@ -1237,8 +1238,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     bar = _Progress(int(B), show)
     t0 = time.perf_counter()
     try:
-        rows, failed, admissible, iterations, elsewhere = _execute(task, int(B), int(jobs),
-                                                                   scheduler, bar)
+        with _one_thread():  # also keeps idle BLAS threads from spinning in this process
+            rows, failed, admissible, iterations, elsewhere = _execute(task, int(B), int(jobs),
+                                                                       scheduler, bar)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
