@@ -70,6 +70,7 @@ def main(argv=None):
     spec = load_spec(ROOT / "specs" / "gcrm.yaml")
     syntax = spec.model_syntax()
     B = args.draws
+    load_start = os.getloadavg()[0]
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         data = simulate_survey(spec, n, 20231 + n)[list(spec.item_codes)].astype(float)
@@ -106,7 +107,9 @@ def main(argv=None):
         f"Command: `{cmd}`; machine: `nproc` = {os.cpu_count()}, Python "
         f"{platform.python_version()}, numpy {np.__version__}; medians of {args.repeat} runs "
         "(semopy: of its draws), all measured in this one run. The machine is shared and "
-        "noisy: compare the ratios, not absolute times across runs.",
+        "noisy: compare the ratios, not absolute times across runs. 1-minute load average "
+        f"at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f} (a load near 2 means the "
+        "other core was busy with other work, so jobs=2 could not gain much).",
         "",
         f"lavaan 0.6.14 (external baseline, measured earlier on this machine, not re-run: R is "
         f"not installed): {B if B == 500 else 500} draws at N = 500 took "
