@@ -14,7 +14,7 @@ import numpy as np
 
 from .analysis import Analysis
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
-from .outputs import prepare_dir, to_json_bytes, write_files
+from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 
 __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
@@ -127,6 +127,23 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
                     "covariance matrix is singular. Check the item columns.")
 
 
+def _dask_client(address: str):
+    """Connect to the Dask scheduler at ``address`` or raise OptionError naming it."""
+    if not address.strip():
+        raise OptionError("--scheduler needs an address such as tcp://10.0.0.5:8786.")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise OptionError("Running the bootstrap on a Dask cluster needs the 'dask' extra: "
+                          "pip install \"dask[distributed]\".") from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise OptionError(f"Cannot connect to the Dask scheduler at {address!r} "
+                          f"({str(exc).rstrip('.') or type(exc).__name__}); check --scheduler, or "
+                          "leave it out to run the bootstrap in local processes.") from None
+
+
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
             progress=None) -> Analysis:
@@ -156,6 +173,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     from .estimation import fit_model
     from .structural import analyze
 
+    if bootstrap and group is not None:
+        raise OptionError("--bootstrap cannot be combined with --group yet.")
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
@@ -165,10 +184,14 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     if bootstrap:
         from .bootstrap import bootstrap as run_bootstrap
 
-        if group is not None:
-            raise OptionError("--bootstrap cannot be combined with --group yet.")
-        boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, scheduler=scheduler,
-                             progress=progress)
+        client = _dask_client(scheduler) if isinstance(scheduler, str) else None
+        try:
+            boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs,
+                                 scheduler=client if client is not None else scheduler,
+                                 progress=progress)
+        finally:
+            if client is not None:
+                client.close()
     structural = analyze(fit, spec_obj, boot)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group)
@@ -182,6 +205,10 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
     from .measurement import validate
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    if duration is not None and duration not in survey.extra.columns:
+        choices = ", ".join(map(str, survey.extra.columns)) or "none"
+        raise OptionError(f"{_where(survey)}: No duration column {duration!r}; use one of the "
+                          f"columns that are not items: {choices}.")
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
                       id_column=id_column, duration=duration, drop_flagged=drop_flagged,
@@ -315,6 +342,8 @@ def _refuse_inputs(analysis: Analysis, payloads: dict) -> None:
 def run(args) -> list[Path]:
     """Run one parsed command line; return the files written."""
     cmd = args.command
+    if cmd != "simulate":
+        _check_outputs(args)
     if cmd == "simulate":
         from .simulate import run_simulate
 
@@ -349,6 +378,24 @@ def run(args) -> list[Path]:
         _print_summary(analysis)
         return []
     return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
+
+
+def _check_outputs(args) -> None:
+    """Fail before any work when --out or --json cannot be used or would replace an input."""
+    targets = []
+    if getattr(args, "out", None):
+        folder = check_output_path(args.out, folder=True)
+        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json")]
+    if getattr(args, "json", None):
+        targets.append(check_output_path(args.json, folder=False))
+    specs = getattr(args, "spec", None)
+    inputs = [getattr(args, "data", None)] + (specs if isinstance(specs, list) else [specs])
+    resolved = {Path(p).resolve(): p for p in inputs if p}
+    for target in targets:
+        src = resolved.get(target.resolve())
+        if src is not None:
+            raise OutputError(f"{target}: This output would replace the input file {src}; "
+                              "choose another --out or --json.")
 
 
 def _announce(analysis: Analysis) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import OutputError
 
-__all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir"]
+__all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path"]
 
 
 def prepare_dir(path: str | Path) -> Path:
@@ -35,6 +35,47 @@ def prepare_dir(path: str | Path) -> Path:
                           "another output path.") from exc
     if not os.access(path, os.W_OK):
         raise OutputError(f"Output folder {path} is not writable; choose another output path.")
+    return path
+
+
+def check_output_path(path: str | Path, *, folder: bool) -> Path:
+    """Check, without creating anything, that an output folder or file can be made.
+
+    Used before a long analysis so that a bad ``--out`` or ``--json`` fails at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output folder (``folder=True``) or file.
+    folder : bool
+        Whether ``path`` is to be a folder.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputError
+        Naming the path: a folder that exists as a file, a file that exists as a folder, a
+        parent that is a file, or a first existing ancestor that is not writable.
+    """
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise OutputError(f"Output folder {path} exists and is not a folder; choose another "
+                          "output path.")
+    if not folder and path.is_dir():
+        raise OutputError(f"Output path {path} is a folder, not a file; give a file name.")
+    ancestor = path if folder else path.parent
+    ancestor = Path(os.path.abspath(ancestor))
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"Cannot create output folder {path if folder else path.parent}: "
+                          f"{ancestor} is a file; choose another output path.")
+    if not os.access(ancestor, os.W_OK):
+        raise OutputError(f"Cannot write into {ancestor} (permission denied); choose another "
+                          "output path.")
     return path
 
 

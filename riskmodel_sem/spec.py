@@ -1222,6 +1222,9 @@ def load_spec(path: str | Path) -> Spec:
     (33, 11, 4)
     """
     p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".csv", ".sav"):
+        raise SpecError(f"{p}: This is a survey file, not a spec; give a .yaml or .lav model file "
+                        "as the spec and the survey as the data.")
     try:
         raw = p.read_bytes()
     except FileNotFoundError:

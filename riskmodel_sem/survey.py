@@ -440,6 +440,9 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
             raw = _read_csv(p)
         elif ext == ".sav":
             raw = _read_sav(p)
+        elif ext in (".yaml", ".yml", ".lav"):
+            raise SurveyDataError(f"{p}: This is a spec, not a survey; give the survey (.xlsx, "
+                                  ".csv or .sav) as the data and the spec with --spec.")
         else:
             raise SurveyDataError(f"{p}: Unsupported file type {p.suffix!r} (use .xlsx, .csv or "
                                   ".sav).")

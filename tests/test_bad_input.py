@@ -440,6 +440,39 @@ def test_invalid_option_values(env, capsys, extra, needles):
                    needles, capsys, [env["good"], env["spec"]], env["out"])
 
 
+def test_unreachable_dask_scheduler(env, capsys):
+    _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
+                    "--bootstrap", "5", "--scheduler", "no-port-here"],
+                   ["Dask scheduler", "'no-port-here'", "--scheduler"], capsys,
+                   [env["good"], env["spec"]], env["out"])
+
+
+def test_bootstrap_with_group_fails_before_fitting(env, capsys, monkeypatch):
+    from riskmodel_sem import estimation
+
+    monkeypatch.setattr(estimation, "fit_model", lambda *a, **k: pytest.fail("fitted"))
+    _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
+                    "--bootstrap", "5", "--group", "district"],
+                   ["--bootstrap", "--group"], capsys, [env["good"], env["spec"]], env["out"])
+
+
+def test_unknown_duration_column(env, capsys):
+    _fails_cleanly(["validate", env["good"], "--spec", env["spec"], "--out", env["out"],
+                    "--duration", "seconds"],
+                   ["survey.csv", "'seconds'", "district"], capsys, [env["good"], env["spec"]],
+                   env["out"])
+
+
+def test_survey_and_spec_swapped(env, capsys):
+    _fails_cleanly(["fit", env["spec"], "--spec", env["good"], "--out", env["out"]],
+                   ["survey.csv", "survey file, not a spec"], capsys,
+                   [env["good"], env["spec"]], env["out"])
+    book = _write_xlsx(env["tmp"] / "survey.xlsx", _answers())
+    _fails_cleanly(["fit", env["lav"], "--spec", env["spec"], "--out", env["out"]],
+                   ["model.lav", "spec, not a survey"], capsys, [book, env["spec"], env["lav"]],
+                   env["out"])
+
+
 def test_invariance_needs_two_groups(env, capsys):
     frame = _answers()
     frame["district"] = "north"
@@ -465,6 +498,19 @@ def test_out_below_a_file_cannot_be_created(env, capsys):
     _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", blocker / "sub"],
                    ["blocker.txt/sub", "Cannot create output folder"], capsys,
                    [env["good"], env["spec"], blocker])
+
+
+def test_bad_out_fails_before_any_work(env, capsys, monkeypatch):
+    """The demo takes a while: a bad --out is reported at once, as the only line."""
+    from riskmodel_sem import commands
+
+    monkeypatch.setattr(commands, "run_demo", lambda **k: pytest.fail("analysis ran"))
+    target = env["tmp"] / "demo.txt"
+    target.write_text("x\n", encoding="utf-8")
+    _fails_cleanly(["demo", "--out", target], ["demo.txt", "not a folder"], capsys, [target])
+    _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--json",
+                    target / "deeper" / "r.json"],
+                   ["demo.txt", "is a file"], capsys, [target, env["good"], env["spec"]])
 
 
 def test_json_path_is_a_folder(env, capsys):
