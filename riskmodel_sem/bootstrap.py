@@ -872,11 +872,9 @@ class BootstrapResult:
 
     def to_dict(self) -> dict:
         """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
-        records = []
-        for rec in self.ci.to_dict(orient="records"):
-            records.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
-                                (float(v) if isinstance(v, (float, np.floating)) else v))
-                            for k, v in rec.items()})
+        from .estimation import _records
+
+        records = _records(self.ci)
         return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
                 "nonadmissible": int(self.nonadmissible), "level": float(self.level),
                 "ci": records}

@@ -20,7 +20,6 @@ products of its coefficients), with delta-method SEs and, with a bootstrap, boot
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +29,7 @@ from scipy import stats
 from .bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
                         derived_values, percentile_ci, spec_quantities)
 from .errors import ModelError
+from .estimation import _json_number, _records
 
 __all__ = ["StructuralResult", "analyze", "HYPOTHESIS_COLUMNS", "EFFECT_COLUMNS"]
 
@@ -89,26 +89,9 @@ class StructuralResult:
             "hypotheses": _records(self.hypotheses),
             "contrasts": _records(self.contrasts),
             "indirect": _records(self.indirect),
-            "structural_r2": {k: _num(v) for k, v in self.r2.items()},
+            "structural_r2": {k: _json_number(v) for k, v in self.r2.items()},
             "bootstrap": boot,
         }
-
-
-def _num(v):
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _num(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
 
 
 def _jacobian(model, theta, quantities, h: float = 1e-6) -> np.ndarray:
