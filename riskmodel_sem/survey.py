@@ -431,6 +431,12 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
         raise SurveyDataError(f"{p}: Survey file not found.")
     if not p.is_file():
         raise SurveyDataError(f"{p}: Not a file.")
+    try:
+        with open(p, "rb"):  # read-only, as every later access
+            pass
+    except OSError as exc:
+        raise SurveyDataError(f"{p}: The file cannot be opened ({exc.strerror or exc}); check "
+                              "its permissions or close the program that locks it.") from None
     ext = p.suffix.lower()
     chosen_sheet = None
     try:

@@ -153,6 +153,36 @@ def test_missing_survey_file(env, capsys):
     assert not missing.exists()
 
 
+@pytest.mark.parametrize("name", ["locked.xlsx", "locked.csv"])
+def test_unreadable_survey(env, capsys, monkeypatch, name):
+    """Permission denied (simulated: tests run as root, where chmod does not stop reading)."""
+    data = env["tmp"] / name
+    if name.endswith(".xlsx"):
+        _write_xlsx(data, _answers())
+    else:
+        _answers().to_csv(data, index=False)
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(survey_module, "open", denied, raising=False)
+    _fails_cleanly(["fit", data, "--spec", env["spec"], "--out", env["out"]],
+                   [name, "Permission denied"], capsys, [data, env["spec"]], env["out"])
+
+
+def test_unreadable_spec(env, capsys, monkeypatch):
+    real = Path.read_bytes
+
+    def denied(self):
+        if self.name == "model.yaml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"]],
+                   ["model.yaml", "Permission denied"], capsys, [env["good"]], env["out"])
+
+
 def test_empty_csv(env, capsys):
     empty = env["tmp"] / "empty.csv"
     empty.write_bytes(b"")
@@ -771,10 +801,13 @@ def test_formula_text_in_answers_is_rejected_not_evaluated(env, capsys):
 
 
 def test_hostile_extra_columns_stay_inert(env, capsys):
-    """Formula and HTML text in the non-item columns: written as text, never as formulas."""
+    """Formula and HTML text in the non-item columns and the item headers: written as text,
+    never as formulas or markup."""
     frame = _answers()
     frame["district"] = np.where(frame["district"] == "north", "=1+1",
                                  "<script>alert(1)</script>")
+    frame = frame.rename(columns={"A1": 'A1 =HYPERLINK("http://example.com","x")',
+                                  "B1": "B1 <img src=x onerror=alert(2)>"})
     data = env["tmp"] / "hostile.csv"
     frame.to_csv(data, index=False)
     out = env["out"]
@@ -782,10 +815,25 @@ def test_hostile_extra_columns_stay_inert(env, capsys):
                  str(out)]) == 0
     capsys.readouterr()
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<script>alert(1)</script>" not in page
+    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
     wb = openpyxl.load_workbook(out / "report.xlsx")
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     assert (out / "notes.txt").read_text(encoding="utf-8") == NOTES
+
+
+def test_hostile_spec_name_never_becomes_a_path(env, capsys):
+    """Output file names are fixed; a spec name with path parts changes nothing on disk."""
+    spec = env["tmp"] / "evil.yaml"
+    spec.write_text(SPEC.replace("name: small", "name: ../../evil/<b>x</b>"), encoding="utf-8")
+    out = env["out"]
+    before = sorted(p.name for p in env["tmp"].parent.iterdir())
+    assert main(["fit", str(env["good"]), "--spec", str(spec), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.xlsx",
+                                                     "results.json"]
+    assert sorted(p.name for p in env["tmp"].parent.iterdir()) == before
+    assert not (env["tmp"].parent / "evil").exists()
+    assert "<b>x</b>" not in (out / "report.html").read_text(encoding="utf-8")
