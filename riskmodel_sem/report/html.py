@@ -121,39 +121,20 @@ def _effect_title(spec: Any, eid: str, lang: str) -> str:
 
 
 def _bootstrap(a: Any) -> tuple[pd.DataFrame | None, dict]:
-    """Bootstrap draws of the indirect effects and their intervals, as given by the results."""
+    """Bootstrap draws of the indirect effects and their percentile intervals, as given by
+    the structural results (``StructuralResult.bootstrap`` and ``.indirect``)."""
     st = a.structural
-    if st is None:
+    boot = None if st is None else st.bootstrap
+    if boot is None:
         return None, {}
-    boot = getattr(st, "bootstrap", None)
-    draws = boot if isinstance(boot, pd.DataFrame) else getattr(boot, "draws", None)
-    names = getattr(boot, "names", None)
-    if isinstance(draws, np.ndarray) and names is not None:  # BootstrapResult
-        derived = getattr(boot, "derived_draws", None)
-        if isinstance(derived, np.ndarray) and derived.ndim == 2 and derived.shape[1]:
-            draws = np.hstack([draws, derived])
-        if draws.ndim == 2 and draws.shape[1] == len(names):
-            draws = pd.DataFrame(draws, columns=[str(n) for n in names])
-    if not isinstance(draws, pd.DataFrame) or not len(draws):
+    frame = boot.draws_frame()
+    rows = st.indirect.set_index("id")
+    ids = [i for i in rows.index if i in frame.columns]
+    if not ids:
         return None, {}
-    effect_ids = [e.id for e in getattr(a.spec, "effects", ())]
-    ind = getattr(st, "indirect", None)
-    key = None
-    if isinstance(ind, pd.DataFrame):
-        key = next((c for c in ("effect", "id", "lhs", "label", "name") if c in ind.columns), None)
-        if key is not None:
-            effect_ids = list(dict.fromkeys(effect_ids + [str(x) for x in ind[key]]))
-    cols = [c for c in draws.columns if str(c) in effect_ids] or []
-    if not cols:
-        return None, {}
-    intervals: dict[str, tuple[float | None, float | None]] = {}
-    if isinstance(ind, pd.DataFrame) and key is not None:
-        lo_c = next((c for c in ("boot_ci_lower", "ci_lower") if c in ind.columns), None)
-        hi_c = next((c for c in ("boot_ci_upper", "ci_upper") if c in ind.columns), None)
-        if lo_c and hi_c:
-            for _, r in ind.iterrows():
-                intervals[str(r[key])] = (cell_value(r[lo_c]), cell_value(r[hi_c]))
-    return draws[cols], intervals
+    intervals = {i: (cell_value(rows.at[i, "ci_lower_perc"]),
+                     cell_value(rows.at[i, "ci_upper_perc"])) for i in ids}
+    return frame[ids], intervals
 
 
 _ORDER = ("summary", "screening", "items", "reliability", "validity", "fit", "loadings", "paths",
