@@ -14,6 +14,7 @@ structure is requested.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -130,6 +131,26 @@ def _find_operator(line: str) -> tuple[int, str] | None:
                 if line.startswith(op, i):
                     return i, op
     return None
+
+
+def _check_expression(expr: str, where: str) -> None:
+    """Check that a ``:=``/``==``/``<``/``>`` expression can be evaluated (see
+    :func:`riskmodel_sem.defined.compile_definition`); evaluate it once with every label at 1,
+    so that an expression too long or too deeply nested fails here, not during the fit."""
+    from .defined import compile_definition
+
+    shown = expr if len(expr) <= 60 else expr[:57] + "..."
+    try:
+        func = compile_definition(expr, where)
+        func(defaultdict(lambda: 1.0))
+    except SpecError:
+        raise SpecError(f"{where}: Cannot read the expression {shown!r}; use parameter labels, "
+                        "numbers, + - * / ^ and exp, log, sqrt, abs, sin, cos, tan.") from None
+    except (MemoryError, RecursionError):
+        raise SpecError(f"{where}: The expression {shown!r} is too long or nested too "
+                        "deeply.") from None
+    except (ArithmeticError, ValueError, TypeError):
+        pass  # log(0), 1/0, ... at the trial values: only the form is checked here
 
 
 def _split_plus_at(expr: str) -> list[tuple[str, int]]:
@@ -260,6 +281,10 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
             if op == ":=" and not _IDENT_RE.match(lhs_text):
                 raise SpecError(f"{at(0)}: {lhs_text!r} is not a valid parameter name.")
             rhs_text = re.sub(r"\s+", "", rhs_text)  # lavaan stores "c+a*b"
+            rhs_at = pos + len(op) + len(line[pos + len(op):]) - len(line[pos + len(op):].lstrip())
+            if op != ":=":
+                _check_expression(lhs_text, at(0))
+            _check_expression(rhs_text, at(rhs_at))
             statements.append(Statement(lhs_text, op, rhs_text, Modifier(), number, line))
             continue
         lhs_names = _split_plus(lhs_text)
@@ -589,7 +614,8 @@ def _number_free(table: pd.DataFrame, roles, group_equal, ngroups, group_partial
                           for k, lab in enumerate(labels)]
 
 
-_WORD_RE = re.compile(_IDENT)
+# names in expressions, not the exponent of a number such as 1e308
+_WORD_RE = re.compile(rf"(?<![0-9A-Za-z_.\u4e00-\u9fff]){_IDENT}")
 
 
 def _check_definitions(table: pd.DataFrame, source: str) -> None:

@@ -429,12 +429,32 @@ def test_unknown_latent_in_yaml_names_line_and_key(env, capsys):
     ("A =~ A1 + A2 + A3\nB =~ B1 + B2 + B3; B <~ A\n", ["line 2, column 22", "'<~'"]),
     ("A =~ A1 + A2 + A3\nB =~ B1 + B2 + B3\nB ~ b*A\nind := b*c\n",
      ["line 4", "unknown parameter label(s) c"]),
-])
+    ("A =~ A1 + A2 + A3\nB =~ B1 + B2 + B3\nB ~ b*A\nind := __import__('os')\n",
+     ["line 4, column 8", "Cannot read the expression"]),
+    ("A =~ A1 + A2 + A3\nB =~ B1 + B2 + B3\nB ~ b*A\nind := b(1)\n",
+     ["line 4, column 8", "Cannot read the expression 'b(1)'"]),
+    ("A =~ A1 + A2 + A3\nB =~ B1 + B2 + B3\nB ~ b*A\nind := " + "-" * 20000 + "b\n",
+     ["line 4, column 8", "nested too deeply"]),
+], ids=["empty-modifier", "missing-plus", "stray-paren", "trailing-plus", "no-operator",
+        "arrow", "triple-tilde", "formative", "unknown-label", "python-call", "call",
+        "deep-expression"])
 def test_malformed_lavaan_syntax_names_line_and_column(env, capsys, text, needles):
     bad = env["tmp"] / "bad.lav"
     bad.write_text(text, encoding="utf-8")
     _fails_cleanly(["fit", env["good"], "--spec", bad, "--out", env["out"]],
                    ["bad.lav", *needles], capsys, [bad, env["good"]], env["out"])
+
+
+def test_number_with_exponent_in_a_definition(env, capsys):
+    """``1e3`` is a number, not a label ``e3``: the model fits."""
+    lav = env["tmp"] / "scaled.lav"
+    lav.write_text(LAV.replace("B ~ A", "B ~ b*A\nbig := 1e3*b"), encoding="utf-8")
+    out = env["tmp"] / "scaled.json"
+    assert main(["fit", str(env["good"]), "--spec", str(lav), "--json", str(out)]) == 0
+    capsys.readouterr()
+    rows = {(r["lhs"], r["op"]): r for r in json.loads(out.read_text())["estimates"]}
+    assert rows[("big", ":=")]["est"] == pytest.approx(1e3 * rows[("B", "~")]["est"],
+                                                      rel=1e-12)
 
 
 def test_unknown_variable_in_lavaan_model(env, capsys):
