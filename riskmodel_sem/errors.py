@@ -18,6 +18,7 @@ __all__ = [
     "RiskModelWarning",
     "ConvergenceWarning",
     "HeywoodWarning",
+    "IdentificationWarning",
     "DataQualityWarning",
 ]
 
@@ -56,6 +57,10 @@ class ConvergenceWarning(RiskModelWarning):
 
 class HeywoodWarning(RiskModelWarning):
     """A variance estimate is negative or a correlation exceeds one in absolute value."""
+
+
+class IdentificationWarning(RiskModelWarning):
+    """The information matrix is singular: the model is probably not identified."""
 
 
 class DataQualityWarning(RiskModelWarning):

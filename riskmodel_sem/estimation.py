@@ -24,7 +24,8 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from .errors import ConvergenceWarning, HeywoodWarning, ModelError, OptionError
+from .errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
+                     OptionError)
 from .model import CompiledModel, SampleMoments, compile_model
 
 __all__ = [
@@ -435,16 +436,19 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
         notes.append(msg)
-    if vcov is None:
-        try:
-            vcov = np.linalg.inv(info) / total_n
-        except np.linalg.LinAlgError:
-            vcov = np.full_like(info, np.nan)
-            notes.append(f"{source}: the information matrix is singular; the model may not be "
-                         "identified and standard errors are not available.")
-    if np.any(np.linalg.eigvalsh((info + info.T) / 2) < 1e-10 * max(1.0, np.abs(info).max())):
-        notes.append(f"{source}: the information matrix is not positive definite; the model "
-                     "may not be identified.")
+    sym = (info + info.T) / 2
+    smallest = float(np.linalg.eigvalsh(sym).min()) if sym.size else 1.0
+    if smallest < 1e-10 * max(1.0, float(np.abs(sym).max(initial=0.0))):
+        # lavaan reports NA here too: standard errors of a model that is not (empirically)
+        # identified are meaningless, however large they come out
+        vcov = np.full_like(info, np.nan)
+        msg = (f"{source}: the information matrix is singular (smallest eigenvalue "
+               f"{smallest:.2e}); the model is probably not identified, so standard errors, "
+               "z, p and confidence intervals are not reported.")
+        warnings.warn(msg, IdentificationWarning, stacklevel=3)
+        notes.append(msg)
+    elif vcov is None:
+        vcov = np.linalg.inv(info) / total_n
     estimates = _estimate_table(model, theta, vcov, labels)
     std = standardize.standardized_solution(model, theta, vcov, estimates)
     estimates = pd.concat([estimates, std], axis=1)

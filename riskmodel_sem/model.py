@@ -95,7 +95,7 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
         if lab and lab not in labels:
             labels[lab] = k
     definitions = tuple(
-        (r.lhs, compile_definition(r.rhs, f"line {r.line}"))
+        (r.lhs, compile_definition(r.rhs, f"line {int(r.line)}"))
         for r in pt[pt["op"] == ":="].itertuples(index=False))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
                  rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,

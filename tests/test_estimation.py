@@ -205,3 +205,16 @@ def test_inputs_are_not_modified():
     before = data.copy()
     fit_model("visual =~ x1 + x2 + x3", data)
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_empirically_unidentified_model_reports_no_standard_errors():
+    """Two indicators and a factor uncorrelated with everything else pass the counting rule
+    but are not identified: lavaan reports NA standard errors, and so do we."""
+    from riskmodel_sem.errors import IdentificationWarning
+
+    data = load_reference_data("holzinger1939.csv")
+    with pytest.warns(IdentificationWarning):
+        res = fit_model("f =~ x1 + x2\ng =~ x4 + x5 + x6\nf ~~ 0*g", data)
+    loading = res.estimates.set_index(["lhs", "op", "rhs"]).loc[("f", "=~", "x2")]
+    assert np.isnan(loading["se"]) and np.isnan(loading["pvalue"])
+    assert any("not identified" in w for w in res.warnings)
