@@ -13,6 +13,7 @@ import traceback
 import warnings
 
 from . import __version__
+from .commands import DEMO_BOOTSTRAP
 from .errors import OptionError, RiskModelError, RiskModelWarning
 
 __all__ = ["main", "build_parser"]
@@ -88,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
     p.add_argument("--lang", choices=["zh", "en"])
-    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=0, metavar="N")
+    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=DEMO_BOOTSTRAP,
+                   metavar="N", help="bootstrap draws of the indirect effects "
+                                     f"(default {DEMO_BOOTSTRAP}; 0 for none)")
     p.add_argument("--seed", type=_seed, default=20231)
     p.add_argument("--jobs", type=_positive_int("jobs"), default=1, metavar="J")
     p.add_argument("--debug", action="store_true")

@@ -188,7 +188,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         try:
             boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs,
                                  scheduler=client if client is not None else scheduler,
-                                 progress=progress)
+                                 progress=progress, spec=spec_obj)
         finally:
             if client is not None:
                 client.close()
@@ -277,14 +277,29 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
                     warnings=tuple(survey.warnings))
 
 
-def run_demo(*, bootstrap=0, seed=20231, jobs=1) -> Analysis:
+def _shown(path: Path) -> Path:
+    """A bundled file's path relative to the working folder when it lies below it, so that
+    reports made from the project folder do not depend on where the project is."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+#: Bootstrap draws of the demo: enough for stable percentile intervals of the indirect
+#: effects, a few seconds on the estimation core.
+DEMO_BOOTSTRAP = 1000
+
+
+def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """The bundled survey and the paper's spec: validation, the hypothesized model, the
     hypotheses and the comparison of the alternatives M0-M7."""
     from .alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .comparison import compare
     from .measurement import validate
 
-    fitted = run_fit(BUNDLED_SURVEY, BUNDLED_SPEC, bootstrap=bootstrap, seed=seed, jobs=jobs)
+    fitted = run_fit(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
+                     seed=seed, jobs=jobs)
     spec, survey = fitted.spec, fitted.survey
     _progress("riskmodel-sem: validating the measurement model ...")
     validation = validate(survey, spec, seed=seed)
