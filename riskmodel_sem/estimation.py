@@ -461,7 +461,7 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
-    mi = (fitmeasures.modification_indices(model, moments, theta, info)
+    mi = (fitmeasures.modification_indices(model, moments, theta)
           if compute_modindices and model.ngroups == 1 and missing == "listwise"
           else pd.DataFrame(columns=MODINDEX_COLUMNS))
     sigma = model.implied(theta, 0)[0]

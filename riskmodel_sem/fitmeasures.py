@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices"]
+__all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
+           "score_tests"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -271,7 +272,7 @@ def _candidates(model) -> list[tuple[str, str, str]]:
     return out
 
 
-def modification_indices(model, moments, theta, info) -> pd.DataFrame:
+def modification_indices(model, moments, theta) -> pd.DataFrame:
     """Univariate score tests for fixed-to-zero parameters (lavaan's ``modindices``).
 
     Notes
@@ -294,11 +295,17 @@ def modification_indices(model, moments, theta, info) -> pd.DataFrame:
     _, grad = _discrepancy(ext, theta_ext, moments, logdet_s, with_grad=True)
     d = 0.5 * grad[model.n_free:]
     full = _expected_information(ext, theta_ext, moments)
+    return score_tests(model, theta, cands, d, full, sum(m.n for m in moments))
+
+
+def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
+    """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
+    and the (unit) information of the extended model, whose first q rows and columns are the
+    model's own parameters. Shared by complete-data and FIML modification indices."""
     q = model.n_free
-    i22_inv = np.linalg.inv(info)
-    i12 = full[q:, :q]
-    v = np.diag(full[q:, q:]) - np.einsum("ij,jk,ik->i", i12, i22_inv, i12)
-    n = sum(m.n for m in moments)
+    i21 = information[q:, :q]
+    v = np.diag(information[q:, q:]) - np.einsum("ij,jk,ik->i", i21,
+                                                 np.linalg.inv(information[:q, :q]), i21)
     ok = v >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, n * d ** 2 / v, np.nan)
@@ -307,8 +314,8 @@ def modification_indices(model, moments, theta, info) -> pd.DataFrame:
     sd = np.sqrt(np.diag(full_cov))
     _, S, _ = model.matrices(theta, 0)
     idx = {v_: i for i, v_ in enumerate(model.observed + model.latent)}
-    sepc = np.empty(len(cands))
-    for k, (lhs, op, rhs) in enumerate(cands):
+    sepc = np.empty(len(candidates))
+    for k, (lhs, op, rhs) in enumerate(candidates):
         if op == "=~":
             sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
         elif op == "~":
@@ -316,7 +323,8 @@ def modification_indices(model, moments, theta, info) -> pd.DataFrame:
         else:
             prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
             sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-    table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-                          "rhs": [c[2] for c in cands], "mi": mi, "epc": epc, "sepc_all": sepc})
+    table = pd.DataFrame({"lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
+                          "rhs": [c[2] for c in candidates], "mi": mi, "epc": epc,
+                          "sepc_all": sepc})
     table = table[np.isfinite(table["mi"])]
     return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)

@@ -902,7 +902,7 @@ def _gfi_missing(model, theta, groups, df) -> dict:
 def _fiml_modindices(model, moments, theta, groups) -> pd.DataFrame:
     """Score tests for fixed-to-zero parameters with the FIML gradient and the pattern-wise
     expected information (lavaan's ``modindices`` for ``missing = "ml"``)."""
-    from .fitmeasures import _candidates
+    from .fitmeasures import _candidates, score_tests
     from .model import _compile_extended
 
     cands = _candidates(model)
@@ -917,31 +917,7 @@ def _fiml_modindices(model, moments, theta, groups) -> pd.DataFrame:
     full = (_structured_information(ext, theta_ext, groups, "expected")
             if ext.n_free > 2 * model.n_free + 50
             else _pattern_information(ext, theta_ext, groups, "expected"))
-    i11 = full[:q, :q]
-    i21 = full[q:, :q]
-    v = np.diag(full[q:, q:]) - np.einsum("ij,jk,ik->i", i21, np.linalg.inv(i11), i21)
-    n = sum(gd.n for gd in groups)
-    ok = v >= np.finfo(float).eps ** (1 / 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(ok, n * d ** 2 / v, np.nan)
-        epc = np.where(ok, -d / v, np.nan)
-    full_cov, _ = model.implied(theta, 0, all_vars=True)
-    sd = np.sqrt(np.diag(full_cov))
-    _, S, _ = model.matrices(theta, 0)
-    idx = {v_: i for i, v_ in enumerate(model.observed + model.latent)}
-    sepc = np.empty(len(cands))
-    for k, (lhs, op, rhs) in enumerate(cands):
-        if op == "=~":
-            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
-        elif op == "~":
-            sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
-        else:
-            prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
-            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-    table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-                          "rhs": [c[2] for c in cands], "mi": mi, "epc": epc, "sepc_all": sepc})
-    table = table[np.isfinite(table["mi"])]
-    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+    return score_tests(model, theta, cands, d, full, sum(gd.n for gd in groups))
 
 
 # ------------------------------------------------------------------------------------------
