@@ -872,12 +872,11 @@ class BootstrapResult:
 
     def to_dict(self) -> dict:
         """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
-        from .estimation import _records
+        from ._json import records
 
-        records = _records(self.ci)
         return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
                 "nonadmissible": int(self.nonadmissible), "level": float(self.level),
-                "ci": records}
+                "ci": records(self.ci)}
 
     def draws_frame(self):
         """All draws as a DataFrame with the columns named by :attr:`names`."""

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._json import json_value, records
 from .errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, fit_model
 from .syntax import parse_syntax, variable_roles
@@ -69,27 +70,6 @@ TEST_COLUMNS = ["model_a", "model_b", "chisq_diff", "df_diff", "pvalue", "method
 # ------------------------------------------------------------------------------------------
 # result objects
 # ------------------------------------------------------------------------------------------
-
-def _json_value(v):
-    if v is None or isinstance(v, (str, bool)):
-        return v
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    if isinstance(v, (list, tuple)):
-        return [_json_value(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _json_value(x) for k, x in v.items()}
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _json_value(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
-
 
 @dataclass(frozen=True)
 class ComparisonResult:
@@ -137,10 +117,10 @@ class ComparisonResult:
             "missing": self.missing,
             "n_obs": int(self.n_obs),
             "reference": self.reference,
-            "models": [{"name": name, "fit": _json_value(dict(fit.fit))}
+            "models": [{"name": name, "fit": json_value(dict(fit.fit))}
                        for name, fit in self.fits.items()],
-            "table": _records(self.models),
-            "tests": _records(self.tests),
+            "table": records(self.models),
+            "tests": records(self.tests),
             "equivalent": [list(g) for g in self.equivalent],
             "warnings": list(self.warnings),
         }
@@ -200,14 +180,14 @@ class InvarianceResult:
             "group": self.group,
             "group_labels": list(self.group_labels),
             "n_obs": int(self.n_obs),
-            "models": [{"name": name, "fit": _json_value(dict(fit.fit))}
+            "models": [{"name": name, "fit": json_value(dict(fit.fit))}
                        for name, fit in self.fits.items()],
-            "table": _records(self.models),
-            "tests": _records(self.tests),
+            "table": records(self.models),
+            "tests": records(self.tests),
             "equivalent": [],
-            "criteria": _json_value(self.criteria),
+            "criteria": json_value(self.criteria),
             "failed_level": self.failed_level,
-            "partial": _records(self.partial),
+            "partial": records(self.partial),
             "warnings": list(self.warnings),
         }
 

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from ._json import json_value, records
 from .errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
                      OptionError)
 from .model import CompiledModel, SampleMoments, compile_model
@@ -90,28 +91,11 @@ class FitResult:
             "warnings": list(self.warnings),
             "heywood": list(self.heywood),
             "syntax": self.syntax,
-            "fit": {k: _json_number(v) for k, v in self.fit.items()},
-            "estimates": _records(self.estimates),
-            "r2": {k: _json_number(v) for k, v in self.r2.items()},
-            "modindices": _records(self.modindices),
+            "fit": json_value(self.fit),
+            "estimates": records(self.estimates),
+            "r2": json_value(self.r2),
+            "modindices": records(self.modindices),
         }
-
-
-def _json_number(v):
-    if v is None:
-        return None
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    out = []
-    for rec in df.to_dict(orient="records"):
-        out.append({k: (_json_number(v) if isinstance(v, (float, int, np.floating, np.integer))
-                        and not isinstance(v, bool) else v) for k, v in rec.items()})
-    return out
 
 
 # ------------------------------------------------------------------------------------------

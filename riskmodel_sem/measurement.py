@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import reliability as rel
 from . import validity as val
+from ._json import json_value
 from .errors import DataQualityWarning, ModelError, OptionError, SurveyDataError
 from .estimation import FitResult, fit_model
 from .screening import ScreeningResult, item_frame, item_statistics, screen
@@ -184,9 +185,9 @@ class ValidationResult:
         """
         relmap = {}
         for rec in self.reliability.to_dict(orient="records"):
-            relmap[rec["construct"]] = {k: _json(rec[k]) for k in (
+            relmap[rec["construct"]] = {k: json_value(rec[k]) for k in (
                 "alpha", "alpha_ci_lower", "alpha_ci_upper", "alpha_std", "omega", "cr", "ave")}
-        items = [{k: _json(rec[k]) for k in _ITEM_COLUMNS}
+        items = [{k: json_value(rec[k]) for k in _ITEM_COLUMNS}
                  for rec in self.items.to_dict(orient="records")]
         return {
             "reliability": relmap,
@@ -194,56 +195,35 @@ class ValidationResult:
             "htmt": _matrix(self.htmt),
             "htmt2": _matrix(self.htmt2),
             "fornell_larcker": _matrix(self.fornell_larcker),
-            "kmo": {"overall": _json(self.kmo["overall"]),
-                    "items": {k: _json(v) for k, v in self.kmo["items"].items()}},
-            "bartlett": {k: _json(v) for k, v in self.bartlett.items()},
+            "kmo": {"overall": json_value(self.kmo["overall"]),
+                    "items": {k: json_value(v) for k, v in self.kmo["items"].items()}},
+            "bartlett": {k: json_value(v) for k, v in self.bartlett.items()},
             "efa": self.efa.to_dict(),
-            "normality": {k: _json(v) for k, v in self.screening.normality.items()},
+            "normality": {k: json_value(v) for k, v in self.screening.normality.items()},
             "screening": self.screening.to_dict(),
             "validation": {
-                "options": {k: _json(v) for k, v in self.options.items()},
-                "rows_used": {k: _json(v) if not isinstance(v, dict)
-                              else {kk: _json(vv) for kk, vv in v.items()}
+                "options": {k: json_value(v) for k, v in self.options.items()},
+                "rows_used": {k: json_value(v) if not isinstance(v, dict)
+                              else {kk: json_value(vv) for kk, vv in v.items()}
                               for k, v in self.rows_used.items()},
-                "verdicts": [{k: _json(v) for k, v in rec.items()}
+                "verdicts": [{k: json_value(v) for k, v in rec.items()}
                              for rec in self.verdicts.to_dict(orient="records")],
                 "all_passed": self.all_passed,
-                "omega_higher_order": {r["dimension"]: _json(r["omega"]) for r in
+                "omega_higher_order": {r["dimension"]: json_value(r["omega"]) for r in
                                        self.higher_order.to_dict(orient="records")},
-                "harman": {k: _json(v) for k, v in self.harman.items()},
-                "one_factor": _jsonify(self.one_factor),
-                "measurement_fit": {k: _json(v) for k, v in self.cfa.fit.items()},
+                "harman": {k: json_value(v) for k, v in self.harman.items()},
+                "one_factor": json_value(self.one_factor),
+                "measurement_fit": {k: json_value(v) for k, v in self.cfa.fit.items()},
                 "second_order_fit": (None if self.second_order is None else
-                                     {k: _json(v) for k, v in self.second_order.fit.items()}),
-                "thresholds": _jsonify(self.thresholds),
+                                     {k: json_value(v) for k, v in self.second_order.fit.items()}),
+                "thresholds": json_value(self.thresholds),
                 "warnings": list(self.warnings),
             },
         }
 
 
-def _json(v):
-    if v is None or isinstance(v, (str, bool)):
-        return v
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return str(v)
-
-
-def _jsonify(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonify(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonify(v) for v in obj]
-    return _json(obj)
-
-
 def _matrix(df: pd.DataFrame) -> dict:
-    return {str(r): {str(c): _json(df.loc[r, c]) for c in df.columns} for r in df.index}
+    return {str(r): {str(c): json_value(df.loc[r, c]) for c in df.columns} for r in df.index}
 
 
 def _passes(value, threshold, direction) -> bool:

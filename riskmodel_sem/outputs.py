@@ -9,14 +9,13 @@ the folder are never touched.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
+from ._json import json_value
 from .errors import OutputError
 
 __all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path"]
@@ -163,26 +162,7 @@ def write_bytes(target: str | Path, payload: bytes) -> Path:
     return write_files({Path(target): payload})[0]
 
 
-def _clean(value):
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def to_json_bytes(data: dict) -> bytes:
     """UTF-8 JSON with NaN/inf as null and Chinese text kept readable."""
-    return (json.dumps(_clean(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return (json.dumps(json_value(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
             ).encode("utf-8")

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._json import json_value
 from .errors import DataQualityWarning, OptionError, SurveyDataError
 from .spec import Spec
 from .survey import SurveyData
@@ -139,35 +140,21 @@ class ScreeningResult:
         """JSON-ready dictionary (NaN as None; reasons as lists)."""
         resp = []
         for rec in self.respondents.to_dict(orient="records"):
-            out = {k: _json(v) for k, v in rec.items() if k != "reasons"}
+            out = {k: json_value(v) for k, v in rec.items() if k != "reasons"}
             out["reasons"] = list(rec["reasons"])
             resp.append(out)
         return {
             "n_rows": self.n_rows,
             "n_flagged": self.n_flagged,
-            "items": [{k: _json(v) for k, v in r.items()}
+            "items": [{k: json_value(v) for k, v in r.items()}
                       for r in self.items.to_dict(orient="records")],
             "respondents": resp,
-            "normality": {k: _json(v) for k, v in self.normality.items()},
-            "missing_patterns": [{k: _json(v) for k, v in r.items()}
+            "normality": {k: json_value(v) for k, v in self.normality.items()},
+            "missing_patterns": [{k: json_value(v) for k, v in r.items()}
                                  for r in self.missing_patterns.to_dict(orient="records")],
             "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
             "warnings": list(self.warnings),
         }
-
-
-def _json(v):
-    """Convert numpy scalars to Python and non-finite floats to None."""
-    if v is None or isinstance(v, (str, bool)):
-        return v
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from scipy import stats
 from .bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
                         derived_values, percentile_ci, spec_quantities)
 from .errors import ModelError
-from .estimation import _json_number, _records
+from ._json import json_value, records
 
 __all__ = ["StructuralResult", "analyze", "HYPOTHESIS_COLUMNS", "EFFECT_COLUMNS"]
 
@@ -84,12 +84,12 @@ class StructuralResult:
         if self.bootstrap is not None:
             boot = self.bootstrap.to_dict()
             if self.boot_ci is not None:
-                boot["ci"] = _records(self.boot_ci)
+                boot["ci"] = records(self.boot_ci)
         return {
-            "hypotheses": _records(self.hypotheses),
-            "contrasts": _records(self.contrasts),
-            "indirect": _records(self.indirect),
-            "structural_r2": {k: _json_number(v) for k, v in self.r2.items()},
+            "hypotheses": records(self.hypotheses),
+            "contrasts": records(self.contrasts),
+            "indirect": records(self.indirect),
+            "structural_r2": json_value(self.r2),
             "bootstrap": boot,
         }
 

@@ -8,7 +8,6 @@ tested against lavaan in test_estimation.py.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from riskmodel_sem._semopy import semopy_estimates
