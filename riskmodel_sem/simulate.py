@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError, OutputError, SpecError
+from .errors import OptionError, SpecError
+from .outputs import write_bytes
 from .spec import Spec, load_spec
 
 __all__ = ["simulate_survey", "write_synthetic_xlsx", "run_simulate", "FIXED_TIMESTAMP"]
@@ -181,25 +180,6 @@ def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False) -> 
 # writing
 # ---------------------------------------------------------------------------------------------
 
-def _atomic_write(out_path: Path, payload: bytes) -> Path:
-    out_path = Path(out_path)
-    folder = out_path.parent if str(out_path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{out_path}: The output folder does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, out_path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise OutputError(f"{out_path}: Cannot write the file ({exc.strerror}).") from None
-    return out_path
-
-
 def _fixed_zip(payload: bytes) -> bytes:
     """Rewrite a zip archive with a fixed timestamp on every entry (same order, same data).
 
@@ -329,7 +309,7 @@ def write_synthetic_xlsx(spec: Spec, n: int, seed: int, out_path: str | Path,
     props.modified = FIXED_TIMESTAMP
     buf = io.BytesIO()
     wb.save(buf)
-    return _atomic_write(Path(out_path), _fixed_zip(buf.getvalue()))
+    return write_bytes(Path(out_path), _fixed_zip(buf.getvalue()))
 
 
 def run_simulate(spec_path: str | Path, n: int, seed: int, out_path: str | Path) -> Path:
@@ -377,4 +357,4 @@ def run_simulate(spec_path: str | Path, n: int, seed: int, out_path: str | Path)
         return write_synthetic_xlsx(spec, n, seed, out)
     frame = simulate_survey(spec, n, seed)
     payload = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    return _atomic_write(out, payload)
+    return write_bytes(out, payload)

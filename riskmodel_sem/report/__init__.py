@@ -13,12 +13,12 @@ touched.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
+from ..outputs import prepare_dir, write_files
 from .excel import workbook_bytes
 from .html import html_text
 from .labels import resolve_language
@@ -104,9 +104,8 @@ def write_reports(analysis: Any, out_dir: str | os.PathLike, lang: str | None = 
 
     Notes
     -----
-    All files are rendered first, then written to temporary files in ``out_dir`` and renamed
-    with :func:`os.replace`. If a rename fails, the files already replaced are restored from
-    hard-link (or copy) backups, so either every file is new or none is.
+    All files are rendered first, then written as one set by
+    :func:`riskmodel_sem.outputs.write_files`: either every file is new or none is.
     """
     contents = render_reports(analysis, lang, formats)
     keys = {REPORT_FILES[f]: f for f in formats}
@@ -115,59 +114,6 @@ def write_reports(analysis: Any, out_dir: str | os.PathLike, lang: str | None = 
             raise OutputError(f"{name}: Extra report files must be plain file names.")
         contents[name] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         keys[name] = name
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: Cannot create the output folder ({exc.strerror}).") from None
-    _atomic_write_all(out, contents)
-    return {keys[name]: out / name for name in contents}
-
-
-def _atomic_write_all(out: Path, contents: dict[str, bytes]) -> None:
-    temps: dict[str, str] = {}
-    backups: dict[str, str] = {}
-    replaced: list[str] = []
-    try:
-        for name, data in contents.items():
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-            temps[name] = tmp
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
-        for name in contents:
-            target = out / name
-            if target.exists():
-                fd, bak = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".bak")
-                os.close(fd)
-                os.unlink(bak)
-                try:
-                    os.link(target, bak)
-                except OSError:
-                    import shutil
-
-                    shutil.copy2(target, bak)
-                backups[name] = bak
-        for name, tmp in temps.items():
-            os.replace(tmp, out / name)
-            replaced.append(name)
-    except OSError as exc:
-        for name in replaced:  # undo: put the old files back, remove new ones
-            try:
-                if name in backups:
-                    os.replace(backups.pop(name), out / name)
-                else:
-                    os.unlink(out / name)
-            except OSError:
-                pass
-        raise OutputError(f"{out}: Cannot write the reports ({exc.strerror or exc}).") from None
-    finally:
-        for path in list(temps.values()) + list(backups.values()):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-            except OSError:
-                pass
+    folder = prepare_dir(out_dir)
+    written = write_files({folder / name: data for name, data in contents.items()})
+    return {keys[path.name]: path for path in written}
