@@ -26,7 +26,7 @@ from scipy import stats
 
 from ._json import json_value, records
 from .errors import ModelError, OptionError, RiskModelWarning
-from .estimation import FitResult, fit_model
+from .estimation import FitResult, check_options, fit_model
 from .syntax import parse_syntax, variable_roles
 
 __all__ = [
@@ -558,12 +558,7 @@ def compare(
     equivalent models in applications of covariance structure analysis. Psychological
     Bulletin, 114(1), 185-199. doi:10.1037/0033-2909.114.1.185
     """
-    estimator = str(estimator).upper()
-    missing = str(missing).lower()
-    if estimator not in ("ML", "MLR"):
-        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
-    if missing not in ("listwise", "fiml"):
-        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    estimator, missing = check_options(estimator, missing)
     if len(syntaxes) < 2:
         raise OptionError("A comparison needs at least two models.")
     names = list(syntaxes)

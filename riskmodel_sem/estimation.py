@@ -32,6 +32,8 @@ from .model import CompiledModel, SampleMoments, compile_model
 __all__ = [
     "FitResult",
     "fit_model",
+    "check_options",
+    "model_data",
     "sample_moments",
     "ESTIMATE_COLUMNS",
     "MODINDEX_COLUMNS",
@@ -341,12 +343,7 @@ def fit_model(
     >>> round(res.fit["cfi"], 3)  # doctest: +SKIP
     1.0
     """
-    estimator = str(estimator).upper()
-    missing = str(missing).lower()
-    if estimator not in ("ML", "MLR"):
-        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
-    if missing not in ("listwise", "fiml"):
-        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    estimator, missing = check_options(estimator, missing)
     # small matrices: threaded BLAS only adds overhead (40x slower on the paper's model)
     with threadpool_limits(limits=1, user_api="blas"):
         if estimator != "ML" or missing != "listwise":
@@ -358,28 +355,53 @@ def fit_model(
                        compute_modindices=compute_modindices)
 
 
-def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, source="model"):
-    """Select and clean the data for a model; return (model, moments, values, labels)."""
+def check_options(estimator, missing) -> tuple[str, str]:
+    """Normalized ``(estimator, missing)``; OptionError for anything but ML/MLR and
+    listwise/fiml."""
+    estimator, missing = str(estimator).upper(), str(missing).lower()
+    if estimator not in ("ML", "MLR"):
+        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
+    if missing not in ("listwise", "fiml"):
+        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    return estimator, missing
+
+
+def model_data(syntax, data, group=None, source="model"):
+    """The model's observed variables as a float array, in lavaan's order (first appearance in
+    the syntax), with the group column's values as strings (rows without a group dropped).
+
+    Returns ``(roles, observed, values, groups)``; ``groups`` is None without a group column.
+    """
     from .syntax import parse_syntax, variable_roles
 
     roles = variable_roles(parse_syntax(syntax, source))
     missing_cols = [v for v in roles.observed if v not in data.columns]
     if missing_cols:
         raise ModelError(f"{source}: the data have no column(s) {', '.join(missing_cols)}.")
-    observed = list(roles.observed)  # lavaan's order: first appearance in the syntax
+    observed = list(roles.observed)
     frame = data[observed + ([group] if group else [])]
     if group:
         frame = frame[frame[group].notna()]
     values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     if np.isinf(values).any():
         raise ModelError(f"{source}: the data contain infinite values.")
-    keep = ~np.isnan(values).any(axis=1)
-    labels: tuple[str, ...] = ()
-    groups_idx = [np.flatnonzero(keep)]
-    if group:
-        gvals = frame[group].to_numpy()
-        labels = tuple(str(v) for v in dict.fromkeys(gvals[keep]))
-        groups_idx = [np.flatnonzero(keep & (gvals.astype(str) == lab)) for lab in labels]
+    groups = frame[group].to_numpy().astype(str) if group else None
+    return roles, observed, values, groups
+
+
+def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Group labels in order of first appearance among the kept rows, and each group's row
+    indices (one group of all kept rows without a group column)."""
+    if groups is None:
+        return (), [np.flatnonzero(keep)]
+    labels = tuple(dict.fromkeys(groups[keep]))
+    return labels, [np.flatnonzero(keep & (groups == lab)) for lab in labels]
+
+
+def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, source="model"):
+    """Select and clean the data for a model; return (model, moments, values, labels)."""
+    _, observed, values, groups = model_data(syntax, data, group, source)
+    labels, groups_idx = split_groups(~np.isnan(values).any(axis=1), groups)
     moments = []
     for idx in groups_idx:
         if len(idx) < len(observed) + 1:

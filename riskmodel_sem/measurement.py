@@ -20,8 +20,8 @@ import pandas as pd
 from . import reliability as rel
 from . import validity as val
 from ._json import json_value
-from .errors import DataQualityWarning, ModelError, OptionError, SurveyDataError
-from .estimation import FitResult, fit_model
+from .errors import DataQualityWarning, ModelError, SurveyDataError
+from .estimation import FitResult, check_options, fit_model
 from .screening import ScreeningResult, item_frame, item_statistics, screen
 from .spec import Spec
 
@@ -326,12 +326,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     >>> res = validate(read_survey("surveys/gcrm_synthetic.xlsx", spec), spec)  # doctest: +SKIP
     >>> res.reliability[["construct", "alpha", "cr"]].round(2).head(2)  # doctest: +SKIP
     """
-    missing = str(missing).lower()
-    estimator = str(estimator).upper()
-    if missing not in ("listwise", "fiml"):
-        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
-    if estimator not in ("ML", "MLR"):
-        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
+    estimator, missing = check_options(estimator, missing)
     constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
     if not constructs:
         raise SurveyDataError("The spec has no constructs with items to validate.")

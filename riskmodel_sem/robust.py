@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from . import estimation
 from .errors import DataQualityWarning, ModelError
 from .model import SampleMoments, compile_model
 
@@ -647,19 +648,7 @@ def _optimize_fiml(model, theta, groups, max_iter=500, tol=1e-8):
 def _prepare_fiml(syntax, data, group, group_equal, source):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
-    from .syntax import parse_syntax, variable_roles
-
-    roles = variable_roles(parse_syntax(syntax, source))
-    missing_cols = [v for v in roles.observed if v not in data.columns]
-    if missing_cols:
-        raise ModelError(f"{source}: the data have no column(s) {', '.join(missing_cols)}.")
-    observed = list(roles.observed)
-    frame = data[observed + ([group] if group else [])]
-    if group:
-        frame = frame[frame[group].notna()]
-    values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    if np.isinf(values).any():
-        raise ModelError(f"{source}: the data contain infinite values.")
+    roles, observed, values, group_values = estimation.model_data(syntax, data, group, source)
     keep = ~np.isnan(values).all(axis=1)
     notes = []
     dropped = int((~keep).sum())
@@ -673,12 +662,7 @@ def _prepare_fiml(syntax, data, group, group_equal, source):
             notes.append(f"{source}: {int(bad.sum())} row(s) with missing values on the "
                          "exogenous covariate(s) were left out (fixed.x, as lavaan does).")
             keep &= ~bad
-    labels: tuple[str, ...] = ()
-    groups_idx = [np.flatnonzero(keep)]
-    if group:
-        gvals = frame[group].to_numpy().astype(str)
-        labels = tuple(dict.fromkeys(gvals[keep]))
-        groups_idx = [np.flatnonzero(keep & (gvals == lab)) for lab in labels]
+    labels, groups_idx = estimation.split_groups(keep, group_values)
     groups, moments, h1 = [], [], []
     for idx in groups_idx:
         vals = values[idx]
@@ -980,7 +964,7 @@ def fit_robust(syntax, data, estimator="MLR", missing="listwise", group=None, gr
     Savalei, V. (2010). Expected versus observed information in SEM with incomplete normal and
     nonnormal data. *Psychological Methods*, 15(4), 352-367. https://doi.org/10.1037/a0020143
     """
-    from . import estimation, fitmeasures
+    from . import fitmeasures
 
     estimator = str(estimator).upper()
     missing = str(missing).lower()
