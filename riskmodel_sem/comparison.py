@@ -775,9 +775,9 @@ def _equal_keys(fit: FitResult, kind: str) -> list[tuple[str, str, str]]:
     # group.equal parameters carry lavaan's plabel (".p2."); user labels are left alone
     shared = rows[rows["free"].duplicated(keep=False) & rows["label"].str.startswith(".p")]
     keys = []
-    for r in shared[shared["group"] == 1].itertuples():
+    for r in shared[shared["group"] == 1].to_dict("records"):
         if _equal_kind(r, roles) == kind:
-            keys.append((r.lhs, r.op, r.rhs))
+            keys.append((r["lhs"], r["op"], r["rhs"]))
     return list(dict.fromkeys(keys))
 
 

@@ -382,7 +382,12 @@ def model_data(syntax, data, group=None, source="model"):
     frame = data[observed + ([group] if group else [])]
     if group:
         frame = frame[frame[group].notna()]
-    values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    sub = frame[observed]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+           for t in sub.dtypes):
+        values = sub.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     if np.isinf(values).any():
         raise ModelError(f"{source}: the data contain infinite values.")
     groups = frame[group].to_numpy().astype(str) if group else None

@@ -82,21 +82,26 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
     rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
     codes = {"=~": 0, "~": 1, "~~": 2, "~1": 3}
     kind, ii, jj = [], [], []
-    for r in rows.itertuples(index=False):
-        kind.append(codes[r.op])
-        if r.op == "=~":
-            ii.append(index[r.rhs]); jj.append(index[r.lhs])
-        elif r.op == "~1":
-            ii.append(index[r.lhs]); jj.append(-1)
+    for op, lhs, rhs in zip(rows["op"].tolist(), rows["lhs"].tolist(), rows["rhs"].tolist()):
+        kind.append(codes[op])
+        if op == "=~":
+            ii.append(index[rhs])
+            jj.append(index[lhs])
+        elif op == "~1":
+            ii.append(index[lhs])
+            jj.append(-1)
         else:
-            ii.append(index[r.lhs]); jj.append(index[r.rhs])
+            ii.append(index[lhs])
+            jj.append(index[rhs])
     labels = {}
-    for k, lab in enumerate(rows["label"]):
+    for k, lab in enumerate(rows["label"].tolist()):
         if lab and lab not in labels:
             labels[lab] = k
+    defs = pt[pt["op"] == ":="]
     definitions = tuple(
-        (r.lhs, compile_definition(r.rhs, f"line {int(r.line)}"))
-        for r in pt[pt["op"] == ":="].itertuples(index=False))
+        (lhs, compile_definition(rhs, f"line {int(line)}"))
+        for lhs, rhs, line in zip(defs["lhs"].tolist(), defs["rhs"].tolist(),
+                                  defs["line"].tolist()))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
                  rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
                  labels, definitions)
@@ -370,28 +375,30 @@ def compile_model(
 
 def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
     index = {v: i for i, v in enumerate(observed + latent)}
+    columns = ["op", "lhs", "rhs", "free", "ustart", "exo", "group"]
+    table = list(zip(*(pt[c].tolist() for c in columns)))
     blocks = []
     for g in range(1, ngroups + 1):
-        rows = pt[(pt["group"] == g)]
         mom = moments[g - 1] if moments is not None else None
         a, s, mm = [], [], []
-        for r in rows.itertuples(index=False):
-            par = int(r.free) - 1
-            val = r.ustart
-            if r.exo and mom is not None:
-                if r.op == "~~":
-                    i, j = observed.index(r.lhs), observed.index(r.rhs)
-                    val = mom.cov[i, j]
+        for op, lhs, rhs, free, ustart, exo, group in table:
+            if group != g:
+                continue
+            par = int(free) - 1
+            val = ustart
+            if exo and mom is not None:
+                if op == "~~":
+                    val = mom.cov[observed.index(lhs), observed.index(rhs)]
                 else:
-                    val = mom.mean[observed.index(r.lhs)]
-            if r.op == "=~":
-                a.append((index[r.rhs], index[r.lhs], par, val))
-            elif r.op == "~":
-                a.append((index[r.lhs], index[r.rhs], par, val))
-            elif r.op == "~~":
-                s.append((index[r.lhs], index[r.rhs], par, val))
-            elif r.op == "~1":
-                mm.append((index[r.lhs], par, val))
+                    val = mom.mean[observed.index(lhs)]
+            if op == "=~":
+                a.append((index[rhs], index[lhs], par, val))
+            elif op == "~":
+                a.append((index[lhs], index[rhs], par, val))
+            elif op == "~~":
+                s.append((index[lhs], index[rhs], par, val))
+            elif op == "~1":
+                mm.append((index[lhs], par, val))
         a = np.array(a, dtype=float).reshape(-1, 4)
         s = np.array(s, dtype=float).reshape(-1, 4)
         mm = np.array(mm, dtype=float).reshape(-1, 3)

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -506,23 +507,20 @@ def build_partable(
             free_means = (g > 1 and "intercepts" in group_equal and "means" not in group_equal)
             for v in roles.latent:
                 add(v, "~1", "", g, False, fixed=None if free_means else 0.0)
-    table = pd.DataFrame(rows)
-    _number_free(table, roles, group_equal, ngroups, group_partial)
+    _number_free(rows, roles, group_equal, ngroups, group_partial)
     defined = [s for s in statements if s.op in (":=", "==", "<", ">")]
     if ngroups == 1 and not any(s.op == "==" for s in defined):
-        _check_scales(table, roles, source)
-    extra = [dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=0, ustart=np.nan, exo=0,
+        _check_scales(rows, roles, source)
+    rows += [dict(lhs=s.lhs, op=s.op, rhs=s.rhs, user=1, group=0, ustart=np.nan, exo=0,
                   label=s.lhs if s.op == ":=" else "", start=None, line=s.line, free=0)
              for s in defined]
-    if extra:
-        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
-    table.insert(0, "id", np.arange(1, len(table) + 1))
-    table["plabel"] = [f".p{i}." for i in table["id"]]
-    _check_definitions(table, source)
-    return table[PARTABLE_COLUMNS + ["line"]]
+    _check_definitions(rows, source)
+    for i, row in enumerate(rows, start=1):
+        row["id"], row["plabel"] = i, f".p{i}."
+    return pd.DataFrame(rows, columns=PARTABLE_COLUMNS + ["line"])
 
 
-def _check_scales(table: pd.DataFrame, roles, source: str) -> None:
+def _check_scales(rows: list[dict], roles, source: str) -> None:
     """Raise ModelError for a latent variable with no fixed loading and a free variance.
 
     Such a factor has no scale: multiplying its loadings by c and its variance by 1/c gives
@@ -530,12 +528,21 @@ def _check_scales(table: pd.DataFrame, roles, source: str) -> None:
     fits it and warns that the information matrix is singular; here it is refused before
     fitting). Models with ``==`` constraints are not checked (they may set the scale).
     """
+    latent = set(roles.latent)
+    fixed_loading, free_variance, first_line = set(), set(), {}
+    for r in rows:
+        if r["lhs"] not in latent:
+            continue
+        if r["op"] == "=~":
+            first_line.setdefault(r["lhs"], r["line"])
+            if r["free"] <= 0:
+                fixed_loading.add(r["lhs"])
+        elif r["op"] == "~~" and r["rhs"] == r["lhs"] and r["free"] > 0:
+            free_variance.add(r["lhs"])
     for lv in roles.latent:
-        loadings = table[(table["lhs"] == lv) & (table["op"] == "=~")]
-        variance = table[(table["lhs"] == lv) & (table["op"] == "~~") & (table["rhs"] == lv)]
-        if len(loadings) and (loadings["free"] > 0).all() and (variance["free"] > 0).all():
-            line = loadings["line"].dropna()
-            where = f"{source}, line {int(line.iloc[0])}" if len(line) else source
+        if lv in first_line and lv not in fixed_loading and lv in free_variance:
+            line = first_line[lv]
+            where = f"{source}, line {int(line)}" if line is not None else source
             raise ModelError(
                 f"{where}: The latent variable {lv} has no fixed loading and a free variance, "
                 f"so its scale is not identified; fix one loading (drop NA* from its first "
@@ -544,17 +551,18 @@ def _check_scales(table: pd.DataFrame, roles, source: str) -> None:
 
 def _equal_kind(row, roles) -> str | None:
     """The ``group.equal`` kind of a parameter-table row (``lav_partable_labels``)."""
-    observed = row.lhs in roles.observed
-    if row.op == "=~":
+    op, lhs, rhs = row["op"], row["lhs"], row["rhs"]
+    observed = lhs in roles.observed
+    if op == "=~":
         return "loadings"
-    if row.op == "~":
+    if op == "~":
         return "regressions"
-    if row.op == "~1":
+    if op == "~1":
         return "intercepts" if observed else "means"
-    if row.op == "~~":
+    if op == "~~":
         if observed:
-            return "residuals" if row.lhs == row.rhs else "residual.covariances"
-        return "lv.variances" if row.lhs == row.rhs else "lv.covariances"
+            return "residuals" if lhs == rhs else "residual.covariances"
+        return "lv.variances" if lhs == rhs else "lv.covariances"
     return None
 
 
@@ -580,48 +588,52 @@ def _partial_keys(group_partial) -> set[tuple[str, str, str]]:
     return keys
 
 
-def _number_free(table: pd.DataFrame, roles, group_equal, ngroups, group_partial=()) -> None:
-    free = np.zeros(len(table), dtype=int)
-    labels = table["label"].tolist()
+def _number_free(rows: list[dict], roles, group_equal, ngroups, group_partial=()) -> None:
+    """Number the free parameters 1..q in ``row["free"]`` (0 for fixed); shared labels and
+    ``group_equal`` kinds share a number."""
     by_label: dict[str, int] = {}
     by_equal: dict[tuple, tuple[int, str]] = {}
     partial = _partial_keys(group_partial)
     counter = 0
-    for i, row in enumerate(table.itertuples(index=False)):
-        if not np.isnan(row.ustart) or row.exo:
+    for i, row in enumerate(rows):
+        row["free"] = 0
+        if not np.isnan(row["ustart"]) or row["exo"]:
             continue
-        key = (row.lhs, row.op, row.rhs)
-        if row.label:
-            if row.label not in by_label:
+        key = (row["lhs"], row["op"], row["rhs"])
+        if row["label"]:
+            if row["label"] not in by_label:
                 counter += 1
-                by_label[row.label] = counter
-            free[i] = by_label[row.label]
+                by_label[row["label"]] = counter
+            row["free"] = by_label[row["label"]]
         elif (ngroups > 1 and _equal_kind(row, roles) in group_equal
               and key not in partial):
             if key not in by_equal:
                 counter += 1
                 # lavaan labels the equal parameters with the plabel of the first row
                 by_equal[key] = (counter, f".p{i + 1}.")
-            free[i], labels[i] = by_equal[key]
+            row["free"], row["equal_label"] = by_equal[key]
         else:
             counter += 1
-            free[i] = counter
-    table["free"] = free
+            row["free"] = counter
     if ngroups > 1 and group_equal:
         # a label is only shown when the parameter is shared by another row
-        shared = pd.Series(free).duplicated(keep=False).to_numpy() & (free > 0)
-        table["label"] = [lab if (shared[k] or table["label"].iat[k]) else ""
-                          for k, lab in enumerate(labels)]
+        counts: dict[int, int] = {}
+        for row in rows:
+            counts[row["free"]] = counts.get(row["free"], 0) + 1
+        for row in rows:
+            equal = row.pop("equal_label", "")
+            if equal and counts[row["free"]] > 1 and not row["label"]:
+                row["label"] = equal
 
 
 # names in expressions, not the exponent of a number such as 1e308
 _WORD_RE = re.compile(rf"(?<![0-9A-Za-z_.\u4e00-\u9fff]){_IDENT}")
 
 
-def _check_definitions(table: pd.DataFrame, source: str) -> None:
-    labels = set(table.loc[table["op"] != ":=", "label"]) - {""}
+def _check_definitions(rows: list[dict], source: str) -> None:
+    labels = {r["label"] for r in rows if r["op"] != ":=" and r["label"]}
     defined: set[str] = set()
-    for row in table.loc[table["op"].isin([":=", "==", "<", ">"])].itertuples():
+    for row in (SimpleNamespace(**r) for r in rows if r["op"] in (":=", "==", "<", ">")):
         names = set(_WORD_RE.findall(row.rhs)) | (set() if row.op == ":=" else
                                                    set(_WORD_RE.findall(row.lhs)))
         unknown = sorted(n for n in names if n not in labels and n not in defined
