@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from riskmodel_sem import estimation  # noqa: E402
+from riskmodel_sem._blas import one_blas_thread  # noqa: E402
 from riskmodel_sem._semopy import semopy_model  # noqa: E402
 from riskmodel_sem.simulate import simulate_survey  # noqa: E402
 from riskmodel_sem.spec import load_spec  # noqa: E402
@@ -48,7 +48,7 @@ def _median_time(func, repeat):
 
 
 def _ours_estimates(syntax, data):
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         model, moments, _, _ = estimation.prepare(syntax, data)
         logdet = [np.linalg.slogdet(m.cov)[1] for m in moments]
         theta0 = estimation._start_values(model, moments)

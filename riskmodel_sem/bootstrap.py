@@ -36,6 +36,7 @@ from scipy.linalg.lapack import dpotrs as _dpotrs
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from .errors import ModelError, OptionError, RiskModelWarning
+from ._blas import one_blas_thread
 
 __all__ = [
     "BootstrapResult",
@@ -758,25 +759,13 @@ def _one_draw(task: _Task, b: int):
     return row, False, _admissible(task, theta, fixed), its
 
 
-_CONTROLLER = None
-
-
-def _one_thread():
-    """A context limiting BLAS to one thread (the controller is built once per process)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
 def _run_chunk(task: _Task, start: int, stop: int):
     """Draws start..stop-1 with BLAS limited to one thread (bit-identical everywhere)."""
     rows = np.full((stop - start, task.width), np.nan)
     failed = np.zeros(stop - start, dtype=bool)
     admissible = np.zeros(stop - start, dtype=bool)
     iterations = np.zeros(stop - start, dtype=np.int64)
-    with _one_thread():
+    with one_blas_thread():
         for i, b in enumerate(range(start, stop)):
             rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
     return start, rows, failed, admissible, iterations, os.getpid()
@@ -1211,7 +1200,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     logdet_s = [np.linalg.slogdet(mo.cov)[1] for mo in moments]
 
     fast = _FastML(model)
-    with _one_thread():
+    with one_blas_thread():
         H = fast.hessian(theta0, moments, logdet_s)
     if H is None or np.linalg.eigvalsh(H)[0] <= 0:
         H = 2.0 * _expected_information(model, theta0, moments)
@@ -1235,7 +1224,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     bar = _Progress(int(B), show)
     t0 = time.perf_counter()
     try:
-        with _one_thread():  # also keeps idle BLAS threads from spinning in this process
+        with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
             rows, failed, admissible, iterations, elsewhere = _execute(task, int(B), int(jobs),
                                                                        scheduler, bar)
     finally:

@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
+from ._blas import one_blas_thread
 from ._json import json_value, records
 from .errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
                      OptionError)
@@ -344,8 +344,7 @@ def fit_model(
     1.0
     """
     estimator, missing = check_options(estimator, missing)
-    # small matrices: threaded BLAS only adds overhead (40x slower on the paper's model)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         if estimator != "ML" or missing != "listwise":
             from . import robust  # MLR and FIML live in their own module
             return robust.fit_robust(syntax, data, estimator=estimator, missing=missing,
