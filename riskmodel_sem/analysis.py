@@ -57,8 +57,8 @@ class Analysis:
 
         The fit's keys (``fit``, ``estimates``, ``r2``, ``modindices``) are at the top level, as
         are the validation keys (``reliability``, ``items``, ``htmt``, ...), the structural keys
-        (``hypotheses``, ``indirect``, ``bootstrap``) and the comparison keys (``models``,
-        ``tests``, ``equivalent``); each stage's ``to_dict()`` supplies them.
+        (``hypotheses``, ``indirect``, ``bootstrap``) and the comparison or invariance keys
+        (``models``, ``tests``, ``equivalent``); each stage's ``to_dict()`` supplies them.
         """
         out: dict = {"command": self.command, "spec": getattr(self.spec, "name", None),
                      "options": dict(self.options), "warnings": list(self.warnings)}
@@ -69,5 +69,11 @@ class Analysis:
             if stage is not None:
                 out.update(stage.to_dict())
         if self.invariance is not None:
-            out["invariance"] = self.invariance.to_dict()
+            # the invariance command's models/tests are top-level keys (DESIGN.md §3); next
+            # to a comparison they would collide, so they are nested then
+            inv = self.invariance.to_dict()
+            if self.comparison is None:
+                out.update(inv)
+            else:
+                out["invariance"] = inv
         return out

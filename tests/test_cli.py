@@ -88,3 +88,28 @@ def test_bad_input_is_one_line_and_status_2(argv, needle, capsys, project_root, 
     assert err[0].startswith("riskmodel-sem: error: ")
     assert needle in err[0]
     assert "Traceback" not in err[0]
+
+
+def test_invariance_and_compare_json_keys(tmp_path, project_root):
+    ref = project_root.parent / "shared" / "reference"
+    out = tmp_path / "inv.json"
+    assert main(["invariance", str(ref / "holzinger1939.csv"), "--spec",
+                 str(ref / "models" / "hs_three_factor.lav"), "--group", "school",
+                 "--json", str(out)]) == 0
+    inv = json.loads(out.read_text(encoding="utf-8"))
+    assert [m["name"] for m in inv["models"]] == ["configural", "metric", "scalar", "strict"]
+    metric = next(t for t in inv["tests"] if t["model_a"] == "metric")
+    assert metric["chisq_diff"] == pytest.approx(8.192200304433541, rel=1e-4)
+    assert metric["df_diff"] == 6
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(ref / "holzinger1939.csv"),
+                 "--spec", str(ref / "models" / "hs_one_factor.lav"),
+                 "--spec", str(ref / "models" / "hs_three_factor.lav"),
+                 "--json", str(out)]) == 0
+    cmp = json.loads(out.read_text(encoding="utf-8"))
+    assert {m["name"] for m in cmp["models"]} == {"hs_one_factor", "hs_three_factor"}
+    test = cmp["tests"][0]
+    assert (test["model_a"], test["model_b"]) == ("hs_one_factor", "hs_three_factor")
+    assert test["chisq_diff"] == pytest.approx(226.95863760657323, rel=1e-4)
+    assert set(test) >= {"chisq_diff", "df_diff", "pvalue", "method"}
+    assert "equivalent" in cmp
