@@ -97,14 +97,23 @@ def defined_values(model, theta) -> np.ndarray:
 
 
 def defined_jacobian(model, theta, h: float = 1e-6) -> np.ndarray:
-    """Jacobian of the defined parameters with respect to theta (central differences)."""
-    jac = np.zeros((len(model.rows.definitions), model.n_free))
-    for k in range(model.n_free):
+    """Jacobian of the defined parameters with respect to theta (central differences).
+
+    Only parameters that carry a label can enter a definition; the others have zero columns.
+    """
+    rows = model.rows
+    base = _label_values(model, model.row_values(theta))
+    free_of = {lab: int(rows.free[k]) for lab, k in rows.labels.items()}
+    jac = np.zeros((len(rows.definitions), model.n_free))
+    for k in sorted({f for f in free_of.values() if f >= 0}):
         step = h * max(1.0, abs(theta[k]))
-        up, down = theta.copy(), theta.copy()
-        up[k] += step
-        down[k] -= step
-        jac[:, k] = (defined_values(model, up) - defined_values(model, down)) / (2 * step)
+        shifted = [dict(base), dict(base)]
+        for lab, f in free_of.items():
+            if f == k:
+                shifted[0][lab] = theta[k] + step
+                shifted[1][lab] = theta[k] - step
+        up, down = (evaluate_definitions(rows.definitions, v) for v in shifted)
+        jac[:, k] = [(up[name] - down[name]) / (2 * step) for name, _ in rows.definitions]
     return jac
 
 

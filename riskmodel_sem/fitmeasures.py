@@ -294,6 +294,10 @@ def modification_indices(model, moments, theta) -> pd.DataFrame:
     logdet_s = [np.linalg.slogdet(m.cov)[1] for m in moments]
     _, grad = _discrepancy(ext, theta_ext, moments, logdet_s, with_grad=True)
     d = 0.5 * grad[model.n_free:]
+    if len(moments) == 1:
+        cross, diag = ext.candidate_information(theta_ext, model.n_free)
+        info = _expected_information(model, theta, moments)
+        return score_tests(model, theta, cands, d, (info, cross, diag), moments[0].n)
     full = _expected_information(ext, theta_ext, moments)
     return score_tests(model, theta, cands, d, full, sum(m.n for m in moments))
 
@@ -301,11 +305,16 @@ def modification_indices(model, moments, theta) -> pd.DataFrame:
 def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
     """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
     and the (unit) information of the extended model, whose first q rows and columns are the
-    model's own parameters. Shared by complete-data and FIML modification indices."""
+    model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
+    diagonal of I[candidates, candidates]). Shared by complete-data and FIML modification
+    indices."""
     q = model.n_free
-    i21 = information[q:, :q]
-    v = np.diag(information[q:, q:]) - np.einsum("ij,jk,ik->i", i21,
-                                                 np.linalg.inv(information[:q, :q]), i21)
+    if isinstance(information, tuple):
+        i11, i21, i22_diag = information
+    else:
+        i11, i21, i22_diag = (information[:q, :q], information[q:, :q],
+                              np.diag(information)[q:])
+    v = i22_diag - np.einsum("ij,jk,ik->i", i21, np.linalg.inv(i11), i21)
     ok = v >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, n * d ** 2 / v, np.nan)

@@ -29,43 +29,57 @@ def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
     unstandardized; intercepts m_i / sd_i. Defined parameters are evaluated on the
     standardized values, as lavaan's ``standardizedSolution`` does.
     """
+    return _standardized_batch(model, np.asarray(theta, float)[None, :], kind)[0]
+
+
+def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
+    """:func:`standardized_values` for each row of ``thetas`` (B, q), vectorized over B."""
     r = model.rows
     p = len(model.observed)
-    out = np.empty(len(r.kind))
+    nb = thetas.shape[0]
+    out = np.empty((nb, len(r.kind)))
+    eye = np.eye(model.n_vars)
     for g in range(model.ngroups):
-        A, S, m = model.matrices(theta, g)
-        E = np.linalg.inv(np.eye(model.n_vars) - A)
-        sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", E, S, E), 0, None))
+        A, S, m = model.matrices_batch(thetas, g)
+        E = np.linalg.inv(eye - A)
+        sd = np.sqrt(np.clip(np.einsum("bij,bij->bi", E @ S, E), 0, None))
         if kind == "std_lv":
-            sd[:p] = 1.0
+            sd[:, :p] = 1.0
         k = r.group == g
         i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
         with np.errstate(divide="ignore", invalid="ignore"):
-            path = A[i, j] * sd[j] / sd[i]
-            var = S[i, i] / sd[i] ** 2
-            prod = S[i, i] * S[j, j]
-            cov = np.where(prod > 0, S[i, j] / np.sqrt(np.abs(prod)), np.nan)
+            path = A[:, i, j] * sd[:, j] / sd[:, i]
+            var = S[:, i, i] / sd[:, i] ** 2
+            prod = S[:, i, i] * S[:, j, j]
+            cov = np.where(prod > 0, S[:, i, j] / np.sqrt(np.abs(prod)), np.nan)
             if kind == "std_lv":
-                cov = np.where((i < p) & (j < p), S[i, j], cov)
-            mean = m[i] / sd[i]
-        out[k] = np.select([kd <= 1, (kd == 2) & (i == j), kd == 2], [path, var, cov], mean)
-    values = {lab: out[k] for lab, k in r.labels.items()}
-    defined = evaluate_definitions(r.definitions, values)
-    return np.concatenate([out, [defined[name] for name, _ in r.definitions]])
+                cov = np.where((i < p) & (j < p), S[:, i, j], cov)
+            mean = m[:, i] / sd[:, i]
+        out[:, k] = np.select([kd <= 1, (kd == 2) & (i == j), kd == 2], [path, var, cov], mean)
+    if not r.definitions:
+        return out
+    defined = np.empty((nb, len(r.definitions)))
+    for b in range(nb):
+        values = evaluate_definitions(r.definitions,
+                                      {lab: out[b, k] for lab, k in r.labels.items()})
+        defined[b] = [values[name] for name, _ in r.definitions]
+    return np.concatenate([out, defined], axis=1)
 
 
 def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``std_lv``, ``std_all`` and ``se_std_all`` aligned with the estimates table."""
+    """Columns ``std_lv``, ``std_all`` and ``se_std_all`` aligned with the estimates table.
+
+    ``se_std_all`` is the delta-method SE sqrt(J V J') with J the central-difference Jacobian
+    of the std_all values (all 2q perturbed parameter vectors evaluated in one batch).
+    """
     std_lv = standardized_values(model, theta, "std_lv")
     std_all = standardized_values(model, theta, "std_all")
     q = model.n_free
-    jac = np.zeros((len(std_all), q))
-    for k in range(q):
-        h = 1e-6 * max(1.0, abs(theta[k]))
-        up, down = theta.copy(), theta.copy()
-        up[k] += h
-        down[k] -= h
-        jac[:, k] = (standardized_values(model, up) - standardized_values(model, down)) / (2 * h)
+    steps = 1e-6 * np.maximum(1.0, np.abs(theta))
+    shifts = np.diag(steps)
+    batch = _standardized_batch(model, np.concatenate([theta + shifts, theta - shifts]),
+                                "std_all")
+    jac = ((batch[:q] - batch[q:]) / (2 * steps[:, None])).T
     with np.errstate(invalid="ignore"):
         var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))
