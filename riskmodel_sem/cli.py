@@ -27,36 +27,17 @@ class _Parser(argparse.ArgumentParser):
                           f"{'' if message.endswith('.') else '.'} See '{self.prog} --help'.")
 
 
-def _positive_int(name):
+def _int_option(name, minimum):
+    """An argparse type: a whole number of at least ``minimum``."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {value}")
-        return value
-    return parse
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must not be negative, got {value}")
-    return value
-
-
-def _nonneg_int(name):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must not be negative, got {value}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be at least {minimum}, got {value}" if minimum else
+                f"{name} must not be negative, got {value}")
         return value
     return parse
 
@@ -89,11 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
     p.add_argument("--lang", choices=["zh", "en"])
-    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=DEMO_BOOTSTRAP,
+    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=DEMO_BOOTSTRAP,
                    metavar="N", help="bootstrap draws of the indirect effects "
                                      f"(default {DEMO_BOOTSTRAP}; 0 for none)")
-    p.add_argument("--seed", type=_seed, default=20231)
-    p.add_argument("--jobs", type=_positive_int("jobs"), default=1, metavar="J")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
+    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J")
     p.add_argument("--debug", action="store_true")
 
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
@@ -103,16 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
     p.add_argument("--drop-flagged", action="store_true",
                    help="drop flagged respondents before the analyses")
-    p.add_argument("--seed", type=_seed, default=20231)
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
     common(p)
 
     p = sub.add_parser("fit", help="fit the hypothesized model")
     p.add_argument("--spec", required=True, metavar="SPEC")
     p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
-    p.add_argument("--bootstrap", type=_nonneg_int("bootstrap"), default=0, metavar="N")
-    p.add_argument("--seed", type=_seed, default=20231)
-    p.add_argument("--jobs", type=_positive_int("jobs"), default=1, metavar="J")
+    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=0, metavar="N")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
+    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the bootstrap on a Dask cluster at this address")
     p.add_argument("--group", metavar="COL", help="fit the model in each group of COL")
@@ -135,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
     p.add_argument("--spec", required=True, metavar="SPEC")
-    p.add_argument("--n", required=True, type=_positive_int("n"), metavar="N")
-    p.add_argument("--seed", type=_seed, default=20230602)
+    p.add_argument("--n", required=True, type=_int_option("n", 1), metavar="N")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20230602)
     p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
     p.add_argument("--debug", action="store_true")
     return parser

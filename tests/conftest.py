@@ -26,6 +26,12 @@ def load_reference_data(name: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
+def hs() -> pd.DataFrame:
+    """lavaan's HolzingerSwineford1939 (the reference copy)."""
+    return load_reference_data("holzinger1939.csv")
+
+
+@pytest.fixture(scope="session")
 def reference_dir() -> Path:
     return REFERENCE
 

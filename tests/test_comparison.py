@@ -11,19 +11,8 @@ import pytest
 from riskmodel_sem.comparison import compare, difference_test, nested_in
 from riskmodel_sem.errors import OptionError
 
-from conftest import load_reference, load_reference_data
+from conftest import load_reference
 
-
-def _robust_available() -> bool:
-    try:
-        from riskmodel_sem import robust
-    except ImportError:
-        return False
-    return hasattr(robust, "fit_robust")
-
-
-NEEDS_MLR = pytest.mark.xfail(not _robust_available(),
-                              reason="MLR/FIML (riskmodel_sem.robust) has not landed yet.")
 
 HS = "visual  =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed   =~ x7 + x8 + x9"
 HS1 = "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9"
@@ -36,11 +25,6 @@ ROBUST_KEYS = ["chisq.scaled", "chisq.scaling.factor", "cfi.robust", "tli.robust
 @pytest.fixture(scope="module")
 def ref():
     return load_reference("hs_compare.json")
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return load_reference_data("holzinger1939.csv")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +80,6 @@ def test_ml_deltas_and_weights(ml, ref):
     assert ml.equivalent == []
 
 
-@NEEDS_MLR
 def test_mlr_scaled_difference_matches_lavtestlrt(hs, ref):
     res = compare(hs, {"one_factor_mlr": HS1, "three_factor_mlr": HS}, estimator="MLR")
     _check_fit(res, ref, FIT_KEYS + ROBUST_KEYS)

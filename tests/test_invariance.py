@@ -13,28 +13,12 @@ from riskmodel_sem.estimation import fit_model
 from conftest import load_reference, load_reference_data
 
 
-def _robust_available() -> bool:
-    try:
-        from riskmodel_sem import robust
-    except ImportError:
-        return False
-    return hasattr(robust, "fit_robust")
-
-
-NEEDS_MLR = pytest.mark.xfail(not _robust_available(),
-                              reason="MLR/FIML (riskmodel_sem.robust) has not landed yet.")
-
 LEVELS = ("configural", "metric", "scalar")
 
 
 @pytest.fixture(scope="module")
 def ref():
     return load_reference("hs_invariance_school.json")
-
-
-@pytest.fixture(scope="module")
-def hs():
-    return load_reference_data("holzinger1939.csv")
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +140,6 @@ def test_to_dict_layout(result):
 
 
 @pytest.mark.slow
-@NEEDS_MLR
 def test_mlr_fiml_runs_with_scaled_tests():
     data = load_reference_data("holzinger1939_missing.csv")
     res = invariance(data, "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
