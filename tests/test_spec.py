@@ -9,9 +9,11 @@ import pytest
 from riskmodel_sem.errors import SpecError, SurveyDataError
 from riskmodel_sem.spec import Scale, ScaleLabel, load_spec
 
+from conftest import REFERENCE
+
 ROOT = Path(__file__).resolve().parents[1]
 GCRM = ROOT / "specs" / "gcrm.yaml"
-MODELS = Path("/work/shared/reference/models")
+MODELS = REFERENCE / "models"
 
 EXPECTED_SYNTAX = """\
 # first-order factors

@@ -13,9 +13,10 @@ from riskmodel_sem.errors import SurveyDataError
 from riskmodel_sem.spec import load_spec
 from riskmodel_sem.survey import read_survey
 
+from conftest import REFERENCE
+
 ROOT = Path(__file__).resolve().parents[1]
 GCRM = ROOT / "specs" / "gcrm.yaml"
-REFERENCE = Path("/work/shared/reference")
 
 SMALL = """\
 name: small
