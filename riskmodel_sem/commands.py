@@ -247,7 +247,12 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
                 frame[c] = other.data[c].to_numpy()
     declared, reference = (), next(iter(syntaxes))
     if alternatives:
-        syntaxes.update(generate_alternatives(first))
+        generated = generate_alternatives(first)
+        # the first spec's own model is the hypothesized alternative (M3): list it once
+        own = syntaxes.pop(next(iter(syntaxes)))
+        if own not in generated.values():
+            syntaxes = {reference: own, **syntaxes}
+        syntaxes.update(generated)
         declared = declared_nesting(first)
         reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,

@@ -113,3 +113,13 @@ def test_invariance_and_compare_json_keys(tmp_path, project_root):
     assert test["chisq_diff"] == pytest.approx(226.95863760657323, rel=1e-4)
     assert set(test) >= {"chisq_diff", "df_diff", "pvalue", "method"}
     assert "equivalent" in cmp
+
+
+def test_compare_alternatives_lists_each_model_once(tmp_path, project_root):
+    out = tmp_path / "alt.json"
+    assert main(["compare", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
+                 str(project_root / "specs" / "gcrm.yaml"), "--alternatives",
+                 "--json", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert [m["name"] for m in result["models"]] == [f"M{i}" for i in range(8)]
+    assert ["M2", "M3", "M6"] in result["equivalent"]
