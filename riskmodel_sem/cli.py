@@ -69,57 +69,76 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="bundled survey + the paper's spec -> full report")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
-    p.add_argument("--lang", choices=["zh", "en"])
+    p.add_argument("--lang", choices=["zh", "en"], help="report language (default: the spec's)")
     p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=DEMO_BOOTSTRAP,
                    metavar="N", help="bootstrap draws of the indirect effects "
                                      f"(default {DEMO_BOOTSTRAP}; 0 for none)")
-    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
-    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J")
-    p.add_argument("--debug", action="store_true")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed (default 20231)")
+    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J",
+                   help="worker processes for the bootstrap (same results for any J)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
-    p.add_argument("--spec", required=True, metavar="SPEC")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec or lavaan model file (.lav)")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="drop incomplete rows or use full-information ML; default listwise")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
     p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
     p.add_argument("--drop-flagged", action="store_true",
                    help="drop flagged respondents before the analyses")
-    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed (default 20231)")
     common(p)
 
     p = sub.add_parser("fit", help="fit the hypothesized model")
-    p.add_argument("--spec", required=True, metavar="SPEC")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
-    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=0, metavar="N")
-    p.add_argument("--seed", type=_int_option("seed", 0), default=20231)
-    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec or lavaan model file (.lav)")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="drop incomplete rows or use full-information ML; default listwise")
+    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=0, metavar="N",
+                   help="bootstrap draws for CIs of paths and indirect effects (0: none)")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed (default 20231)")
+    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J",
+                   help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the bootstrap on a Dask cluster at this address")
-    p.add_argument("--group", metavar="COL", help="fit the model in each group of COL")
+    p.add_argument("--group", metavar="COL", help="one multi-group fit across the groups of COL")
     common(p)
 
     p = sub.add_parser("compare", help="compare alternative specifications")
-    p.add_argument("--spec", required=True, action="append", metavar="SPEC")
+    p.add_argument("--spec", required=True, action="append", metavar="SPEC",
+                   help="YAML spec or lavaan model file; repeat to compare several")
     p.add_argument("--alternatives", action="store_true",
                    help="also fit the alternatives M0-M7 generated from a YAML spec")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="drop incomplete rows or use full-information ML; default listwise")
     common(p)
 
     p = sub.add_parser("invariance", help="measurement invariance across groups")
-    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec or lavaan model file (.lav)")
     p.add_argument("--group", required=True, metavar="COL")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper)
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="drop incomplete rows or use full-information ML; default listwise")
     common(p)
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
-    p.add_argument("--spec", required=True, metavar="SPEC")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec or lavaan model file (.lav)")
     p.add_argument("--n", required=True, type=_int_option("n", 1), metavar="N")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20230602)
     p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
-    p.add_argument("--debug", action="store_true")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser
 
 
