@@ -135,8 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
-    p.add_argument("--n", required=True, type=_int_option("n", 1), metavar="N")
-    p.add_argument("--seed", type=_int_option("seed", 0), default=20230602)
+    p.add_argument("--n", required=True, type=_int_option("n", 1), metavar="N",
+                   help="number of respondents")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20230602,
+                   help="random seed (default 20230602, the bundled survey's)")
     p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser
