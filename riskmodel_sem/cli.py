@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="language of report labels (default: the spec's)")
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
+    def estimation_options(p):
+        p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                       help="ML (lavaan's default) or MLR (robust SEs, scaled test); "
+                            "default ML")
+        p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                       help="drop incomplete rows or use full-information ML; default listwise")
+
     p = sub.add_parser("demo", help="bundled survey + the paper's spec -> full report")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
@@ -82,10 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="drop incomplete rows or use full-information ML; default listwise")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
+    estimation_options(p)
     p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
     p.add_argument("--drop-flagged", action="store_true",
                    help="drop flagged respondents before the analyses")
@@ -96,10 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit the hypothesized model")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="drop incomplete rows or use full-information ML; default listwise")
+    estimation_options(p)
     p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=0, metavar="N",
                    help="bootstrap draws for CIs of paths and indirect effects (0: none)")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
@@ -116,20 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML spec or lavaan model file; repeat to compare several")
     p.add_argument("--alternatives", action="store_true",
                    help="also fit the alternatives M0-M7 generated from a YAML spec")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="drop incomplete rows or use full-information ML; default listwise")
+    estimation_options(p)
     common(p)
 
     p = sub.add_parser("invariance", help="measurement invariance across groups")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
     p.add_argument("--group", required=True, metavar="COL")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                   help="ML (lavaan's default) or MLR (robust SEs, scaled test); default ML")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                   help="drop incomplete rows or use full-information ML; default listwise")
+    estimation_options(p)
     common(p)
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
