@@ -38,11 +38,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from riskmodel_sem import estimation  # noqa: E402
-from riskmodel_sem._semopy import semopy_model  # noqa: E402
-from riskmodel_sem.bootstrap import bootstrap  # noqa: E402
-from riskmodel_sem.simulate import simulate_survey  # noqa: E402
-from riskmodel_sem.spec import load_spec  # noqa: E402
+from riskmodel_sem.sem import estimation  # noqa: E402
+from riskmodel_sem.sem.crosscheck import semopy_model  # noqa: E402
+from riskmodel_sem.sem.bootstrap import bootstrap  # noqa: E402
+from riskmodel_sem.survey.simulate import simulate_survey  # noqa: E402
+from riskmodel_sem.survey.spec import load_spec  # noqa: E402
 
 LAVAAN_SERIAL_500 = 33.4   # s, lavaan 0.6.14, 500 draws, N = 500, one core
 LAVAAN_TWO_CORES_500 = 18.0  # s, the same on both cores
@@ -132,7 +132,7 @@ def main(argv=None):
             f"| {r['failed']} | {r['nonadmissible']} | {'yes' if r['same'] else 'NO'} |")
     lines += [
         "",
-        "Ours: `riskmodel_sem.bootstrap.bootstrap(fit, data, B, seed=1, jobs=J)` on the fitted "
+        "Ours: `riskmodel_sem.sem.bootstrap.bootstrap(fit, data, B, seed=1, jobs=J)` on the fitted "
         "hypothesized model; each draw resamples rows, computes the sample moments and refits by "
         "BFGS from the full-sample estimates (first inverse Hessian: the full-sample one) to "
         "max |gradient| < 1e-9, with BLAS at one thread. The jobs=2 times include starting "

@@ -30,11 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from riskmodel_sem import estimation  # noqa: E402
-from riskmodel_sem._blas import one_blas_thread  # noqa: E402
-from riskmodel_sem._semopy import semopy_model  # noqa: E402
-from riskmodel_sem.simulate import simulate_survey  # noqa: E402
-from riskmodel_sem.spec import load_spec  # noqa: E402
+from riskmodel_sem.sem import estimation  # noqa: E402
+from riskmodel_sem.sem._blas import one_blas_thread  # noqa: E402
+from riskmodel_sem.sem.crosscheck import semopy_model  # noqa: E402
+from riskmodel_sem.survey.simulate import simulate_survey  # noqa: E402
+from riskmodel_sem.survey.spec import load_spec  # noqa: E402
 
 
 def _median_time(func, repeat):

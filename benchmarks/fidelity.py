@@ -23,9 +23,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from riskmodel_sem import bootstrap, reliability, validity  # noqa: E402
-from riskmodel_sem.comparison import compare, invariance  # noqa: E402
-from riskmodel_sem.estimation import fit_model  # noqa: E402
+from riskmodel_sem.sem import bootstrap
+from riskmodel_sem.psychometrics import reliability, validity  # noqa: E402
+from riskmodel_sem.sem.comparison import compare, invariance  # noqa: E402
+from riskmodel_sem.sem.estimation import fit_model  # noqa: E402
 
 
 def _dev(ours, ref) -> float:

@@ -9,7 +9,7 @@ from importlib import import_module
 __all__ = ["fit_model", "FitResult", "RiskModelError", "__version__"]
 __version__ = "0.1.0"
 
-_LAZY = {"fit_model": "estimation", "FitResult": "estimation", "RiskModelError": "errors"}
+_LAZY = {"fit_model": "sem.estimation", "FitResult": "sem.estimation", "RiskModelError": "errors"}
 
 
 def __getattr__(name):

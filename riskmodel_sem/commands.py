@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import Analysis
+from .workflow.analysis import Analysis
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 
@@ -31,8 +31,8 @@ def _progress(message: str) -> None:
 
 def load_inputs(data, spec, *, sheet=None, id_column=None):
     """Load a spec (YAML or lavaan syntax) and a survey file read through it."""
-    from .spec import load_spec
-    from .survey import read_survey
+    from .survey.spec import load_spec
+    from .survey.readers import read_survey
 
     spec_obj = spec if hasattr(spec, "model_syntax") else load_spec(spec)
     survey = read_survey(data, spec_obj, sheet=sheet, id_column=id_column)
@@ -59,7 +59,7 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
 
     Parameters
     ----------
-    survey : riskmodel_sem.survey.SurveyData
+    survey : riskmodel_sem.survey.readers.SurveyData
         The data as read.
     missing : {"listwise", "fiml"}
         With "listwise" only complete rows count; with "fiml" every row with an answer.
@@ -170,8 +170,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     -------
     Analysis
     """
-    from .estimation import fit_model
-    from .structural import analyze
+    from .sem.estimation import fit_model
+    from .workflow.structural import analyze
 
     if bootstrap and group is not None:
         raise OptionError("--bootstrap cannot be combined with --group yet.")
@@ -182,7 +182,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
                     group=group, source=str(getattr(spec_obj, "source", "model")))
     boot = None
     if bootstrap:
-        from .bootstrap import bootstrap as run_bootstrap
+        from .sem.bootstrap import bootstrap as run_bootstrap
 
         client = _dask_client(scheduler) if isinstance(scheduler, str) else None
         try:
@@ -202,7 +202,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
-    from .measurement import validate
+    from .workflow.validation import validate
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     if duration is not None and duration not in survey.extra.columns:
@@ -222,9 +222,9 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
                 sheet=None, id_column=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
-    from .alternatives import declared_nesting, generate_alternatives, hypothesized_name
-    from .comparison import compare
-    from .spec import load_spec
+    from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
+    from .sem.comparison import compare
+    from .survey.spec import load_spec
 
     specs = list(specs)
     if not specs:
@@ -266,7 +266,7 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
                    id_column=None) -> Analysis:
     """Configural, metric, scalar and strict invariance across the groups of a column."""
-    from .comparison import invariance
+    from .sem.comparison import invariance
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     frame = _model_frame(survey, group)
@@ -299,9 +299,9 @@ DEMO_BOOTSTRAP = 1000
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """The bundled survey and the paper's spec: validation, the hypothesized model, the
     hypotheses and the comparison of the alternatives M0-M7."""
-    from .alternatives import declared_nesting, generate_alternatives, hypothesized_name
-    from .comparison import compare
-    from .measurement import validate
+    from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
+    from .sem.comparison import compare
+    from .workflow.validation import validate
 
     fitted = run_fit(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
                      seed=seed, jobs=jobs)
@@ -365,7 +365,7 @@ def run(args) -> list[Path]:
     if cmd != "simulate":
         _check_outputs(args)
     if cmd == "simulate":
-        from .simulate import run_simulate
+        from .survey.simulate import run_simulate
 
         return [run_simulate(args.spec, args.n, args.seed, args.out)]
     if cmd == "demo":

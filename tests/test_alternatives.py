@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
-from riskmodel_sem.alternatives import (declared_nesting, default_alternatives,
+from riskmodel_sem.workflow.alternatives import (declared_nesting, default_alternatives,
                                         generate_alternatives)
-from riskmodel_sem.comparison import compare
-from riskmodel_sem.simulate import simulate_survey
-from riskmodel_sem.spec import load_spec
-from riskmodel_sem.syntax import parse_syntax, variable_roles
+from riskmodel_sem.sem.comparison import compare
+from riskmodel_sem.survey.simulate import simulate_survey
+from riskmodel_sem.survey.spec import load_spec
+from riskmodel_sem.sem.syntax import parse_syntax, variable_roles
 
 from conftest import ROOT
 
@@ -81,7 +81,7 @@ def test_every_model_on_the_same_rows(result):
 
 
 def test_bundled_survey_equivalent_alternatives_fit_identically(spec, alts):
-    from riskmodel_sem.survey import read_survey
+    from riskmodel_sem.survey.readers import read_survey
 
     survey = read_survey(ROOT / "surveys" / "gcrm_synthetic.xlsx", spec)
     res = compare(survey.data, alts, declared_nesting=declared_nesting(spec), reference="M3")

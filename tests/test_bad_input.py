@@ -23,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from riskmodel_sem import survey as survey_module
+from riskmodel_sem.survey import readers as survey_module
 from riskmodel_sem.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -498,7 +498,7 @@ def test_unreachable_dask_scheduler(env, capsys):
 
 
 def test_bootstrap_with_group_fails_before_fitting(env, capsys, monkeypatch):
-    from riskmodel_sem import estimation
+    from riskmodel_sem.sem import estimation
 
     monkeypatch.setattr(estimation, "fit_model", lambda *a, **k: pytest.fail("fitted"))
     _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
@@ -654,7 +654,7 @@ def _continuous(n=400, seed=7) -> pd.DataFrame:
 
 
 def test_not_identified_by_counting_is_an_error_before_fitting(env, capsys, monkeypatch):
-    from riskmodel_sem import estimation
+    from riskmodel_sem.sem import estimation
 
     data = env["tmp"] / "cont.csv"
     _continuous().to_csv(data, index=False)
@@ -667,7 +667,7 @@ def test_not_identified_by_counting_is_an_error_before_fitting(env, capsys, monk
 
 
 def test_latent_without_scale_is_an_error_before_fitting(env, capsys, monkeypatch):
-    from riskmodel_sem import estimation
+    from riskmodel_sem.sem import estimation
 
     data = env["tmp"] / "cont.csv"
     _continuous().to_csv(data, index=False)
@@ -704,7 +704,7 @@ def test_heywood_case_is_reported_not_hidden(env, capsys):
 
 
 def test_non_convergence_is_reported(env, capsys, monkeypatch):
-    from riskmodel_sem import estimation
+    from riskmodel_sem.sem import estimation
 
     real = estimation._optimize
 

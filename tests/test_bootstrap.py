@@ -16,9 +16,9 @@ import pytest
 from scipy import stats
 
 from conftest import load_reference, load_reference_data
-from riskmodel_sem import bootstrap as bs
+from riskmodel_sem.sem import bootstrap as bs
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.estimation import _discrepancy, fit_model, prepare
+from riskmodel_sem.sem.estimation import _discrepancy, fit_model, prepare
 
 POLDEM = """
 ind60 =~ x1 + x2 + x3

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from riskmodel_sem.comparison import compare, difference_test, nested_in
+from riskmodel_sem.sem.comparison import compare, difference_test, nested_in
 from riskmodel_sem.errors import OptionError
 
 from conftest import load_reference

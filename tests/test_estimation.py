@@ -16,7 +16,7 @@ import pytest
 
 from conftest import load_reference, load_reference_data
 from riskmodel_sem.errors import ConvergenceWarning, HeywoodWarning, ModelError, SpecError
-from riskmodel_sem.estimation import fit_model
+from riskmodel_sem.sem.estimation import fit_model
 
 RTOL = 1e-4
 ATOL = 1e-6
@@ -183,7 +183,7 @@ def test_not_identified_is_an_error_before_fitting():
 
 def test_non_convergence_is_reported():
     data = load_reference_data("holzinger1939.csv")
-    from riskmodel_sem import estimation
+    from riskmodel_sem.sem import estimation
 
     original = estimation._optimize
 

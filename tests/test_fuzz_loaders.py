@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskmodel_sem.errors import RiskModelError
-from riskmodel_sem.spec import Spec, load_spec
-from riskmodel_sem.survey import SurveyData, read_survey
-from riskmodel_sem.syntax import build_partable, parse_syntax
+from riskmodel_sem.survey.spec import Spec, load_spec
+from riskmodel_sem.survey.readers import SurveyData, read_survey
+from riskmodel_sem.sem.syntax import build_partable, parse_syntax
 
 ROOT = Path(__file__).resolve().parents[1]
 GCRM = ROOT / "specs" / "gcrm.yaml"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel_sem.comparison import _partable_syntax, invariance
+from riskmodel_sem.sem.comparison import _partable_syntax, invariance
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.estimation import fit_model
+from riskmodel_sem.sem.estimation import fit_model
 
 from conftest import load_reference, load_reference_data
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from riskmodel_sem.errors import DataQualityWarning, OptionError
-from riskmodel_sem.measurement import THRESHOLDS, VERDICT_COLUMNS, validate
-from riskmodel_sem.simulate import simulate_survey
-from riskmodel_sem.spec import load_spec
-from riskmodel_sem.survey import read_survey
+from riskmodel_sem.workflow.validation import THRESHOLDS, VERDICT_COLUMNS, validate
+from riskmodel_sem.survey.simulate import simulate_survey
+from riskmodel_sem.survey.spec import load_spec
+from riskmodel_sem.survey.readers import read_survey
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))

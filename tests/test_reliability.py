@@ -13,8 +13,8 @@ import pingouin
 import pytest
 
 from riskmodel_sem.errors import ModelError, OptionError, SurveyDataError
-from riskmodel_sem.estimation import fit_model
-from riskmodel_sem.reliability import (ave, composite_reliability, cronbach_alpha, feldt_ci,
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.psychometrics.reliability import (ave, composite_reliability, cronbach_alpha, feldt_ci,
                                        loadings, omega, omega_higher_order)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,11 +8,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from riskmodel_sem.analysis import Analysis
-from riskmodel_sem.estimation import fit_model
+from riskmodel_sem.workflow.analysis import Analysis
+from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.report import render_reports
 from riskmodel_sem.report.excel import NUMBER_FORMAT, P_FORMAT
-from riskmodel_sem.spec import load_spec
+from riskmodel_sem.survey.spec import load_spec
 
 from _report_fixtures import gcrm_analysis
 from conftest import REFERENCE, load_reference_data
@@ -144,7 +144,7 @@ def test_specification_sheet_holds_syntax_and_codebook(zh_book, gcrm):
 
 
 def test_invariance_sheet_when_run():
-    from riskmodel_sem.comparison import invariance
+    from riskmodel_sem.sem.comparison import invariance
 
     data = load_reference_data("holzinger1939.csv")
     spec = load_spec(REFERENCE / "models" / "hs_three_factor.lav")

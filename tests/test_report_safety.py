@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 import riskmodel_sem.report as report
-from riskmodel_sem.analysis import Analysis
+from riskmodel_sem.workflow.analysis import Analysis
 from riskmodel_sem.errors import OutputError
-from riskmodel_sem.estimation import fit_model
+from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.report import render_reports, write_reports
-from riskmodel_sem.simulate import simulate_survey
-from riskmodel_sem.spec import load_spec
+from riskmodel_sem.survey.simulate import simulate_survey
+from riskmodel_sem.survey.spec import load_spec
 
 from _browser import load_page, require_chromium
 from _report_fixtures import ARTIFACTS, ROOT

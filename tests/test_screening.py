@@ -15,10 +15,10 @@ from scipy import stats
 from scipy.spatial.distance import mahalanobis as scipy_mahalanobis
 
 from riskmodel_sem.errors import DataQualityWarning, OptionError, SurveyDataError
-from riskmodel_sem.screening import (FLAG_RULES, em_moments, irv, item_statistics, longstring,
+from riskmodel_sem.psychometrics.screening import (FLAG_RULES, em_moments, irv, item_statistics, longstring,
                                      mahalanobis, mardia, missing_patterns, screen)
-from riskmodel_sem.simulate import simulate_survey
-from riskmodel_sem.spec import load_spec
+from riskmodel_sem.survey.simulate import simulate_survey
+from riskmodel_sem.survey.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))

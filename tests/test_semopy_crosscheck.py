@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from riskmodel_sem._semopy import semopy_estimates
-from riskmodel_sem.estimation import fit_model
-from riskmodel_sem.simulate import simulate_survey
-from riskmodel_sem.spec import load_spec
+from riskmodel_sem.sem.crosscheck import semopy_estimates
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.survey.simulate import simulate_survey
+from riskmodel_sem.survey.spec import load_spec
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Tests of synthetic surveys (riskmodel_sem.simulate)."""
+"""Tests of synthetic surveys (riskmodel_sem.survey.simulate)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from riskmodel_sem.errors import OptionError, SpecError
-from riskmodel_sem.simulate import run_simulate, simulate_survey, write_synthetic_xlsx
-from riskmodel_sem.spec import load_spec
-from riskmodel_sem.survey import read_survey
+from riskmodel_sem.survey.simulate import run_simulate, simulate_survey, write_synthetic_xlsx
+from riskmodel_sem.survey.spec import load_spec
+from riskmodel_sem.survey.readers import read_survey
 
 ROOT = Path(__file__).resolve().parents[1]
 GCRM = ROOT / "specs" / "gcrm.yaml"

@@ -1,4 +1,4 @@
-"""Tests of the spec format (riskmodel_sem.spec)."""
+"""Tests of the spec format (riskmodel_sem.survey.spec)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from riskmodel_sem.errors import SpecError, SurveyDataError
-from riskmodel_sem.spec import Scale, ScaleLabel, load_spec
+from riskmodel_sem.survey.spec import Scale, ScaleLabel, load_spec
 
 from conftest import REFERENCE
 
@@ -285,7 +285,7 @@ def test_lav_bad_statement(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 def test_questionnaire_matches_spec(gcrm):
-    from riskmodel_sem.spec import questionnaire_markdown
+    from riskmodel_sem.survey.spec import questionnaire_markdown
 
     doc = (ROOT / "surveys" / "questionnaire.md").read_text(encoding="utf-8")
     for item in gcrm.items:

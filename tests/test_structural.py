@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from conftest import REFERENCE, load_reference, load_reference_data
-from riskmodel_sem import bootstrap as bs
-from riskmodel_sem import structural as st
-from riskmodel_sem.estimation import fit_model
-from riskmodel_sem.spec import load_spec
+from riskmodel_sem.sem import bootstrap as bs
+from riskmodel_sem.workflow import structural as st
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.survey.spec import load_spec
 
 RTOL = 1e-4
 
@@ -33,7 +33,7 @@ def poldem():
 
 @pytest.fixture(scope="module")
 def gcrm(project_root):
-    from riskmodel_sem.simulate import simulate_survey
+    from riskmodel_sem.survey.simulate import simulate_survey
 
     spec = load_spec(project_root / "specs" / "gcrm.yaml")
     data = simulate_survey(spec, 2000, 7)

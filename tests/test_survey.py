@@ -1,4 +1,4 @@
-"""Tests of reading survey files (riskmodel_sem.survey)."""
+"""Tests of reading survey files (riskmodel_sem.survey.readers)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from riskmodel_sem.errors import SurveyDataError
-from riskmodel_sem.spec import load_spec
-from riskmodel_sem.survey import read_survey
+from riskmodel_sem.survey.spec import load_spec
+from riskmodel_sem.survey.readers import read_survey
 
 from conftest import REFERENCE
 

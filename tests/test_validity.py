@@ -14,9 +14,9 @@ import pytest
 from scipy import stats
 
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.estimation import fit_model
-from riskmodel_sem.syntax import parse_syntax
-from riskmodel_sem.validity import (bartlett, correlation_matrix, efa, fornell_larcker, harman,
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.sem.syntax import parse_syntax
+from riskmodel_sem.psychometrics.validity import (bartlett, correlation_matrix, efa, fornell_larcker, harman,
                                     htmt, kmo, latent_correlations, one_factor_cfa,
                                     parallel_analysis)
 

@@ -1,6 +1,6 @@
 """Reports: the Excel workbook and the self-contained HTML page of an analysis.
 
-Reports only format: they take the result objects of an :class:`~riskmodel_sem.analysis.Analysis`
+Reports only format: they take the result objects of an :class:`~riskmodel_sem.workflow.analysis.Analysis`
 and compute no statistic. Both outputs are built from the same tables
 (:func:`~riskmodel_sem.report.tables.build_sheets`), in Chinese or English.
 
@@ -36,7 +36,7 @@ def render_reports(analysis: Any, lang: str | None = None,
 
     Parameters
     ----------
-    analysis : riskmodel_sem.analysis.Analysis
+    analysis : riskmodel_sem.workflow.analysis.Analysis
         The results to report; stages that are None are left out.
     lang : {"zh", "en"}, optional
         Language of labels and fixed text; default the spec's ``language``.
@@ -78,7 +78,7 @@ def write_reports(analysis: Any, out_dir: str | os.PathLike, lang: str | None = 
 
     Parameters
     ----------
-    analysis : riskmodel_sem.analysis.Analysis
+    analysis : riskmodel_sem.workflow.analysis.Analysis
         The results to report.
     out_dir : path
         Target folder; created if missing.

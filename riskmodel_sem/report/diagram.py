@@ -97,7 +97,7 @@ def path_diagram(spec: Any, estimates: pd.DataFrame, r2: dict | None, lang: str)
 
     Parameters
     ----------
-    spec : riskmodel_sem.spec.Spec
+    spec : riskmodel_sem.survey.spec.Spec
         For the names of factors, dimensions and items.
     estimates : pandas.DataFrame
         The parameter table (lhs, op, rhs, pvalue, std_all); with several groups the first
@@ -431,7 +431,7 @@ def response_distributions(data: pd.DataFrame, spec: Any, lang: str) -> str:
     ----------
     data : pandas.DataFrame
         The coded item answers (one column per item); answers are tabulated as they are.
-    spec : riskmodel_sem.spec.Spec
+    spec : riskmodel_sem.survey.spec.Spec
         For the scale's answer labels and the item wording (tooltips).
     lang : {"zh", "en"}
 

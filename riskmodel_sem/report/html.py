@@ -145,7 +145,7 @@ def html_text(analysis: Any, sheets: list[Sheet], lang: str) -> str:
 
     Parameters
     ----------
-    analysis : riskmodel_sem.analysis.Analysis
+    analysis : riskmodel_sem.workflow.analysis.Analysis
         For the title, the raw answers (distributions) and the parameter table (diagram).
     sheets : list of Sheet
         The tables, from :func:`riskmodel_sem.report.tables.build_sheets`.

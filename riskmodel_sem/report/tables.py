@@ -812,7 +812,7 @@ def build_sheets(analysis: Any, lang: str) -> list[Sheet]:
 
     Parameters
     ----------
-    analysis : riskmodel_sem.analysis.Analysis
+    analysis : riskmodel_sem.workflow.analysis.Analysis
     lang : {"zh", "en"}
 
     Returns

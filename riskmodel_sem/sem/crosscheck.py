@@ -1,6 +1,6 @@
 """The one module that talks to semopy.
 
-riskmodel-sem estimates on its own core (:mod:`riskmodel_sem.estimation`); semopy serves as an
+riskmodel-sem estimates on its own core (:mod:`riskmodel_sem.sem.estimation`); semopy serves as an
 independent implementation for cross-checks in the tests and as the baseline of the benchmarks.
 semopy 2.3.11 seeds the global NumPy random state at import and its optimizer reuses the last
 fit's values, so every call here builds a fresh ``semopy.Model`` and restores the random state.

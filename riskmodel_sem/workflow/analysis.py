@@ -21,15 +21,15 @@ class Analysis:
     ----------
     command : str
         ``"demo"``, ``"validate"``, ``"fit"``, ``"compare"`` or ``"invariance"``.
-    spec : riskmodel_sem.spec.Spec
+    spec : riskmodel_sem.survey.spec.Spec
         The model specification (its ``model_syntax()`` is shown in reports).
-    survey : riskmodel_sem.survey.SurveyData or None
+    survey : riskmodel_sem.survey.readers.SurveyData or None
         The data as read (codebook, ids, rows).
     options : dict
         The options the run used (estimator, missing, bootstrap, seed, jobs, group, lang, ...).
     validation : object or None
         Result of ``measurement.validate`` (screening, reliability, validity).
-    fit : riskmodel_sem.estimation.FitResult or None
+    fit : riskmodel_sem.sem.estimation.FitResult or None
         The hypothesized model's fit.
     structural : object or None
         Result of ``structural.analyze`` (hypotheses, indirect effects, bootstrap).

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from .errors import ModelError, SpecError
+from ..errors import ModelError, SpecError
 
 __all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles"]
 
@@ -136,7 +136,7 @@ def _find_operator(line: str) -> tuple[int, str] | None:
 
 def _check_expression(expr: str, where: str) -> None:
     """Check that a ``:=``/``==``/``<``/``>`` expression can be evaluated (see
-    :func:`riskmodel_sem.defined.compile_definition`); evaluate it once with every label at 1,
+    :func:`riskmodel_sem.sem.defined.compile_definition`); evaluate it once with every label at 1,
     so that an expression too long or too deeply nested fails here, not during the fit."""
     from .defined import compile_definition
 

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import sparse
 
 from .defined import compile_definition
-from .errors import ModelError
+from ..errors import ModelError
 from .syntax import build_partable, parse_syntax, variable_roles
 
 __all__ = ["CompiledModel", "compile_model", "SampleMoments"]
@@ -114,7 +114,7 @@ class CompiledModel:
     Attributes
     ----------
     partable : pandas.DataFrame
-        The lavaan-style parameter table (see :func:`riskmodel_sem.syntax.build_partable`).
+        The lavaan-style parameter table (see :func:`riskmodel_sem.sem.syntax.build_partable`).
     observed, latent : tuple of str
         Variable order of the matrices (observed first).
     ngroups : int
@@ -378,7 +378,7 @@ def compile_model(
         (``fixed.x``). Without them those entries are NaN until :func:`with_moments` is used.
     group_partial : tuple
         Parameters exempt from ``group_equal`` (lavaan's ``group.partial``); see
-        :func:`riskmodel_sem.syntax.build_partable`.
+        :func:`riskmodel_sem.sem.syntax.build_partable`.
     source : str
         Name for error messages.
 

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._json import json_value
-from .errors import DataQualityWarning, OptionError, SurveyDataError
-from .spec import Spec
-from .survey import SurveyData
+from .._json import json_value
+from ..errors import DataQualityWarning, OptionError, SurveyDataError
+from ..survey.spec import Spec
+from ..survey.readers import SurveyData
 
 __all__ = [
     "ScreeningResult",
@@ -168,9 +168,9 @@ def item_frame(survey, spec: Spec, id_column: str | None = None
     Parameters
     ----------
     survey : SurveyData or pandas.DataFrame
-        A survey read by :func:`riskmodel_sem.survey.read_survey` (items already coded and
+        A survey read by :func:`riskmodel_sem.survey.readers.read_survey` (items already coded and
         reverse-keyed items recoded), or a frame of answers as respondents gave them with one
-        column per spec item (as :func:`riskmodel_sem.simulate.simulate_survey` returns):
+        column per spec item (as :func:`riskmodel_sem.survey.simulate.simulate_survey` returns):
         reverse-keyed items are then recoded as ``min + max - x``, like ``read_survey`` does.
     spec : Spec
         The model spec naming the items.

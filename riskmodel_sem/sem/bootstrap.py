@@ -35,7 +35,7 @@ from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotrs as _dpotrs
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
-from .errors import ModelError, OptionError, RiskModelWarning
+from ..errors import ModelError, OptionError, RiskModelWarning
 from ._blas import one_blas_thread
 
 __all__ = [
@@ -283,8 +283,8 @@ def spec_quantities(spec, model) -> tuple[Derived, ...]:
 
     Parameters
     ----------
-    spec : riskmodel_sem.spec.Spec
-    model : riskmodel_sem.model.CompiledModel
+    spec : riskmodel_sem.survey.spec.Spec
+    model : riskmodel_sem.sem.model.CompiledModel
         The model the spec was fitted with (its parameter table decides which paths exist).
 
     Returns
@@ -382,7 +382,7 @@ def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
 
     Parameters
     ----------
-    model : riskmodel_sem.model.CompiledModel
+    model : riskmodel_sem.sem.model.CompiledModel
     theta : numpy.ndarray
         Free parameters.
     derived : sequence of Derived
@@ -444,7 +444,7 @@ def _topological_positions(n, rows, cols):
 class _FastML:
     """The estimation core's ML discrepancy and gradient, evaluated on precomputed indices.
 
-    F and its gradient are those of :func:`riskmodel_sem.estimation._discrepancy`; the tests
+    F and its gradient are those of :func:`riskmodel_sem.sem.estimation._discrepancy`; the tests
     check both against it. Variables are renumbered in a causal order so that I - A is unit
     lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive models);
     Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
@@ -861,7 +861,7 @@ class BootstrapResult:
 
     def to_dict(self) -> dict:
         """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
-        from ._json import records
+        from .._json import records
 
         return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
                 "nonadmissible": int(self.nonadmissible), "level": float(self.level),
@@ -1083,7 +1083,7 @@ def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["riskmodel_sem.bootstrap"])
+        ctx.set_forkserver_preload(["riskmodel_sem.sem.bootstrap"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -1134,7 +1134,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         Show a progress bar on stderr; by default only when stderr is a terminal.
     level : float
         Confidence level of the intervals.
-    spec : riskmodel_sem.spec.Spec, optional
+    spec : riskmodel_sem.survey.spec.Spec, optional
         Adds the quantities its hypotheses and effects need (:func:`spec_quantities`).
     derived : sequence of Derived
         Further quantities to bootstrap.

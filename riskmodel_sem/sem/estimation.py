@@ -24,8 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from ._blas import one_blas_thread
-from ._json import json_value, records
-from .errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
+from .._json import json_value, records
+from ..errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
                      OptionError)
 from .model import CompiledModel, SampleMoments, compile_model
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError, SurveyDataError
-from .syntax import parse_syntax
+from ..errors import SpecError, SurveyDataError
+from ..sem.syntax import parse_syntax
 
 __all__ = [
     "FrozenMap",
@@ -1265,7 +1265,7 @@ def questionnaire_markdown(spec: Spec, command: str | None = None) -> str:
     """
     out = [f"# {spec.title_zh}", "", f"**{spec.title_en}**", ""]
     if command:
-        out += [f"<!-- Generated from the spec by riskmodel_sem.spec.questionnaire_markdown; regenerate with {command}. -->", ""]
+        out += [f"<!-- Generated from the spec by riskmodel_sem.survey.spec.questionnaire_markdown; regenerate with {command}. -->", ""]
     if spec.description_zh or spec.description_en:
         out += ["## 说明 / Introduction", ""]
         if spec.description_zh:

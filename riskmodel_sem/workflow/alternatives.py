@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from .errors import SpecError
-from .spec import Alternative, Spec
-from .syntax import parse_syntax, variable_roles
+from ..errors import SpecError
+from ..survey.spec import Alternative, Spec
+from ..sem.syntax import parse_syntax, variable_roles
 
 __all__ = ["generate_alternatives", "default_alternatives", "declared_nesting",
            "hypothesized_name", "alternative_syntax"]
@@ -165,7 +165,7 @@ def generate_alternatives(spec: Spec) -> dict[str, str]:
     Parameters
     ----------
     spec : Spec
-        A loaded spec (:func:`riskmodel_sem.spec.load_spec`). Its ``alternatives`` are used
+        A loaded spec (:func:`riskmodel_sem.survey.spec.load_spec`). Its ``alternatives`` are used
         when present, otherwise :func:`default_alternatives`.
 
     Returns
@@ -206,6 +206,6 @@ def hypothesized_name(spec: Spec) -> str:
 
 def declared_nesting(spec: Spec) -> tuple[tuple[str, str], ...]:
     """``(restricted, general)`` pairs from the alternatives' ``nested_in`` entries (or the
-    defaults'), to pass to :func:`riskmodel_sem.comparison.compare`."""
+    defaults'), to pass to :func:`riskmodel_sem.sem.comparison.compare`."""
     alts = spec.alternatives or default_alternatives(spec)
     return tuple((a.id, a.nested_in) for a in alts if a.nested_in)

@@ -1,10 +1,10 @@
 """Measurement validation: screening, reliability, validity and the CFA, with verdicts.
 
 :func:`validate` is the one entry point behind ``riskmodel-sem validate``. It screens the
-answers (:mod:`riskmodel_sem.screening`), fits the correlated first-order factors model
+answers (:mod:`riskmodel_sem.psychometrics.screening`), fits the correlated first-order factors model
 (``Spec.measurement_syntax()``) and, when the spec has dimensions, the second-order model,
-then computes reliability (:mod:`riskmodel_sem.reliability`) and validity
-(:mod:`riskmodel_sem.validity`) and judges each criterion against a published threshold.
+then computes reliability (:mod:`riskmodel_sem.psychometrics.reliability`) and validity
+(:mod:`riskmodel_sem.psychometrics.validity`) and judges each criterion against a published threshold.
 Everything lands in one immutable :class:`ValidationResult`; reports only format it.
 """
 
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import reliability as rel
-from . import validity as val
-from ._json import json_value
-from .errors import DataQualityWarning, ModelError, SurveyDataError
-from .estimation import FitResult, check_options, fit_model
-from .screening import ScreeningResult, item_frame, item_statistics, screen
-from .spec import Spec
+from ..psychometrics import reliability as rel
+from ..psychometrics import validity as val
+from .._json import json_value
+from ..errors import DataQualityWarning, ModelError, SurveyDataError
+from ..sem.estimation import FitResult, check_options, fit_model
+from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
+from ..survey.spec import Spec
 
 __all__ = ["ValidationResult", "validate", "THRESHOLDS", "VERDICT_COLUMNS"]
 
@@ -281,7 +281,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     Parameters
     ----------
     survey : SurveyData or pandas.DataFrame
-        The answers (see :func:`riskmodel_sem.screening.item_frame`).
+        The answers (see :func:`riskmodel_sem.psychometrics.screening.item_frame`).
     spec : Spec
         YAML spec or a spec loaded from a ``.lav`` file (constructs from its ``=~`` lines).
     missing : {"listwise", "fiml"}

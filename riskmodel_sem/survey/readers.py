@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SurveyDataError
+from ..errors import SurveyDataError
 from .spec import Spec
 
 __all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES"]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
+from ..errors import SpecError
 
 __all__ = ["compile_definition", "evaluate_definitions", "defined_values", "defined_parameters",
            "defined_jacobian"]

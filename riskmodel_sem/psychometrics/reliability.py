@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import ModelError, SurveyDataError
-from .estimation import FitResult
+from ..errors import ModelError, SurveyDataError
+from ..sem.estimation import FitResult
 
 __all__ = [
     "AlphaResult",

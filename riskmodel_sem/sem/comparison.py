@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._json import json_value, records
-from .errors import ModelError, OptionError, RiskModelWarning
+from .._json import json_value, records
+from ..errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, check_options, fit_model
 from .syntax import parse_syntax, variable_roles
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import OptionError, SpecError
-from .outputs import write_bytes
+from ..errors import OptionError, SpecError
+from ..outputs import write_bytes
 from .spec import Spec, load_spec
 
 __all__ = ["simulate_survey", "write_synthetic_xlsx", "run_simulate", "FIXED_TIMESTAMP"]

@@ -1,6 +1,6 @@
 """Robust ML (MLR) and full-information ML (FIML) for incomplete data, as lavaan 0.6.14 does.
 
-Three fits are routed here by :func:`riskmodel_sem.estimation.fit_model`:
+Three fits are routed here by :func:`riskmodel_sem.sem.estimation.fit_model`:
 
 - ``estimator="MLR", missing="listwise"``: ML point estimates; Huber-White sandwich standard
   errors ``vcov = A^-1 B A^-1 / N`` with ``A`` the observed information (Hessian of the unit
@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from . import estimation
-from .errors import DataQualityWarning, ModelError
+from ..errors import DataQualityWarning, ModelError
 from .model import SampleMoments, compile_model
 
 __all__ = ["fit_robust", "em_saturated", "yuan_bentler_mplus"]
@@ -933,7 +933,7 @@ def fit_robust(syntax, data, estimator="MLR", missing="listwise", group=None, gr
 
     Returns
     -------
-    riskmodel_sem.estimation.FitResult
+    riskmodel_sem.sem.estimation.FitResult
 
     Raises
     ------

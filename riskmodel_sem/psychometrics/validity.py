@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import ModelError, OptionError, SurveyDataError
-from .estimation import FitResult, fit_model
+from ..errors import ModelError, OptionError, SurveyDataError
+from ..sem.estimation import FitResult, fit_model
 from .screening import em_moments
 
 __all__ = [
@@ -192,7 +192,7 @@ def fornell_larcker(fit: FitResult, ave_values: Mapping[str, float]) -> pd.DataF
     fit : FitResult
         The measurement model (first-order factors).
     ave_values : mapping
-        AVE per factor (:func:`riskmodel_sem.reliability.ave`); factors without an AVE are
+        AVE per factor (:func:`riskmodel_sem.psychometrics.reliability.ave`); factors without an AVE are
         left out.
 
     Returns
@@ -488,7 +488,7 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
         The correlated-factors measurement model (nested: the one-factor model fixes all
         factor correlations to one).
     estimator, missing : str
-        As for :func:`riskmodel_sem.estimation.fit_model`.
+        As for :func:`riskmodel_sem.sem.estimation.fit_model`.
 
     Returns
     -------

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
+from ..sem.bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
                         derived_values, percentile_ci, spec_quantities)
-from .errors import ModelError
-from ._json import json_value, records
+from ..errors import ModelError
+from .._json import json_value, records
 
 __all__ = ["StructuralResult", "analyze", "HYPOTHESIS_COLUMNS", "EFFECT_COLUMNS"]
 
@@ -154,9 +154,9 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
 
     Parameters
     ----------
-    fit : riskmodel_sem.estimation.FitResult
+    fit : riskmodel_sem.sem.estimation.FitResult
         The fitted model (normally ``spec.model_syntax()``).
-    spec : riskmodel_sem.spec.Spec
+    spec : riskmodel_sem.survey.spec.Spec
         Its hypotheses and effects (a spec loaded from a ``.lav`` file has none; its ``:=``
         rows are still reported).
     bootstrap : BootstrapResult, optional
