@@ -1068,93 +1068,26 @@ def _population(ctx: _Ctx, value: Any, constructs: list[Construct],
 # lavaan model files
 # ---------------------------------------------------------------------------------------------
 
-_OP_RE = re.compile(r"=~|~~|~\*~|:=|==|<=|>=|<|>|~|\|")
-_IDENT_RE = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-
-
-def _lav_statements(text: str) -> list[tuple[int, str]]:
-    """Split lavaan syntax into (line number, statement) after removing comments.
-
-    A line ending with an operator (``+``, ``*``, ``~``, ``=~``, ``,``) or an open
-    parenthesis continues on the next line; ``;`` separates statements on one line.
-    """
-    out: list[tuple[int, str]] = []
-    pending = ""
-    start = 0
-    for no, raw in enumerate(text.splitlines(), start=1):
-        line = re.split(r"[#!]", raw, maxsplit=1)[0].strip()
-        if not line:
-            continue
-        for part in [p.strip() for p in line.split(";")]:
-            if not part:
-                continue
-            if pending:
-                pending = f"{pending} {part}"
-            else:
-                pending, start = part, no
-            if (pending.endswith(("+", "*", "~", ",", "(", "-"))
-                    or pending.count("(") > pending.count(")")):
-                continue
-            out.append((start, pending))
-            pending = ""
-    if pending:
-        out.append((start, pending))
-    return out
-
-
-def _lav_term_name(term: str) -> str | None:
-    """Return the variable of one right-hand term (``a*x``, ``NA*x``, ``c(a,b)*x``) or None."""
-    term = term.strip()
-    if "*" in term:
-        term = term.rsplit("*", 1)[1].strip()
-    if "?" in term:
-        term = term.rsplit("?", 1)[1].strip()
-    if not term or _NUM_RE.match(term):
-        return None  # intercept "1" or a constant
-    return term
-
-
 def _spec_from_lavaan(text: str, source: Path) -> Spec:
     src = str(source)
-    statements = _lav_statements(text)
-    if not statements:
-        raise SpecError(f"{src}, line 1: The lavaan model file has no model statements.")
-    parsed = parse_syntax(text, src)  # every syntax error now, with its line and column
+    parsed = parse_syntax(text, src)  # the one parser: every syntax error with line and column
     if not any(st.op in ("=~", "~", "~~", "~1") for st in parsed):
         raise SpecError(f"{src}, line {parsed[0].line}: The model has no =~, ~ or ~~ statement, "
                         "only definitions or constraints.")
     loads: list[tuple[int, str, list[str]]] = []
     others: list[tuple[int, str, str, list[str]]] = []
     order: list[str] = []
-
-    def note(name: str, line: int) -> None:
-        if not _IDENT_RE.match(name):
-            raise SpecError(f"{src}, line {line}: {name!r} is not a variable name.")
-        if name not in order:
-            order.append(name)
-
-    for line, stmt in statements:
-        m = _OP_RE.search(stmt)
-        if not m:
-            raise SpecError(f"{src}, line {line}: No lavaan operator (=~, ~, ~~, :=, ...) in "
-                            f"{stmt!r}.")
-        op = m.group(0)
-        lhs, rhs = stmt[:m.start()].strip(), stmt[m.end():].strip()
-        if op in (":=", "==", "<", ">", "<=", ">=", "~*~"):
-            continue
-        if not lhs or (not rhs and op != "|"):
-            raise SpecError(f"{src}, line {line}: Incomplete statement {stmt!r}.")
-        if op == "|":
-            note(lhs, line)
-            continue
-        names = [n for n in (_lav_term_name(t) for t in rhs.split("+")) if n is not None]
-        note(lhs, line)
-        for n in names:
-            note(n, line)
-        if op == "=~":
-            loads.append((line, lhs, names))
+    for st in parsed:
+        if st.op not in ("=~", "~", "~~", "~1"):
+            continue  # definitions and constraints name parameters, not variables
+        names = [st.rhs] if st.rhs else []
+        for name in [st.lhs, *names]:
+            if name not in order:
+                order.append(name)
+        if st.op == "=~":
+            loads.append((st.line, st.lhs, names))
         else:
-            others.append((line, op, lhs, names))
+            others.append((st.line, st.op, st.lhs, names))
     latents = []
     for _, lhs, _names in loads:
         if lhs not in latents:
