@@ -169,8 +169,13 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"riskmodel-sem: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("riskmodel-sem: interrupted; no output was written.", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        written = getattr(exc, "written", ())  # outputs.InterruptedAfterWriting
+        if written:
+            print("riskmodel-sem: interrupted after the outputs were written whole: "
+                  + ", ".join(map(str, written)) + ".", file=sys.stderr)
+        else:
+            print("riskmodel-sem: interrupted; no output was written.", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: say so in one line unless debugging
         if debug:

@@ -1,9 +1,23 @@
 """Writing output files whole or not at all.
 
-Every output goes to a temporary file in the target folder first; only when all outputs of a
-run are complete are they renamed into place (``os.replace`` is atomic on one file system).
-A failed run leaves no partial file and does not replace an existing report; unrelated files in
-the folder are never touched.
+A run's outputs in one folder are written as a set (:func:`write_files`):
+
+1. every target is checked first: it must be a new path or an existing regular file (a
+   device such as ``/dev/null``, a named pipe, a symbolic link or a folder is refused, never
+   replaced);
+2. the folder is locked (``flock`` on the folder itself), so that two runs writing into one
+   folder never interleave their files: the second waits for the first;
+3. the files are written into a hidden staging folder inside the target folder, with the old
+   file's permission bits when a target exists and the umask's otherwise;
+4. a journal (``COMMIT`` in the staging folder) records that the set is complete, and the
+   files are renamed into place with SIGINT, SIGTERM and SIGHUP held back until the last
+   rename, so Ctrl-C cannot split the set;
+5. a run killed during step 4 (SIGKILL, power loss) leaves the journal behind: the next write
+   into that folder finishes the renames first, so the folder holds either the old set or the
+   new one, whole. A staging folder without a journal (a run killed while writing) is removed.
+
+A failed rename undoes the renames before it (the old files are kept as hard links until the
+set is in place). Unrelated files in the folder are never touched.
 """
 
 from __future__ import annotations
@@ -11,14 +25,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import stat
+import sys
 import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
 
 
 from ._json import json_value
 from .errors import OutputError
 
-__all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path"]
+__all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path",
+           "check_target", "finish_interrupted", "InterruptedAfterWriting"]
 
 
 def prepare_dir(path: str | Path) -> Path:
@@ -56,15 +82,16 @@ def check_output_path(path: str | Path, *, folder: bool) -> Path:
     Raises
     ------
     OutputError
-        Naming the path: a folder that exists as a file, a file that exists as a folder, a
-        parent that is a file, or a first existing ancestor that is not writable.
+        Naming the path: a folder that exists as a file, a file that exists as anything but a
+        regular file (:func:`check_target`), a parent that is a file, or a first existing
+        ancestor that is not writable.
     """
     path = Path(path)
     if folder and path.exists() and not path.is_dir():
         raise OutputError(f"Output folder {path} exists and is not a folder; choose another "
                           "output path.")
-    if not folder and path.is_dir():
-        raise OutputError(f"Output path {path} is a folder, not a file; give a file name.")
+    if not folder:
+        check_target(path)
     ancestor = path if folder else path.parent
     ancestor = Path(os.path.abspath(ancestor))
     while not ancestor.exists() and ancestor != ancestor.parent:
@@ -78,9 +105,234 @@ def check_output_path(path: str | Path, *, folder: bool) -> Path:
     return path
 
 
+_STAGING_PREFIX = ".riskmodel-sem-staging-"
+_JOURNAL = "COMMIT"
+_LOCK_WAIT = 600.0  # seconds a run waits for another run writing into the same folder
+_DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                          if hasattr(signal, name))
+
+
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM/SIGHUP) arrived while a set of files was being renamed into place;
+    it was held back until the set was complete. ``written`` holds the files written."""
+
+    def __init__(self, written: tuple[Path, ...]) -> None:
+        super().__init__(written)
+        self.written = written
+
+
+def check_target(path: str | Path) -> Path:
+    """Refuse an output path that is neither new nor a regular file.
+
+    Raises
+    ------
+    OutputError
+        For a folder, a symbolic link, a device (``/dev/null``, ``/dev/stdout``), a named pipe or
+        a socket: these are never replaced by a regular file.
+    """
+    path = Path(path)
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return path  # new (a parent that is a file is reported when the folder is made)
+    except OSError as exc:
+        raise OutputError(f"Cannot use output path {path}: {exc.strerror or exc}.") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"Output path {path} is a folder, not a file; give a file name.")
+    if stat.S_ISLNK(st.st_mode):
+        raise OutputError(f"Output path {path} is a symbolic link; give the path of a regular "
+                          "file or a new one.")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket"
+                if stat.S_ISSOCK(st.st_mode) else "a device")
+        raise OutputError(f"Output path {path} is {kind}, not a regular file; give the path of "
+                          "a regular file or a new one.")
+    return path
+
+
+@contextmanager
+def _folder_lock(folder: Path):
+    """Hold an exclusive ``flock`` on the folder; wait for another run that holds it."""
+    if fcntl is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"riskmodel-sem: waiting for another run writing into {folder} ...",
+                  file=sys.stderr, flush=True)
+            deadline = time.monotonic() + _LOCK_WAIT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OutputError(
+                            f"Another run has been writing into {folder} for over "
+                            f"{_LOCK_WAIT:.0f} s; try again when it has finished.") from None
+                    time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _signals_deferred():
+    """Hold back SIGINT, SIGTERM and SIGHUP until the block ends, then act on them as before.
+
+    Python-level handlers are swapped in (they run in the main thread whichever thread the
+    kernel picks, so BLAS worker threads cannot let a signal through); signals that arrived are
+    raised again once the previous handlers are back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    for signum in _DEFERRED_SIGNALS:
+        if signal.getsignal(signum) is None:  # installed outside Python: left alone
+            continue
+        previous[signum] = signal.signal(signum, lambda s, _frame: received.append(s))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(received):
+            signal.raise_signal(signum)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def finish_interrupted(folder: str | Path, names=()) -> list[Path]:
+    """Complete or discard what an interrupted run left in ``folder``.
+
+    A staging folder with a journal is a complete set whose renames were cut short: its
+    remaining files are renamed into place (the set becomes whole). A staging folder without a
+    journal is removed, and so are the temporary files ``.NAME.XXXX.tmp`` / ``.NAME.XXXX.bak``
+    that earlier versions left for the file names in ``names``. Call with the folder locked
+    (:func:`write_files` does).
+
+    Returns
+    -------
+    list of Path
+        The files renamed into place.
+    """
+    folder = Path(folder)
+    done: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return done
+    for entry in entries:
+        name = entry.name
+        if name.startswith(_STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
+            staging = Path(entry.path)
+            journal = staging / _JOURNAL
+            if journal.is_file():
+                for target in journal.read_text(encoding="utf-8").splitlines():
+                    src = staging / target
+                    if target and src.is_file():
+                        os.replace(src, folder / target)
+                        done.append(folder / target)
+                _fsync_dir(folder)
+            _remove_tree(staging)
+        elif (any(name.startswith(f".{n}.") for n in names)
+              and name.endswith((".tmp", ".bak")) and entry.is_file(follow_symlinks=False)):
+            try:  # ``.report.xlsx.k2j3.tmp``: a temporary file of an earlier version
+                os.unlink(entry.path)
+            except OSError:
+                pass
+    return done
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_set(folder: Path, files: dict[str, bytes], written: list[Path]) -> None:
+    """Write ``{name: bytes}`` into ``folder`` as one set (see the module's notes); the paths
+    are appended to ``written`` as soon as the set is in place."""
+    finish_interrupted(folder, tuple(files))
+    staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=folder))
+    new_mode = _new_file_mode()
+    backups: dict[str, Path] = {}
+    replaced: list[str] = []
+    try:
+        for name, payload in files.items():
+            target = folder / name
+            check_target(target)
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except FileNotFoundError:
+                mode = new_mode
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(staging / name, mode)
+        backup_dir = staging / ".previous"
+        backup_dir.mkdir()
+        for name in files:
+            if (folder / name).exists():
+                backups[name] = backup_dir / name
+                try:
+                    os.link(folder / name, backups[name])
+                except OSError:
+                    shutil.copy2(folder / name, backups[name])
+        journal = staging / _JOURNAL
+        with open(journal, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(files) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        _fsync_dir(staging)
+        with _signals_deferred():
+            try:
+                for name in files:
+                    os.replace(staging / name, folder / name)
+                    replaced.append(name)
+            except OSError:
+                os.unlink(journal)  # the set is not to be completed: undo instead
+                for name in replaced:
+                    try:
+                        if name in backups:
+                            os.replace(backups[name], folder / name)
+                        else:
+                            os.unlink(folder / name)
+                    except OSError:
+                        pass
+                raise
+            _fsync_dir(folder)
+            os.unlink(journal)
+            written.extend(folder / name for name in files)
+    finally:
+        if not (staging / _JOURNAL).exists():
+            _remove_tree(staging)
+
+
 def write_files(payloads: dict) -> list[Path]:
-    """Write several files atomically as a set: all are renamed into place only when every
-    one has been written completely.
+    """Write several files as a set: every one is in place, or none has changed.
 
     Parameters
     ----------
@@ -94,67 +346,38 @@ def write_files(payloads: dict) -> list[Path]:
     Raises
     ------
     OutputError
-        When a folder cannot be created or a file cannot be written; no target file is changed.
+        When a target is not a new path or a regular file, or a folder cannot be created or
+        written; no target file is changed then.
 
     Notes
     -----
-    Each payload goes to a temporary file next to its target (``.name.XXXX.tmp``, mode 0644).
-    Existing targets are hard-linked (or copied) to a backup first; if a rename fails part way,
-    the files already replaced get their previous content back (or are removed if they did not
-    exist), so the set is replaced whole or not at all. Temporary and backup files are removed
-    in every case; no other file is touched.
+    Files are grouped by folder; each folder's files are written as one set under the folder's
+    lock (see the module's notes: staging folder, journal, deferred signals, recovery of an
+    interrupted run by the next one). New files get the permissions the umask allows; a
+    replaced file keeps its permission bits.
     """
-    temps: list[tuple[str, Path]] = []
-    backups: dict[Path, str] = {}
-    replaced: list[Path] = []
+    by_folder: dict[Path, dict[str, bytes]] = {}
+    order: list[Path] = []
+    for target, payload in payloads.items():
+        target = Path(target)
+        check_target(target)
+        by_folder.setdefault(target.parent if str(target.parent) else Path("."), {})[
+            target.name] = bytes(payload)
+        order.append(target)
+    written: list[Path] = []
     try:
-        for target, payload in payloads.items():
-            target = Path(target)
-            folder = prepare_dir(target.parent if str(target.parent) else Path("."))
-            if target.exists() and target.is_dir():
-                raise OutputError(f"Output path {target} is a folder, not a file; give a file "
-                                  "name.")
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            temps.append((tmp, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-        for _, target in temps:
-            if target.exists():
-                fd, bak = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bak",
-                                           dir=target.parent)
-                os.close(fd)
-                os.unlink(bak)
-                try:
-                    os.link(target, bak)
-                except OSError:
-                    shutil.copy2(target, bak)
-                backups[target] = bak
-        for tmp, target in temps:
-            os.replace(tmp, target)
-            replaced.append(target)
-        return [t for _, t in temps]
-    except (OutputError, OSError) as exc:
-        for target in replaced:  # undo: the previous content back, new files removed
-            try:
-                if target in backups:
-                    os.replace(backups.pop(target), target)
-                else:
-                    os.unlink(target)
-            except OSError:
-                pass
-        if isinstance(exc, OutputError):
-            raise
+        folders = {parent: prepare_dir(parent) for parent in by_folder}
+        for parent in sorted(by_folder, key=lambda p: str(Path(os.path.abspath(p)))):
+            with _folder_lock(folders[parent]):
+                _write_set(folders[parent], by_folder[parent], written)
+    except KeyboardInterrupt as exc:
+        if written:  # a signal held back during the renames arrives after them
+            raise InterruptedAfterWriting(tuple(written)) from exc
+        raise
+    except OSError as exc:
         raise OutputError(f"Cannot write {exc.filename or 'output'}: "
                           f"{exc.strerror or exc}.") from exc
-    finally:
-        for path in [tmp for tmp, _ in temps] + list(backups.values()):
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    return order
 
 
 def write_bytes(target: str | Path, payload: bytes) -> Path:
