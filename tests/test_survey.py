@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import time
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -216,3 +218,90 @@ def test_bundled_synthetic_survey():
     assert int(s.data.isna().sum().sum()) == 20
     assert s.n_text_mapped == pytest.approx(0.15 * 600 * 33, rel=0.01)
     assert set(s.extra["街道"]) == {"祖庙街道", "石湾镇街道", "张槎街道"}
+
+
+# ---------------------------------------------------------------------------------------------
+# workbooks as spreadsheets leave them: far cells, hidden and chart sheets, formulas
+# ---------------------------------------------------------------------------------------------
+
+ROWS = [["A1", "A2", "A3"], [1, 2, 3], [4, 5, 3], [1, 2, 5]]
+
+
+def test_a_formatted_blank_cell_at_the_sheets_end_costs_nothing(small, tmp_path):
+    from openpyxl.styles import Font
+
+    f = tmp_path / "far_blank.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in ROWS:
+        ws.append(r)
+    ws.cell(row=1048576, column=16384).font = Font(bold=True)  # XFD1048576, no value
+    wb.save(f)
+    start = time.perf_counter()
+    s = read_survey(f, small)
+    assert time.perf_counter() - start < 5
+    plain = tmp_path / "plain.xlsx"
+    _write_xlsx(plain, [("Sheet", ROWS)])
+    np.testing.assert_array_equal(s.data.to_numpy(), read_survey(plain, small).data.to_numpy())
+    assert s.data.shape == (3, 3)
+
+
+def test_a_stray_value_far_from_the_data_is_refused_quickly(small, tmp_path):
+    f = tmp_path / "far_value.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in ROWS:
+        ws.append(r)
+    ws.cell(row=200000, column=2000, value=5)
+    wb.save(f)
+    start = time.perf_counter()
+    with pytest.raises(SurveyDataError) as err:
+        read_survey(f, small)
+    assert time.perf_counter() - start < 5
+    msg = str(err.value)
+    assert "far_value.xlsx" in msg and "row 200000" in msg and "column 2000" in msg
+
+
+def test_hidden_sheets_are_read_only_when_named(small, tmp_path):
+    f = tmp_path / "hidden.xlsx"
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    old = wb.create_sheet("old answers")
+    for r in [["A1", "A2", "A3"], [5, 5, 5]]:
+        old.append(r)
+    old.sheet_state = "hidden"
+    new = wb.create_sheet("answers")
+    for r in ROWS:
+        new.append(r)
+    wb.save(f)
+    assert read_survey(f, small).sheet == "answers"
+    assert read_survey(f, small, sheet="old answers").data.to_numpy().tolist() == [[5, 1, 5]]
+    wb.create_sheet("codebook").append(["item"])
+    new.sheet_state = "hidden"
+    wb.save(f)
+    with pytest.raises(SurveyDataError, match="no visible data sheet.*'old answers'.*--sheet"):
+        read_survey(f, small)
+
+
+def test_a_chart_sheet_is_not_data(small, tmp_path):
+    f = tmp_path / "chart.xlsx"
+    wb = openpyxl.Workbook()
+    for r in ROWS:
+        wb.active.append(r)
+    wb.create_chartsheet("图表")
+    wb.save(f)
+    assert read_survey(f, small).sheet == "Sheet"
+    with pytest.raises(SurveyDataError, match="'图表'.*chart"):
+        read_survey(f, small, sheet="图表")
+
+
+def test_formulas_whose_values_were_never_saved_are_named(small, tmp_path):
+    f = tmp_path / "formulas.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in ROWS:
+        ws.append(r)
+    ws["C3"] = "=A3+B3"  # written without a cached value, as scripts write workbooks
+    wb.save(f)
+    with pytest.raises(SurveyDataError, match=r"formulas\.xlsx, sheet 'Sheet', cell C3: 1 cell"):
+        read_survey(f, small)

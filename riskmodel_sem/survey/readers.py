@@ -26,11 +26,14 @@ import pandas as pd
 from ..errors import SurveyDataError
 from .spec import Spec
 
-__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES"]
+__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
+           "MAX_XLSX_CELLS"]
 
 #: Cap on the uncompressed size of an .xlsx workbook (sum over its zip members), checked before
 #: the workbook is opened, so that a "zip bomb" is refused instead of filling the memory.
 MAX_XLSX_BYTES = 500 * 1024 * 1024
+#: The most cells (rows x columns up to the farthest cell with content) read from one sheet.
+MAX_XLSX_CELLS = 5_000_000
 
 #: Column names recognised as the respondent id (case-insensitive), in order of preference.
 ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id")
@@ -115,56 +118,146 @@ def _check_zip_size(path: Path) -> None:
                               "sheet alone or as .csv.")
 
 
+_VALUED_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>/]*>')
+_CELL_OPEN_RE = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*?(/?)>')
+_FORMULA_ONLY_RE = re.compile(
+    rb'<c r="([A-Z]{1,3}\d+)"[^>/]*>\s*<f[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part in the package (workbook.xml and its relationships)."""
+    import xml.etree.ElementTree as ET
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for s in book.iter(f"{main}sheet"):
+        target = targets.get(s.get(f"{rel_ns}id"), "")
+        parts[s.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _check_extent(path: Path, zf: zipfile.ZipFile, part: str | None, where: str) -> None:
+    """Refuse a sheet whose cells would span more than :data:`MAX_XLSX_CELLS`, and formulas
+    whose values were never saved, from the cells actually present (not the declared range).
+
+    A blank cell that only carries a format (``<c r="XFD1048576" s="1"/>``) does not count; a
+    stray value far from the data does, since a reader fills everything up to it.
+    """
+    if part is None or part not in zf.namelist():
+        return
+    xml = zf.read(part)
+    letters = set(_VALUED_CELL_RE.findall(xml))
+    width = max((_column_number(x) for x in letters), default=0)
+    height = 0
+    pos = len(xml)
+    while True:  # the last cell with content, searching backwards past blank formatted cells
+        pos = xml.rfind(b'<c r="', 0, pos)
+        if pos < 0:
+            break
+        m = _CELL_OPEN_RE.match(xml, pos)
+        if m and not m.group(2):
+            height = int(m.group(1))
+            break
+    if width * height > MAX_XLSX_CELLS:
+        raise SurveyDataError(
+            f"{where}: The cells in use reach row {height} and column {width} "
+            f"({width * height:,} cells, more than the limit of {MAX_XLSX_CELLS:,}); delete "
+            "stray cells far from the data, or save the data as .csv.")
+    if b"<f" in xml:
+        orphans = _FORMULA_ONLY_RE.findall(xml)
+        if orphans:
+            raise SurveyDataError(
+                f"{where}, cell {orphans[0].decode()}: {len(orphans)} cell(s) hold formulas "
+                "whose values were never saved (the file was written by a program that does "
+                "not calculate); open and save it in Excel or LibreOffice, or export it as "
+                ".csv.")
+
+
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
+    """Read one sheet of a workbook with calamine (values as last saved by the spreadsheet).
+
+    Without ``sheet`` the first visible worksheet not named "codebook" is read; hidden sheets
+    are read only when named, chart sheets never.
+    """
     if not zipfile.is_zipfile(path):
         raise SurveyDataError(f"{path}: The file is not an Excel .xlsx workbook (a renamed .xls "
                               "or text file?); save it from Excel as .xlsx or .csv.")
     _check_zip_size(path)
-    import openpyxl
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except SurveyDataError:
-        raise
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        wb = CalamineWorkbook.from_path(str(path))
+        meta = list(wb.sheets_metadata)
+    except Exception as exc:  # calamine raises its own error types for a damaged workbook
         raise SurveyDataError(f"{path}: The file is not a readable Excel .xlsx workbook "
                               f"({type(exc).__name__}).") from None
-    try:
-        names = wb.sheetnames
-        if sheet is not None:
-            if sheet in names:
-                chosen = sheet
-            else:
-                folded = [n for n in names if n.casefold() == sheet.casefold()]
-                if len(folded) != 1:
-                    raise SurveyDataError(f"{path}: No sheet named {sheet!r} (sheets: "
-                                          f"{', '.join(names)}).")
-                chosen = folded[0]
+    names = [m.name for m in meta]
+    kinds = {m.name: m for m in meta}
+    if sheet is not None:
+        if sheet in names:
+            chosen = sheet
         else:
-            candidates = [n for n in names if n.strip().casefold() != "codebook"]
-            if not candidates:
-                raise SurveyDataError(f"{path}: The workbook has no data sheet (sheets: "
+            folded = [n for n in names if n.casefold() == sheet.casefold()]
+            if len(folded) != 1:
+                raise SurveyDataError(f"{path}: No sheet named {sheet!r} (sheets: "
                                       f"{', '.join(names)}).")
-            chosen = candidates[0]
-        ws = wb[chosen]
-        try:
-            rows = list(ws.iter_rows(values_only=True))
-        except Exception as exc:  # damaged sheet XML, bad cell references, ...
-            raise SurveyDataError(f"{path}, sheet {chosen!r}: The sheet cannot be read; the "
-                                  f"workbook is damaged ({type(exc).__name__}). Open and save "
-                                  "it again in Excel, or export it as .csv.") from None
-    finally:
-        wb.close()
+            chosen = folded[0]
+        if kinds[chosen].typ != SheetTypeEnum.WorkSheet:
+            raise SurveyDataError(f"{path}, sheet {chosen!r}: The sheet is a chart or dialog "
+                                  "sheet, not a table of answers; name a worksheet.")
+    else:
+        worksheets = [m for m in meta if m.typ == SheetTypeEnum.WorkSheet
+                      and m.name.strip().casefold() != "codebook"]
+        visible = [m for m in worksheets if m.visible == SheetVisibleEnum.Visible]
+        if not visible:
+            hidden = [m.name for m in worksheets]
+            raise SurveyDataError(
+                f"{path}: The workbook has no visible data sheet (sheets: {', '.join(names)})"
+                + (f"; the hidden sheet {hidden[0]!r} is read only when named with --sheet."
+                   if hidden else "."))
+        chosen = visible[0].name
     where = f"{path}, sheet {chosen!r}"
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+    with zipfile.ZipFile(path) as zf:
+        _check_extent(path, zf, _sheet_parts(zf).get(chosen), where)
+    try:
+        rows = wb.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
+    except Exception as exc:  # damaged sheet XML, bad cell references, ...
+        raise SurveyDataError(f"{where}: The sheet cannot be read; the workbook is damaged "
+                              f"({type(exc).__name__}). Open and save it again in Excel, or "
+                              "export it as .csv.") from None
+    while rows and all(v == "" or v is None or (isinstance(v, str) and not v.strip())
+                       for v in rows[-1]):
         rows.pop()
     if not rows:
         raise SurveyDataError(f"{where}: The sheet is empty.")
     width = max(len(r) for r in rows)
     header = [_header_text(v) for v in rows[0]] + [""] * (width - len(rows[0]))
     body = rows[1:]
-    columns = [[r[j] if j < len(r) else None for r in body] for j in range(width)]
+    columns = [[_cell(r[j]) if j < len(r) else None for r in body] for j in range(width)]
     return _Raw(header, columns, where, 2), chosen
+
+
+def _cell(v: Any) -> Any:
+    """A calamine value as the readers use it: empty cells are None, whole numbers int."""
+    if isinstance(v, str):
+        return v if v != "" else None
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def _header_text(v: Any) -> str:
