@@ -27,13 +27,15 @@ from ..errors import SurveyDataError
 from .spec import Spec
 
 __all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
-           "MAX_XLSX_CELLS"]
+           "MAX_XLSX_CELLS", "MAX_SURVEY_BYTES"]
 
 #: Cap on the uncompressed size of an .xlsx workbook (sum over its zip members), checked before
 #: the workbook is opened, so that a "zip bomb" is refused instead of filling the memory.
 MAX_XLSX_BYTES = 500 * 1024 * 1024
 #: The most cells (rows x columns up to the farthest cell with content) read from one sheet.
 MAX_XLSX_CELLS = 5_000_000
+#: The largest survey file read.
+MAX_SURVEY_BYTES = 2 * 2**30
 
 #: Column names recognised as the respondent id (case-insensitive), in order of preference.
 ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id")
@@ -523,7 +525,11 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     if not p.exists():
         raise SurveyDataError(f"{p}: Survey file not found.")
     if not p.is_file():
-        raise SurveyDataError(f"{p}: Not a file.")
+        raise SurveyDataError(f"{p}: Not a regular file (a folder, device or pipe); give a "
+                              ".xlsx, .csv or .sav file.")
+    if p.stat().st_size > MAX_SURVEY_BYTES:
+        raise SurveyDataError(f"{p}: The file is larger than {MAX_SURVEY_BYTES // 2**30} GB; "
+                              "split it or keep only the columns the spec uses.")
     try:
         with open(p, "rb"):  # read-only, as every later access
             pass

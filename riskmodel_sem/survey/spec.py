@@ -45,6 +45,9 @@ __all__ = [
     "ALTERNATIVE_KINDS",
 ]
 
+#: The largest spec file read (a model of hundreds of items is a few kilobytes).
+MAX_SPEC_BYTES = 4 * 2**20
+
 #: Kinds of alternative model a spec can name (see :class:`Alternative`).
 ALTERNATIVE_KINDS = (
     "one_factor",
@@ -1159,11 +1162,18 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"{p}: This is a survey file, not a spec; give a .yaml or .lav model file "
                         "as the spec and the survey as the data.")
     try:
-        raw = p.read_bytes()
+        if not p.is_file():  # a device (/dev/zero), a pipe or a folder would never end or fail
+            raise SpecError(f"{p}: Spec file not found." if not p.exists() else
+                            f"{p}: The spec is not a regular file; give a .yaml or .lav file.")
+        with open(p, "rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(f"{p}: Spec file not found.") from None
     except OSError as exc:
         raise SpecError(f"{p}: Spec file cannot be read ({exc.strerror}).") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"{p}: The spec file is larger than {MAX_SPEC_BYTES // 2**20} MB; a spec "
+                        "is a short text file (is this the right file?).")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

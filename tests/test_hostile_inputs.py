@@ -1,0 +1,65 @@
+"""Inputs that would make a reader run forever or allocate without bound: refused at once, with
+one line naming the file and exit status 2."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from riskmodel_sem.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def files(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("x1,x2,x3\n1,2,3\n2,3,4\n3,3,5\n4,1,2\n", encoding="utf-8")
+    model = tmp_path / "m.lav"
+    model.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    fifo = tmp_path / "pipe.lav"
+    os.mkfifo(fifo)
+    return data, model, fifo
+
+
+def _one_line_error(argv, capsys, *needles):
+    start = time.perf_counter()
+    code = main([str(a) for a in argv])
+    elapsed = time.perf_counter() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0], err
+    for needle in needles:
+        assert needle in err[0], (needle, err[0])
+    assert elapsed < 10, elapsed
+
+
+@pytest.mark.parametrize("spec", ["/dev/zero", "pipe"])
+def test_a_spec_that_never_ends_is_refused(files, capsys, tmp_path, spec):
+    data, _, fifo = files
+    spec_path = fifo if spec == "pipe" else Path(spec)
+    if not spec_path.exists():
+        pytest.skip(f"{spec_path} does not exist here")
+    _one_line_error(["fit", data, "--spec", spec_path, "--json", tmp_path / "r.json"], capsys,
+                    str(spec_path), "not a regular file")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_huge_spec_is_refused_without_reading_it_all(files, capsys, tmp_path):
+    data, _, _ = files
+    big = tmp_path / "big.lav"
+    with open(big, "wb") as handle:
+        handle.truncate(64 * 2**20)  # sparse: 64 MB of zero bytes, no disk used
+    _one_line_error(["fit", data, "--spec", big, "--json", tmp_path / "r.json"], capsys,
+                    "big.lav", "larger than 4 MB")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_given_as_the_survey_is_refused(files, capsys, tmp_path, device):
+    _, model, _ = files
+    if not Path(device).exists():
+        pytest.skip(f"{device} does not exist here")
+    _one_line_error(["fit", device, "--spec", model, "--json", tmp_path / "r.json"], capsys,
+                    device, "Not a regular file")
