@@ -63,3 +63,28 @@ def test_a_device_given_as_the_survey_is_refused(files, capsys, tmp_path, device
         pytest.skip(f"{device} does not exist here")
     _one_line_error(["fit", device, "--spec", model, "--json", tmp_path / "r.json"], capsys,
                     device, "Not a regular file")
+
+
+def test_a_utf8_csv_with_one_gbk_row_names_the_row_and_column(tmp_path, capsys):
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    lines = ["编号,x1,x2,x3,街道"] + [f"{i},{i % 5 + 1},{(i * 2) % 5 + 1},{(i * 3) % 5 + 1},城区"
+                                    for i in range(1, 30)]
+    data = tmp_path / "mixed.csv"
+    payload = "\n".join(lines[:12]).encode("utf-8") + b"\n" + lines[12].encode("gbk") + b"\n" \
+        + "\n".join(lines[13:]).encode("utf-8") + b"\n"
+    data.write_bytes(payload)
+    _one_line_error(["fit", data, "--spec", spec, "--json", tmp_path / "r.json"], capsys,
+                    "mixed.csv", "row 13", "'街道'", "another encoding")
+    assert data.read_bytes() == payload
+
+
+def test_a_whole_gbk_csv_still_reads(tmp_path, capsys):
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    lines = ["编号,x1,x2,x3,街道"] + [f"{i},{i % 5 + 1},{(i * 2) % 5 + 1},{(i * 7 + i // 3) % 5 + 1},"
+                                    f"{'城区' if i % 2 else '郊区'}" for i in range(1, 40)]
+    data = tmp_path / "gbk.csv"
+    data.write_bytes("\n".join(lines).encode("gbk") + b"\n")
+    assert main(["fit", str(data), "--spec", str(spec), "--json", str(tmp_path / "r.json")]) == 0
+    capsys.readouterr()

@@ -270,21 +270,43 @@ def _header_text(v: Any) -> str:
     return str(v).strip()
 
 
+def _decode_csv(path: Path, raw: bytes) -> str:
+    """Decode a CSV file as one encoding: UTF-8 (with or without BOM), else GBK/GB18030.
+
+    A file that is UTF-8 in part and something else elsewhere (rows pasted from another export)
+    is refused with the row and column of the first bytes that are not UTF-8, instead of being
+    decoded as GB18030 into garbled text.
+    """
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    head = body[:bad].decode("utf-8")
+    if bom or any(ord(ch) > 127 for ch in head):
+        line_start = body.rfind(b"\n", 0, bad) + 1
+        row = body.count(b"\n", 0, bad) + 1
+        column = body[line_start:bad].count(b",") + 1
+        header = body[:body.find(b"\n")] if b"\n" in body else body
+        names = header.decode("utf-8", errors="replace").strip("\r").split(",")
+        name = names[column - 1].strip() if column <= len(names) else f"#{column}"
+        raise SurveyDataError(
+            f"{path}, row {row}, column {name!r}: The file is UTF-8 up to here but these bytes "
+            "are in another encoding (rows pasted from another export?); save the whole file "
+            "as CSV (UTF-8) again.")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise SurveyDataError(f"{path}: The file is neither UTF-8 nor GBK/GB18030 text; save it "
+                              "as CSV (UTF-8).") from None
+
+
 def _read_csv(path: Path) -> _Raw:
     raw = path.read_bytes()
     if not raw.strip():
         raise SurveyDataError(f"{path}: The file is empty.")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        text = raw[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise SurveyDataError(f"{path}: The file is neither UTF-8 nor GBK/GB18030 "
-                                      "text; save it as CSV (UTF-8).") from None
+    text = _decode_csv(path, raw)
     if "\x00" in text:
         raise SurveyDataError(f"{path}: The file is not a text CSV file.")
     try:
