@@ -253,3 +253,13 @@ def test_platform_duration_texts(gcrm):
     frame["time"] = "n/a"
     with pytest.raises(SurveyDataError, match="no numbers"):
         screen(frame, gcrm, duration="time")
+
+
+@pytest.mark.parametrize("n, p", [(300, 6), (1500, 6), (2000, 33)])
+def test_mardia_skewness_equals_the_double_sum_on_both_paths(n, p):
+    """n <= p^2 sums the n x n matrix, n > p^2 the third-moment tensor: the same number."""
+    x = np.random.default_rng(n + p).standard_normal((n, p)) ** 2
+    xc = x - x.mean(axis=0)
+    d = xc @ np.linalg.solve(xc.T @ xc / n, xc.T)
+    np.testing.assert_allclose(mardia(x)["skew_b1p"], np.sum(d ** 3) / n ** 2, rtol=1e-10)
+
