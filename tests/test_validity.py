@@ -221,3 +221,20 @@ def test_one_factor_cfa_matches_lavtestlrt(estimator, block):
     stmts = parse_syntax(res["syntax"], "one-factor")
     assert [(st.lhs, st.op, st.rhs) for st in stmts] == [("common_factor", "=~", x)
                                                          for x in HS_ITEMS]
+
+
+
+def test_parallel_analysis_draws_the_eigenvalues_of_simulated_data():
+    """Wishart draws by Bartlett's decomposition give the eigenvalue quantiles of correlation
+    matrices of simulated normal data, within Monte Carlo error."""
+    n, p, reps = 120, 6, 4000
+    _, drawn = parallel_analysis(n, p, np.zeros(p), n_iter=reps, seed=11)
+    rng = np.random.default_rng(12)
+    sims = np.array([np.sort(np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)),
+                                                            rowvar=False)))[::-1]
+                     for _ in range(reps)])
+    direct = np.quantile(sims, 0.95, axis=0)
+    # SE of a 95% quantile estimate: sqrt(.95 * .05 / reps) / density, the density near the
+    # quantile about phi(1.645) / sd; the difference of two estimates has sqrt(2) times that
+    se = np.sqrt(0.95 * 0.05 / reps) / (stats.norm.pdf(1.645) / sims.std(axis=0))
+    assert np.all(np.abs(drawn - direct) < 4 * np.sqrt(2) * se), (drawn, direct, se)
