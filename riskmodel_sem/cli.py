@@ -12,7 +12,7 @@ import sys
 import traceback
 import warnings
 
-from . import __version__
+from . import __version__, limits
 from .commands import DEMO_BOOTSTRAP
 from .errors import OptionError, RiskModelError, RiskModelWarning
 
@@ -27,8 +27,9 @@ class _Parser(argparse.ArgumentParser):
                           f"{'' if message.endswith('.') else '.'} See '{self.prog} --help'.")
 
 
-def _int_option(name, minimum):
-    """An argparse type: a whole number of at least ``minimum``."""
+def _int_option(name, minimum, maximum=None, why=""):
+    """An argparse type: a whole number from ``minimum`` to ``maximum`` (a number or a
+    function giving it), ``why`` saying what the maximum is."""
     def parse(text):
         try:
             value = int(text)
@@ -38,8 +39,24 @@ def _int_option(name, minimum):
             raise argparse.ArgumentTypeError(
                 f"{name} must be at least {minimum}, got {value}" if minimum else
                 f"{name} must not be negative, got {value}")
+        top = maximum() if callable(maximum) else maximum
+        if top is not None and value > top:
+            raise argparse.ArgumentTypeError(f"{name} must be at most {top}{why}, got {value}")
         return value
     return parse
+
+
+def _draws(text):
+    """--bootstrap: 0 (none) or MIN_BOOTSTRAP_DRAWS to MAX_BOOTSTRAP_DRAWS draws."""
+    value = _int_option("bootstrap", 0, limits.MAX_BOOTSTRAP_DRAWS)(text)
+    if 0 < value < limits.MIN_BOOTSTRAP_DRAWS:
+        raise argparse.ArgumentTypeError(
+            f"bootstrap needs at least {limits.MIN_BOOTSTRAP_DRAWS} draws for a 95% interval "
+            f"(1000 or more are usual), got {value}")
+    return value
+
+
+_JOBS = _int_option("jobs", 1, limits.max_jobs, " (the cores this machine has)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,12 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
     p.add_argument("--lang", choices=["zh", "en"], help="report language (default: the spec's)")
-    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=DEMO_BOOTSTRAP,
+    p.add_argument("--bootstrap", type=_draws, default=DEMO_BOOTSTRAP,
                    metavar="N", help="bootstrap draws of the indirect effects "
                                      f"(default {DEMO_BOOTSTRAP}; 0 for none)")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
                    help="random seed (default 20231)")
-    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J",
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
@@ -101,11 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
     estimation_options(p)
-    p.add_argument("--bootstrap", type=_int_option("bootstrap", 0), default=0, metavar="N",
+    p.add_argument("--bootstrap", type=_draws, default=0, metavar="N",
                    help="bootstrap draws for CIs of paths and indirect effects (0: none)")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
                    help="random seed (default 20231)")
-    p.add_argument("--jobs", type=_int_option("jobs", 1), default=1, metavar="J",
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the bootstrap on a Dask cluster at this address")
@@ -130,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
-    p.add_argument("--n", required=True, type=_int_option("n", 1), metavar="N",
+    p.add_argument("--n", required=True, type=_int_option("n", 1, limits.MAX_SIMULATED_RESPONDENTS), metavar="N",
                    help="number of respondents")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20230602,
                    help="random seed (default 20230602, the bundled survey's)")

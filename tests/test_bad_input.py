@@ -481,6 +481,9 @@ def test_spec_not_utf8(env, capsys):
     (["--bootstrap", "-10"], ["--bootstrap", "-10"]),
     (["--bootstrap", "lots"], ["--bootstrap", "lots"]),
     (["--jobs", "0"], ["--jobs", "0"]),
+    (["--bootstrap", "1000000000"], ["--bootstrap", "at most 100000"]),
+    (["--bootstrap", "1"], ["--bootstrap", "at least 40"]),
+    (["--jobs", "10000"], ["--jobs", "cores this machine has"]),
     (["--missing", "pairwise"], ["--missing", "pairwise"]),
     (["--group", "region"], ["survey.csv", "'region'", "district"]),
     (["--seed", "-1"], ["--seed"]),
@@ -492,7 +495,7 @@ def test_invalid_option_values(env, capsys, extra, needles):
 
 def test_unreachable_dask_scheduler(env, capsys):
     _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
-                    "--bootstrap", "5", "--scheduler", "no-port-here"],
+                    "--bootstrap", "50", "--scheduler", "no-port-here"],
                    ["Dask scheduler", "'no-port-here'", "--scheduler"], capsys,
                    [env["good"], env["spec"]], env["out"])
 
@@ -502,7 +505,7 @@ def test_bootstrap_with_group_fails_before_fitting(env, capsys, monkeypatch):
 
     monkeypatch.setattr(estimation, "fit_model", lambda *a, **k: pytest.fail("fitted"))
     _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
-                    "--bootstrap", "5", "--group", "district"],
+                    "--bootstrap", "50", "--group", "district"],
                    ["--bootstrap", "--group"], capsys, [env["good"], env["spec"]], env["out"])
 
 

@@ -88,3 +88,16 @@ def test_a_whole_gbk_csv_still_reads(tmp_path, capsys):
     data.write_bytes("\n".join(lines).encode("gbk") + b"\n")
     assert main(["fit", str(data), "--spec", str(spec), "--json", str(tmp_path / "r.json")]) == 0
     capsys.readouterr()
+
+
+def test_a_simulated_survey_is_bounded_in_the_command_and_the_library(tmp_path, capsys):
+    from riskmodel_sem.errors import OptionError
+    from riskmodel_sem.survey.simulate import simulate_survey
+    from riskmodel_sem.survey.spec import load_spec
+
+    spec = ROOT / "specs" / "gcrm.yaml"
+    _one_line_error(["simulate", "--spec", spec, "--n", "10000000000", "--out",
+                     tmp_path / "s.xlsx"], capsys, "--n", "at most 1000000")
+    with pytest.raises(OptionError, match="at most 1000000"):
+        simulate_survey(load_spec(spec), 10_000_000_000, 1)
+    assert not (tmp_path / "s.xlsx").exists()

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import OptionError, SpecError
 from ..outputs import write_bytes
+from ..limits import MAX_SIMULATED_RESPONDENTS
 from .spec import Spec, load_spec
 
 __all__ = ["simulate_survey", "write_synthetic_xlsx", "run_simulate", "FIXED_TIMESTAMP"]
@@ -38,6 +39,9 @@ _DISTRICT_P = (0.40, 0.35, 0.25)
 def _check_args(n: int, seed: int) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise OptionError(f"The number of respondents must be a positive integer, got {n!r}.")
+    if n > MAX_SIMULATED_RESPONDENTS:
+        raise OptionError(f"The number of respondents must be at most "
+                          f"{MAX_SIMULATED_RESPONDENTS}, got {n}.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise OptionError(f"The seed must be a non-negative integer, got {seed!r}.")
 
