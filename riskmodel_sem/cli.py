@@ -27,6 +27,11 @@ class _Parser(argparse.ArgumentParser):
                           f"{'' if message.endswith('.') else '.'} See '{self.prog} --help'.")
 
 
+def _one_line(text: str) -> str:
+    """A message on one line: line breaks (in a file name, say) shown as \\n."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _int_option(name, minimum, maximum=None, why=""):
     """An argparse type: a whole number from ``minimum`` to ``maximum`` (a number or a
     function giving it), ``why`` saying what the maximum is."""
@@ -177,27 +182,27 @@ def main(argv=None) -> int:
                 text = str(w.message)
                 if text not in seen:
                     seen.add(text)
-                    print(f"riskmodel-sem: warning: {text}", file=sys.stderr)
+                    print(f"riskmodel-sem: warning: {_one_line(text)}", file=sys.stderr)
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return 0
     except RiskModelError as exc:
         if debug:
             traceback.print_exc()
-        print(f"riskmodel-sem: error: {exc}", file=sys.stderr)
+        print(f"riskmodel-sem: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         written = getattr(exc, "written", ())  # outputs.InterruptedAfterWriting
         if written:
             print("riskmodel-sem: interrupted after the outputs were written whole: "
-                  + ", ".join(map(str, written)) + ".", file=sys.stderr)
+                  + _one_line(", ".join(map(str, written))) + ".", file=sys.stderr)
         else:
             print("riskmodel-sem: interrupted; no output was written.", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: say so in one line unless debugging
         if debug:
             traceback.print_exc()
-        print(f"riskmodel-sem: internal error: {type(exc).__name__}: {exc} "
+        print(f"riskmodel-sem: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
               "(run again with --debug for the traceback).", file=sys.stderr)
         return 1
 

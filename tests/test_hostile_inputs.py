@@ -101,3 +101,12 @@ def test_a_simulated_survey_is_bounded_in_the_command_and_the_library(tmp_path, 
     with pytest.raises(OptionError, match="at most 1000000"):
         simulate_survey(load_spec(spec), 10_000_000_000, 1)
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_a_file_name_with_a_line_break_stays_on_one_error_line(tmp_path, capsys):
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    odd = tmp_path / "survey\nfinal.csv"
+    odd.write_text("x1,x2\n1,2\n", encoding="utf-8")
+    _one_line_error(["fit", odd, "--spec", spec, "--json", tmp_path / "r.json"], capsys,
+                    "survey\\nfinal.csv")
