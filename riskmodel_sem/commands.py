@@ -131,6 +131,10 @@ def _dask_client(address: str):
     """Connect to the Dask scheduler at ``address`` or raise OptionError naming it."""
     if not address.strip():
         raise OptionError("--scheduler needs an address such as tcp://10.0.0.5:8786.")
+    scheme = address.split("://", 1)[0].lower() if "://" in address else "tcp"
+    if scheme not in ("tcp", "tls"):
+        raise OptionError(f"--scheduler {address!r}: the {scheme}:// protocol is not supported; "
+                          "give a tcp:// or tls:// address such as tcp://10.0.0.5:8786.")
     try:
         from distributed import Client
     except ImportError:

@@ -110,3 +110,14 @@ def test_a_file_name_with_a_line_break_stays_on_one_error_line(tmp_path, capsys)
     odd.write_text("x1,x2\n1,2\n", encoding="utf-8")
     _one_line_error(["fit", odd, "--spec", spec, "--json", tmp_path / "r.json"], capsys,
                     "survey\\nfinal.csv")
+
+
+@pytest.mark.parametrize("address", ["ucx://127.0.0.1:1", "inproc://x", "ws://127.0.0.1:1"])
+def test_an_unsupported_scheduler_protocol_is_an_option_error(tmp_path, capsys, address):
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,x3\n" + "".join(f"{i % 5},{(i * 2) % 7},{(i * 3) % 4}\n"
+                                           for i in range(40)), encoding="utf-8")
+    _one_line_error(["fit", data, "--spec", spec, "--bootstrap", "50", "--scheduler", address,
+                     "--json", tmp_path / "r.json"], capsys, address, "not supported")
