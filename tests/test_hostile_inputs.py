@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from riskmodel_sem.cli import main
@@ -117,7 +118,10 @@ def test_an_unsupported_scheduler_protocol_is_an_option_error(tmp_path, capsys, 
     spec = tmp_path / "m.lav"
     spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
     data = tmp_path / "d.csv"
-    data.write_text("x1,x2,x3\n" + "".join(f"{i % 5},{(i * 2) % 7},{(i * 3) % 4}\n"
-                                           for i in range(40)), encoding="utf-8")
+    rng = np.random.default_rng(4)
+    f = rng.standard_normal(60)
+    rows = np.column_stack([f + rng.standard_normal(60) for _ in range(3)])
+    data.write_text("x1,x2,x3\n" + "".join(",".join(f"{v:.4f}" for v in r) + "\n"
+                                           for r in rows), encoding="utf-8")
     _one_line_error(["fit", data, "--spec", spec, "--bootstrap", "50", "--scheduler", address,
                      "--json", tmp_path / "r.json"], capsys, address, "not supported")
