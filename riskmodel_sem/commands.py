@@ -15,14 +15,14 @@ import numpy as np
 from .workflow.analysis import Analysis
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
+from .survey.bundled import bundled_spec, bundled_survey
 
 __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
-_ROOT = Path(__file__).resolve().parents[1]
-#: The paper's model and the synthetic survey shipped with the project.
-BUNDLED_SPEC = _ROOT / "specs" / "gcrm.yaml"
-BUNDLED_SURVEY = _ROOT / "surveys" / "gcrm_synthetic.xlsx"
+#: The paper's model and the synthetic survey shipped inside the package (package data).
+BUNDLED_SPEC = bundled_spec()
+BUNDLED_SURVEY = bundled_survey()
 
 
 def _progress(message: str) -> None:
@@ -371,7 +371,7 @@ def run(args) -> list[Path]:
     if cmd == "demo":
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
         _announce(analysis)
-        out = args.out or (_ROOT / "reports" / "demo")
+        out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column)
     if cmd == "fit":
