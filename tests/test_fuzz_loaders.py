@@ -22,8 +22,7 @@ from riskmodel_sem.survey.spec import Spec, load_spec
 from riskmodel_sem.survey.readers import SurveyData, read_survey
 from riskmodel_sem.sem.syntax import build_partable, parse_syntax
 
-ROOT = Path(__file__).resolve().parents[1]
-GCRM = ROOT / "specs" / "gcrm.yaml"
+from conftest import GCRM_SPEC as GCRM
 
 SMALL = """\
 name: small
