@@ -15,6 +15,7 @@ from importlib.metadata import version
 import pytest
 
 from riskmodel_sem.cli import main
+from riskmodel_sem.errors import OptionError
 from riskmodel_sem.sem.crosscheck import CrossCheck, crosscheck_semopy, semopy_estimates
 from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.survey.simulate import simulate_survey
@@ -87,3 +88,18 @@ def test_crosscheck_refuses_what_semopy_cannot_compare(extra, needle, tmp_path, 
 def test_crosscheck_engine_is_checked(capsys):
     assert main(["fit", str(HS_DATA), "--spec", str(HS_MODEL), "--crosscheck", "lavaan"]) == 2
     assert "crosscheck" in capsys.readouterr().err
+
+
+def test_crosscheck_refuses_a_model_semopy_reads_differently(hs):
+    # semopy takes NA* as a label and fixes the next loading instead: another model
+    fit = fit_model("visual =~ NA*x1 + x2 + x3\nvisual ~~ 1*visual\ntextual =~ x4 + x5 + x6\n",
+                    hs, compute_modindices=False)
+    with pytest.raises(OptionError, match="12 free parameters.*13"):
+        crosscheck_semopy(fit, hs)
+
+
+def test_crosscheck_compares_equality_constrained_loadings(hs):
+    fit = fit_model("visual =~ x1 + a*x2 + a*x3\ntextual =~ x4 + x5 + x6\n", hs)
+    check = crosscheck_semopy(fit, hs)
+    assert check.n_compared == 13  # both labelled loadings, one parameter
+    assert check.max_abs_diff < 1e-2

@@ -64,6 +64,11 @@ def semopy_estimates(syntax: str, data: pd.DataFrame) -> pd.DataFrame:
         Columns lhs, op, rhs, est in lavaan's orientation (semopy writes loadings as
         ``x1 ~ visual``; they become ``visual =~ x1``).
     """
+    return _semopy_fit(syntax, data)[0]
+
+
+def _semopy_fit(syntax: str, data: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """semopy's estimates (see :func:`semopy_estimates`) and its number of free parameters."""
     model = semopy_model(syntax)
     latent = set()
     for line in _strip_definitions(syntax).splitlines():
@@ -86,7 +91,7 @@ def semopy_estimates(syntax: str, data: pd.DataFrame) -> pd.DataFrame:
             rows.append((rhs, "=~", lhs, est))
         else:
             rows.append((lhs, op, rhs, est))
-    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"])
+    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est"]), len(model.param_vals)
 
 
 def _is_loading(syntax: str, factor: str, indicator: str) -> bool:
@@ -193,8 +198,9 @@ def crosscheck_semopy(fit, data: pd.DataFrame) -> CrossCheck:
     Raises
     ------
     OptionError
-        For FIML or multi-group fits (see :func:`check_crosscheck_options`), or when semopy's
-        estimates lack one of our free parameters.
+        For FIML or multi-group fits (see :func:`check_crosscheck_options`), when semopy fails
+        on the model, reads it with another number of free parameters, or its estimates lack
+        one of our free parameters.
     """
     check_crosscheck_options("semopy", missing=fit.missing,
                              group=fit.group_labels if len(fit.group_labels) > 1 else None,
@@ -202,7 +208,20 @@ def crosscheck_semopy(fit, data: pd.DataFrame) -> CrossCheck:
     observed = list(fit.observed)
     frame = data[observed].apply(pd.to_numeric, errors="coerce").dropna()
     ours = _free_rows(fit)
-    theirs = semopy_estimates(fit.syntax, frame)
+    try:
+        theirs, n_free = _semopy_fit(fit.syntax, frame)
+    except Exception as exc:  # semopy's own errors have no common base class
+        raise OptionError(f"semopy could not fit this model ({type(exc).__name__}: "
+                          f"{str(exc).strip() or 'no message'}); leave out --crosscheck.") from exc
+    table = getattr(fit.model, "partable", None)
+    ours_free = None
+    if table is not None and "free" in table.columns:  # semopy's model has no means
+        ours_free = table.loc[(table["free"] > 0) & (table["op"] != "~1"), "free"].nunique()
+    if ours_free is not None and n_free != ours_free:
+        raise OptionError(f"semopy reads this model with {n_free} free parameters, "
+                          f"riskmodel-sem (as lavaan) with {ours_free}: the syntax means "
+                          "something else to semopy (NA*, fixed values or constraints), so the "
+                          "estimates cannot be compared.")
     lookup = {}
     for r in theirs.itertuples(index=False):
         lookup[(r.lhs, r.op, r.rhs)] = r.est
