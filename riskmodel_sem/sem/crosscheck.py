@@ -19,8 +19,8 @@ import pandas as pd
 
 from ..errors import OptionError
 
-__all__ = ["CrossCheck", "crosscheck_semopy", "semopy_estimates", "semopy_model",
-           "CROSSCHECK_ENGINES"]
+__all__ = ["CrossCheck", "crosscheck_semopy", "check_crosscheck_options", "semopy_estimates",
+           "semopy_model", "CROSSCHECK_ENGINES"]
 
 #: Engines ``--crosscheck`` accepts.
 CROSSCHECK_ENGINES = ("semopy",)
