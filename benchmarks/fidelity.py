@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/fidelity.py [--reference ../shared/reference] [--out docs/fidelity.md]
+    python benchmarks/fidelity.py [--reference tests/reference] [--out docs/fidelity.md]
 
 For every reference case it fits the model as the reference's R call did and reports the
 largest deviation per block. Deviation = |ours - lavaan| / max(|lavaan|, 1e-3): relative for
@@ -114,7 +114,7 @@ def _fmt(x) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", default=str(ROOT.parent / "shared" / "reference"))
+    parser.add_argument("--reference", default=str(ROOT / "tests" / "reference"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "fidelity.md"))
     args = parser.parse_args(argv)
     ref_dir = Path(args.reference)
@@ -181,7 +181,7 @@ def main(argv=None):
         "# Fidelity to lavaan 0.6.14, semTools 0.5.6 and psych 2.2.9",
         "",
         "Regenerate with `python benchmarks/fidelity.py` (reference files in "
-        "`../shared/reference/`). Each cell is the largest deviation in that block: "
+        "`tests/reference/`). Each cell is the largest deviation in that block: "
         "|ours − reference| / max(|reference|, 1e-3). The tests assert 1e-4.",
         "",
         "| case | estimator | estimates (est, se, std_all) | fit measures | r² "

@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the bootstrap on a Dask cluster at this address")
     p.add_argument("--group", metavar="COL", help="one multi-group fit across the groups of COL")
+    p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
+                   help="refit with semopy and report the largest difference of the free "
+                        "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
     common(p)
 
     p = sub.add_parser("compare", help="compare alternative specifications")

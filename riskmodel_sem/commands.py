@@ -15,14 +15,14 @@ import numpy as np
 from .workflow.analysis import Analysis
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
+from .survey.bundled import bundled_spec, bundled_survey
 
 __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
-_ROOT = Path(__file__).resolve().parents[1]
-#: The paper's model and the synthetic survey shipped with the project.
-BUNDLED_SPEC = _ROOT / "specs" / "gcrm.yaml"
-BUNDLED_SURVEY = _ROOT / "surveys" / "gcrm_synthetic.xlsx"
+#: The paper's model and the synthetic survey shipped inside the package (package data).
+BUNDLED_SPEC = bundled_spec()
+BUNDLED_SURVEY = bundled_survey()
 
 
 def _progress(message: str) -> None:
@@ -150,7 +150,7 @@ def _dask_client(address: str):
 
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
-            progress=None) -> Analysis:
+            progress=None, crosscheck=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Parameters
@@ -169,16 +169,25 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         Address of a Dask scheduler for the bootstrap.
     group : str, optional
         Column of the survey file defining groups (multi-group fit).
+    crosscheck : {"semopy"}, optional
+        Refit the model with semopy and compare the free estimates
+        (:func:`riskmodel_sem.sem.crosscheck.crosscheck_semopy`); needs ``missing="listwise"``
+        and no ``group``.
 
     Returns
     -------
     Analysis
+        With ``crosscheck`` (a :class:`riskmodel_sem.sem.crosscheck.CrossCheck`) when asked.
     """
     from .sem.estimation import fit_model
     from .workflow.structural import analyze
 
     if bootstrap and group is not None:
         raise OptionError("--bootstrap cannot be combined with --group yet.")
+    if crosscheck is not None:
+        from .sem.crosscheck import check_crosscheck_options
+
+        check_crosscheck_options(crosscheck, missing=missing, group=group, estimator=estimator)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
@@ -197,10 +206,17 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
             if client is not None:
                 client.close()
     structural = analyze(fit, spec_obj, boot)
+    checked = None
+    if crosscheck is not None:
+        from .sem.crosscheck import crosscheck_semopy
+
+        checked = crosscheck_semopy(fit, frame)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group)
+    if crosscheck is not None:
+        options["crosscheck"] = crosscheck
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
-                    warnings=tuple(survey.warnings) + tuple(fit.warnings))
+                    warnings=tuple(survey.warnings) + tuple(fit.warnings), crosscheck=checked)
 
 
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
@@ -375,7 +391,7 @@ def run(args) -> list[Path]:
     if cmd == "demo":
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
         _announce(analysis)
-        out = args.out or (_ROOT / "reports" / "demo")
+        out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column)
     if cmd == "fit":
@@ -383,7 +399,12 @@ def run(args) -> list[Path]:
         analysis = run_fit(args.data, args.spec, estimator=args.estimator,
                            missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
                            jobs=args.jobs, scheduler=args.scheduler, group=args.group,
-                           progress=progress, **common)
+                           progress=progress, crosscheck=args.crosscheck, **common)
+        if analysis.crosscheck is not None:
+            c = analysis.crosscheck
+            _progress(f"riskmodel-sem: crosscheck with {c.engine} {c.version}: largest absolute "
+                      f"difference {c.max_abs_diff:.2g} ({c.parameter}) over {c.n_compared} "
+                      "free parameters.")
     elif cmd == "validate":
         analysis = run_validate(args.data, args.spec, missing=args.missing,
                                 estimator=args.estimator, duration=args.duration,

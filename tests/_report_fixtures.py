@@ -7,11 +7,11 @@ bootstrap so that the bootstrap pictures are drawn.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from riskmodel_sem.workflow.analysis import Analysis
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 

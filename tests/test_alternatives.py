@@ -13,12 +13,12 @@ from riskmodel_sem.survey.simulate import simulate_survey
 from riskmodel_sem.survey.spec import load_spec
 from riskmodel_sem.sem.syntax import parse_syntax, variable_roles
 
-from conftest import ROOT
+from conftest import GCRM_SPEC, GCRM_SURVEY
 
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_spec(ROOT / "specs" / "gcrm.yaml")
+    return load_spec(GCRM_SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_every_model_on_the_same_rows(result):
 def test_bundled_survey_equivalent_alternatives_fit_identically(spec, alts):
     from riskmodel_sem.survey.readers import read_survey
 
-    survey = read_survey(ROOT / "surveys" / "gcrm_synthetic.xlsx", spec)
+    survey = read_survey(GCRM_SURVEY, spec)
     res = compare(survey.data, alts, declared_nesting=declared_nesting(spec), reference="M3")
     assert res.equivalent == [["M2", "M3", "M6"]]
     chisq = res.models.set_index("name")["chisq"]

@@ -26,9 +26,7 @@ import pytest
 from riskmodel_sem.survey import readers as survey_module
 from riskmodel_sem.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-GCRM_SPEC = ROOT / "specs" / "gcrm.yaml"
-GCRM_SURVEY = ROOT / "surveys" / "gcrm_synthetic.xlsx"
+from conftest import GCRM_SPEC, GCRM_SURVEY, ROOT
 
 SPEC = """\
 name: small

@@ -10,6 +10,8 @@ import pytest
 
 from riskmodel_sem.cli import main
 
+from conftest import GCRM_SPEC, GCRM_SURVEY, REFERENCE
+
 HYPOTHESIZED = {("GIV", "PLT"), ("SOL", "PLT"), ("GIV", "ENV"), ("SOL", "ENV"), ("GIV", "SOL")}
 
 
@@ -43,14 +45,13 @@ def test_demo_json_has_fit_and_the_five_paths(demo_dir):
 
 def test_fit_json_matches_library(tmp_path, project_root):
     out = tmp_path / "fit.json"
-    code = main(["fit", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
-                 str(project_root / "specs" / "gcrm.yaml"), "--json", str(out)])
+    code = main(["fit", str(GCRM_SURVEY), "--spec",
+                 str(GCRM_SPEC), "--json", str(out)])
     assert code == 0
     results = json.loads(out.read_text(encoding="utf-8"))
     from riskmodel_sem.commands import run_fit
 
-    analysis = run_fit(project_root / "surveys" / "gcrm_synthetic.xlsx",
-                       project_root / "specs" / "gcrm.yaml")
+    analysis = run_fit(GCRM_SURVEY, GCRM_SPEC)
     assert results["fit"]["chisq"] == pytest.approx(analysis.fit.fit["chisq"], rel=1e-12)
     assert results["n_obs"] == analysis.fit.n_obs < 600  # listwise: rows with gaps dropped
 
@@ -59,8 +60,8 @@ def test_module_entry_point_runs_as_a_process(tmp_path, project_root):
     out = tmp_path / "poldem.json"
     proc = subprocess.run(
         [sys.executable, "-m", "riskmodel_sem", "fit",
-         str(project_root.parent / "shared" / "reference" / "political_democracy.csv"),
-         "--spec", str(project_root.parent / "shared" / "reference" / "models" / "poldem.lav"),
+         str(REFERENCE / "political_democracy.csv"),
+         "--spec", str(REFERENCE / "models" / "poldem.lav"),
          "--json", str(out)],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -91,7 +92,7 @@ def test_bad_input_is_one_line_and_status_2(argv, needle, capsys, project_root, 
 
 
 def test_invariance_and_compare_json_keys(tmp_path, project_root):
-    ref = project_root.parent / "shared" / "reference"
+    ref = REFERENCE
     out = tmp_path / "inv.json"
     assert main(["invariance", str(ref / "holzinger1939.csv"), "--spec",
                  str(ref / "models" / "hs_three_factor.lav"), "--group", "school",
@@ -117,8 +118,8 @@ def test_invariance_and_compare_json_keys(tmp_path, project_root):
 
 def test_compare_alternatives_lists_each_model_once(tmp_path, project_root):
     out = tmp_path / "alt.json"
-    assert main(["compare", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
-                 str(project_root / "specs" / "gcrm.yaml"), "--alternatives",
+    assert main(["compare", str(GCRM_SURVEY), "--spec",
+                 str(GCRM_SPEC), "--alternatives",
                  "--json", str(out)]) == 0
     result = json.loads(out.read_text(encoding="utf-8"))
     assert [m["name"] for m in result["models"]] == [f"M{i}" for i in range(8)]

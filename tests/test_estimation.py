@@ -1,4 +1,4 @@
-"""ML estimation against lavaan 0.6.14 (../shared/reference) and by simulation.
+"""ML estimation against lavaan 0.6.14 (tests/reference) and by simulation.
 
 Tolerance: 1e-4 relative (atol 1e-6 for values near zero) for estimates, SEs, standardized
 values, fit measures, R-squared and modification indices, as issue 3 asks. The second-order case

@@ -22,8 +22,7 @@ from riskmodel_sem.survey.spec import Spec, load_spec
 from riskmodel_sem.survey.readers import SurveyData, read_survey
 from riskmodel_sem.sem.syntax import build_partable, parse_syntax
 
-ROOT = Path(__file__).resolve().parents[1]
-GCRM = ROOT / "specs" / "gcrm.yaml"
+from conftest import GCRM_SPEC as GCRM
 
 SMALL = """\
 name: small
@@ -159,6 +158,7 @@ _DOCS = st.recursive(_SCALARS,
                      max_leaves=40)
 
 
+@pytest.mark.slow  # hundreds of generated specs; the full suite runs it
 def test_random_yaml_documents(folder):
     path = folder / "doc.yaml"
 
@@ -184,6 +184,7 @@ def _paths(node, prefix=()):
         yield from _paths(value, prefix + (key,))
 
 
+@pytest.mark.slow  # hundreds of generated specs; the full suite runs it
 def test_mutated_gcrm_spec(folder):
     """The paper's spec with one value anywhere replaced by a random one, or deleted."""
     base = yaml.safe_load(GCRM.read_text(encoding="utf-8"))

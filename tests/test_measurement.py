@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,18 +15,12 @@ from riskmodel_sem.survey.simulate import simulate_survey
 from riskmodel_sem.survey.spec import load_spec
 from riskmodel_sem.survey.readers import read_survey
 
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))
+from conftest import GCRM_SPEC, GCRM_SURVEY, REFERENCE
+from conftest import load_reference as _ref
+
 RTOL = 1e-4
 ITEM5_KEYS = {"reliability", "items", "htmt", "htmt2", "fornell_larcker", "kmo", "bartlett",
               "efa", "normality", "screening"}
-
-
-def _ref(name: str) -> dict:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.fail(f"Reference file {path} is missing; the tests need ../shared/reference.")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _lav_spec(tmp_path_factory, name: str, text: str):
@@ -162,7 +154,7 @@ def test_to_dict_is_json_with_item5_keys(hs_result):
 
 def test_options_are_checked():
     hs = pd.read_csv(REFERENCE / "holzinger1939.csv")
-    spec = load_spec(ROOT / "specs" / "gcrm.yaml")
+    spec = load_spec(GCRM_SPEC)
     with pytest.raises(OptionError):
         validate(hs, spec, missing="pairwise")
     with pytest.raises(OptionError):
@@ -175,11 +167,11 @@ def test_options_are_checked():
 
 @pytest.fixture(scope="module")
 def gcrm():
-    return load_spec(ROOT / "specs" / "gcrm.yaml")
+    return load_spec(GCRM_SPEC)
 
 
 def test_gcrm_synthetic_survey_is_reliable(gcrm):
-    path = ROOT / "surveys" / "gcrm_synthetic.xlsx"
+    path = GCRM_SURVEY
     survey = read_survey(path, gcrm) if path.exists() else simulate_survey(gcrm, 600, 20231)
     res = _quiet(survey, gcrm)
     rel = res.reliability.set_index("construct")

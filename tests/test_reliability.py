@@ -1,11 +1,9 @@
-"""Reliability against psych::alpha and semTools::compRelSEM / AVE (../shared/reference)."""
+"""Reliability against psych::alpha and semTools::compRelSEM / AVE (tests/reference)."""
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,8 +15,8 @@ from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.psychometrics.reliability import (ave, composite_reliability, cronbach_alpha, feldt_ci,
                                        loadings, omega, omega_higher_order)
 
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))
+from conftest import REFERENCE
+from conftest import load_reference as _ref
 
 RTOL = 1e-4  # the reference README's precision for lavaan's converged values
 
@@ -31,13 +29,6 @@ CASES = {
     "hs_second_order.json": {"estimator": "ML", "missing": "listwise"},
     "hs_ordinal_wlsmv.json": {"estimator": "WLSMV", "missing": "listwise"},
 }
-
-
-def _ref(name: str) -> dict:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.fail(f"Reference file {path} is missing; the tests need ../shared/reference.")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _data(ref: dict) -> pd.DataFrame:

@@ -19,7 +19,8 @@ from riskmodel_sem.survey.simulate import simulate_survey
 from riskmodel_sem.survey.spec import load_spec
 
 from _browser import load_page, require_chromium
-from _report_fixtures import ARTIFACTS, ROOT
+from _report_fixtures import ARTIFACTS
+from conftest import GCRM_SPEC
 
 SCRIPT = "<script>window.__pwned = 1; alert(1)</script>"
 FORMULA = '=HYPERLINK("http://example.invalid/x","click")'
@@ -40,7 +41,7 @@ HOSTILE = {
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """The GCRM spec with hostile names, fitted to data simulated from it."""
-    d = yaml.safe_load((ROOT / "specs" / "gcrm.yaml").read_text(encoding="utf-8"))
+    d = yaml.safe_load(GCRM_SPEC.read_text(encoding="utf-8"))
     d["title"] = {"zh": HOSTILE["title"], "en": HOSTILE["title"]}
     for c in d["constructs"]:
         if c["code"] in HOSTILE:

@@ -1,4 +1,4 @@
-"""MLR and FIML against lavaan 0.6.14 (../shared/reference) and their defining properties."""
+"""MLR and FIML against lavaan 0.6.14 (tests/reference) and their defining properties."""
 
 from __future__ import annotations
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,14 +18,14 @@ from riskmodel_sem.psychometrics.screening import (FLAG_RULES, em_moments, irv, 
 from riskmodel_sem.survey.simulate import simulate_survey
 from riskmodel_sem.survey.spec import load_spec
 
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))
+from conftest import GCRM_SPEC, REFERENCE
+
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
 
 
 @pytest.fixture(scope="module")
 def gcrm():
-    return load_spec(ROOT / "specs" / "gcrm.yaml")
+    return load_spec(GCRM_SPEC)
 
 
 def _planted(spec, seed: int, n: int = 600, n_bad: int = 30) -> tuple[pd.DataFrame, np.ndarray]:

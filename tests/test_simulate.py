@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,8 +13,7 @@ from riskmodel_sem.survey.simulate import run_simulate, simulate_survey, write_s
 from riskmodel_sem.survey.spec import load_spec
 from riskmodel_sem.survey.readers import read_survey
 
-ROOT = Path(__file__).resolve().parents[1]
-GCRM = ROOT / "specs" / "gcrm.yaml"
+from conftest import GCRM_SPEC as GCRM, GCRM_SURVEY
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +80,7 @@ def test_xlsx_bytes_identical_and_readable(gcrm, tmp_path):
 
 
 def test_bundled_survey_is_reproducible(tmp_path):
-    bundled = ROOT / "surveys" / "gcrm_synthetic.xlsx"
+    bundled = GCRM_SURVEY
     out = run_simulate(GCRM, 600, 20230602, tmp_path / "gcrm_synthetic.xlsx")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == \
         hashlib.sha256(bundled.read_bytes()).hexdigest()

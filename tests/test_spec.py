@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from riskmodel_sem.errors import SpecError, SurveyDataError
 from riskmodel_sem.survey.spec import Scale, ScaleLabel, load_spec
 
-from conftest import REFERENCE
+from conftest import GCRM_QUESTIONNAIRE, GCRM_SPEC as GCRM, REFERENCE
 
-ROOT = Path(__file__).resolve().parents[1]
-GCRM = ROOT / "specs" / "gcrm.yaml"
 MODELS = REFERENCE / "models"
 
 EXPECTED_SYNTAX = """\
@@ -287,7 +283,7 @@ def test_lav_bad_statement(tmp_path):
 def test_questionnaire_matches_spec(gcrm):
     from riskmodel_sem.survey.spec import questionnaire_markdown
 
-    doc = (ROOT / "surveys" / "questionnaire.md").read_text(encoding="utf-8")
+    doc = GCRM_QUESTIONNAIRE.read_text(encoding="utf-8")
     for item in gcrm.items:
         assert f"| {item.code} | {item.zh} | {item.en} |" in doc
     for c in gcrm.constructs:

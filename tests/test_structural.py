@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import REFERENCE, load_reference, load_reference_data
+from conftest import GCRM_SPEC, REFERENCE, load_reference, load_reference_data
 from riskmodel_sem.sem import bootstrap as bs
 from riskmodel_sem.workflow import structural as st
 from riskmodel_sem.sem.estimation import fit_model
@@ -35,7 +35,7 @@ def poldem():
 def gcrm(project_root):
     from riskmodel_sem.survey.simulate import simulate_survey
 
-    spec = load_spec(project_root / "specs" / "gcrm.yaml")
+    spec = load_spec(GCRM_SPEC)
     data = simulate_survey(spec, 2000, 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import time
@@ -15,10 +14,7 @@ from riskmodel_sem.errors import SurveyDataError
 from riskmodel_sem.survey.spec import load_spec
 from riskmodel_sem.survey.readers import read_survey
 
-from conftest import REFERENCE
-
-ROOT = Path(__file__).resolve().parents[1]
-GCRM = ROOT / "specs" / "gcrm.yaml"
+from conftest import GCRM_SPEC as GCRM, GCRM_SURVEY, REFERENCE
 
 SMALL = """\
 name: small
@@ -212,7 +208,7 @@ def test_lav_spec_reads_any_real_values():
 
 def test_bundled_synthetic_survey():
     spec = load_spec(GCRM)
-    s = read_survey(ROOT / "surveys" / "gcrm_synthetic.xlsx", spec)
+    s = read_survey(GCRM_SURVEY, spec)
     assert s.data.shape == (600, 33)
     assert s.sheet == "Sheet1"
     assert int(s.data.isna().sum().sum()) == 20

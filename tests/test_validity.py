@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,19 +18,13 @@ from riskmodel_sem.psychometrics.validity import (bartlett, correlation_matrix, 
                                     htmt, kmo, latent_correlations, one_factor_cfa,
                                     parallel_analysis)
 
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("RISKMODEL_REFERENCE", ROOT.parent / "shared" / "reference"))
+from conftest import REFERENCE
+from conftest import load_reference as _ref
+
 RTOL = 1e-4
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
-
-
-def _ref(name: str) -> dict:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.fail(f"Reference file {path} is missing; the tests need ../shared/reference.")
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _constructs(model: str) -> dict[str, list[str]]:

@@ -51,6 +51,7 @@ class Analysis:
     comparison: Any = None
     invariance: Any = None
     warnings: tuple[str, ...] = ()
+    crosscheck: Any = None  # riskmodel_sem.sem.crosscheck.CrossCheck, from fit --crosscheck
 
     def to_dict(self) -> dict:
         """JSON-ready results with the keys of DESIGN.md §3.
@@ -76,4 +77,6 @@ class Analysis:
                 out.update(inv)
             else:
                 out["invariance"] = inv
+        if self.crosscheck is not None:
+            out["crosscheck"] = self.crosscheck.to_dict()
         return out
