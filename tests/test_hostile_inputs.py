@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import GCRM_SPEC, ROOT
 from riskmodel_sem.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_a_simulated_survey_is_bounded_in_the_command_and_the_library(tmp_path, 
     from riskmodel_sem.survey.simulate import simulate_survey
     from riskmodel_sem.survey.spec import load_spec
 
-    spec = ROOT / "specs" / "gcrm.yaml"
+    spec = GCRM_SPEC
     _one_line_error(["simulate", "--spec", spec, "--n", "10000000000", "--out",
                      tmp_path / "s.xlsx"], capsys, "--n", "at most 1000000")
     with pytest.raises(OptionError, match="at most 1000000"):

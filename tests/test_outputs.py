@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from riskmodel_sem import outputs
 from riskmodel_sem.cli import main
 from riskmodel_sem.errors import OutputError
 
-ROOT = Path(__file__).resolve().parents[1]
+
 
 
 def _python(code: str, *args, **kwargs) -> subprocess.CompletedProcess:
