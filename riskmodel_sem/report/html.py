@@ -19,7 +19,8 @@ from .. import __version__
 from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram,
                       response_distributions)
 from .labels import element_name, text
-from .tables import MAX_HTMT, MIN_LOADING, Figure, Sheet, cell_value
+from ..workflow.thresholds import CRITERIA
+from .tables import Figure, Sheet, cell_value
 
 __all__ = ["html_text", "format_cell"]
 
@@ -83,7 +84,7 @@ def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
             for _, r in load.iterrows():
                 grid[items.index(r["rhs"])][factors.index(r["lhs"])] = cell_value(r["std_all"])
             svg = heatmap(grid, items, factors, vmin=0.0, vmax=1.0,
-                          flag=lambda v, i, j: abs(v) < MIN_LOADING,
+                          flag=lambda v, i, j: not CRITERIA["loading_std"].passes(v),
                           row_tips=[element_name(spec, i, lang) for i in items],
                           css_class="heatmap loadings-heatmap")
             out.setdefault("loadings", []).append(
@@ -94,7 +95,7 @@ def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
         rows = [str(x) for x in htmt.index]
         cols = [str(x) for x in htmt.columns]
         svg = heatmap(vals, rows, cols, vmin=0.0, vmax=1.0,
-                      flag=lambda v, i, j: rows[i] != cols[j] and v >= MAX_HTMT,
+                      flag=lambda v, i, j: rows[i] != cols[j] and not CRITERIA["htmt"].passes(v),
                       row_tips=[element_name(spec, r, lang) for r in rows],
                       css_class="heatmap htmt-heatmap")
         out.setdefault("validity", []).append(

@@ -1,9 +1,10 @@
 """Fixed texts of the reports in Chinese and English, and the names of model elements.
 
 Everything a report says that does not come from the spec or the results lives here: sheet and
-section titles, notes on method, column headers, verdict words and the published thresholds the
-numbers are shown against (with their sources). Names of constructs, dimensions and items come
-from the spec (:func:`element_name`).
+section titles, notes on method, column headers and yes/no words. The published thresholds
+the numbers are shown against, their sources and verdict words live in the one thresholds table
+(:mod:`riskmodel_sem.workflow.thresholds`). Names of constructs, dimensions and items come from
+the spec (:func:`element_name`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ __all__ = [
     "LANGUAGES",
     "TEXT",
     "COLUMN_HEADERS",
-    "FIT_THRESHOLDS",
     "text",
     "column_header",
     "element_name",
@@ -56,8 +56,7 @@ TEXT: dict[str, dict[str, str]] = {
         "verdicts_title": "检验结论",
         "verdicts_note": "各项检验的阈值、来源与结论。",
         "fit": "模型拟合",
-        "fit_note": ("每个拟合指标与其阈值及结论：CFI/TLI ≥ 0.90 可接受、≥ 0.95 良好（Hu & Bentler, 1999）；"
-                     "RMSEA ≤ 0.08 可接受、≤ 0.06 良好；SRMR ≤ 0.08；χ²/df ≤ 3（Kline, 2016）。"
+        "fit_note": ("每个拟合指标与其阈值、结论及来源：{rules}。"
                      "大样本下 χ² 检验几乎总是显著，仅供参考。"),
         "loadings": "因子载荷",
         "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ 0.50，理想 ≥ 0.70（Hair et al., 2019）；"
@@ -175,10 +174,9 @@ TEXT: dict[str, dict[str, str]] = {
         "verdicts_title": "Verdicts",
         "verdicts_note": "Every check with its threshold, source and verdict.",
         "fit": "Model fit",
-        "fit_note": ("Every fit index with its threshold and verdict: CFI/TLI ≥ 0.90 acceptable, ≥ 0.95 "
-                     "good (Hu & Bentler, 1999); RMSEA ≤ 0.08 acceptable, ≤ 0.06 good; SRMR ≤ 0.08; "
-                     "χ²/df ≤ 3 (Kline, 2016). In large samples the χ² test is nearly always "
-                     "significant and is shown for reference."),
+        "fit_note": ("Every fit index with its threshold, verdict and source: {rules}. In large "
+                     "samples the χ² test is nearly always significant and is shown for "
+                     "reference."),
         "loadings": "Loadings",
         "loadings_note": ("First- and second-order loadings. Standardized loadings (std_all) should be "
                           "≥ 0.50, ideally ≥ 0.70 (Hair et al., 2019); those below 0.50 are highlighted "
@@ -334,20 +332,6 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "loading_std": "Std. loading",
     },
 }
-
-#: Fit indices shown against published thresholds:
-#: (key, direction, good, acceptable, source). ``good`` may be None (one threshold only).
-FIT_THRESHOLDS: tuple[tuple[str, str, float | None, float, str], ...] = (
-    ("cfi", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("tli", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("cfi_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("tli_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("rmsea", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
-    ("rmsea_robust", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
-    ("srmr", "<=", None, 0.08, "Hu & Bentler (1999)"),
-    ("chisq_df", "<=", None, 3.0, "Kline (2016)"),
-)
-
 
 def resolve_language(lang: str | None, spec: Any) -> str:
     """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.

@@ -16,24 +16,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .labels import FIT_THRESHOLDS, column_header, element_name, text
+from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
+from .labels import column_header, element_name, text
 
 __all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value"]
 
 #: Columns holding p-values (shown as "<.001").
 P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
                        "pvalue_diff", "p_diff"})
-#: Result columns compared with a lower bound: (bound, source shown in the note).
-LOWER_BOUNDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "kmo": 0.60, "msa": 0.60}
 #: Verdict words (lower case) that mark a failure in any language.
 FAIL_WORDS = frozenset({"fail", "failed", "poor", "no", "false", "not supported", "不达标", "否",
                         "不支持", "reject", "rejected"})
-#: Loadings below this standardized value are highlighted (Hair et al., 2019).
-MIN_LOADING = 0.50
-#: HTMT at or above this value is highlighted (Henseler et al., 2015).
-MAX_HTMT = 0.85
-#: Modification indices at or above this value are listed (chi-square(1) at .05).
-MIN_MI = 3.84
+#: At most this many modification indices are listed (those passing the table's
+#: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
 
 
@@ -167,9 +162,11 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
                 bounds: dict[str, tuple[Any, str]] | None = None) -> Table:
     """Make a table of a result DataFrame: known columns get their header, flags are applied.
 
-    A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column has a
-    lower bound (alpha, omega, cr, ave, kmo) and the value is below it, or when a verdict-like
-    column (passed, ok, supported, verdict) says no.
+    A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column is
+    judged by a criterion of the thresholds table (``COLUMN_CRITERIA``: alpha, omega, cr, ave,
+    kmo, msa, loading_std, citc, skew, kurtosis; ``bounds`` adds or overrides
+    ``{column: (value, direction)}``) and the value misses it, or when a verdict-like column
+    (passed, ok, supported, verdict) says no.
     """
     df = df.copy()
     if not isinstance(df.index, pd.RangeIndex):
@@ -189,7 +186,7 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             if isinstance(row[j], str):
                 row[j] = words.get(row[j].strip().lower(), row[j])
     fails: set[tuple[int, int]] = set()
-    rules = {k: (v, ">=") for k, v in LOWER_BOUNDS.items()}
+    rules = {col: _rule(name) for col, name in COLUMN_CRITERIA.items()}
     rules.update(bounds or {})
     for j, c in enumerate(df.columns):
         low = c.lower()
@@ -208,11 +205,17 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
     return Table(tid, title, note, cols, rows, fails)
 
 
+def _rule(name: str) -> tuple[Any, str]:
+    """``(value, direction)`` of criterion ``name`` of the thresholds table."""
+    return CRITERIA[name].value, CRITERIA[name].direction
+
+
 def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
                  mode: str) -> Table:
     """A square matrix (HTMT or Fornell–Larcker) with failures flagged.
 
-    ``mode="htmt"`` flags off-diagonal values ≥ 0.85; ``mode="fl"`` flags an off-diagonal
+    ``mode="htmt"`` flags off-diagonal values that miss the ``htmt`` criterion of the
+    thresholds table (< 0.85); ``mode="fl"`` flags an off-diagonal
     correlation whose absolute value exceeds the diagonal value (√AVE) of its row or column.
     """
     names = [str(x) for x in df.index]
@@ -228,7 +231,7 @@ def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             row.append(None if math.isnan(v) else float(v))
             if math.isnan(v) or str(cname) == rname:
                 continue
-            if mode == "htmt" and v >= MAX_HTMT:
+            if mode == "htmt" and not CRITERIA["htmt"].passes(v):
                 fails.add((i, j + 1))
             elif mode == "fl":
                 di = vals[i, colpos[rname]] if rname in colpos else math.nan
@@ -243,29 +246,26 @@ def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
 def fit_verdict(key: str, value: float | None, lang: str) -> tuple[str, str, str, bool] | None:
     """Threshold text, verdict word, source and failure flag for a fit index, or None.
 
-    Compares a given number with the published thresholds of ``FIT_THRESHOLDS``.
+    Compares a given number with the criterion of the thresholds table that judges the fit
+    measure ``key`` (:func:`riskmodel_sem.workflow.thresholds.fit_criterion`); None for a
+    measure without one.
     """
-    for k, direction, good, acceptable, source in FIT_THRESHOLDS:
-        if k != key:
-            continue
-        if direction == ">=":
-            thr = (f"≥ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
-                f"≥ {acceptable:.2f} {text('acceptable', lang)}"
-        else:
-            thr = (f"≤ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
-                f"≤ {acceptable:.2f} {text('acceptable', lang) if good is not None else text('pass', lang)}"
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return thr, "", source, False
-        better = (lambda a, b: a >= b) if direction == ">=" else (lambda a, b: a <= b)
-        if good is not None and better(value, good):
-            word = text("good", lang)
-        elif better(value, acceptable):
-            word = text("acceptable", lang) if good is not None else text("pass", lang)
-        else:
-            word = text("poor", lang)
-            return thr, word, source, True
-        return thr, word, source, False
-    return None
+    crit = fit_criterion(key)
+    if crit is None:
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return crit.describe(), "", crit.source, False
+    ok = crit.passes(value)
+    return crit.describe(), crit.word(ok, lang), crit.source, not ok
+
+
+def _fit_note(lang: str) -> str:
+    """The fit sheet's note, with the rules of the thresholds table."""
+    labels = {"cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "chisq_df": "χ²/df"}
+    names = dict.fromkeys(FIT_INDEX_CRITERIA.values())
+    rules = ("；" if lang == "zh" else "; ").join(
+        f"{labels.get(n, n)} {CRITERIA[n].describe()}" for n in names)
+    return text("fit_note", lang).format(rules=rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,18 +420,6 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
     return out
 
 
-def _bounds(thresholds: Any) -> dict[str, tuple[Any, str]]:
-    """Column rules ``{column: (value, direction)}`` from a result's ``thresholds`` dict."""
-    out: dict[str, tuple[Any, str]] = {}
-    if not isinstance(thresholds, dict):
-        return out
-    for k, rule in thresholds.items():
-        if isinstance(rule, dict) and "value" in rule:
-            direction = rule.get("direction") or ("abs<" if k.startswith("abs_") else ">=")
-            out[k.removeprefix("abs_")] = (rule["value"], direction)
-    return out
-
-
 def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
     """One row per criterion: threshold, passed / total, the targets that fail, source."""
     t = lambda k: text(k, lang)  # noqa: E731
@@ -464,12 +452,9 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     if v is None:
         return []
     sheets = []
-    bounds = _bounds(getattr(v, "thresholds", None))
     scr = getattr(v, "screening", None)
     if scr is not None:
-        sb = _bounds(getattr(scr, "thresholds", None))
-        sb = {k: r for k, r in sb.items() if k in ("skew", "kurtosis")}
-        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"), bounds=sb,
+        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
                              skip=("respondents",))
         resp = _frame_attr(scr, "respondents")
         if resp is not None and len(resp):  # every respondent, flagged ones highlighted
@@ -480,20 +465,17 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     items = _frame_attr(v, "items")
     if items is not None and len(items):
         sheets.append(Sheet("items", t("items"), [frame_table(items, "items", t("items"),
-                                                              t("items_note"), lang,
-                                                              bounds=bounds)]))
+                                                              t("items_note"), lang)]))
     rel = _frame_attr(v, "reliability")
     tabs = []
     if rel is not None and len(rel):
         tabs.append(frame_table(rel, "reliability", t("reliability"), t("reliability_note"),
-                                lang, index_name="construct", bounds=bounds))
+                                lang, index_name="construct"))
     ho = _frame_attr(v, "higher_order")
     if ho is not None and len(ho):
-        hb = dict(bounds)
-        if "omega_higher_order" in bounds:
-            hb["omega"] = bounds["omega_higher_order"]
         tabs.append(frame_table(ho, "reliability_higher_order", t("second_order"),
-                                t("reliability_note"), lang, bounds=hb))
+                                t("reliability_note"), lang,
+                                bounds={"omega": _rule("omega_higher_order")}))
     if tabs:
         sheets.append(Sheet("reliability", t("reliability"), tabs))
     tabs = []
@@ -505,7 +487,7 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
     kmo = getattr(v, "kmo", None)
     if isinstance(kmo, dict):
-        kb = {"overall": bounds.get("kmo", (0.60, ">="))}
+        kb = {"overall": _rule("kmo")}
         tab = _dict_table({k: x for k, x in kmo.items() if not isinstance(x, dict)}, "kmo",
                           t("kmo_title"), t("kmo_note"), lang, kb)
         if tab is not None:
@@ -513,8 +495,7 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
         per_item = kmo.get("items")
         if isinstance(per_item, dict) and per_item:
             df = pd.DataFrame({"item": list(per_item), "msa": [cell_value(x) for x in per_item.values()]})
-            tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang,
-                                    bounds={"msa": bounds.get("kmo_item", (0.50, ">="))}))
+            tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang))
     elif kmo is not None:
         tabs.extend(_stage_tables(type("K", (), {"kmo": kmo})(), "v", lang, note=t("kmo_note")))
     bart = getattr(v, "bartlett", None)
@@ -597,7 +578,8 @@ def _fit_sheet(a: Any, lang: str) -> Sheet | None:
         if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
             kinds[(len(rows), 1)] = "p"
         rows.append(row)
-    return Sheet("fit", t("fit"), [Table("fit", t("fit"), t("fit_note"), cols, rows, fails, kinds)])
+    return Sheet("fit", t("fit"), [Table("fit", t("fit"), _fit_note(lang), cols, rows, fails,
+                                         kinds)])
 
 
 def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
@@ -630,7 +612,7 @@ def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
                                                 "ci_upper", "std_all")]
         row.append(cell_value(fit.r2.get(r["rhs"])) if not grp else None)
         std = cell_value(r.get("std_all"))
-        if std is not None and abs(std) < MIN_LOADING:
+        if std is not None and not CRITERIA["loading_std"].passes(std):
             fails.add((len(rows), len(head) + 6))
         rows.append(row)
     return Sheet("loadings", text("loadings", lang),
@@ -780,7 +762,7 @@ def _mi_sheet(a: Any, lang: str) -> Sheet | None:
     if a.fit is None or a.fit.modindices is None or not len(a.fit.modindices):
         return None
     mi = a.fit.modindices
-    mi = mi[mi["mi"] >= MIN_MI].head(MAX_MI_ROWS)
+    mi = mi[[CRITERIA["modindex"].passes(x) for x in mi["mi"]]].head(MAX_MI_ROWS)
     t = text("modindices", lang)
     if not len(mi):
         tab = Table("modindices", t, text("modindices_note", lang),

@@ -24,68 +24,15 @@ from ..errors import DataQualityWarning, ModelError, SurveyDataError
 from ..sem.estimation import FitResult, check_options, fit_model
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
+from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
 
 __all__ = ["ValidationResult", "validate", "THRESHOLDS", "VERDICT_COLUMNS"]
 
-#: Thresholds of the verdicts: ``{criterion: {value, direction, source}}``. ``direction`` is
-#: ">=" (pass when value >= threshold), "<" (pass when value < threshold), "abs<" (pass when
-#: |value| < threshold) or ">" (pass when value > threshold).
-THRESHOLDS = {
-    "alpha": {"value": 0.70, "direction": ">=",
-              "source": "Nunnally (1978), Psychometric Theory, 2nd ed.: alpha >= .70"},
-    "omega": {"value": 0.70, "direction": ">=",
-              "source": "Hair, Black, Babin & Anderson (2019), Multivariate Data Analysis, 8th "
-                        "ed.: construct reliability >= .70"},
-    "omega_higher_order": {"value": 0.70, "direction": ">=",
-                           "source": "Hair et al. (2019): construct reliability >= .70"},
-    "cr": {"value": 0.70, "direction": ">=",
-           "source": "Hair et al. (2019); Fornell & Larcker (1981), JMR 18, 39-50: CR >= .70"},
-    "ave": {"value": 0.50, "direction": ">=",
-            "source": "Fornell & Larcker (1981), JMR 18, 39-50, doi:10.2307/3151312: AVE >= .50"},
-    "loading_std": {"value": 0.50, "direction": ">=",
-                    "source": "Hair et al. (2019): standardized loadings >= .50 acceptable, "
-                              ">= .70 ideal"},
-    "citc": {"value": 0.30, "direction": ">=",
-             "source": "Nunnally & Bernstein (1994), Psychometric Theory, 3rd ed.: corrected "
-                       "item-total correlation >= .30"},
-    "skew": {"value": 2.0, "direction": "abs<",
-             "source": "West, Finch & Curran (1995): |skewness| < 2"},
-    "kurtosis": {"value": 7.0, "direction": "abs<",
-                 "source": "West, Finch & Curran (1995): |excess kurtosis| < 7"},
-    "fornell_larcker": {"value": None, "direction": ">",
-                        "source": "Fornell & Larcker (1981): sqrt(AVE) exceeds the construct's "
-                                  "correlations with every other construct"},
-    "htmt": {"value": 0.85, "direction": "<",
-             "source": "Henseler, Ringle & Sarstedt (2015), JAMS 43, 115-135, "
-                       "doi:10.1007/s11747-014-0403-8: HTMT < .85 (conservative)"},
-    "htmt_liberal": {"value": 0.90, "direction": "<",
-                     "source": "Henseler et al. (2015): HTMT < .90 (liberal)"},
-    "htmt2": {"value": 0.85, "direction": "<",
-              "source": "Roemer, Schuberth & Henseler (2021), IMDS 121, 2637-2650, "
-                        "doi:10.1108/IMDS-02-2021-0082: HTMT2 < .85 (conservative)"},
-    "htmt2_liberal": {"value": 0.90, "direction": "<",
-                      "source": "Roemer et al. (2021): HTMT2 < .90 (liberal)"},
-    "kmo": {"value": 0.60, "direction": ">=",
-            "source": "Kaiser (1974), Psychometrika 39, 31-36; Tabachnick & Fidell (2019): "
-                      "KMO >= .60"},
-    "kmo_item": {"value": 0.50, "direction": ">=",
-                 "source": "Kaiser (1974): item MSA below .50 is unacceptable"},
-    "bartlett": {"value": 0.05, "direction": "<",
-                 "source": "Bartlett (1951), Biometrika 38, 337-344: sphericity rejected at "
-                           "p < .05"},
-    "harman": {"value": 0.50, "direction": "<",
-               "source": "Podsakoff, MacKenzie, Lee & Podsakoff (2003), JAP 88, 879-903: the "
-                         "first unrotated factor explains less than 50% of the variance"},
-    "one_factor_cfa": {"value": 0.05, "direction": "<",
-                       "source": "Podsakoff et al. (2003): the one-factor model fits "
-                                 "significantly worse than the measurement model (p < .05)"},
-    "cfi": {"value": 0.95, "direction": ">=",
-            "source": "Hu & Bentler (1999), SEM 6, 1-55, doi:10.1080/10705519909540118: "
-                      "CFI >= .95"},
-    "tli": {"value": 0.95, "direction": ">=", "source": "Hu & Bentler (1999): TLI >= .95"},
-    "rmsea": {"value": 0.06, "direction": "<=", "source": "Hu & Bentler (1999): RMSEA <= .06"},
-    "srmr": {"value": 0.08, "direction": "<=", "source": "Hu & Bentler (1999): SRMR <= .08"},
-}
+#: Thresholds of the verdicts, ``{criterion: {value, direction, source}}``: the validation
+#: criteria of the one thresholds table (:data:`riskmodel_sem.workflow.thresholds.CRITERIA`) in
+#: the plain form stored in :attr:`ValidationResult.thresholds`. ``direction`` is ">=" (pass
+#: when value >= threshold), ">", "<", "<=" or "abs<" (pass when |value| < threshold).
+THRESHOLDS = {name: CRITERIA[name].as_dict() for name in VALIDATION_CRITERIA}
 
 #: Columns of :attr:`ValidationResult.verdicts`.
 VERDICT_COLUMNS = ["criterion", "target", "value", "threshold", "direction", "source", "passed"]
@@ -226,25 +173,6 @@ def _matrix(df: pd.DataFrame) -> dict:
     return {str(r): {str(c): json_value(df.loc[r, c]) for c in df.columns} for r in df.index}
 
 
-def _passes(value, threshold, direction) -> bool:
-    if value is None or threshold is None:
-        return False
-    value = float(value)
-    if not math.isfinite(value):
-        return False
-    if direction == ">=":
-        return value >= threshold
-    if direction == ">":
-        return value > threshold
-    if direction == "<":
-        return value < threshold
-    if direction == "<=":
-        return value <= threshold
-    if direction == "abs<":
-        return abs(value) < threshold
-    raise ValueError(direction)
-
-
 class _Verdicts:
     def __init__(self, thresholds: dict) -> None:
         self.thr = thresholds
@@ -257,7 +185,7 @@ class _Verdicts:
         self.rows.append({"criterion": criterion, "target": target, "value": v,
                           "threshold": None if t is None else float(t),
                           "direction": spec["direction"], "source": spec["source"],
-                          "passed": _passes(v, t, spec["direction"])})
+                          "passed": passes(v, t, spec["direction"])})
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=VERDICT_COLUMNS)
