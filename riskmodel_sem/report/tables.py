@@ -11,13 +11,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
 from .labels import column_header, element_name, text
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..psychometrics.validity import EFAResult
+    from ..workflow.analysis import Analysis
 
 __all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value"]
 
@@ -485,41 +489,32 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
         m = _frame_attr(v, attr)
         if m is not None and len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
-    kmo = getattr(v, "kmo", None)
-    if isinstance(kmo, dict):
-        kb = {"overall": _rule("kmo")}
-        tab = _dict_table({k: x for k, x in kmo.items() if not isinstance(x, dict)}, "kmo",
-                          t("kmo_title"), t("kmo_note"), lang, kb)
+    tab = _dict_table({"overall": v.kmo.overall}, "kmo", t("kmo_title"), t("kmo_note"), lang,
+                      {"overall": _rule(v.kmo.criterion)})
+    if tab is not None:
+        tabs.append(tab)
+    if len(v.kmo.items):
+        df = pd.DataFrame({"item": [str(i) for i in v.kmo.items.index],
+                           "msa": [cell_value(x) for x in v.kmo.items]})
+        tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang))
+    bart = v.bartlett
+    tab = _dict_table({"chisq": bart.chisq, "df": bart.df, "pvalue": bart.pvalue, "n": bart.n},
+                      "bartlett", "Bartlett", t("kmo_note"), lang)
+    if tab is not None:
+        tab.cell_kinds.update({(i, 1): "p" for i, r in enumerate(tab.rows) if r[0] == "pvalue"})
+        tabs.append(tab)
+    tabs.extend(_efa_tables(v.efa, lang))
+    for tid, res in (("harman", v.harman), ("one_factor", v.one_factor)):
+        flat = {}
+        for k, x in res.to_dict().items():  # nested parts (fit, test) as "fit.chisq", ...
+            if isinstance(x, dict):
+                flat.update({f"{k}.{kk}": xx for kk, xx in x.items()})
+            else:
+                flat[k] = x
+        tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, tid,
+                          tid.replace("_", " "), t("validity"), lang)
         if tab is not None:
             tabs.append(tab)
-        per_item = kmo.get("items")
-        if isinstance(per_item, dict) and per_item:
-            df = pd.DataFrame({"item": list(per_item), "msa": [cell_value(x) for x in per_item.values()]})
-            tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang))
-    elif kmo is not None:
-        tabs.extend(_stage_tables(type("K", (), {"kmo": kmo})(), "v", lang, note=t("kmo_note")))
-    bart = getattr(v, "bartlett", None)
-    if isinstance(bart, dict):
-        tab = _dict_table(bart, "bartlett", "Bartlett", t("kmo_note"), lang)
-        if tab is not None:
-            tab.cell_kinds.update({(i, 1): "p" for i, r in enumerate(tab.rows) if r[0] == "pvalue"})
-            tabs.append(tab)
-    efa = getattr(v, "efa", None)
-    if efa is not None:
-        tabs.extend(_efa_tables(efa, lang))
-    for attr in ("harman", "one_factor"):
-        d = getattr(v, attr, None)
-        if isinstance(d, dict):
-            flat = {}
-            for k, x in d.items():
-                if isinstance(x, dict):
-                    flat.update({f"{k}.{kk}": xx for kk, xx in x.items()})
-                else:
-                    flat[k] = x
-            tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, attr,
-                              attr.replace("_", " "), t("validity"), lang)
-            if tab is not None:
-                tabs.append(tab)
     verdicts = _frame_attr(v, "verdicts")
     if verdicts is not None and len(verdicts):
         tabs.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
@@ -529,25 +524,21 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     return sheets
 
 
-def _efa_tables(efa: Any, lang: str) -> list[Table]:
+def _efa_tables(efa: EFAResult, lang: str) -> list[Table]:
     t = lambda k: text(k, lang)  # noqa: E731
-    out = []
-    ev = getattr(efa, "eigenvalues", None)
-    if ev is not None and len(ev):
-        rnd = getattr(efa, "random_eigenvalues", None)
+    info = {"n_factors": efa.n_factors, "method": efa.method, "rotation": efa.rotation,
+            "n_iter": efa.n_iter, "seed": efa.seed, "n_obs": efa.n_obs,
+            "quantile": efa.quantile}
+    out = [_dict_table(info, "efa_info", t("efa_title"), t("efa_note"), lang)]
+    ev = efa.eigenvalues
+    if len(ev):
         df = pd.DataFrame({"factor": np.arange(1, len(ev) + 1), "eigenvalue": np.asarray(ev)})
-        if rnd is not None and len(rnd) == len(ev):
-            df["random_eigenvalue"] = np.asarray(rnd)
+        if len(efa.random_eigenvalues) == len(ev):
+            df["random_eigenvalue"] = np.asarray(efa.random_eigenvalues)
         out.append(frame_table(df, "efa_eigenvalues", t("efa_title"), t("efa_note"), lang))
-    info = {k: getattr(efa, k) for k in ("n_factors", "method", "rotation", "n_iter", "seed",
-                                         "n_obs", "quantile") if hasattr(efa, k)}
-    tab = _dict_table(info, "efa_info", t("efa_title"), t("efa_note"), lang)
-    if tab is not None:
-        out.insert(0, tab)
-    load = getattr(efa, "loadings", None)
-    if isinstance(load, pd.DataFrame) and len(load):
-        out.append(frame_table(load, "efa_loadings", t("efa_title"), t("efa_note"), lang,
-                               index_name="item"))
+    if len(efa.loadings):
+        out.append(frame_table(efa.loadings, "efa_loadings", t("efa_title"), t("efa_note"),
+                               lang, index_name="item"))
     return out
 
 

@@ -70,15 +70,15 @@ class ValidationResult:
         Construct-by-construct matrices: HTMT (Henseler et al. 2015, arithmetic means), HTMT2
         (Roemer et al. 2021, geometric means; semTools' default), and sqrt(AVE) on the
         diagonal with latent correlations off it.
-    kmo : dict
-        ``overall`` and ``items`` (``{item: MSA}``).
-    bartlett : dict
+    kmo : KMOResult
+        ``overall`` and ``items`` (MSA per item).
+    bartlett : BartlettResult
         chisq, df, pvalue, n.
     efa : EFAResult
         Parallel analysis and the rotated EFA.
-    harman : dict
+    harman : HarmanResult
         First-component share of the item variance.
-    one_factor : dict
+    one_factor : OneFactorResult
         The one-factor CFA's fit and its chi-square difference test against ``cfa``.
     verdicts : pandas.DataFrame
         One row per judged criterion (:data:`VERDICT_COLUMNS`); ``target`` is the construct,
@@ -102,11 +102,11 @@ class ValidationResult:
     htmt: pd.DataFrame
     htmt2: pd.DataFrame
     fornell_larcker: pd.DataFrame
-    kmo: dict
-    bartlett: dict
+    kmo: val.KMOResult
+    bartlett: val.BartlettResult
     efa: val.EFAResult
-    harman: dict
-    one_factor: dict
+    harman: val.HarmanResult
+    one_factor: val.OneFactorResult
     verdicts: pd.DataFrame
     rows_used: dict
     thresholds: dict
@@ -142,9 +142,8 @@ class ValidationResult:
             "htmt": _matrix(self.htmt),
             "htmt2": _matrix(self.htmt2),
             "fornell_larcker": _matrix(self.fornell_larcker),
-            "kmo": {"overall": json_value(self.kmo["overall"]),
-                    "items": {k: json_value(v) for k, v in self.kmo["items"].items()}},
-            "bartlett": {k: json_value(v) for k, v in self.bartlett.items()},
+            "kmo": self.kmo.to_dict(),
+            "bartlett": self.bartlett.to_dict(),
             "efa": self.efa.to_dict(),
             "normality": {k: json_value(v) for k, v in self.screening.normality.items()},
             "screening": self.screening.to_dict(),
@@ -158,8 +157,8 @@ class ValidationResult:
                 "all_passed": self.all_passed,
                 "omega_higher_order": {r["dimension"]: json_value(r["omega"]) for r in
                                        self.higher_order.to_dict(orient="records")},
-                "harman": {k: json_value(v) for k, v in self.harman.items()},
-                "one_factor": json_value(self.one_factor),
+                "harman": self.harman.to_dict(),
+                "one_factor": self.one_factor.to_dict(),
                 "measurement_fit": {k: json_value(v) for k, v in self.cfa.fit.items()},
                 "second_order_fit": (None if self.second_order is None else
                                      {k: json_value(v) for k, v in self.second_order.fit.items()}),
@@ -361,12 +360,12 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
     htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
     fl = val.fornell_larcker(cfa, aves)
-    kmo_all, kmo_items = val.kmo(corr)
+    kmo_res = val.kmo(corr)
     bart = val.bartlett(corr, n_corr)
     efa_res = val.efa(corr, n_corr, n_iter=n_iter, seed=seed)
     harm = val.harman(corr)
     one = val.one_factor_cfa(analysis, cols, cfa, estimator=estimator, missing=missing)
-    own.extend(one["warnings"])
+    own.extend(one.warnings)
 
     # verdicts -----------------------------------------------------------------------------
     thr = {k: dict(v) for k, v in THRESHOLDS.items()}
@@ -397,12 +396,11 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
             v.add("htmt_liberal", pair, htmt1.loc[fa, fb])
             v.add("htmt2", pair, htmt2.loc[fa, fb])
             v.add("htmt2_liberal", pair, htmt2.loc[fa, fb])
-    v.add("kmo", "model", kmo_all)
-    for i, msa in kmo_items.items():
+    v.add(kmo_res.criterion, "model", kmo_res.criterion_value)
+    for i, msa in kmo_res.items.items():
         v.add("kmo_item", str(i), msa)
-    v.add("bartlett", "model", bart["pvalue"])
-    v.add("harman", "model", harm["share"])
-    v.add("one_factor_cfa", "model", one["test"]["pvalue"])
+    for res in (bart, harm, one):
+        v.add(res.criterion, "model", res.criterion_value)
     robust = estimator == "MLR"
     for crit in ("cfi", "tli", "rmsea"):
         key = f"{crit}_robust" if robust and f"{crit}_robust" in cfa.fit else crit
@@ -422,7 +420,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         "complete": int(len(complete)),
         "cfa": int(cfa.n_obs),
         "second_order": None if second is None else int(second.n_obs),
-        "one_factor": int(one["n_obs"]),
+        "one_factor": int(one.n_obs),
         "alpha": int(len(alpha_rows)),
         "correlations": int(n_corr),
     }
@@ -435,7 +433,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     return ValidationResult(
         screening=scr, cfa=cfa, second_order=second, reliability=reliability,
         higher_order=higher, alpha=alphas, items=items_tab, htmt=htmt1, htmt2=htmt2,
-        fornell_larcker=fl, kmo={"overall": kmo_all, "items": kmo_items.to_dict()},
+        fornell_larcker=fl, kmo=kmo_res,
         bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
         rows_used=rows_used, thresholds=thr, options=options,
         warnings=tuple(dict.fromkeys(notes)))
