@@ -9,7 +9,10 @@ the spec (:func:`element_name`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..survey.spec import Spec
 
 __all__ = [
     "LANGUAGES",
@@ -18,6 +21,8 @@ __all__ = [
     "text",
     "column_header",
     "element_name",
+    "localized",
+    "spec_title",
     "resolve_language",
 ]
 
@@ -333,7 +338,7 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
     },
 }
 
-def resolve_language(lang: str | None, spec: Any) -> str:
+def resolve_language(lang: str | None, spec: Spec) -> str:
     """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.
 
     Raises
@@ -342,7 +347,7 @@ def resolve_language(lang: str | None, spec: Any) -> str:
         If ``lang`` is given and is not ``"zh"`` or ``"en"``.
     """
     if lang is None:
-        lang = getattr(spec, "language", None) or "en"
+        lang = spec.language or "en"
     if lang not in LANGUAGES:
         raise ValueError(f"Language must be 'zh' or 'en', got {lang!r}.")
     return lang
@@ -358,18 +363,29 @@ def column_header(column: str, lang: str) -> str:
     return COLUMN_HEADERS[lang].get(str(column), str(column))
 
 
-def element_name(spec: Any, code: str, lang: str) -> str:
+def localized(element: Any, lang: str, fallback: bool = True) -> str:
+    """The ``zh`` or ``en`` text of a spec element (construct, dimension, item, hypothesis,
+    alternative); with ``fallback``, the other language's when the wanted one is empty."""
+    wanted, other = (element.zh, element.en) if lang == "zh" else (element.en, element.zh)
+    return wanted or (other if fallback else "") or ""
+
+
+def spec_title(spec: Spec, lang: str) -> str:
+    """The spec's title in ``lang``, else its name."""
+    return (spec.title_zh if lang == "zh" else spec.title_en) or spec.name
+
+
+def element_name(spec: Spec, code: str, lang: str) -> str:
     """Return the spec's name of a construct, dimension or item in ``lang`` ("" if none).
 
     Falls back to the other language when the wanted one is empty.
     """
-    other = "en" if lang == "zh" else "zh"
-    for group in (getattr(spec, "constructs", ()), getattr(spec, "dimensions", ())):
+    for group in (spec.constructs, spec.dimensions):
         for el in group:
             if el.code == code:
-                return getattr(el, lang, "") or getattr(el, other, "") or ""
+                return localized(el, lang)
     try:
         item = spec.item(code)
-    except (KeyError, AttributeError):
+    except KeyError:
         return ""
-    return getattr(item, lang, "") or getattr(item, other, "") or ""
+    return localized(item, lang)

@@ -11,19 +11,22 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
-from .labels import column_header, element_name, text
+from .labels import column_header, element_name, localized, spec_title, text
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..survey.spec import Spec
     from ..psychometrics.validity import EFAResult
     from ..workflow.analysis import Analysis
 
-__all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value"]
+__all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value",
+           "run_warnings"]
 
 #: Columns holding p-values (shown as "<.001").
 P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
@@ -289,19 +292,18 @@ _FIT_ROWS = (
 )
 
 
-def _name(spec: Any, code: str, lang: str) -> str:
+def _name(spec: Spec, code: str, lang: str) -> str:
     return element_name(spec, code, lang)
 
 
-def _summary_sheet(a: Any, lang: str) -> Sheet:
+def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
     spec, opts = a.spec, a.options or {}
-    title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
-    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), title]]
+    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), spec_title(spec, lang)]]
     if a.survey is not None:
         # the file name only: the same report whichever folder the data was read from
-        kv.append([t("data_file"), getattr(a.survey.source, "name", None) or str(a.survey.source)])
-        if getattr(a.survey, "sheet", None):
+        kv.append([t("data_file"), Path(a.survey.source).name])
+        if a.survey.sheet:
             kv.append([t("sheet"), a.survey.sheet])
         kv.append([t("n_rows"), int(len(a.survey.data))])
     fit = a.fit
@@ -326,31 +328,28 @@ def _summary_sheet(a: Any, lang: str) -> Sheet:
             kv.append([t("fit_overall"), "; ".join(parts)])
             if bad:
                 fails.add((len(kv) - 1, 1))
-    hyp = _frame_attr(a.structural, "hypotheses")
+    hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and "supported" in hyp.columns and len(hyp):
         n_sup = int(sum(bool(x) for x in hyp["supported"] if x is not None and x is not np.nan))
         kv.append([t("hypotheses_supported"), f"{n_sup} / {len(hyp)}"])
     cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
     tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
-    verdicts = _frame_attr(a.validation, "verdicts")
-    if verdicts is not None and len(verdicts) and {"criterion", "passed"} <= set(verdicts.columns):
-        tables.append(_verdict_glance(verdicts, lang))
-    warns = list(dict.fromkeys(list(a.warnings or ()) + list(getattr(fit, "warnings", ()) or ())))
+    if a.validation is not None and len(a.validation.verdicts):
+        tables.append(_verdict_glance(a.validation.verdicts, lang))
+    warns = run_warnings(a)
     if warns:
         tables.append(Table("warnings", t("warnings"), t("warnings_note"),
                             [Column("warning", t("warnings"))], [[w] for w in warns]))
     return Sheet("summary", t("summary"), tables)
 
 
-def _frame_attr(obj: Any, name: str) -> pd.DataFrame | None:
-    if obj is None:
-        return None
-    v = getattr(obj, name, None)
-    if isinstance(v, pd.DataFrame):
-        return v
-    if isinstance(v, pd.Series):
-        return v.to_frame()
-    return None
+def run_warnings(a: Analysis) -> list[str]:
+    """The warnings a report shows: the run's, then any a stage recorded that the run's list
+    lacks (an Analysis built by hand), each once."""
+    texts = list(a.warnings)
+    for stage in a.stage_warnings().values():
+        texts.extend(stage)
+    return list(dict.fromkeys(texts))
 
 
 def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
@@ -394,13 +393,11 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
         return out
     if isinstance(obj, pd.DataFrame):
         return [frame_table(obj, prefix, prefix, note, lang, bounds=bounds)] if len(obj) else []
-    names = ([f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj)
-             else [n for n in vars(obj) if not n.startswith("_")])
     plain = []
-    for n in names:
+    for n in (f.name for f in dataclasses.fields(obj)):
         if n in skip or n == "warnings":
             continue
-        v = getattr(obj, n, None)
+        v = getattr(obj, n)
         title = column_header(n, lang) if column_header(n, lang) != n else n.replace("_", " ")
         tid = f"{prefix}_{n}"
         if isinstance(v, pd.Series):
@@ -450,33 +447,31 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
     return Table("verdicts_glance", t("verdicts_title"), t("verdicts_note"), cols, rows, fails)
 
 
-def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
+def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
     v = a.validation
     t = lambda k: text(k, lang)  # noqa: E731
     if v is None:
         return []
     sheets = []
-    scr = getattr(v, "screening", None)
-    if scr is not None:
-        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
-                             skip=("respondents",))
-        resp = _frame_attr(scr, "respondents")
-        if resp is not None and len(resp):  # every respondent, flagged ones highlighted
-            tabs.append(frame_table(resp, "screening_respondents", "respondents",
-                                    t("screening_note"), lang))
-        if tabs:
-            sheets.append(Sheet("screening", t("screening"), tabs))
-    items = _frame_attr(v, "items")
-    if items is not None and len(items):
+    scr = v.screening
+    tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
+                         skip=("respondents",))
+    if len(scr.respondents):  # every respondent, flagged ones highlighted
+        tabs.append(frame_table(scr.respondents, "screening_respondents", "respondents",
+                                t("screening_note"), lang))
+    if tabs:
+        sheets.append(Sheet("screening", t("screening"), tabs))
+    items = v.items
+    if len(items):
         sheets.append(Sheet("items", t("items"), [frame_table(items, "items", t("items"),
                                                               t("items_note"), lang)]))
-    rel = _frame_attr(v, "reliability")
+    rel = v.reliability
     tabs = []
-    if rel is not None and len(rel):
+    if len(rel):
         tabs.append(frame_table(rel, "reliability", t("reliability"), t("reliability_note"),
                                 lang, index_name="construct"))
-    ho = _frame_attr(v, "higher_order")
-    if ho is not None and len(ho):
+    ho = v.higher_order
+    if len(ho):
         tabs.append(frame_table(ho, "reliability_higher_order", t("second_order"),
                                 t("reliability_note"), lang,
                                 bounds={"omega": _rule("omega_higher_order")}))
@@ -486,8 +481,8 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
                                          ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
                                          ("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt")):
-        m = _frame_attr(v, attr)
-        if m is not None and len(m):
+        m = getattr(v, attr)  # one of the three matrices named above
+        if len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
     tab = _dict_table({"overall": v.kmo.overall}, "kmo", t("kmo_title"), t("kmo_note"), lang,
                       {"overall": _rule(v.kmo.criterion)})
@@ -515,8 +510,8 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
                           tid.replace("_", " "), t("validity"), lang)
         if tab is not None:
             tabs.append(tab)
-    verdicts = _frame_attr(v, "verdicts")
-    if verdicts is not None and len(verdicts):
+    verdicts = v.verdicts
+    if len(verdicts):
         tabs.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
                                 lang))
     if tabs:
@@ -542,7 +537,7 @@ def _efa_tables(efa: EFAResult, lang: str) -> list[Table]:
     return out
 
 
-def _fit_sheet(a: Any, lang: str) -> Sheet | None:
+def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
     fit = a.fit
     if fit is None:
         return None
@@ -580,7 +575,7 @@ def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
     return [Column(k, column_header(k, lang), kinds.get(k, "text")) for k in keys]
 
 
-def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
+def _loadings_sheet(a: Analysis, lang: str) -> Sheet | None:
     fit = a.fit
     if fit is None:
         return None
@@ -611,7 +606,7 @@ def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
                         rows, fails)])
 
 
-def _arrow(spec: Any, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
+def _arrow(spec: Spec, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
     a = _name(spec, rhs, lang)
     b = _name(spec, lhs, lang)
     left = f"{rhs} {a}".strip()
@@ -619,7 +614,7 @@ def _arrow(spec: Any, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
     return f"{left} → {right}" if op == "~" else f"{left} ↔ {right}"
 
 
-def _paths_sheet(a: Any, lang: str) -> Sheet | None:
+def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
     tables = []
     spec = a.spec
@@ -639,15 +634,15 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
                                                         "ci_upper", "std_all")]
                 rows.append(row)
             tables.append(Table("paths", t("paths"), t("paths_note"), cols, rows, fails))
-    hyp = _frame_attr(a.structural, "hypotheses")
+    hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and len(hyp):
         tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
                                   t("hypotheses_note"), lang))
-        con = _frame_attr(a.structural, "contrasts")
-        if con is not None and len(con):
+        con = a.structural.contrasts
+        if len(con):
             tables.append(frame_table(con, "contrasts", t("contrasts_title"),
                                       t("contrasts_note"), lang))
-    elif getattr(spec, "hypotheses", ()) and a.fit is not None:
+    elif spec.hypotheses and a.fit is not None:
         est = a.fit.estimates
         cols = [Column("id", column_header("id", lang)), Column("path", column_header("path", lang)),
                 Column("sign", column_header("sign", lang)),
@@ -657,7 +652,7 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
                 Column("pvalue", "p", "p")]
         rows = []
         for h in spec.hypotheses:
-            desc = getattr(h, lang, "") or getattr(h, "en", "")
+            desc = localized(h, lang, fallback=lang == "zh")
             if h.kind == "path":
                 m = est[(est["op"] == "~") & (est["lhs"] == h.lhs) & (est["rhs"] == h.rhs)]
                 vals = ([cell_value(m.iloc[0][k]) for k in ("est", "std_all", "pvalue")]
@@ -672,9 +667,9 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("paths", t("paths"), tables)
 
 
-def _indirect_sheet(a: Any, lang: str) -> Sheet | None:
+def _indirect_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
-    ind = _frame_attr(a.structural, "indirect")
+    ind = a.structural.indirect if a.structural is not None else None
     if ind is not None and len(ind):
         return Sheet("indirect", t("indirect"),
                      [frame_table(ind, "indirect", t("indirect"), t("indirect_note"), lang)])
@@ -693,15 +688,15 @@ def _indirect_sheet(a: Any, lang: str) -> Sheet | None:
                  [Table("indirect", t("indirect"), t("indirect_note"), cols, rows)])
 
 
-def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
+def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
     c = a.comparison
     if c is None:
         return None
     t = lambda k: text(k, lang)  # noqa: E731
     tabs = []
-    models = _frame_attr(c, "models")
-    if models is not None and len(models):
-        alts = {x.id: (getattr(x, lang, "") or x.en) for x in getattr(a.spec, "alternatives", ())}
+    models = c.models
+    if len(models):
+        alts = {x.id: localized(x, lang, fallback=lang == "zh") for x in a.spec.alternatives}
         if "name" in models.columns and alts and "description" not in models.columns:
             models = models.copy()
             models.insert(1, "description", [alts.get(str(n), "") for n in models["name"]])
@@ -712,16 +707,12 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
                 if ver and ver[3]:
                     tab.fails.add((i, j))
         tabs.append(tab)
-    tests = _frame_attr(c, "tests")
-    if tests is not None and len(tests):
+    tests = c.tests
+    if len(tests):
         tabs.append(frame_table(tests, "comparison_tests", t("comparison_tests"),
                                 t("comparison_note"), lang))
-    eq = getattr(c, "equivalent", None)
-    if isinstance(eq, pd.DataFrame):
-        if len(eq):
-            tabs.append(frame_table(eq, "comparison_equivalent", t("comparison_equivalent"),
-                                    t("comparison_note"), lang))
-    elif eq:
+    eq = c.equivalent
+    if eq:
         rows = []
         for pair in eq:
             pair = tuple(pair) if not isinstance(pair, str) else (pair,)
@@ -737,7 +728,7 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("comparison", t("comparison"), tabs) if tabs else None
 
 
-def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
+def _invariance_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
     tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
@@ -749,7 +740,7 @@ def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("invariance", text("invariance", lang), tabs)
 
 
-def _mi_sheet(a: Any, lang: str) -> Sheet | None:
+def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.fit is None or a.fit.modindices is None or not len(a.fit.modindices):
         return None
     mi = a.fit.modindices
@@ -763,16 +754,15 @@ def _mi_sheet(a: Any, lang: str) -> Sheet | None:
                                                text("modindices_note", lang), lang)])
 
 
-def _spec_sheet(a: Any, lang: str) -> Sheet:
+def _spec_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
-    syntax = a.fit.syntax if a.fit is not None and getattr(a.fit, "syntax", None) else \
-        a.spec.model_syntax()
+    syntax = a.fit.syntax if a.fit is not None and a.fit.syntax else a.spec.model_syntax()
     lines = syntax.rstrip("\n").split("\n")
     tabs = [Table("syntax", t("syntax_title"), t("specification_note"),
                   [Column("line", t("line"), "int"), Column("syntax", t("syntax"))],
                   [[i + 1, s] for i, s in enumerate(lines)])]
-    cb = getattr(a.survey, "codebook", None) if a.survey is not None else None
-    if not isinstance(cb, pd.DataFrame) or not len(cb):
+    cb = a.survey.codebook if a.survey is not None else None
+    if cb is None or not len(cb):
         cb = pd.DataFrame([{"item": i.code, "construct": i.construct, "zh": i.zh, "en": i.en,
                             "reverse": bool(i.reverse)} for i in a.spec.items])
     tabs.append(frame_table(cb.reset_index(drop=True), "codebook", t("codebook_title"),
@@ -780,7 +770,7 @@ def _spec_sheet(a: Any, lang: str) -> Sheet:
     return Sheet("specification", t("specification"), tabs)
 
 
-def build_sheets(analysis: Any, lang: str) -> list[Sheet]:
+def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     """Build every sheet that the analysis has results for, in the report's order.
 
     Parameters

@@ -9,7 +9,7 @@ out are ``None``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.comparison import ComparisonResult, InvarianceResult
