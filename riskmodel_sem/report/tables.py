@@ -31,9 +31,12 @@ __all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", 
 #: Columns holding p-values (shown as "<.001").
 P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
                        "pvalue_diff", "p_diff"})
-#: Verdict words (lower case) that mark a failure in any language.
-FAIL_WORDS = frozenset({"fail", "failed", "poor", "no", "false", "not supported", "不达标", "否",
-                        "不支持", "reject", "rejected"})
+#: Words (lower case) that mark a failure in a verdict-like column: the fail words of the
+#: thresholds table and the negative answers results give ("not supported", "no", ...).
+FAIL_WORDS = frozenset({crit.word(False, lang).lower() for crit in CRITERIA.values()
+                        for lang in ("zh", "en")}
+                       | {"failed", "no", "false", "not supported", "否", "不支持", "reject",
+                          "rejected"})
 #: At most this many modification indices are listed (those passing the table's
 #: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
