@@ -6,6 +6,8 @@ function here can be used directly, e.g. ``run_fit("survey.xlsx", "specs/gcrm.ya
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
 import warnings
 from pathlib import Path
@@ -23,6 +25,39 @@ __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "r
 #: The paper's model and the synthetic survey shipped inside the package (package data).
 BUNDLED_SPEC = bundled_spec()
 BUNDLED_SURVEY = bundled_survey()
+
+
+def _collect_warnings(run_stages):
+    """Run the stages of one command and put every warning they raise in the Analysis.
+
+    This is the one place where a command's warnings are collected: the
+    :class:`~riskmodel_sem.errors.RiskModelWarning` warnings raised while the stages run
+    (``warnings.catch_warnings(record=True)``) come first, in the order raised, then the
+    remarks that the stage results recorded without raising them (the survey's
+    ``warnings``, a fit's ``warnings``, ...); repeated texts are kept once. The merged tuple
+    becomes ``Analysis.warnings`` (``results.json["warnings"]``) and each text is raised
+    again, once, with its original category, so that the command line prints exactly the
+    warnings that the results hold. Other warnings are passed on unchanged.
+    """
+    @functools.wraps(run_stages)
+    def run_collecting(*args, **kwargs) -> Analysis:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RiskModelWarning)
+            analysis = run_stages(*args, **kwargs)
+        categories: dict[str, type] = {}
+        for w in caught:
+            if issubclass(w.category, RiskModelWarning):
+                categories.setdefault(str(w.message), w.category)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        recorded = [analysis.warnings, *analysis.stage_warnings().values()]
+        for text in (t for texts in recorded for t in texts):
+            categories.setdefault(str(text), RiskModelWarning)
+        for text, category in categories.items():
+            warnings.warn(text, category, stacklevel=2)
+        return dataclasses.replace(analysis, warnings=tuple(categories))
+
+    return run_collecting
 
 
 def _progress(message: str) -> None:
@@ -148,10 +183,14 @@ def _dask_client(address: str):
                           "leave it out to run the bootstrap in local processes.") from None
 
 
+@_collect_warnings
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
             progress=None, crosscheck=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
+
+    Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
+    ``run_*`` function).
 
     Parameters
     ----------
@@ -216,9 +255,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     if crosscheck is not None:
         options["crosscheck"] = crosscheck
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
-                    warnings=tuple(survey.warnings) + tuple(fit.warnings), crosscheck=checked)
+                    crosscheck=checked)
 
 
+@_collect_warnings
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
@@ -235,10 +275,10 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
                       seed=seed)
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
-    return Analysis("validate", spec_obj, survey, options, validation=result,
-                    warnings=tuple(survey.warnings) + tuple(getattr(result, "warnings", ())))
+    return Analysis("validate", spec_obj, survey, options, validation=result)
 
 
+@_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
                 sheet=None, id_column=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
@@ -279,10 +319,10 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
                      declared_nesting=declared, reference=reference)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
-    return Analysis("compare", first, survey, options, comparison=result,
-                    warnings=tuple(survey.warnings))
+    return Analysis("compare", first, survey, options, comparison=result)
 
 
+@_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
                    id_column=None) -> Analysis:
     """Configural, metric, scalar and strict invariance across the groups of a column."""
@@ -298,8 +338,7 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
                         missing=missing)
     options = dict(group=group, estimator=estimator, missing=missing)
-    return Analysis("invariance", spec_obj, survey, options, invariance=result,
-                    warnings=tuple(survey.warnings))
+    return Analysis("invariance", spec_obj, survey, options, invariance=result)
 
 
 def _shown(path: Path) -> Path:
@@ -316,6 +355,7 @@ def _shown(path: Path) -> Path:
 DEMO_BOOTSTRAP = 1000
 
 
+@_collect_warnings
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """The bundled survey and the paper's spec: validation, the hypothesized model, the
     hypotheses and the comparison of the alternatives M0-M7."""
@@ -335,7 +375,7 @@ def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     options = dict(fitted.options)
     return Analysis("demo", spec, survey, options, validation=validation, fit=fitted.fit,
                     structural=fitted.structural, comparison=comparison,
-                    warnings=fitted.warnings + tuple(getattr(validation, "warnings", ())))
+                    warnings=fitted.warnings)
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
@@ -390,7 +430,6 @@ def run(args) -> list[Path]:
         return [run_simulate(args.spec, args.n, args.seed, args.out)]
     if cmd == "demo":
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
-        _announce(analysis)
         out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column)
@@ -417,7 +456,6 @@ def run(args) -> list[Path]:
                                   estimator=args.estimator, missing=args.missing, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
-    _announce(analysis)
     if not (args.out or args.json):
         _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
         _print_summary(analysis)
@@ -441,14 +479,6 @@ def _check_outputs(args) -> None:
         if src is not None:
             raise OutputError(f"{target}: This output would replace the input file {src}; "
                               "choose another --out or --json.")
-
-
-def _announce(analysis: Analysis) -> None:
-    """Re-emit the warnings recorded in the results (survey remarks, a singular information
-    matrix, ...) so that the command line prints every one of them, not only those that were
-    raised as warnings while the stages ran (the command line drops repeated texts)."""
-    for text in analysis.warnings:
-        warnings.warn(str(text), RiskModelWarning, stacklevel=2)
 
 
 def _print_summary(analysis: Analysis) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -16,10 +18,23 @@ HYPOTHESIZED = {("GIV", "PLT"), ("SOL", "PLT"), ("GIV", "ENV"), ("SOL", "ENV"), 
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
+def demo_run(tmp_path_factory):
+    """The demo's output folder and what it printed on stderr."""
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["demo", "--out", str(out)]) == 0
+    return out, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run):
+    return demo_run[0]
+
+
+def _printed_warnings(stderr: str) -> list[str]:
+    prefix = "riskmodel-sem: warning: "
+    return [line[len(prefix):] for line in stderr.splitlines() if line.startswith(prefix)]
 
 
 def test_demo_writes_three_files(demo_dir):
@@ -124,3 +139,54 @@ def test_compare_alternatives_lists_each_model_once(tmp_path, project_root):
     result = json.loads(out.read_text(encoding="utf-8"))
     assert [m["name"] for m in result["models"]] == [f"M{i}" for i in range(8)]
     assert ["M2", "M3", "M6"] in result["equivalent"]
+
+
+# every warning printed on stderr is in results.json["warnings"], in the same order ----------
+
+def test_demo_results_hold_the_printed_warnings(demo_run):
+    out, stderr = demo_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    printed = _printed_warnings(stderr)
+    assert len(printed) >= 3  # missing answers, listwise rows, the MLR recommendation
+    assert results["warnings"] == printed
+    # the stages keep their own lists; nothing is overwritten
+    assert set(results["stage_warnings"]) == {"survey", "validation", "fit", "comparison"}
+    assert results["comparison"]["n_obs"] == results["n_obs"]
+
+
+def _run_and_compare(argv, json_file, capsys, at_least):
+    assert main(argv + ["--json", str(json_file)]) == 0
+    printed = _printed_warnings(capsys.readouterr().err)
+    results = json.loads(json_file.read_text(encoding="utf-8"))
+    assert len(printed) >= at_least
+    assert results["warnings"] == printed
+    return results
+
+
+def test_validate_results_hold_the_printed_warnings(tmp_path, capsys, project_root):
+    results = _run_and_compare(
+        ["validate", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
+         str(project_root / "specs" / "gcrm.yaml")], tmp_path / "v.json", capsys, 3)
+    assert any("listwise" in w for w in results["warnings"])
+
+
+def test_fit_results_hold_the_printed_warnings(tmp_path, capsys, project_root):
+    results = _run_and_compare(
+        ["fit", str(project_root / "surveys" / "gcrm_synthetic.xlsx"), "--spec",
+         str(project_root / "specs" / "gcrm.yaml")], tmp_path / "f.json", capsys, 1)
+    assert results["stage_warnings"]["survey"][0] in results["warnings"]
+
+
+def test_compare_results_hold_the_printed_warnings(tmp_path, capsys, reference_dir):
+    _run_and_compare(
+        ["compare", str(reference_dir / "holzinger1939_missing.csv"),
+         "--spec", str(reference_dir / "models" / "hs_one_factor.lav"),
+         "--spec", str(reference_dir / "models" / "hs_three_factor.lav")],
+        tmp_path / "c.json", capsys, 1)
+
+
+def test_invariance_results_hold_the_printed_warnings(tmp_path, capsys, reference_dir):
+    _run_and_compare(
+        ["invariance", str(reference_dir / "holzinger1939_missing.csv"),
+         "--spec", str(reference_dir / "models" / "hs_three_factor.lav"), "--group", "school"],
+        tmp_path / "i.json", capsys, 1)

@@ -104,7 +104,7 @@ def test_failed_thresholds_highlighted(zh_book):
 
 
 def test_poor_fit_highlighted_and_english():
-    """Holzinger-Swineford three-factor CFA: RMSEA .092 misses both thresholds."""
+    """Holzinger-Swineford three-factor CFA: RMSEA .092 and CFI .931 miss their thresholds."""
     data = load_reference_data("holzinger1939.csv")
     spec = load_spec(REFERENCE / "models" / "hs_three_factor.lav")
     fit = fit_model(spec.model_syntax(), data)
@@ -116,8 +116,10 @@ def test_poor_fit_highlighted_and_english():
     assert rows["RMSEA"][1].value == pytest.approx(fit.fit["rmsea"], rel=1e-12)
     assert rows["RMSEA"][3].value == "poor"
     assert rows["RMSEA"][1].fill.fgColor.rgb == "FFF4C7C3"
-    assert rows["CFI"][3].value == "acceptable"
-    assert rows["CFI"][1].fill.fgColor.rgb != "FFF4C7C3"
+    # one thresholds table: CFI .931 misses Hu & Bentler's .95, as in the validation verdicts
+    assert rows["CFI"][3].value == "poor"
+    assert rows["CFI"][1].fill.fgColor.rgb == "FFF4C7C3"
+    assert rows["CFI"][2].value == "≥ 0.95"
     assert rows["SRMR"][3].value == "pass"
     assert _header(wb["Model fit"]) == ["Index", "Value", "Threshold", "Verdict", "Source"]
 

@@ -131,7 +131,8 @@ def test_latent_correlations_of_second_order_model():
 def test_kmo_against_partial_correlations():
     hs = pd.read_csv(REFERENCE / "holzinger1939.csv")[HS_ITEMS]
     r = hs.corr()
-    overall, per = kmo(r)
+    res = kmo(r)
+    overall, per = res.overall, res.items
     pcor = hs.pcorr().to_numpy()  # pingouin's partial correlations, independent of kmo()
     r2 = r.to_numpy() ** 2
     q2 = pcor ** 2
@@ -140,6 +141,9 @@ def test_kmo_against_partial_correlations():
     assert overall == pytest.approx(r2.sum() / (r2.sum() + q2.sum()), rel=1e-10)
     np.testing.assert_allclose(per.to_numpy(), r2.sum(0) / (r2.sum(0) + q2.sum(0)), rtol=1e-10)
     assert 0.7 < overall < 0.8
+    assert res.criterion == "kmo" and res.criterion_value == overall
+    d = res.to_dict()
+    assert d["overall"] == overall and list(d["items"]) == HS_ITEMS
 
 
 def test_bartlett():
@@ -148,12 +152,14 @@ def test_bartlett():
     res = bartlett(r, 301)
     p = 9
     want = -(301 - 1 - (2 * p + 5) / 6) * np.log(np.linalg.det(r.to_numpy()))
-    assert res["chisq"] == pytest.approx(want, rel=1e-10)
-    assert res["df"] == 36
-    assert res["pvalue"] == pytest.approx(stats.chi2.sf(want, 36), rel=1e-10)
+    assert res.chisq == pytest.approx(want, rel=1e-10)
+    assert res.df == 36
+    assert res.pvalue == pytest.approx(stats.chi2.sf(want, 36), rel=1e-10)
+    assert res.to_dict() == {"chisq": res.chisq, "df": 36, "pvalue": res.pvalue, "n": 301}
+    assert res.criterion == "bartlett" and res.criterion_value == res.pvalue
     ident = bartlett(pd.DataFrame(np.eye(4)), 100)
-    assert ident["chisq"] == pytest.approx(0.0, abs=1e-12)
-    assert ident["pvalue"] == pytest.approx(1.0)
+    assert ident.chisq == pytest.approx(0.0, abs=1e-12)
+    assert ident.pvalue == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +195,10 @@ def test_harman_is_first_component_share():
     z = (hs - hs.mean()) / hs.std(ddof=1)
     s = np.linalg.svd(z.to_numpy(), compute_uv=False)
     share = s[0] ** 2 / (s ** 2).sum()
-    assert harman(hs.corr())["share"] == pytest.approx(share, rel=1e-10)
+    res = harman(hs.corr())
+    assert res.share == pytest.approx(share, rel=1e-10)
+    assert res.to_dict()["share"] == res.criterion_value == res.share
+    assert res.criterion == "harman"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,13 +213,15 @@ def test_one_factor_cfa_matches_lavtestlrt(estimator, block):
         warnings.simplefilter("ignore")
         meas = fit_model(HS_MODEL, hs, estimator=estimator)
         res = one_factor_cfa(hs, HS_ITEMS, meas, estimator=estimator)
-    assert res["fit"]["chisq"] == pytest.approx(ref["Chisq"], rel=RTOL)
-    assert res["test"]["chisq_diff"] == pytest.approx(ref["Chisq diff"], rel=RTOL)
-    assert res["test"]["df_diff"] == ref["Df diff"]
-    assert res["test"]["pvalue"] == pytest.approx(ref["Pr(>Chisq)"], rel=1e-3)
-    assert res["test"]["method"] == ("chisq difference" if estimator == "ML"
-                                     else "satorra.bentler.2001")
-    stmts = parse_syntax(res["syntax"], "one-factor")
+    assert res.fit["chisq"] == pytest.approx(ref["Chisq"], rel=RTOL)
+    assert res.chisq_diff == pytest.approx(ref["Chisq diff"], rel=RTOL)
+    assert res.df_diff == ref["Df diff"]
+    assert res.pvalue == pytest.approx(ref["Pr(>Chisq)"], rel=1e-3)
+    assert res.method == ("chisq difference" if estimator == "ML" else "satorra.bentler.2001")
+    assert res.to_dict()["test"] == {"chisq_diff": res.chisq_diff, "df_diff": res.df_diff,
+                                     "pvalue": res.pvalue, "method": res.method}
+    assert res.criterion == "one_factor_cfa" and res.criterion_value == res.pvalue
+    stmts = parse_syntax(res.syntax, "one-factor")
     assert [(st.lhs, st.op, st.rhs) for st in stmts] == [("common_factor", "=~", x)
                                                          for x in HS_ITEMS]
 

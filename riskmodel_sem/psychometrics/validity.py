@@ -8,6 +8,14 @@
 * :func:`kmo` and :func:`bartlett` are ``psych::KMO`` and ``psych::cortest.bartlett``.
 * :func:`efa` runs Horn's parallel analysis (seeded) and an exploratory factor analysis.
 * :func:`harman` and :func:`one_factor_cfa` are the usual common-method-variance checks.
+
+Result style: :func:`kmo`, :func:`bartlett`, :func:`efa`, :func:`harman` and
+:func:`one_factor_cfa` return frozen dataclasses (:class:`KMOResult`, :class:`BartlettResult`,
+:class:`EFAResult`, :class:`HarmanResult`, :class:`OneFactorResult`) with ``to_dict()``
+(JSON-ready, NaN as None). Each names the row of the thresholds table that judges it in
+``criterion`` (None for the EFA, which has no verdict) and the number judged in
+``criterion_value``; the threshold and the verdict are
+:mod:`riskmodel_sem.workflow.thresholds`' and :mod:`riskmodel_sem.workflow.validation`'s.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._json import json_value
 from ..errors import ModelError, OptionError, SurveyDataError
 from ..sem.estimation import FitResult, fit_model
 from .screening import em_moments
@@ -30,12 +40,16 @@ __all__ = [
     "htmt",
     "fornell_larcker",
     "latent_correlations",
+    "KMOResult",
     "kmo",
+    "BartlettResult",
     "bartlett",
     "EFAResult",
     "parallel_analysis",
     "efa",
+    "HarmanResult",
     "harman",
+    "OneFactorResult",
     "one_factor_cfa",
 ]
 
@@ -215,7 +229,34 @@ def fornell_larcker(fit: FitResult, ave_values: Mapping[str, float]) -> pd.DataF
     return out
 
 
-def kmo(corr: pd.DataFrame) -> tuple[float, pd.Series]:
+@dataclass(frozen=True)
+class KMOResult:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy.
+
+    Attributes
+    ----------
+    overall : float
+        The overall KMO (judged by the ``kmo`` criterion).
+    items : pandas.Series
+        MSA of each item, indexed by item (judged by ``kmo_item``).
+    """
+
+    overall: float
+    items: pd.Series
+    criterion: ClassVar[str] = "kmo"
+
+    @property
+    def criterion_value(self) -> float:
+        """The number the ``kmo`` criterion judges: :attr:`overall`."""
+        return self.overall
+
+    def to_dict(self) -> dict:
+        """``{overall, items: {item: msa}}``."""
+        return {"overall": json_value(self.overall),
+                "items": {str(k): json_value(v) for k, v in self.items.items()}}
+
+
+def kmo(corr: pd.DataFrame) -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy (overall and per item).
 
     Parameters
@@ -225,9 +266,8 @@ def kmo(corr: pd.DataFrame) -> tuple[float, pd.Series]:
 
     Returns
     -------
-    overall : float
-    per_item : pandas.Series
-        MSA of each item.
+    KMOResult
+        ``overall`` and ``items`` (the MSA of each item).
 
     Raises
     ------
@@ -259,15 +299,46 @@ def kmo(corr: pd.DataFrame) -> tuple[float, pd.Series]:
     np.fill_diagonal(q2, 0.0)
     overall = float(r2.sum() / (r2.sum() + q2.sum()))
     per = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
-    return overall, pd.Series(per, index=corr.index, name="msa")
+    return KMOResult(overall=overall, items=pd.Series(per, index=corr.index, name="msa"))
 
 
-def bartlett(corr: pd.DataFrame, n_obs: int) -> dict:
+@dataclass(frozen=True)
+class BartlettResult:
+    """Bartlett's test of sphericity.
+
+    Attributes
+    ----------
+    chisq : float
+    df : int
+    pvalue : float
+        Judged by the ``bartlett`` criterion.
+    n : int
+        Respondents behind the correlation matrix.
+    """
+
+    chisq: float
+    df: int
+    pvalue: float
+    n: int
+    criterion: ClassVar[str] = "bartlett"
+
+    @property
+    def criterion_value(self) -> float:
+        """The number the ``bartlett`` criterion judges: :attr:`pvalue`."""
+        return self.pvalue
+
+    def to_dict(self) -> dict:
+        """``{chisq, df, pvalue, n}``."""
+        return {"chisq": json_value(self.chisq), "df": int(self.df),
+                "pvalue": json_value(self.pvalue), "n": int(self.n)}
+
+
+def bartlett(corr: pd.DataFrame, n_obs: int) -> BartlettResult:
     """Bartlett's test of sphericity (H0: the correlation matrix is an identity matrix).
 
     Returns
     -------
-    dict
+    BartlettResult
         ``chisq = -(n - 1 - (2p + 5)/6) log|R|``, ``df = p(p - 1)/2``, ``pvalue``, ``n``.
 
     Notes
@@ -287,8 +358,8 @@ def bartlett(corr: pd.DataFrame, n_obs: int) -> dict:
                               "Bartlett's test cannot be computed.")
     chisq = -logdet * (n_obs - 1 - (2 * p + 5) / 6.0)
     df = p * (p - 1) / 2.0
-    return {"chisq": float(chisq), "df": int(df), "pvalue": float(stats.chi2.sf(chisq, df)),
-            "n": int(n_obs)}
+    return BartlettResult(chisq=float(chisq), df=int(df),
+                          pvalue=float(stats.chi2.sf(chisq, df)), n=int(n_obs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +383,8 @@ class EFAResult:
         ``primary_factor``.
     method, rotation : str
     n_iter, seed, n_obs : int
+    quantile : float
+        Quantile of the random eigenvalues that parallel analysis compares with.
     """
 
     eigenvalues: np.ndarray
@@ -324,6 +397,13 @@ class EFAResult:
     seed: int
     n_obs: int
     quantile: float = 0.95
+    #: No threshold judges an EFA (it is reported, not passed or failed).
+    criterion: ClassVar[str | None] = None
+
+    @property
+    def criterion_value(self) -> None:
+        """None: no criterion judges the EFA."""
+        return None
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -473,12 +553,43 @@ def efa(corr: pd.DataFrame, n_obs: int, *, n_factors: int | None = None, n_iter:
 # common-method variance
 # ---------------------------------------------------------------------------------------------
 
-def harman(corr: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class HarmanResult:
+    """Harman's single-factor test.
+
+    Attributes
+    ----------
+    first_eigenvalue : float
+    share : float
+        First eigenvalue / number of items (judged by the ``harman`` criterion).
+    n_items : int
+    method : str
+    """
+
+    first_eigenvalue: float
+    share: float
+    n_items: int
+    method: str = "unrotated principal components"
+    criterion: ClassVar[str] = "harman"
+
+    @property
+    def criterion_value(self) -> float:
+        """The number the ``harman`` criterion judges: :attr:`share`."""
+        return self.share
+
+    def to_dict(self) -> dict:
+        """``{first_eigenvalue, share, n_items, method}``."""
+        return {"first_eigenvalue": json_value(self.first_eigenvalue),
+                "share": json_value(self.share), "n_items": int(self.n_items),
+                "method": self.method}
+
+
+def harman(corr: pd.DataFrame) -> HarmanResult:
     """Harman's single-factor test: variance share of the first unrotated component.
 
     Returns
     -------
-    dict
+    HarmanResult
         ``first_eigenvalue``, ``share`` (= first eigenvalue / number of items) and
         ``n_items``. A share of 0.50 or more suggests common-method variance.
 
@@ -490,12 +601,59 @@ def harman(corr: pd.DataFrame) -> dict:
     """
     r = corr.to_numpy(dtype=float)
     ev = float(np.linalg.eigvalsh(r)[-1])
-    return {"first_eigenvalue": ev, "share": ev / r.shape[0], "n_items": int(r.shape[0]),
-            "method": "unrotated principal components"}
+    return HarmanResult(first_eigenvalue=ev, share=ev / r.shape[0], n_items=int(r.shape[0]))
+
+
+@dataclass(frozen=True)
+class OneFactorResult:
+    """The one-factor CFA and its chi-square difference test against the measurement model.
+
+    Attributes
+    ----------
+    syntax : str
+        The one-factor model.
+    fit : dict
+        Its fit measures (chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic and, for MLR,
+        the scaled and robust ones).
+    converged : bool
+    n_obs : int
+    warnings : tuple of str
+        Warnings of the one-factor fit.
+    chisq_diff, df_diff, pvalue : float, int, float
+        The difference test (``pvalue`` is judged by the ``one_factor_cfa`` criterion).
+    method : str
+        ``"chisq difference"`` or ``"satorra.bentler.2001"``.
+    """
+
+    syntax: str
+    fit: dict
+    converged: bool
+    n_obs: int
+    warnings: tuple[str, ...]
+    chisq_diff: float
+    df_diff: int
+    pvalue: float
+    method: str
+    criterion: ClassVar[str] = "one_factor_cfa"
+
+    @property
+    def criterion_value(self) -> float:
+        """The number the ``one_factor_cfa`` criterion judges: the test's :attr:`pvalue`."""
+        return self.pvalue
+
+    def to_dict(self) -> dict:
+        """``{syntax, fit, converged, n_obs, warnings, test: {chisq_diff, df_diff, pvalue,
+        method}}``."""
+        return {"syntax": self.syntax, "fit": json_value(self.fit),
+                "converged": bool(self.converged), "n_obs": int(self.n_obs),
+                "warnings": list(self.warnings),
+                "test": {"chisq_diff": json_value(self.chisq_diff),
+                         "df_diff": int(self.df_diff), "pvalue": json_value(self.pvalue),
+                         "method": self.method}}
 
 
 def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitResult, *,
-                   estimator: str = "ML", missing: str = "listwise") -> dict:
+                   estimator: str = "ML", missing: str = "listwise") -> OneFactorResult:
     """Fit all items on one factor and compare it with the measurement model.
 
     Parameters
@@ -512,11 +670,11 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
 
     Returns
     -------
-    dict
-        ``syntax``, ``fit`` (chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic), ``converged``
-        and ``test``: ``chisq_diff``, ``df_diff``, ``pvalue`` and ``method``
-        (``"chisq difference"`` for ML; the Satorra-Bentler (2001) scaled difference when
-        both fits carry a scaling factor, as ``lavTestLRT``).
+    OneFactorResult
+        ``syntax``, ``fit`` (chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic),
+        ``converged``, ``n_obs``, ``warnings`` and the test: ``chisq_diff``, ``df_diff``,
+        ``pvalue`` and ``method`` (``"chisq difference"`` for ML; the Satorra-Bentler (2001)
+        scaled difference when both fits carry a scaling factor, as ``lavTestLRT``).
 
     References
     ----------
@@ -550,7 +708,7 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
         diff = t0 - t1
         method = "chisq difference"
     pval = float(stats.chi2.sf(diff, dd)) if dd > 0 else float("nan")
-    return {"syntax": syntax, "fit": fit, "converged": bool(one.converged),
-            "n_obs": int(one.n_obs), "warnings": [str(w.message) for w in caught],
-            "test": {"chisq_diff": float(diff), "df_diff": int(dd), "pvalue": pval,
-                     "method": method}}
+    return OneFactorResult(syntax=syntax, fit=fit, converged=bool(one.converged),
+                           n_obs=int(one.n_obs),
+                           warnings=tuple(str(w.message) for w in caught),
+                           chisq_diff=float(diff), df_diff=int(dd), pvalue=pval, method=method)

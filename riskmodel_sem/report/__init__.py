@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import OutputError
 from ..outputs import prepare_dir, write_files
@@ -24,13 +24,16 @@ from .html import html_text
 from .labels import resolve_language
 from .tables import build_sheets
 
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..workflow.analysis import Analysis
+
 __all__ = ["write_reports", "render_reports", "REPORT_FILES"]
 
 #: File names written into the output folder, by format.
 REPORT_FILES = {"xlsx": "report.xlsx", "html": "report.html"}
 
 
-def render_reports(analysis: Any, lang: str | None = None,
+def render_reports(analysis: Analysis, lang: str | None = None,
                    formats: tuple[str, ...] = ("xlsx", "html")) -> dict[str, bytes]:
     """Render the reports in memory.
 
@@ -71,7 +74,7 @@ def render_reports(analysis: Any, lang: str | None = None,
     return out
 
 
-def write_reports(analysis: Any, out_dir: str | os.PathLike, lang: str | None = None, *,
+def write_reports(analysis: Analysis, out_dir: str | os.PathLike, lang: str | None = None, *,
                   formats: tuple[str, ...] = ("xlsx", "html"),
                   extra_files: Mapping[str, bytes | str] | None = None) -> dict[str, Path]:
     """Write ``report.xlsx`` and ``report.html`` (and any extra files) into ``out_dir``.

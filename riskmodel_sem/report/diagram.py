@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .labels import element_name, text
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..survey.spec import Spec
 
 __all__ = ["path_diagram", "heatmap", "response_distributions", "bootstrap_histograms",
            "FONT_FAMILY"]
@@ -92,7 +95,7 @@ def _toposort(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def path_diagram(spec: Any, estimates: pd.DataFrame, r2: dict | None, lang: str) -> str:
+def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str) -> str:
     """Draw the model as an SVG path diagram with standardized estimates.
 
     Parameters
@@ -424,7 +427,7 @@ def _category_colors(k: int) -> list[str]:
     return out
 
 
-def response_distributions(data: pd.DataFrame, spec: Any, lang: str) -> str:
+def response_distributions(data: pd.DataFrame, spec: Spec, lang: str) -> str:
     """Draw each item's answers as a 100% stacked bar (one row per item).
 
     Parameters
@@ -440,7 +443,7 @@ def response_distributions(data: pd.DataFrame, spec: Any, lang: str) -> str:
     str
         An ``<svg>`` element with a legend of the answers.
     """
-    scale = getattr(spec, "scale", None)
+    scale = spec.scale
     vals = sorted({float(v) for v in pd.unique(data.to_numpy().ravel()) if not pd.isna(v)})
     if scale is not None:
         cats = list(range(int(scale.min), int(scale.max) + 1))

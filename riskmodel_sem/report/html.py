@@ -9,7 +9,7 @@ Policy forbids scripts and any network access.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -18,8 +18,13 @@ from markupsafe import Markup
 from .. import __version__
 from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram,
                       response_distributions)
-from .labels import element_name, text
-from .tables import MAX_HTMT, MIN_LOADING, Figure, Sheet, cell_value
+from ..workflow.thresholds import CRITERIA
+from .labels import element_name, spec_title, text
+from .tables import Figure, Sheet, cell_value, run_warnings
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..workflow.analysis import Analysis
+    from ..survey.spec import Spec
 
 __all__ = ["html_text", "format_cell"]
 
@@ -61,7 +66,7 @@ def _env() -> Environment:
     return env
 
 
-def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
+def _figures(a: Analysis, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
     """Pictures of the page, by the id of the section they belong to."""
     t = lambda k: text(k, lang)  # noqa: E731
     out: dict[str, list[Figure]] = {}
@@ -83,18 +88,18 @@ def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
             for _, r in load.iterrows():
                 grid[items.index(r["rhs"])][factors.index(r["lhs"])] = cell_value(r["std_all"])
             svg = heatmap(grid, items, factors, vmin=0.0, vmax=1.0,
-                          flag=lambda v, i, j: abs(v) < MIN_LOADING,
+                          flag=lambda v, i, j: not CRITERIA["loading_std"].passes(v),
                           row_tips=[element_name(spec, i, lang) for i in items],
                           css_class="heatmap loadings-heatmap")
             out.setdefault("loadings", []).append(
                 Figure("fig_loadings", t("loadings_heatmap"), t("loadings_note"), svg))
-    htmt = getattr(a.validation, "htmt", None) if a.validation is not None else None
-    if isinstance(htmt, pd.DataFrame) and len(htmt):
+    htmt = a.validation.htmt if a.validation is not None else None
+    if htmt is not None and len(htmt):
         vals = [[cell_value(v) for v in row] for row in htmt.to_numpy()]
         rows = [str(x) for x in htmt.index]
         cols = [str(x) for x in htmt.columns]
         svg = heatmap(vals, rows, cols, vmin=0.0, vmax=1.0,
-                      flag=lambda v, i, j: rows[i] != cols[j] and v >= MAX_HTMT,
+                      flag=lambda v, i, j: rows[i] != cols[j] and not CRITERIA["htmt"].passes(v),
                       row_tips=[element_name(spec, r, lang) for r in rows],
                       css_class="heatmap htmt-heatmap")
         out.setdefault("validity", []).append(
@@ -112,14 +117,14 @@ def _figures(a: Any, sheets: list[Sheet], lang: str) -> dict[str, list[Figure]]:
     return out
 
 
-def _effect_title(spec: Any, eid: str, lang: str) -> str:
-    for e in getattr(spec, "effects", ()):
+def _effect_title(spec: Spec, eid: str, lang: str) -> str:
+    for e in spec.effects:
         if e.id == eid:
             return f"{eid}: {' → '.join(e.path)}"
     return str(eid)
 
 
-def _bootstrap(a: Any) -> tuple[pd.DataFrame | None, dict]:
+def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     """Bootstrap draws of the indirect effects and their percentile intervals, as given by
     the structural results (``StructuralResult.bootstrap`` and ``.indirect``)."""
     st = a.structural
@@ -140,7 +145,7 @@ _ORDER = ("summary", "screening", "items", "reliability", "validity", "fit", "lo
           "indirect", "comparison", "invariance", "modindices", "specification")
 
 
-def html_text(analysis: Any, sheets: list[Sheet], lang: str) -> str:
+def html_text(analysis: Analysis, sheets: list[Sheet], lang: str) -> str:
     """Render the self-contained HTML page.
 
     Parameters
@@ -170,9 +175,8 @@ def html_text(analysis: Any, sheets: list[Sheet], lang: str) -> str:
         for f in s.figures:
             f.svg = Markup(f.svg)  # built by diagram.py with every label escaped
     spec = analysis.spec
-    title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
-    warns = list(dict.fromkeys(list(analysis.warnings or ())
-                               + list(getattr(analysis.fit, "warnings", ()) or ())))
+    title = spec_title(spec, lang)
+    warns = run_warnings(analysis)
     tpl = _env().get_template("report.html.j2")
     return tpl.render(lang=lang, t=lambda k: text(k, lang), title=title, sections=sections,
                       warnings=warns, version=__version__, font_family=FONT_FAMILY,

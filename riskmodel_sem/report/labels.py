@@ -1,23 +1,30 @@
 """Fixed texts of the reports in Chinese and English, and the names of model elements.
 
 Everything a report says that does not come from the spec or the results lives here: sheet and
-section titles, notes on method, column headers, verdict words and the published thresholds the
-numbers are shown against (with their sources). Names of constructs, dimensions and items come
-from the spec (:func:`element_name`).
+section titles, notes on method, column headers and yes/no words. The published thresholds
+the numbers are shown against, their sources and verdict words live in the one thresholds table
+(:mod:`riskmodel_sem.workflow.thresholds`). Names of constructs, dimensions and items come from
+the spec (:func:`element_name`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..workflow.thresholds import CRITERIA
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..survey.spec import Spec
 
 __all__ = [
     "LANGUAGES",
     "TEXT",
     "COLUMN_HEADERS",
-    "FIT_THRESHOLDS",
     "text",
     "column_header",
     "element_name",
+    "localized",
+    "spec_title",
     "resolve_language",
 ]
 
@@ -39,29 +46,29 @@ TEXT: dict[str, dict[str, str]] = {
         "items": "题项",
         "items_note": "题项描述统计与题项层面的检验。",
         "reliability": "信度",
-        "reliability_note": ("Cronbach's α、McDonald's ω 与组合信度 CR 应 ≥ 0.70，平均方差抽取量 AVE 应 "
-                             "≥ 0.50（Fornell & Larcker, 1981; Hair et al., 2019）。未达标者以红色标出。"),
+        "reliability_note": ("Cronbach's α、McDonald's ω 与组合信度 CR 应 ≥ {alpha}，平均方差抽取量 AVE 应 "
+                             "≥ {ave}（Fornell & Larcker, 1981; Hair et al., 2019）。未达标者以红色标出。"),
         "validity": "效度",
         "fl_title": "Fornell–Larcker 判别效度",
         "fl_note": ("对角线为 AVE 的平方根，非对角线为因子间相关；对角线应大于同行同列的相关"
                     "（Fornell & Larcker, 1981）。未达标者以红色标出。"),
         "htmt_title": "HTMT 异质-单质比",
-        "htmt_note": "HTMT 应 < 0.85（严格）或 < 0.90（宽松）（Henseler et al., 2015）。≥ 0.85 者以红色标出。",
+        "htmt_note": ("HTMT 应 < {htmt}（严格）或 < {htmt_liberal}（宽松）（Henseler et al., 2015）。"
+                      "≥ {htmt} 者以红色标出。"),
         "htmt2_title": "HTMT2（几何均值）",
-        "htmt2_note": "HTMT2 使用几何均值，阈值同 HTMT（Roemer et al., 2021）。≥ 0.85 者以红色标出。",
+        "htmt2_note": "HTMT2 使用几何均值，阈值同 HTMT（Roemer et al., 2021）。≥ {htmt} 者以红色标出。",
         "kmo_title": "KMO 与 Bartlett 球形检验",
-        "kmo_note": "KMO ≥ 0.60 适合做因子分析（Kaiser, 1974）；Bartlett 检验应显著。",
+        "kmo_note": "KMO ≥ {kmo} 适合做因子分析（Kaiser, 1974）；Bartlett 检验应显著。",
         "efa_title": "探索性因子分析",
         "efa_note": "探索性因子分析的载荷。",
         "verdicts_title": "检验结论",
         "verdicts_note": "各项检验的阈值、来源与结论。",
         "fit": "模型拟合",
-        "fit_note": ("每个拟合指标与其阈值及结论：CFI/TLI ≥ 0.90 可接受、≥ 0.95 良好（Hu & Bentler, 1999）；"
-                     "RMSEA ≤ 0.08 可接受、≤ 0.06 良好；SRMR ≤ 0.08；χ²/df ≤ 3（Kline, 2016）。"
+        "fit_note": ("每个拟合指标与其阈值、结论及来源：{rules}。"
                      "大样本下 χ² 检验几乎总是显著，仅供参考。"),
         "loadings": "因子载荷",
-        "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ 0.50，理想 ≥ 0.70（Hair et al., 2019）；"
-                          "< 0.50 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
+        "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
+                          "< {loading_std} 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
         "paths": "路径与假设",
         "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
         "hypotheses_title": "假设检验",
@@ -80,7 +87,7 @@ TEXT: dict[str, dict[str, str]] = {
         "invariance_note": ("逐步增加组间等同约束（形态、载荷、截距……）；ΔCFI ≥ −0.01 支持不变性"
                             "（Cheung & Rensvold, 2002），χ² 差异检验见表。"),
         "modindices": "修正指数",
-        "modindices_note": ("修正指数 ≥ 3.84（χ²(1) 的 0.05 临界值）的参数，按大小排列（最多 100 行）。"
+        "modindices_note": ("修正指数 ≥ {modindex}（χ²(1) 的 0.05 临界值）的参数，按大小排列（最多 100 行）。"
                             "仅在理论支持时才据此修改模型。"),
         "specification": "模型设定",
         "specification_note": "分析所用的 lavaan 模型语法与题项编码表。",
@@ -155,7 +162,7 @@ TEXT: dict[str, dict[str, str]] = {
         "items_note": "Item descriptives and item-level checks.",
         "reliability": "Reliability",
         "reliability_note": ("Cronbach's alpha, McDonald's omega and composite reliability CR should be "
-                             "≥ 0.70, average variance extracted AVE ≥ 0.50 (Fornell & Larcker, 1981; "
+                             "≥ {alpha}, average variance extracted AVE ≥ {ave} (Fornell & Larcker, 1981; "
                              "Hair et al., 2019). Values that fail are highlighted in red."),
         "validity": "Validity",
         "fl_title": "Fornell–Larcker discriminant validity",
@@ -163,25 +170,24 @@ TEXT: dict[str, dict[str, str]] = {
                     "correlations; each diagonal value should exceed the correlations in its row and "
                     "column (Fornell & Larcker, 1981). Failures are highlighted in red."),
         "htmt_title": "HTMT (heterotrait-monotrait ratio)",
-        "htmt_note": ("HTMT should be < 0.85 (strict) or < 0.90 (liberal) (Henseler et al., 2015). "
-                      "Values ≥ 0.85 are highlighted in red."),
+        "htmt_note": ("HTMT should be < {htmt} (strict) or < {htmt_liberal} (liberal) (Henseler et "
+                      "al., 2015). Values ≥ {htmt} are highlighted in red."),
         "htmt2_title": "HTMT2 (geometric mean)",
         "htmt2_note": ("HTMT2 uses geometric means; same thresholds as HTMT (Roemer et al., 2021). "
-                       "Values ≥ 0.85 are highlighted in red."),
+                       "Values ≥ {htmt} are highlighted in red."),
         "kmo_title": "KMO and Bartlett's test of sphericity",
-        "kmo_note": "KMO ≥ 0.60 suits factor analysis (Kaiser, 1974); Bartlett's test should be significant.",
+        "kmo_note": "KMO ≥ {kmo} suits factor analysis (Kaiser, 1974); Bartlett's test should be significant.",
         "efa_title": "Exploratory factor analysis",
         "efa_note": "Loadings of the exploratory factor analysis.",
         "verdicts_title": "Verdicts",
         "verdicts_note": "Every check with its threshold, source and verdict.",
         "fit": "Model fit",
-        "fit_note": ("Every fit index with its threshold and verdict: CFI/TLI ≥ 0.90 acceptable, ≥ 0.95 "
-                     "good (Hu & Bentler, 1999); RMSEA ≤ 0.08 acceptable, ≤ 0.06 good; SRMR ≤ 0.08; "
-                     "χ²/df ≤ 3 (Kline, 2016). In large samples the χ² test is nearly always "
-                     "significant and is shown for reference."),
+        "fit_note": ("Every fit index with its threshold, verdict and source: {rules}. In large "
+                     "samples the χ² test is nearly always significant and is shown for "
+                     "reference."),
         "loadings": "Loadings",
         "loadings_note": ("First- and second-order loadings. Standardized loadings (std_all) should be "
-                          "≥ 0.50, ideally ≥ 0.70 (Hair et al., 2019); those below 0.50 are highlighted "
+                          "≥ {loading_std}, ideally ≥ 0.70 (Hair et al., 2019); those below {loading_std} are highlighted "
                           "in red. Marker loadings are fixed to 1 and have no standard error."),
         "paths": "Paths and hypotheses",
         "paths_note": "Unstandardized and standardized estimates of the structural paths; p < 0.05 is significant.",
@@ -206,7 +212,7 @@ TEXT: dict[str, dict[str, str]] = {
                             "intercepts, ...); ΔCFI ≥ −0.01 supports invariance (Cheung & Rensvold, 2002); "
                             "χ² difference tests are shown."),
         "modindices": "Modification indices",
-        "modindices_note": ("Parameters with a modification index ≥ 3.84 (the 0.05 critical value of "
+        "modindices_note": ("Parameters with a modification index ≥ {modindex} (the 0.05 critical value of "
                             "χ²(1)), largest first (at most 100 rows). Change a model on them only when "
                             "theory supports it."),
         "specification": "Specification",
@@ -335,21 +341,7 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
     },
 }
 
-#: Fit indices shown against published thresholds:
-#: (key, direction, good, acceptable, source). ``good`` may be None (one threshold only).
-FIT_THRESHOLDS: tuple[tuple[str, str, float | None, float, str], ...] = (
-    ("cfi", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("tli", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("cfi_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("tli_robust", ">=", 0.95, 0.90, "Hu & Bentler (1999)"),
-    ("rmsea", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
-    ("rmsea_robust", "<=", 0.06, 0.08, "Hu & Bentler (1999); Browne & Cudeck (1993)"),
-    ("srmr", "<=", None, 0.08, "Hu & Bentler (1999)"),
-    ("chisq_df", "<=", None, 3.0, "Kline (2016)"),
-)
-
-
-def resolve_language(lang: str | None, spec: Any) -> str:
+def resolve_language(lang: str | None, spec: Spec) -> str:
     """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.
 
     Raises
@@ -358,15 +350,28 @@ def resolve_language(lang: str | None, spec: Any) -> str:
         If ``lang`` is given and is not ``"zh"`` or ``"en"``.
     """
     if lang is None:
-        lang = getattr(spec, "language", None) or "en"
+        lang = spec.language or "en"
     if lang not in LANGUAGES:
         raise ValueError(f"Language must be 'zh' or 'en', got {lang!r}.")
     return lang
 
 
+class _Cutoffs(dict):
+    """Placeholders ``{criterion}`` of the texts: the thresholds table's cut-offs; any other
+    placeholder (``{a}``, ``{rules}``) is left for the caller to fill."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+_CUTOFFS = _Cutoffs({name: f"{c.value:.2f}" for name, c in CRITERIA.items()
+                     if c.value is not None})
+
+
 def text(key: str, lang: str) -> str:
-    """Return the fixed text ``key`` in ``lang`` (KeyError for an unknown key)."""
-    return TEXT[lang][key]
+    """Return the fixed text ``key`` in ``lang`` (KeyError for an unknown key), with the
+    cut-offs of the thresholds table filled in (``{htmt}`` -> ``0.85``)."""
+    return TEXT[lang][key].format_map(_CUTOFFS)
 
 
 def column_header(column: str, lang: str) -> str:
@@ -374,18 +379,29 @@ def column_header(column: str, lang: str) -> str:
     return COLUMN_HEADERS[lang].get(str(column), str(column))
 
 
-def element_name(spec: Any, code: str, lang: str) -> str:
+def localized(element: Any, lang: str, fallback: bool = True) -> str:
+    """The ``zh`` or ``en`` text of a spec element (construct, dimension, item, hypothesis,
+    alternative); with ``fallback``, the other language's when the wanted one is empty."""
+    wanted, other = (element.zh, element.en) if lang == "zh" else (element.en, element.zh)
+    return wanted or (other if fallback else "") or ""
+
+
+def spec_title(spec: Spec, lang: str) -> str:
+    """The spec's title in ``lang``, else its name."""
+    return (spec.title_zh if lang == "zh" else spec.title_en) or spec.name
+
+
+def element_name(spec: Spec, code: str, lang: str) -> str:
     """Return the spec's name of a construct, dimension or item in ``lang`` ("" if none).
 
     Falls back to the other language when the wanted one is empty.
     """
-    other = "en" if lang == "zh" else "zh"
-    for group in (getattr(spec, "constructs", ()), getattr(spec, "dimensions", ())):
+    for group in (spec.constructs, spec.dimensions):
         for el in group:
             if el.code == code:
-                return getattr(el, lang, "") or getattr(el, other, "") or ""
+                return localized(el, lang)
     try:
         item = spec.item(code)
-    except (KeyError, AttributeError):
+    except KeyError:
         return ""
-    return getattr(item, lang, "") or getattr(item, other, "") or ""
+    return localized(item, lang)

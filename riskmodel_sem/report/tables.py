@@ -11,29 +11,34 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .labels import FIT_THRESHOLDS, column_header, element_name, text
+from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
+from .labels import column_header, element_name, localized, spec_title, text
 
-__all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value"]
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..survey.spec import Spec
+    from ..psychometrics.validity import EFAResult
+    from ..workflow.analysis import Analysis
+
+__all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", "cell_value",
+           "run_warnings"]
 
 #: Columns holding p-values (shown as "<.001").
 P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
                        "pvalue_diff", "p_diff"})
-#: Result columns compared with a lower bound: (bound, source shown in the note).
-LOWER_BOUNDS = {"alpha": 0.70, "omega": 0.70, "cr": 0.70, "ave": 0.50, "kmo": 0.60, "msa": 0.60}
-#: Verdict words (lower case) that mark a failure in any language.
-FAIL_WORDS = frozenset({"fail", "failed", "poor", "no", "false", "not supported", "不达标", "否",
-                        "不支持", "reject", "rejected"})
-#: Loadings below this standardized value are highlighted (Hair et al., 2019).
-MIN_LOADING = 0.50
-#: HTMT at or above this value is highlighted (Henseler et al., 2015).
-MAX_HTMT = 0.85
-#: Modification indices at or above this value are listed (chi-square(1) at .05).
-MIN_MI = 3.84
+#: Words (lower case) that mark a failure in a verdict-like column: the fail words of the
+#: thresholds table and the negative answers results give ("not supported", "no", ...).
+FAIL_WORDS = frozenset({crit.word(False, lang).lower() for crit in CRITERIA.values()
+                        for lang in ("zh", "en")}
+                       | {"failed", "no", "false", "not supported", "否", "不支持", "reject",
+                          "rejected"})
+#: At most this many modification indices are listed (those passing the table's
+#: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
 
 
@@ -167,9 +172,11 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
                 bounds: dict[str, tuple[Any, str]] | None = None) -> Table:
     """Make a table of a result DataFrame: known columns get their header, flags are applied.
 
-    A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column has a
-    lower bound (alpha, omega, cr, ave, kmo) and the value is below it, or when a verdict-like
-    column (passed, ok, supported, verdict) says no.
+    A meaningful index (not 0..n-1) becomes the first column. Cells fail when a column is
+    judged by a criterion of the thresholds table (``COLUMN_CRITERIA``: alpha, omega, cr, ave,
+    kmo, msa, loading_std, citc, skew, kurtosis; ``bounds`` adds or overrides
+    ``{column: (value, direction)}``) and the value misses it, or when a verdict-like column
+    (passed, ok, supported, verdict) says no.
     """
     df = df.copy()
     if not isinstance(df.index, pd.RangeIndex):
@@ -189,7 +196,7 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             if isinstance(row[j], str):
                 row[j] = words.get(row[j].strip().lower(), row[j])
     fails: set[tuple[int, int]] = set()
-    rules = {k: (v, ">=") for k, v in LOWER_BOUNDS.items()}
+    rules = {col: _rule(name) for col, name in COLUMN_CRITERIA.items()}
     rules.update(bounds or {})
     for j, c in enumerate(df.columns):
         low = c.lower()
@@ -208,11 +215,17 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
     return Table(tid, title, note, cols, rows, fails)
 
 
+def _rule(name: str) -> tuple[Any, str]:
+    """``(value, direction)`` of criterion ``name`` of the thresholds table."""
+    return CRITERIA[name].value, CRITERIA[name].direction
+
+
 def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
                  mode: str) -> Table:
     """A square matrix (HTMT or Fornell–Larcker) with failures flagged.
 
-    ``mode="htmt"`` flags off-diagonal values ≥ 0.85; ``mode="fl"`` flags an off-diagonal
+    ``mode="htmt"`` flags off-diagonal values that miss the ``htmt`` criterion of the
+    thresholds table (< 0.85); ``mode="fl"`` flags an off-diagonal
     correlation whose absolute value exceeds the diagonal value (√AVE) of its row or column.
     """
     names = [str(x) for x in df.index]
@@ -228,7 +241,7 @@ def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             row.append(None if math.isnan(v) else float(v))
             if math.isnan(v) or str(cname) == rname:
                 continue
-            if mode == "htmt" and v >= MAX_HTMT:
+            if mode == "htmt" and not CRITERIA["htmt"].passes(v):
                 fails.add((i, j + 1))
             elif mode == "fl":
                 di = vals[i, colpos[rname]] if rname in colpos else math.nan
@@ -243,29 +256,26 @@ def matrix_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
 def fit_verdict(key: str, value: float | None, lang: str) -> tuple[str, str, str, bool] | None:
     """Threshold text, verdict word, source and failure flag for a fit index, or None.
 
-    Compares a given number with the published thresholds of ``FIT_THRESHOLDS``.
+    Compares a given number with the criterion of the thresholds table that judges the fit
+    measure ``key`` (:func:`riskmodel_sem.workflow.thresholds.fit_criterion`); None for a
+    measure without one.
     """
-    for k, direction, good, acceptable, source in FIT_THRESHOLDS:
-        if k != key:
-            continue
-        if direction == ">=":
-            thr = (f"≥ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
-                f"≥ {acceptable:.2f} {text('acceptable', lang)}"
-        else:
-            thr = (f"≤ {good:.2f} {text('good', lang)}; " if good is not None else "") + \
-                f"≤ {acceptable:.2f} {text('acceptable', lang) if good is not None else text('pass', lang)}"
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return thr, "", source, False
-        better = (lambda a, b: a >= b) if direction == ">=" else (lambda a, b: a <= b)
-        if good is not None and better(value, good):
-            word = text("good", lang)
-        elif better(value, acceptable):
-            word = text("acceptable", lang) if good is not None else text("pass", lang)
-        else:
-            word = text("poor", lang)
-            return thr, word, source, True
-        return thr, word, source, False
-    return None
+    crit = fit_criterion(key)
+    if crit is None:
+        return None
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return crit.describe(), "", crit.source, False
+    ok = crit.passes(value)
+    return crit.describe(), crit.word(ok, lang), crit.source, not ok
+
+
+def _fit_note(lang: str) -> str:
+    """The fit sheet's note, with the rules of the thresholds table."""
+    labels = {"cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "chisq_df": "χ²/df"}
+    names = dict.fromkeys(FIT_INDEX_CRITERIA.values())
+    rules = ("；" if lang == "zh" else "; ").join(
+        f"{labels.get(n, n)} {CRITERIA[n].describe()}" for n in names)
+    return text("fit_note", lang).format(rules=rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,19 +295,18 @@ _FIT_ROWS = (
 )
 
 
-def _name(spec: Any, code: str, lang: str) -> str:
+def _name(spec: Spec, code: str, lang: str) -> str:
     return element_name(spec, code, lang)
 
 
-def _summary_sheet(a: Any, lang: str) -> Sheet:
+def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
     spec, opts = a.spec, a.options or {}
-    title = getattr(spec, f"title_{lang}", "") or getattr(spec, "name", "")
-    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), title]]
+    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), spec_title(spec, lang)]]
     if a.survey is not None:
         # the file name only: the same report whichever folder the data was read from
-        kv.append([t("data_file"), getattr(a.survey.source, "name", None) or str(a.survey.source)])
-        if getattr(a.survey, "sheet", None):
+        kv.append([t("data_file"), Path(a.survey.source).name])
+        if a.survey.sheet:
             kv.append([t("sheet"), a.survey.sheet])
         kv.append([t("n_rows"), int(len(a.survey.data))])
     fit = a.fit
@@ -322,31 +331,28 @@ def _summary_sheet(a: Any, lang: str) -> Sheet:
             kv.append([t("fit_overall"), "; ".join(parts)])
             if bad:
                 fails.add((len(kv) - 1, 1))
-    hyp = _frame_attr(a.structural, "hypotheses")
+    hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and "supported" in hyp.columns and len(hyp):
         n_sup = int(sum(bool(x) for x in hyp["supported"] if x is not None and x is not np.nan))
         kv.append([t("hypotheses_supported"), f"{n_sup} / {len(hyp)}"])
     cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
     tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
-    verdicts = _frame_attr(a.validation, "verdicts")
-    if verdicts is not None and len(verdicts) and {"criterion", "passed"} <= set(verdicts.columns):
-        tables.append(_verdict_glance(verdicts, lang))
-    warns = list(dict.fromkeys(list(a.warnings or ()) + list(getattr(fit, "warnings", ()) or ())))
+    if a.validation is not None and len(a.validation.verdicts):
+        tables.append(_verdict_glance(a.validation.verdicts, lang))
+    warns = run_warnings(a)
     if warns:
         tables.append(Table("warnings", t("warnings"), t("warnings_note"),
                             [Column("warning", t("warnings"))], [[w] for w in warns]))
     return Sheet("summary", t("summary"), tables)
 
 
-def _frame_attr(obj: Any, name: str) -> pd.DataFrame | None:
-    if obj is None:
-        return None
-    v = getattr(obj, name, None)
-    if isinstance(v, pd.DataFrame):
-        return v
-    if isinstance(v, pd.Series):
-        return v.to_frame()
-    return None
+def run_warnings(a: Analysis) -> list[str]:
+    """The warnings a report shows: the run's, then any a stage recorded that the run's list
+    lacks (an Analysis built by hand), each once."""
+    texts = list(a.warnings)
+    for stage in a.stage_warnings().values():
+        texts.extend(stage)
+    return list(dict.fromkeys(texts))
 
 
 def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
@@ -390,13 +396,11 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
         return out
     if isinstance(obj, pd.DataFrame):
         return [frame_table(obj, prefix, prefix, note, lang, bounds=bounds)] if len(obj) else []
-    names = ([f.name for f in dataclasses.fields(obj)] if dataclasses.is_dataclass(obj)
-             else [n for n in vars(obj) if not n.startswith("_")])
     plain = []
-    for n in names:
+    for n in (f.name for f in dataclasses.fields(obj)):
         if n in skip or n == "warnings":
             continue
-        v = getattr(obj, n, None)
+        v = getattr(obj, n)
         title = column_header(n, lang) if column_header(n, lang) != n else n.replace("_", " ")
         tid = f"{prefix}_{n}"
         if isinstance(v, pd.Series):
@@ -417,18 +421,6 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
         out.insert(0, Table(f"{prefix}_info", info_title or prefix.replace("_", " "), note,
                             [Column("key", text("key", lang)),
                              Column("value", text("value", lang), "auto")], plain))
-    return out
-
-
-def _bounds(thresholds: Any) -> dict[str, tuple[Any, str]]:
-    """Column rules ``{column: (value, direction)}`` from a result's ``thresholds`` dict."""
-    out: dict[str, tuple[Any, str]] = {}
-    if not isinstance(thresholds, dict):
-        return out
-    for k, rule in thresholds.items():
-        if isinstance(rule, dict) and "value" in rule:
-            direction = rule.get("direction") or ("abs<" if k.startswith("abs_") else ">=")
-            out[k.removeprefix("abs_")] = (rule["value"], direction)
     return out
 
 
@@ -458,89 +450,71 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
     return Table("verdicts_glance", t("verdicts_title"), t("verdicts_note"), cols, rows, fails)
 
 
-def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
+def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
     v = a.validation
     t = lambda k: text(k, lang)  # noqa: E731
     if v is None:
         return []
     sheets = []
-    bounds = _bounds(getattr(v, "thresholds", None))
-    scr = getattr(v, "screening", None)
-    if scr is not None:
-        sb = _bounds(getattr(scr, "thresholds", None))
-        sb = {k: r for k, r in sb.items() if k in ("skew", "kurtosis")}
-        tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"), bounds=sb,
-                             skip=("respondents",))
-        resp = _frame_attr(scr, "respondents")
-        if resp is not None and len(resp):  # every respondent, flagged ones highlighted
-            tabs.append(frame_table(resp, "screening_respondents", "respondents",
-                                    t("screening_note"), lang))
-        if tabs:
-            sheets.append(Sheet("screening", t("screening"), tabs))
-    items = _frame_attr(v, "items")
-    if items is not None and len(items):
+    scr = v.screening
+    tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
+                         skip=("respondents",))
+    if len(scr.respondents):  # every respondent, flagged ones highlighted
+        tabs.append(frame_table(scr.respondents, "screening_respondents", "respondents",
+                                t("screening_note"), lang))
+    if tabs:
+        sheets.append(Sheet("screening", t("screening"), tabs))
+    items = v.items
+    if len(items):
         sheets.append(Sheet("items", t("items"), [frame_table(items, "items", t("items"),
-                                                              t("items_note"), lang,
-                                                              bounds=bounds)]))
-    rel = _frame_attr(v, "reliability")
+                                                              t("items_note"), lang)]))
+    rel = v.reliability
     tabs = []
-    if rel is not None and len(rel):
+    if len(rel):
         tabs.append(frame_table(rel, "reliability", t("reliability"), t("reliability_note"),
-                                lang, index_name="construct", bounds=bounds))
-    ho = _frame_attr(v, "higher_order")
-    if ho is not None and len(ho):
-        hb = dict(bounds)
-        if "omega_higher_order" in bounds:
-            hb["omega"] = bounds["omega_higher_order"]
+                                lang, index_name="construct"))
+    ho = v.higher_order
+    if len(ho):
         tabs.append(frame_table(ho, "reliability_higher_order", t("second_order"),
-                                t("reliability_note"), lang, bounds=hb))
+                                t("reliability_note"), lang,
+                                bounds={"omega": _rule("omega_higher_order")}))
     if tabs:
         sheets.append(Sheet("reliability", t("reliability"), tabs))
     tabs = []
     for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
                                          ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
                                          ("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt")):
-        m = _frame_attr(v, attr)
-        if m is not None and len(m):
+        m = getattr(v, attr)  # one of the three matrices named above
+        if len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
-    kmo = getattr(v, "kmo", None)
-    if isinstance(kmo, dict):
-        kb = {"overall": bounds.get("kmo", (0.60, ">="))}
-        tab = _dict_table({k: x for k, x in kmo.items() if not isinstance(x, dict)}, "kmo",
-                          t("kmo_title"), t("kmo_note"), lang, kb)
+    tab = _dict_table({"overall": v.kmo.overall}, "kmo", t("kmo_title"), t("kmo_note"), lang,
+                      {"overall": _rule(v.kmo.criterion)})
+    if tab is not None:
+        tabs.append(tab)
+    if len(v.kmo.items):
+        df = pd.DataFrame({"item": [str(i) for i in v.kmo.items.index],
+                           "msa": [cell_value(x) for x in v.kmo.items]})
+        tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang))
+    bart = v.bartlett
+    tab = _dict_table({"chisq": bart.chisq, "df": bart.df, "pvalue": bart.pvalue, "n": bart.n},
+                      "bartlett", "Bartlett", t("kmo_note"), lang)
+    if tab is not None:
+        tab.cell_kinds.update({(i, 1): "p" for i, r in enumerate(tab.rows) if r[0] == "pvalue"})
+        tabs.append(tab)
+    tabs.extend(_efa_tables(v.efa, lang))
+    for tid, res in (("harman", v.harman), ("one_factor", v.one_factor)):
+        flat = {}
+        for k, x in res.to_dict().items():  # nested parts (fit, test) as "fit.chisq", ...
+            if isinstance(x, dict):
+                flat.update({f"{k}.{kk}": xx for kk, xx in x.items()})
+            else:
+                flat[k] = x
+        tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, tid,
+                          tid.replace("_", " "), t("validity"), lang)
         if tab is not None:
             tabs.append(tab)
-        per_item = kmo.get("items")
-        if isinstance(per_item, dict) and per_item:
-            df = pd.DataFrame({"item": list(per_item), "msa": [cell_value(x) for x in per_item.values()]})
-            tabs.append(frame_table(df, "kmo_items", "MSA", t("kmo_note"), lang,
-                                    bounds={"msa": bounds.get("kmo_item", (0.50, ">="))}))
-    elif kmo is not None:
-        tabs.extend(_stage_tables(type("K", (), {"kmo": kmo})(), "v", lang, note=t("kmo_note")))
-    bart = getattr(v, "bartlett", None)
-    if isinstance(bart, dict):
-        tab = _dict_table(bart, "bartlett", "Bartlett", t("kmo_note"), lang)
-        if tab is not None:
-            tab.cell_kinds.update({(i, 1): "p" for i, r in enumerate(tab.rows) if r[0] == "pvalue"})
-            tabs.append(tab)
-    efa = getattr(v, "efa", None)
-    if efa is not None:
-        tabs.extend(_efa_tables(efa, lang))
-    for attr in ("harman", "one_factor"):
-        d = getattr(v, attr, None)
-        if isinstance(d, dict):
-            flat = {}
-            for k, x in d.items():
-                if isinstance(x, dict):
-                    flat.update({f"{k}.{kk}": xx for kk, xx in x.items()})
-                else:
-                    flat[k] = x
-            tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, attr,
-                              attr.replace("_", " "), t("validity"), lang)
-            if tab is not None:
-                tabs.append(tab)
-    verdicts = _frame_attr(v, "verdicts")
-    if verdicts is not None and len(verdicts):
+    verdicts = v.verdicts
+    if len(verdicts):
         tabs.append(frame_table(verdicts, "verdicts", t("verdicts_title"), t("verdicts_note"),
                                 lang))
     if tabs:
@@ -548,29 +522,25 @@ def _validation_sheets(a: Any, lang: str) -> list[Sheet]:
     return sheets
 
 
-def _efa_tables(efa: Any, lang: str) -> list[Table]:
+def _efa_tables(efa: EFAResult, lang: str) -> list[Table]:
     t = lambda k: text(k, lang)  # noqa: E731
-    out = []
-    ev = getattr(efa, "eigenvalues", None)
-    if ev is not None and len(ev):
-        rnd = getattr(efa, "random_eigenvalues", None)
+    info = {"n_factors": efa.n_factors, "method": efa.method, "rotation": efa.rotation,
+            "n_iter": efa.n_iter, "seed": efa.seed, "n_obs": efa.n_obs,
+            "quantile": efa.quantile}
+    out = [_dict_table(info, "efa_info", t("efa_title"), t("efa_note"), lang)]
+    ev = efa.eigenvalues
+    if len(ev):
         df = pd.DataFrame({"factor": np.arange(1, len(ev) + 1), "eigenvalue": np.asarray(ev)})
-        if rnd is not None and len(rnd) == len(ev):
-            df["random_eigenvalue"] = np.asarray(rnd)
+        if len(efa.random_eigenvalues) == len(ev):
+            df["random_eigenvalue"] = np.asarray(efa.random_eigenvalues)
         out.append(frame_table(df, "efa_eigenvalues", t("efa_title"), t("efa_note"), lang))
-    info = {k: getattr(efa, k) for k in ("n_factors", "method", "rotation", "n_iter", "seed",
-                                         "n_obs", "quantile") if hasattr(efa, k)}
-    tab = _dict_table(info, "efa_info", t("efa_title"), t("efa_note"), lang)
-    if tab is not None:
-        out.insert(0, tab)
-    load = getattr(efa, "loadings", None)
-    if isinstance(load, pd.DataFrame) and len(load):
-        out.append(frame_table(load, "efa_loadings", t("efa_title"), t("efa_note"), lang,
-                               index_name="item"))
+    if len(efa.loadings):
+        out.append(frame_table(efa.loadings, "efa_loadings", t("efa_title"), t("efa_note"),
+                               lang, index_name="item"))
     return out
 
 
-def _fit_sheet(a: Any, lang: str) -> Sheet | None:
+def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
     fit = a.fit
     if fit is None:
         return None
@@ -597,7 +567,8 @@ def _fit_sheet(a: Any, lang: str) -> Sheet | None:
         if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
             kinds[(len(rows), 1)] = "p"
         rows.append(row)
-    return Sheet("fit", t("fit"), [Table("fit", t("fit"), t("fit_note"), cols, rows, fails, kinds)])
+    return Sheet("fit", t("fit"), [Table("fit", t("fit"), _fit_note(lang), cols, rows, fails,
+                                         kinds)])
 
 
 def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
@@ -607,7 +578,7 @@ def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
     return [Column(k, column_header(k, lang), kinds.get(k, "text")) for k in keys]
 
 
-def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
+def _loadings_sheet(a: Analysis, lang: str) -> Sheet | None:
     fit = a.fit
     if fit is None:
         return None
@@ -630,7 +601,7 @@ def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
                                                 "ci_upper", "std_all")]
         row.append(cell_value(fit.r2.get(r["rhs"])) if not grp else None)
         std = cell_value(r.get("std_all"))
-        if std is not None and abs(std) < MIN_LOADING:
+        if std is not None and not CRITERIA["loading_std"].passes(std):
             fails.add((len(rows), len(head) + 6))
         rows.append(row)
     return Sheet("loadings", text("loadings", lang),
@@ -638,7 +609,7 @@ def _loadings_sheet(a: Any, lang: str) -> Sheet | None:
                         rows, fails)])
 
 
-def _arrow(spec: Any, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
+def _arrow(spec: Spec, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
     a = _name(spec, rhs, lang)
     b = _name(spec, lhs, lang)
     left = f"{rhs} {a}".strip()
@@ -646,7 +617,7 @@ def _arrow(spec: Any, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
     return f"{left} → {right}" if op == "~" else f"{left} ↔ {right}"
 
 
-def _paths_sheet(a: Any, lang: str) -> Sheet | None:
+def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
     tables = []
     spec = a.spec
@@ -666,15 +637,15 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
                                                         "ci_upper", "std_all")]
                 rows.append(row)
             tables.append(Table("paths", t("paths"), t("paths_note"), cols, rows, fails))
-    hyp = _frame_attr(a.structural, "hypotheses")
+    hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and len(hyp):
         tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
                                   t("hypotheses_note"), lang))
-        con = _frame_attr(a.structural, "contrasts")
-        if con is not None and len(con):
+        con = a.structural.contrasts
+        if len(con):
             tables.append(frame_table(con, "contrasts", t("contrasts_title"),
                                       t("contrasts_note"), lang))
-    elif getattr(spec, "hypotheses", ()) and a.fit is not None:
+    elif spec.hypotheses and a.fit is not None:
         est = a.fit.estimates
         cols = [Column("id", column_header("id", lang)), Column("path", column_header("path", lang)),
                 Column("sign", column_header("sign", lang)),
@@ -684,7 +655,7 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
                 Column("pvalue", "p", "p")]
         rows = []
         for h in spec.hypotheses:
-            desc = getattr(h, lang, "") or getattr(h, "en", "")
+            desc = localized(h, lang, fallback=lang == "zh")
             if h.kind == "path":
                 m = est[(est["op"] == "~") & (est["lhs"] == h.lhs) & (est["rhs"] == h.rhs)]
                 vals = ([cell_value(m.iloc[0][k]) for k in ("est", "std_all", "pvalue")]
@@ -699,9 +670,9 @@ def _paths_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("paths", t("paths"), tables)
 
 
-def _indirect_sheet(a: Any, lang: str) -> Sheet | None:
+def _indirect_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
-    ind = _frame_attr(a.structural, "indirect")
+    ind = a.structural.indirect if a.structural is not None else None
     if ind is not None and len(ind):
         return Sheet("indirect", t("indirect"),
                      [frame_table(ind, "indirect", t("indirect"), t("indirect_note"), lang)])
@@ -720,15 +691,15 @@ def _indirect_sheet(a: Any, lang: str) -> Sheet | None:
                  [Table("indirect", t("indirect"), t("indirect_note"), cols, rows)])
 
 
-def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
+def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
     c = a.comparison
     if c is None:
         return None
     t = lambda k: text(k, lang)  # noqa: E731
     tabs = []
-    models = _frame_attr(c, "models")
-    if models is not None and len(models):
-        alts = {x.id: (getattr(x, lang, "") or x.en) for x in getattr(a.spec, "alternatives", ())}
+    models = c.models
+    if len(models):
+        alts = {x.id: localized(x, lang, fallback=lang == "zh") for x in a.spec.alternatives}
         if "name" in models.columns and alts and "description" not in models.columns:
             models = models.copy()
             models.insert(1, "description", [alts.get(str(n), "") for n in models["name"]])
@@ -739,16 +710,12 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
                 if ver and ver[3]:
                     tab.fails.add((i, j))
         tabs.append(tab)
-    tests = _frame_attr(c, "tests")
-    if tests is not None and len(tests):
+    tests = c.tests
+    if len(tests):
         tabs.append(frame_table(tests, "comparison_tests", t("comparison_tests"),
                                 t("comparison_note"), lang))
-    eq = getattr(c, "equivalent", None)
-    if isinstance(eq, pd.DataFrame):
-        if len(eq):
-            tabs.append(frame_table(eq, "comparison_equivalent", t("comparison_equivalent"),
-                                    t("comparison_note"), lang))
-    elif eq:
+    eq = c.equivalent
+    if eq:
         rows = []
         for pair in eq:
             pair = tuple(pair) if not isinstance(pair, str) else (pair,)
@@ -764,7 +731,7 @@ def _comparison_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("comparison", t("comparison"), tabs) if tabs else None
 
 
-def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
+def _invariance_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
     tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
@@ -776,11 +743,11 @@ def _invariance_sheet(a: Any, lang: str) -> Sheet | None:
     return Sheet("invariance", text("invariance", lang), tabs)
 
 
-def _mi_sheet(a: Any, lang: str) -> Sheet | None:
+def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.fit is None or a.fit.modindices is None or not len(a.fit.modindices):
         return None
     mi = a.fit.modindices
-    mi = mi[mi["mi"] >= MIN_MI].head(MAX_MI_ROWS)
+    mi = mi[[CRITERIA["modindex"].passes(x) for x in mi["mi"]]].head(MAX_MI_ROWS)
     t = text("modindices", lang)
     if not len(mi):
         tab = Table("modindices", t, text("modindices_note", lang),
@@ -790,16 +757,15 @@ def _mi_sheet(a: Any, lang: str) -> Sheet | None:
                                                text("modindices_note", lang), lang)])
 
 
-def _spec_sheet(a: Any, lang: str) -> Sheet:
+def _spec_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
-    syntax = a.fit.syntax if a.fit is not None and getattr(a.fit, "syntax", None) else \
-        a.spec.model_syntax()
+    syntax = a.fit.syntax if a.fit is not None and a.fit.syntax else a.spec.model_syntax()
     lines = syntax.rstrip("\n").split("\n")
     tabs = [Table("syntax", t("syntax_title"), t("specification_note"),
                   [Column("line", t("line"), "int"), Column("syntax", t("syntax"))],
                   [[i + 1, s] for i, s in enumerate(lines)])]
-    cb = getattr(a.survey, "codebook", None) if a.survey is not None else None
-    if not isinstance(cb, pd.DataFrame) or not len(cb):
+    cb = a.survey.codebook if a.survey is not None else None
+    if cb is None or not len(cb):
         cb = pd.DataFrame([{"item": i.code, "construct": i.construct, "zh": i.zh, "en": i.en,
                             "reverse": bool(i.reverse)} for i in a.spec.items])
     tabs.append(frame_table(cb.reset_index(drop=True), "codebook", t("codebook_title"),
@@ -807,7 +773,7 @@ def _spec_sheet(a: Any, lang: str) -> Sheet:
     return Sheet("specification", t("specification"), tabs)
 
 
-def build_sheets(analysis: Any, lang: str) -> list[Sheet]:
+def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     """Build every sheet that the analysis has results for, in the report's order.
 
     Parameters

@@ -1,21 +1,34 @@
 """The bundle of stage results that reports and JSON output are made from.
 
 Each command runs the stages it needs (survey -> screening/measurement -> structural ->
-comparison) and collects their immutable results in one :class:`Analysis`; ``report`` formats
-an Analysis, ``Analysis.to_dict()`` is ``results.json``. Stages left out are ``None``.
+comparison) and collects their immutable results in one :class:`Analysis`, one field per
+stage; ``report`` formats an Analysis, ``Analysis.to_dict()`` is ``results.json``. Stages left
+out are ``None``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["Analysis"]
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from ..sem.comparison import ComparisonResult, InvarianceResult
+    from ..sem.crosscheck import CrossCheck
+    from ..sem.estimation import FitResult
+    from ..survey.readers import SurveyData
+    from ..survey.spec import Spec
+    from .structural import StructuralResult
+    from .validation import ValidationResult
+
+__all__ = ["Analysis", "STAGES"]
+
+#: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
+STAGES = ("validation", "fit", "structural", "comparison", "invariance")
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Results of one command run.
+    """Results of one command run, held by stage.
 
     Attributes
     ----------
@@ -27,56 +40,100 @@ class Analysis:
         The data as read (codebook, ids, rows).
     options : dict
         The options the run used (estimator, missing, bootstrap, seed, jobs, group, lang, ...).
-    validation : object or None
-        Result of ``measurement.validate`` (screening, reliability, validity).
-    fit : riskmodel_sem.sem.estimation.FitResult or None
+    validation : ValidationResult or None
+        Result of :func:`riskmodel_sem.workflow.validation.validate` (screening, reliability,
+        validity, the measurement CFA and the verdicts).
+    fit : FitResult or None
         The hypothesized model's fit.
-    structural : object or None
-        Result of ``structural.analyze`` (hypotheses, indirect effects, bootstrap).
-    comparison : object or None
-        Result of ``comparison.compare`` (models, nested tests, equivalent models).
-    invariance : object or None
-        Result of ``comparison.invariance``.
+    structural : StructuralResult or None
+        Result of :func:`riskmodel_sem.workflow.structural.analyze` (hypotheses, indirect
+        effects, bootstrap).
+    comparison : ComparisonResult or None
+        Result of :func:`riskmodel_sem.sem.comparison.compare` (models, nested tests,
+        equivalent models).
+    invariance : InvarianceResult or None
+        Result of :func:`riskmodel_sem.sem.comparison.invariance`.
     warnings : tuple of str
-        Warnings collected during the run, shown prominently in reports.
+        Every warning of the run, in the order printed (``riskmodel_sem.commands`` collects
+        them); each stage result keeps its own ``warnings`` too.
+    crosscheck : CrossCheck or None
+        The semopy refit of ``fit --crosscheck semopy`` (JSON key ``crosscheck``).
     """
 
     command: str
-    spec: Any
-    survey: Any = None
+    spec: Spec
+    survey: SurveyData | None = None
     options: dict = field(default_factory=dict)
-    validation: Any = None
-    fit: Any = None
-    structural: Any = None
-    comparison: Any = None
-    invariance: Any = None
+    validation: ValidationResult | None = None
+    fit: FitResult | None = None
+    structural: StructuralResult | None = None
+    comparison: ComparisonResult | None = None
+    invariance: InvarianceResult | None = None
     warnings: tuple[str, ...] = ()
-    crosscheck: Any = None  # riskmodel_sem.sem.crosscheck.CrossCheck, from fit --crosscheck
+    crosscheck: CrossCheck | None = None
+
+    def stage_warnings(self) -> dict[str, tuple[str, ...]]:
+        """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``
+        for the survey and every stage present that has a ``warnings`` tuple."""
+        out: dict[str, tuple[str, ...]] = {}
+        if self.survey is not None:
+            out["survey"] = tuple(self.survey.warnings)
+        for name in STAGES:
+            stage = getattr(self, name)
+            if stage is not None and hasattr(stage, "warnings"):
+                out[name] = tuple(stage.warnings)
+        return out
 
     def to_dict(self) -> dict:
-        """JSON-ready results with the keys of DESIGN.md §3.
+        """JSON-ready results with the keys of DESIGN.md §3; no key overwrites another.
 
-        The fit's keys (``fit``, ``estimates``, ``r2``, ``modindices``) are at the top level, as
-        are the validation keys (``reliability``, ``items``, ``htmt``, ...), the structural keys
-        (``hypotheses``, ``indirect``, ``bootstrap``) and the comparison or invariance keys
-        (``models``, ``tests``, ``equivalent``); each stage's ``to_dict()`` supplies them.
+        ``command``, ``spec``, ``options``, ``warnings`` (every warning of the run) and
+        ``data`` come first. Then each stage's ``to_dict()`` adds its keys at the top level,
+        in the order of :data:`STAGES`: the validation keys (``reliability``, ``items``,
+        ``htmt``, ``htmt2``, ``fornell_larcker``, ``kmo``, ``bartlett``, ``efa``,
+        ``normality``, ``screening``, ``validation``), the fit's (``estimator``, ``missing``,
+        ``n_obs``, ``converged``, ``iterations``, ``heywood``, ``syntax``, ``fit``,
+        ``estimates``, ``r2``, ``modindices``), the structural keys (``hypotheses``,
+        ``contrasts``, ``indirect``, ``structural_r2``, ``bootstrap``) and the comparison or
+        invariance keys (``reference``, ``models``, ``table``, ``tests``, ``equivalent``, ...).
+
+        Two rules keep every stage's values:
+
+        * A stage's own ``warnings`` list goes to ``stage_warnings[<stage>]`` (with
+          ``stage_warnings["survey"]`` for the reader's remarks); the top-level ``warnings``
+          is the run's list.
+        * A key that an earlier stage already wrote is nested under the later stage's name
+          instead of replacing it. In ``demo`` the comparison's ``estimator``, ``missing`` and
+          ``n_obs`` thus go to ``comparison`` while the top-level ones are the hypothesized
+          model's (the same values today, as both use the same rows). An invariance result
+          next to a comparison is nested whole under ``invariance``.
         """
         out: dict = {"command": self.command, "spec": getattr(self.spec, "name", None),
                      "options": dict(self.options), "warnings": list(self.warnings)}
         if self.survey is not None:
             out["data"] = {"file": str(self.survey.source), "sheet": self.survey.sheet,
                            "n_rows": int(len(self.survey.data))}
-        for stage in (self.validation, self.fit, self.structural, self.comparison):
-            if stage is not None:
-                out.update(stage.to_dict())
-        if self.invariance is not None:
-            # the invariance command's models/tests are top-level keys (DESIGN.md §3); next
-            # to a comparison they would collide, so they are nested then
-            inv = self.invariance.to_dict()
-            if self.comparison is None:
-                out.update(inv)
-            else:
-                out["invariance"] = inv
+        own = {name: list(w) for name, w in self.stage_warnings().items()}
+        if own:
+            out["stage_warnings"] = own
+        for name in STAGES:
+            stage = getattr(self, name)
+            if stage is None:
+                continue
+            values = stage.to_dict()
+            values.pop("warnings", None)
+            if name == "invariance" and self.comparison is not None:
+                out["invariance"] = values
+                continue
+            for key, value in values.items():
+                if key not in out:
+                    out[key] = value
+                    continue
+                nested = out.setdefault(name, {})
+                if not isinstance(nested, dict) or key in nested:
+                    raise RuntimeError(f"Results key {key!r} of the {name} stage has no free "
+                                       "place in results.json.")
+                nested[key] = value
         if self.crosscheck is not None:
             out["crosscheck"] = self.crosscheck.to_dict()
         return out

@@ -24,68 +24,15 @@ from ..errors import DataQualityWarning, ModelError, SurveyDataError
 from ..sem.estimation import FitResult, check_options, fit_model
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
+from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
 
 __all__ = ["ValidationResult", "validate", "THRESHOLDS", "VERDICT_COLUMNS"]
 
-#: Thresholds of the verdicts: ``{criterion: {value, direction, source}}``. ``direction`` is
-#: ">=" (pass when value >= threshold), "<" (pass when value < threshold), "abs<" (pass when
-#: |value| < threshold) or ">" (pass when value > threshold).
-THRESHOLDS = {
-    "alpha": {"value": 0.70, "direction": ">=",
-              "source": "Nunnally (1978), Psychometric Theory, 2nd ed.: alpha >= .70"},
-    "omega": {"value": 0.70, "direction": ">=",
-              "source": "Hair, Black, Babin & Anderson (2019), Multivariate Data Analysis, 8th "
-                        "ed.: construct reliability >= .70"},
-    "omega_higher_order": {"value": 0.70, "direction": ">=",
-                           "source": "Hair et al. (2019): construct reliability >= .70"},
-    "cr": {"value": 0.70, "direction": ">=",
-           "source": "Hair et al. (2019); Fornell & Larcker (1981), JMR 18, 39-50: CR >= .70"},
-    "ave": {"value": 0.50, "direction": ">=",
-            "source": "Fornell & Larcker (1981), JMR 18, 39-50, doi:10.2307/3151312: AVE >= .50"},
-    "loading_std": {"value": 0.50, "direction": ">=",
-                    "source": "Hair et al. (2019): standardized loadings >= .50 acceptable, "
-                              ">= .70 ideal"},
-    "citc": {"value": 0.30, "direction": ">=",
-             "source": "Nunnally & Bernstein (1994), Psychometric Theory, 3rd ed.: corrected "
-                       "item-total correlation >= .30"},
-    "skew": {"value": 2.0, "direction": "abs<",
-             "source": "West, Finch & Curran (1995): |skewness| < 2"},
-    "kurtosis": {"value": 7.0, "direction": "abs<",
-                 "source": "West, Finch & Curran (1995): |excess kurtosis| < 7"},
-    "fornell_larcker": {"value": None, "direction": ">",
-                        "source": "Fornell & Larcker (1981): sqrt(AVE) exceeds the construct's "
-                                  "correlations with every other construct"},
-    "htmt": {"value": 0.85, "direction": "<",
-             "source": "Henseler, Ringle & Sarstedt (2015), JAMS 43, 115-135, "
-                       "doi:10.1007/s11747-014-0403-8: HTMT < .85 (conservative)"},
-    "htmt_liberal": {"value": 0.90, "direction": "<",
-                     "source": "Henseler et al. (2015): HTMT < .90 (liberal)"},
-    "htmt2": {"value": 0.85, "direction": "<",
-              "source": "Roemer, Schuberth & Henseler (2021), IMDS 121, 2637-2650, "
-                        "doi:10.1108/IMDS-02-2021-0082: HTMT2 < .85 (conservative)"},
-    "htmt2_liberal": {"value": 0.90, "direction": "<",
-                      "source": "Roemer et al. (2021): HTMT2 < .90 (liberal)"},
-    "kmo": {"value": 0.60, "direction": ">=",
-            "source": "Kaiser (1974), Psychometrika 39, 31-36; Tabachnick & Fidell (2019): "
-                      "KMO >= .60"},
-    "kmo_item": {"value": 0.50, "direction": ">=",
-                 "source": "Kaiser (1974): item MSA below .50 is unacceptable"},
-    "bartlett": {"value": 0.05, "direction": "<",
-                 "source": "Bartlett (1951), Biometrika 38, 337-344: sphericity rejected at "
-                           "p < .05"},
-    "harman": {"value": 0.50, "direction": "<",
-               "source": "Podsakoff, MacKenzie, Lee & Podsakoff (2003), JAP 88, 879-903: the "
-                         "first unrotated factor explains less than 50% of the variance"},
-    "one_factor_cfa": {"value": 0.05, "direction": "<",
-                       "source": "Podsakoff et al. (2003): the one-factor model fits "
-                                 "significantly worse than the measurement model (p < .05)"},
-    "cfi": {"value": 0.95, "direction": ">=",
-            "source": "Hu & Bentler (1999), SEM 6, 1-55, doi:10.1080/10705519909540118: "
-                      "CFI >= .95"},
-    "tli": {"value": 0.95, "direction": ">=", "source": "Hu & Bentler (1999): TLI >= .95"},
-    "rmsea": {"value": 0.06, "direction": "<=", "source": "Hu & Bentler (1999): RMSEA <= .06"},
-    "srmr": {"value": 0.08, "direction": "<=", "source": "Hu & Bentler (1999): SRMR <= .08"},
-}
+#: Thresholds of the verdicts, ``{criterion: {value, direction, source}}``: the validation
+#: criteria of the one thresholds table (:data:`riskmodel_sem.workflow.thresholds.CRITERIA`) in
+#: the plain form stored in :attr:`ValidationResult.thresholds`. ``direction`` is ">=" (pass
+#: when value >= threshold), ">", "<", "<=" or "abs<" (pass when |value| < threshold).
+THRESHOLDS = {name: CRITERIA[name].as_dict() for name in VALIDATION_CRITERIA}
 
 #: Columns of :attr:`ValidationResult.verdicts`.
 VERDICT_COLUMNS = ["criterion", "target", "value", "threshold", "direction", "source", "passed"]
@@ -123,15 +70,15 @@ class ValidationResult:
         Construct-by-construct matrices: HTMT (Henseler et al. 2015, arithmetic means), HTMT2
         (Roemer et al. 2021, geometric means; semTools' default), and sqrt(AVE) on the
         diagonal with latent correlations off it.
-    kmo : dict
-        ``overall`` and ``items`` (``{item: MSA}``).
-    bartlett : dict
+    kmo : KMOResult
+        ``overall`` and ``items`` (MSA per item).
+    bartlett : BartlettResult
         chisq, df, pvalue, n.
     efa : EFAResult
         Parallel analysis and the rotated EFA.
-    harman : dict
+    harman : HarmanResult
         First-component share of the item variance.
-    one_factor : dict
+    one_factor : OneFactorResult
         The one-factor CFA's fit and its chi-square difference test against ``cfa``.
     verdicts : pandas.DataFrame
         One row per judged criterion (:data:`VERDICT_COLUMNS`); ``target`` is the construct,
@@ -155,11 +102,11 @@ class ValidationResult:
     htmt: pd.DataFrame
     htmt2: pd.DataFrame
     fornell_larcker: pd.DataFrame
-    kmo: dict
-    bartlett: dict
+    kmo: val.KMOResult
+    bartlett: val.BartlettResult
     efa: val.EFAResult
-    harman: dict
-    one_factor: dict
+    harman: val.HarmanResult
+    one_factor: val.OneFactorResult
     verdicts: pd.DataFrame
     rows_used: dict
     thresholds: dict
@@ -195,9 +142,8 @@ class ValidationResult:
             "htmt": _matrix(self.htmt),
             "htmt2": _matrix(self.htmt2),
             "fornell_larcker": _matrix(self.fornell_larcker),
-            "kmo": {"overall": json_value(self.kmo["overall"]),
-                    "items": {k: json_value(v) for k, v in self.kmo["items"].items()}},
-            "bartlett": {k: json_value(v) for k, v in self.bartlett.items()},
+            "kmo": self.kmo.to_dict(),
+            "bartlett": self.bartlett.to_dict(),
             "efa": self.efa.to_dict(),
             "normality": {k: json_value(v) for k, v in self.screening.normality.items()},
             "screening": self.screening.to_dict(),
@@ -211,8 +157,8 @@ class ValidationResult:
                 "all_passed": self.all_passed,
                 "omega_higher_order": {r["dimension"]: json_value(r["omega"]) for r in
                                        self.higher_order.to_dict(orient="records")},
-                "harman": {k: json_value(v) for k, v in self.harman.items()},
-                "one_factor": json_value(self.one_factor),
+                "harman": self.harman.to_dict(),
+                "one_factor": self.one_factor.to_dict(),
                 "measurement_fit": {k: json_value(v) for k, v in self.cfa.fit.items()},
                 "second_order_fit": (None if self.second_order is None else
                                      {k: json_value(v) for k, v in self.second_order.fit.items()}),
@@ -224,25 +170,6 @@ class ValidationResult:
 
 def _matrix(df: pd.DataFrame) -> dict:
     return {str(r): {str(c): json_value(df.loc[r, c]) for c in df.columns} for r in df.index}
-
-
-def _passes(value, threshold, direction) -> bool:
-    if value is None or threshold is None:
-        return False
-    value = float(value)
-    if not math.isfinite(value):
-        return False
-    if direction == ">=":
-        return value >= threshold
-    if direction == ">":
-        return value > threshold
-    if direction == "<":
-        return value < threshold
-    if direction == "<=":
-        return value <= threshold
-    if direction == "abs<":
-        return abs(value) < threshold
-    raise ValueError(direction)
 
 
 class _Verdicts:
@@ -257,7 +184,7 @@ class _Verdicts:
         self.rows.append({"criterion": criterion, "target": target, "value": v,
                           "threshold": None if t is None else float(t),
                           "direction": spec["direction"], "source": spec["source"],
-                          "passed": _passes(v, t, spec["direction"])})
+                          "passed": passes(v, t, spec["direction"])})
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=VERDICT_COLUMNS)
@@ -433,12 +360,12 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
     htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
     fl = val.fornell_larcker(cfa, aves)
-    kmo_all, kmo_items = val.kmo(corr)
+    kmo_res = val.kmo(corr)
     bart = val.bartlett(corr, n_corr)
     efa_res = val.efa(corr, n_corr, n_iter=n_iter, seed=seed)
     harm = val.harman(corr)
     one = val.one_factor_cfa(analysis, cols, cfa, estimator=estimator, missing=missing)
-    own.extend(one["warnings"])
+    own.extend(one.warnings)
 
     # verdicts -----------------------------------------------------------------------------
     thr = {k: dict(v) for k, v in THRESHOLDS.items()}
@@ -469,12 +396,11 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
             v.add("htmt_liberal", pair, htmt1.loc[fa, fb])
             v.add("htmt2", pair, htmt2.loc[fa, fb])
             v.add("htmt2_liberal", pair, htmt2.loc[fa, fb])
-    v.add("kmo", "model", kmo_all)
-    for i, msa in kmo_items.items():
+    v.add(kmo_res.criterion, "model", kmo_res.criterion_value)
+    for i, msa in kmo_res.items.items():
         v.add("kmo_item", str(i), msa)
-    v.add("bartlett", "model", bart["pvalue"])
-    v.add("harman", "model", harm["share"])
-    v.add("one_factor_cfa", "model", one["test"]["pvalue"])
+    for res in (bart, harm, one):
+        v.add(res.criterion, "model", res.criterion_value)
     robust = estimator == "MLR"
     for crit in ("cfi", "tli", "rmsea"):
         key = f"{crit}_robust" if robust and f"{crit}_robust" in cfa.fit else crit
@@ -494,7 +420,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         "complete": int(len(complete)),
         "cfa": int(cfa.n_obs),
         "second_order": None if second is None else int(second.n_obs),
-        "one_factor": int(one["n_obs"]),
+        "one_factor": int(one.n_obs),
         "alpha": int(len(alpha_rows)),
         "correlations": int(n_corr),
     }
@@ -507,7 +433,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     return ValidationResult(
         screening=scr, cfa=cfa, second_order=second, reliability=reliability,
         higher_order=higher, alpha=alphas, items=items_tab, htmt=htmt1, htmt2=htmt2,
-        fornell_larcker=fl, kmo={"overall": kmo_all, "items": kmo_items.to_dict()},
+        fornell_larcker=fl, kmo=kmo_res,
         bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
         rows_used=rows_used, thresholds=thr, options=options,
         warnings=tuple(dict.fromkeys(notes)))
