@@ -103,3 +103,20 @@ def test_crosscheck_compares_equality_constrained_loadings(hs):
     check = crosscheck_semopy(fit, hs)
     assert check.n_compared == 13  # both labelled loadings, one parameter
     assert check.max_abs_diff < 1e-2
+
+
+def test_crosscheck_appears_in_the_report(tmp_path, capsys):
+    import openpyxl
+
+    out = tmp_path / "out"
+    assert main(["fit", str(HS_DATA), "--spec", str(HS_MODEL), "--crosscheck", "semopy",
+                 "--lang", "en", "--out", str(out)]) == 0
+    capsys.readouterr()
+    check = json.loads((out / "results.json").read_text(encoding="utf-8"))["crosscheck"]
+    shown = f"{check['max_abs_diff']:.2g} (semopy {check['version']}: "
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Independent refit" in html and shown in html
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(out / "report.xlsx")["Summary"]
+            .iter_rows()]
+    assert any(str(r[0]).startswith("Independent refit") and str(r[1]).startswith(shown)
+               for r in rows), rows

@@ -335,6 +335,10 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     if hyp is not None and "supported" in hyp.columns and len(hyp):
         n_sup = int(sum(bool(x) for x in hyp["supported"] if x is not None and x is not np.nan))
         kv.append([t("hypotheses_supported"), f"{n_sup} / {len(hyp)}"])
+    check = a.crosscheck
+    if check is not None:
+        kv.append([t("crosscheck"), f"{check.max_abs_diff:.2g} ({check.engine} {check.version}: "
+                   f"{check.parameter}; n = {check.n_compared})"])
     cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
     tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
     if a.validation is not None and len(a.validation.verdicts):
