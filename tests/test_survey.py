@@ -223,14 +223,19 @@ def test_bundled_synthetic_survey():
 ROWS = [["A1", "A2", "A3"], [1, 2, 3], [4, 5, 3], [1, 2, 5]]
 
 
+def _book(rows=ROWS):
+    """A workbook whose active sheet holds ``rows``, and that sheet."""
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    return wb, wb.active
+
+
 def test_a_formatted_blank_cell_at_the_sheets_end_costs_nothing(small, tmp_path):
     from openpyxl.styles import Font
 
     f = tmp_path / "far_blank.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in ROWS:
-        ws.append(r)
+    wb, ws = _book()
     ws.cell(row=1048576, column=16384).font = Font(bold=True)  # XFD1048576, no value
     wb.save(f)
     start = time.perf_counter()
@@ -244,10 +249,7 @@ def test_a_formatted_blank_cell_at_the_sheets_end_costs_nothing(small, tmp_path)
 
 def test_a_stray_value_far_from_the_data_is_refused_quickly(small, tmp_path):
     f = tmp_path / "far_value.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in ROWS:
-        ws.append(r)
+    wb, ws = _book()
     ws.cell(row=200000, column=2000, value=5)
     wb.save(f)
     start = time.perf_counter()
@@ -281,9 +283,7 @@ def test_hidden_sheets_are_read_only_when_named(small, tmp_path):
 
 def test_a_chart_sheet_is_not_data(small, tmp_path):
     f = tmp_path / "chart.xlsx"
-    wb = openpyxl.Workbook()
-    for r in ROWS:
-        wb.active.append(r)
+    wb, _ = _book()
     wb.create_chartsheet("图表")
     wb.save(f)
     assert read_survey(f, small).sheet == "Sheet"
@@ -293,10 +293,7 @@ def test_a_chart_sheet_is_not_data(small, tmp_path):
 
 def test_formulas_whose_values_were_never_saved_are_named(small, tmp_path):
     f = tmp_path / "formulas.xlsx"
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r in ROWS:
-        ws.append(r)
+    wb, ws = _book()
     ws["C3"] = "=A3+B3"  # written without a cached value, as scripts write workbooks
     wb.save(f)
     with pytest.raises(SurveyDataError, match=r"formulas\.xlsx, sheet 'Sheet', cell C3: 1 cell"):
