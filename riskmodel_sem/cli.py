@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                                            "sheet that is not a codebook)")
             p.add_argument("--id", dest="id_column", metavar="COL",
                            help="respondent id column (default: id/序号/编号 if present)")
+            p.add_argument("--no-ids", action="store_true",
+                           help="leave respondent ids (phone numbers, accounts) out of every "
+                                "output; respondents are named by their row in the file")
         if out:
             p.add_argument("--out", metavar="DIR",
                            help="folder for report.xlsx, report.html and results.json")

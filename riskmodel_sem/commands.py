@@ -64,13 +64,14 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def load_inputs(data, spec, *, sheet=None, id_column=None):
-    """Load a spec (YAML or lavaan syntax) and a survey file read through it."""
+def load_inputs(data, spec, *, sheet=None, id_column=None, anonymous=False):
+    """Load a spec (YAML or lavaan syntax) and a survey file read through it (with
+    ``anonymous``, respondents are named by their row, and ids are not read)."""
     from .survey.spec import load_spec
     from .survey.readers import read_survey
 
     spec_obj = spec if hasattr(spec, "model_syntax") else load_spec(spec)
-    survey = read_survey(data, spec_obj, sheet=sheet, id_column=id_column)
+    survey = read_survey(data, spec_obj, sheet=sheet, id_column=id_column, anonymous=anonymous)
     return spec_obj, survey
 
 
@@ -186,7 +187,7 @@ def _dask_client(address: str):
 @_collect_warnings
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
-            progress=None, crosscheck=None) -> Analysis:
+            progress=None, crosscheck=None, anonymous=False) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
@@ -227,7 +228,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         from .sem.crosscheck import check_crosscheck_options
 
         check_crosscheck_options(crosscheck, missing=missing, group=group, estimator=estimator)
-    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
+                                   anonymous=anonymous)
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
     fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
@@ -260,19 +262,20 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 
 @_collect_warnings
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
-                 drop_flagged=False, seed=20231, sheet=None, id_column=None) -> Analysis:
+                 drop_flagged=False, seed=20231, sheet=None, id_column=None,
+                 anonymous=False) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
     from .workflow.validation import validate
 
-    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
+                                   anonymous=anonymous)
     if duration is not None and duration not in survey.extra.columns:
         choices = ", ".join(map(str, survey.extra.columns)) or "none"
         raise OptionError(f"{_where(survey)}: No duration column {duration!r}; use one of the "
                           f"columns that are not items: {choices}.")
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                      id_column=id_column, duration=duration, drop_flagged=drop_flagged,
-                      seed=seed)
+                      duration=duration, drop_flagged=drop_flagged, seed=seed)  # ids: as read
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
     return Analysis("validate", spec_obj, survey, options, validation=result)
@@ -280,7 +283,7 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
 
 @_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
-                sheet=None, id_column=None) -> Analysis:
+                sheet=None, id_column=None, anonymous=False) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
@@ -290,7 +293,8 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
     if not specs:
         raise OptionError("Give at least one --spec.")
     spec_objs = [load_spec(s) for s in specs]
-    first, survey = load_inputs(data, spec_objs[0], sheet=sheet, id_column=id_column)
+    first, survey = load_inputs(data, spec_objs[0], sheet=sheet, id_column=id_column,
+                                anonymous=anonymous)
     check_model_data(survey, missing=missing)
     syntaxes = {}
     for s in spec_objs:
@@ -302,7 +306,8 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
     for s in spec_objs[1:]:
         missing_items = [c for c in s.item_codes if c not in frame.columns]
         if missing_items:
-            other = load_inputs(data, s, sheet=sheet, id_column=id_column)[1]
+            other = load_inputs(data, s, sheet=sheet, id_column=id_column,
+                                anonymous=anonymous)[1]
             for c in missing_items:
                 frame[c] = other.data[c].to_numpy()
     declared, reference = (), next(iter(syntaxes))
@@ -324,11 +329,12 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
 
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
-                   id_column=None) -> Analysis:
+                   id_column=None, anonymous=False) -> Analysis:
     """Configural, metric, scalar and strict invariance across the groups of a column."""
     from .sem.comparison import invariance
 
-    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column)
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
+                                   anonymous=anonymous)
     frame = _model_frame(survey, group)
     n_groups = survey.extra[group].dropna().astype(str).nunique()
     if n_groups < 2:
@@ -432,7 +438,7 @@ def run(args) -> list[Path]:
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
         out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
-    common = dict(sheet=args.sheet, id_column=args.id_column)
+    common = dict(sheet=args.sheet, id_column=args.id_column, anonymous=args.no_ids)
     if cmd == "fit":
         progress = sys.stderr.isatty()
         analysis = run_fit(args.data, args.spec, estimator=args.estimator,

@@ -126,3 +126,33 @@ def test_an_unsupported_scheduler_protocol_is_an_option_error(tmp_path, capsys, 
                                            for r in rows), encoding="utf-8")
     _one_line_error(["fit", data, "--spec", spec, "--bootstrap", "50", "--scheduler", address,
                      "--json", tmp_path / "r.json"], capsys, address, "not supported")
+
+
+def test_no_ids_keeps_phone_numbers_out_of_every_output(tmp_path, capsys):
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\n", encoding="utf-8")
+    rng = np.random.default_rng(9)
+    f = rng.standard_normal(80)
+    phones = [f"1390000{k:04d}" for k in range(80)]
+    rows = ["手机号,x1,x2,x3"] + [f"{ph},{f[i] + rng.standard_normal():.3f},"
+                                f"{f[i] + rng.standard_normal():.3f},"
+                                f"{f[i] + rng.standard_normal():.3f}" for i, ph in enumerate(phones)]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["validate", str(data), "--spec", str(spec), "--id", "手机号", "--no-ids",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    for name in ("results.json", "report.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not any(ph in text for ph in phones), name
+    import zipfile
+
+    with zipfile.ZipFile(out / "report.xlsx") as book:
+        xml = b"".join(book.read(n) for n in book.namelist())
+    assert not any(ph.encode() in xml for ph in phones)
+    # without the option the ids are there (the test would notice if they never were)
+    assert main(["validate", str(data), "--spec", str(spec), "--id", "手机号", "--json",
+                 str(tmp_path / "with_ids.json")]) == 0
+    capsys.readouterr()
+    assert phones[0] in (tmp_path / "with_ids.json").read_text(encoding="utf-8")

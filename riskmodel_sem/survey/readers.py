@@ -495,7 +495,7 @@ def _check_values(x: np.ndarray, spec: Spec, raw: _Raw, header: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
-                id_column: str | None = None) -> SurveyData:
+                id_column: str | None = None, *, anonymous: bool = False) -> SurveyData:
     """Read a survey file and code its item answers as numbers.
 
     Parameters
@@ -511,6 +511,10 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     id_column : str, optional
         Name of the respondent-id column. By default the first of ``id``, ``序号``, ``编号``,
         ``respondent``, ``respondent_id`` (any case) present; otherwise ids are 1..n.
+    anonymous : bool
+        Leave the respondent ids out (they are often phone numbers or account names): the id
+        column is read neither as ids nor as an extra column, and each respondent is named by
+        the row of the file it stands in (``row``, as in error messages).
 
     Returns
     -------
@@ -605,7 +609,9 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     frame = pd.DataFrame(data, columns=list(codes), dtype=float)
 
     warnings: list[str] = []
-    if id_j is not None:
+    if anonymous:
+        ids = pd.Series(np.arange(n) + raw.row_offset, name=raw.row_word)
+    elif id_j is not None:
         ids = pd.Series(raw.columns[id_j], name=raw.header[id_j] or "id")
         dup = ids[ids.duplicated(keep=False) & ids.notna()]
         if len(dup):
