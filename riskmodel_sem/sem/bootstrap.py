@@ -31,12 +31,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf as _dpotrf
-from scipy.linalg.lapack import dpotrs as _dpotrs
-from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from ..errors import ModelError, OptionError, RiskModelWarning
 from ._blas import one_blas_thread
+from .data import sample_moments
+from .objective import MLObjective, ModelKernel, moments_group
+from .optimize import minimize
 
 __all__ = [
     "BootstrapResult",
@@ -401,249 +401,6 @@ def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------
-# fast ML objective and gradient on index arrays (no pandas)
-# ------------------------------------------------------------------------------------------
-
-def _topological_positions(n, rows, cols):
-    """Positions that make A strictly lower triangular (edge col -> row), or None if cyclic."""
-    parents = [set() for _ in range(n)]
-    for i, j in zip(rows, cols):
-        if i != j:
-            parents[int(i)].add(int(j))
-        else:
-            return None
-    order, state = [], [0] * n
-
-    def visit(v):
-        stack = [(v, iter(sorted(parents[v])))]
-        state[v] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                stack.pop()
-                state[node] = 2
-                order.append(node)
-            elif state[nxt] == 1:
-                raise ValueError("cycle")
-            elif state[nxt] == 0:
-                state[nxt] = 1
-                stack.append((nxt, iter(sorted(parents[nxt]))))
-
-    try:
-        for v in range(n):
-            if state[v] == 0:
-                visit(v)
-    except ValueError:
-        return None
-    pos = np.empty(n, dtype=np.intp)
-    pos[np.array(order, dtype=np.intp)] = np.arange(n)
-    return pos
-
-
-class _FastML:
-    """The estimation core's ML discrepancy and gradient, evaluated on precomputed indices.
-
-    F and its gradient are those of :func:`riskmodel_sem.sem.estimation._discrepancy`; the tests
-    check both against it. Variables are renumbered in a causal order so that I - A is unit
-    lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive models);
-    Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
-    """
-
-    def __init__(self, model):
-        self.q = model.n_free
-        self.p = len(model.observed)
-        self.n = model.n_vars
-        self.meanstructure = bool(model.meanstructure)
-        self.groups = []
-        self.eye_n = np.eye(self.n)
-        self.eye_p = np.eye(self.p)
-        for b in model.blocks:
-            af = b.a_par >= 0
-            sf = b.s_par >= 0
-            mf = b.m_par >= 0
-            A0 = np.zeros((self.n, self.n))
-            A0[b.a_rows[~af], b.a_cols[~af]] = b.a_val[~af]
-            S0 = np.zeros((self.n, self.n))
-            S0[b.s_rows[~sf], b.s_cols[~sf]] = b.s_val[~sf]
-            S0[b.s_cols[~sf], b.s_rows[~sf]] = b.s_val[~sf]
-            m0 = np.zeros(self.n)
-            m0[b.m_rows[~mf]] = b.m_val[~mf]
-            sr, sc = b.s_rows[sf], b.s_cols[sf]
-            nz = af | (b.a_val != 0)
-            pos = _topological_positions(self.n, b.a_rows[nz], b.a_cols[nz])
-            tri = pos is not None
-            if not tri:
-                pos = np.arange(self.n)
-            self.groups.append(dict(
-                A0=A0, S0=S0, m0=m0,
-                ar=b.a_rows[af], ac=b.a_cols[af], ap=b.a_par[af],
-                sr=sr, sc=sc, sp=b.s_par[sf], sfac=np.where(sr == sc, 1.0, 2.0),
-                mr=b.m_rows[mf], mp=b.m_par[mf],
-                # the same in causal order
-                tri=tri, pos=pos, obs=pos[:self.p],
-                IA0=np.eye(self.n) - A0[np.argsort(pos)][:, np.argsort(pos)],
-                S0p=S0[np.argsort(pos)][:, np.argsort(pos)],
-                m0p=m0[np.argsort(pos)],
-                arp=pos[b.a_rows[af]], acp=pos[b.a_cols[af]],
-                srp=pos[sr], scp=pos[sc], mrp=pos[b.m_rows[mf]],
-            ))
-        self.par = np.concatenate([np.concatenate([g["ap"], g["sp"], g["mp"]])
-                                   for g in self.groups]).astype(np.intp)
-
-    def matrices(self, theta, g, fixed=None):
-        """(A, S, m) of group g in the model's variable order."""
-        grp = self.groups[g]
-        if fixed is not None:
-            A0, S0, m0 = fixed[g]
-        else:
-            A0, S0, m0 = grp["A0"], grp["S0"], grp["m0"]
-        A = A0.copy()
-        A[grp["ar"], grp["ac"]] = theta[grp["ap"]]
-        S = S0.copy()
-        sv = theta[grp["sp"]]
-        S[grp["sr"], grp["sc"]] = sv
-        S[grp["sc"], grp["sr"]] = sv
-        m = m0.copy()
-        m[grp["mr"]] = theta[grp["mp"]]
-        return A, S, m
-
-    def permuted_fixed(self, fixed):
-        """Fixed matrices (from :func:`_fixed_for`) in each group's causal order."""
-        if fixed is None:
-            return None
-        out = []
-        for g, (A0, S0, m0) in enumerate(fixed):
-            inv = np.argsort(self.groups[g]["pos"])
-            out.append((np.eye(self.n) - A0[inv][:, inv], S0[inv][:, inv], m0[inv]))
-        return out
-
-    def fg(self, theta, moments, logdet_s, fixed_p=None):
-        """(F, gradient) at theta, or None when an implied covariance matrix is not PD.
-
-        ``fixed_p`` are fixed matrices in causal order (:meth:`permuted_fixed`).
-        """
-        total_n = sum(mo.n for mo in moments)
-        p = self.p
-        f = 0.0
-        parts = []
-        for g, mo in enumerate(moments):
-            grp = self.groups[g]
-            if fixed_p is not None:
-                IA0, S0, m0 = fixed_p[g]
-            else:
-                IA0, S0, m0 = grp["IA0"], grp["S0p"], grp["m0p"]
-            IA = IA0.copy()
-            IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
-            S = S0.copy()
-            sv = theta[grp["sp"]]
-            S[grp["srp"], grp["scp"]] = sv
-            S[grp["scp"], grp["srp"]] = sv
-            if grp["tri"]:
-                E, info = _dtrtri(IA, lower=1, unitdiag=1)
-            else:
-                E, info = np.linalg.inv(IA), 0
-            if info != 0:
-                return None
-            FE = E[grp["obs"]]
-            sigma = FE @ S @ FE.T
-            c, info = _dpotrf(sigma, lower=1, clean=0)
-            if info != 0:
-                return None
-            inv, info = _dpotrs(c, self.eye_p, lower=1)
-            if info != 0:
-                return None
-            logdet = 2.0 * np.log(c.diagonal()).sum()
-            w = mo.n / total_n
-            fg_ = logdet + np.vdot(mo.cov, inv) - logdet_s[g] - p
-            resid = sigma - mo.cov
-            if self.meanstructure:
-                m = m0.copy()
-                m[grp["mrp"]] = theta[grp["mp"]]
-                Em = E @ m
-                d = mo.mean - Em[grp["obs"]]
-                invd = inv @ d
-                fg_ += d @ invd
-                resid = resid - np.outer(d, d)
-            f += w * fg_
-            W = inv @ FE
-            FtGF = W.T @ resid @ W
-            dA = 2.0 * (FtGF @ (S @ E.T))
-            if self.meanstructure:
-                FEg = -2.0 * (FE.T @ invd)
-                dA += np.outer(FEg, Em)
-                gm = FEg[grp["mrp"]]
-            else:
-                gm = np.zeros(0)
-            parts.append(w * np.concatenate([dA[grp["arp"], grp["acp"]],
-                                             grp["sfac"] * FtGF[grp["srp"], grp["scp"]], gm]))
-        grad = np.bincount(self.par, weights=np.concatenate(parts), minlength=self.q)
-        return f, grad
-
-    def hessian(self, theta, moments, logdet_s):
-        """Central-difference Hessian of F from the analytic gradient."""
-        q = self.q
-        H = np.empty((q, q))
-        for k in range(q):
-            h = 1e-5 * max(1.0, abs(theta[k]))
-            up, down = theta.copy(), theta.copy()
-            up[k] += h
-            down[k] -= h
-            ru = self.fg(up, moments, logdet_s)
-            rd = self.fg(down, moments, logdet_s)
-            if ru is None or rd is None:
-                return None
-            H[:, k] = (ru[1] - rd[1]) / (2 * h)
-        return (H + H.T) / 2
-
-
-def _bfgs(fast, theta0, hinv0, moments, logdet_s, fixed=None):
-    """Minimize F from theta0 by BFGS with the given initial inverse Hessian.
-
-    Returns (theta, iterations, converged). Backtracking (Armijo) line search; the inverse
-    Hessian is reset to ``hinv0`` when a direction is not a descent direction.
-    """
-    theta = theta0.copy()
-    res = fast.fg(theta, moments, logdet_s, fixed)
-    if res is None:
-        return theta, 0, False
-    f, g = res
-    H = hinv0.copy()
-    for it in range(1, _MAX_ITER + 1):
-        d = -H @ g
-        slope = float(g @ d)
-        if not slope < 0:
-            H = hinv0.copy()
-            d = -H @ g
-            slope = float(g @ d)
-        alpha = 1.0
-        new = None
-        for _ in range(40):
-            new = fast.fg(theta + alpha * d, moments, logdet_s, fixed)
-            if new is not None and new[0] <= f + 1e-4 * alpha * slope + 1e-15:
-                break
-            new = None
-            alpha *= 0.5
-        if new is None:
-            return theta, it, False
-        s = alpha * d
-        f_new, g_new = new
-        y = g_new - g
-        sy = float(s @ y)
-        if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
-            rho = 1.0 / sy
-            Hy = H @ y
-            H = (H - rho * (np.outer(Hy, s) + np.outer(s, Hy))
-                 + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s))
-        small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
-        theta, f, g = theta + s, f_new, g_new
-        gmax = float(np.max(np.abs(g)))
-        if gmax < _TOL or (small_change and gmax < 1e-6):
-            return theta, it, True
-    return theta, _MAX_ITER, False
-
-
-# ------------------------------------------------------------------------------------------
 # the work of one draw, and of a chunk of draws (runs in worker processes)
 # ------------------------------------------------------------------------------------------
 
@@ -651,7 +408,7 @@ def _bfgs(fast, theta0, hinv0, moments, logdet_s, fixed=None):
 class _Task:
     """Everything a worker needs; numpy arrays and small Python objects only."""
 
-    fast: Any
+    kernel: Any             # objective.ModelKernel of the model
     values: tuple
     theta0: np.ndarray
     hinv0: np.ndarray
@@ -664,7 +421,6 @@ class _Task:
 
 
 def _moments(X):
-    from .estimation import sample_moments
     return sample_moments(X)
 
 
@@ -673,7 +429,7 @@ def _fixed_for(task, moments):
     if not any(len(e[0]) or len(e[4]) for e in task.exo):
         return None
     fixed = []
-    for g, grp in enumerate(task.fast.groups):
+    for g, grp in enumerate(task.kernel.groups):
         sr, sc, oi, oj, mr, ok = task.exo[g]
         S0 = grp["S0"].copy()
         vals = moments[g].cov[oi, oj]
@@ -687,17 +443,17 @@ def _fixed_for(task, moments):
 
 def _admissible(task, theta, fixed) -> bool:
     """lavaan's ``lavInspect(fit, "post.check")``: no negative variance, cov.lv and theta PSD."""
-    fast = task.fast
-    p = fast.p
-    for g in range(len(fast.groups)):
-        A, S, _ = fast.matrices(theta, g, fixed)
+    kernel = task.kernel
+    p = kernel.p
+    for g in range(len(kernel.groups)):
+        A, S, _ = kernel.matrices(theta, g, fixed)
         diag = np.diag(S)
         ov_ok = not np.any(diag[:p] < 0.0)
         lv_ok = not np.any(diag[p:] < 0.0)
         if not (ov_ok and lv_ok):
             return False
-        if fast.n > p:
-            E = np.linalg.inv(np.eye(fast.n) - A)
+        if kernel.n > p:
+            E = np.linalg.inv(np.eye(kernel.n) - A)
             cov_lv = (E @ S @ E.T)[p:, p:]
             if np.any(np.linalg.eigvalsh(cov_lv) < -_ADMISSIBLE_EPS):
                 return False
@@ -730,8 +486,9 @@ def _one_draw(task: _Task, b: int):
     """Row of draw b (free, defined, derived), its status (0 ok, 1 failed) and admissibility."""
     rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(b,)))
     row = np.full(task.width, np.nan)
+    groups = []
     moments = []
-    logdet_s = []
+    meanstructure = task.kernel.meanstructure
     for X in task.values:
         idx = rng.integers(0, X.shape[0], size=X.shape[0])
         mo = _moments(X[idx])
@@ -739,14 +496,22 @@ def _one_draw(task: _Task, b: int):
             chol = np.linalg.cholesky(mo.cov)
         except np.linalg.LinAlgError:
             return row, True, False, 0
-        logdet_s.append(2.0 * np.log(np.diag(chol)).sum())
+        groups.append(moments_group(mo.n, mo.mean, mo.cov, meanstructure=meanstructure,
+                                    logdet_s=2.0 * np.log(np.diag(chol)).sum()))
         moments.append(mo)
     fixed = _fixed_for(task, moments)
-    theta, its, ok = _bfgs(task.fast, task.theta0, task.hinv0, moments, logdet_s,
-                           task.fast.permuted_fixed(fixed))
-    if not ok or not np.all(np.isfinite(theta)):
-        return row, True, False, its
-    q = task.fast.q
+    # the draws need only the objective's value and gradient: no compiled model (whose
+    # := closures do not pickle), just its index arrays
+    objective = MLObjective(None, groups, task.kernel, fixed)
+    try:
+        res = minimize(objective, task.theta0, "bfgs", tol=_TOL, max_iter=_MAX_ITER,
+                       hinv0=task.hinv0)
+    except ModelError:
+        res = None
+    if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
+        return row, True, False, 0 if res is None else res.iterations
+    theta, its = res.theta, res.iterations
+    q = task.kernel.q
     row[:q] = theta
     k = q
     if task.definitions:
@@ -754,7 +519,7 @@ def _one_draw(task: _Task, b: int):
         row[k:k + len(vals)] = vals
         k += len(vals)
     if task.derived is not None:
-        A, S, _ = task.fast.matrices(theta, 0, fixed)
+        A, S, _ = task.kernel.matrices(theta, 0, fixed)
         row[k:] = task.derived(A, S)
     return row, False, _admissible(task, theta, fixed), its
 
@@ -1167,7 +932,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     """
     import pandas as pd
 
-    from .estimation import FitResult, _expected_information, fit_model
+    from .estimation import FitResult, fit_model
 
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise OptionError(f"The number of bootstrap draws must be a positive integer, got {B!r}.")
@@ -1197,13 +962,14 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     values = _data_values(model, data, group if model.ngroups > 1 else None,
                           fit.group_labels, fit.n_obs)
     moments = [_moments(v) for v in values]
-    logdet_s = [np.linalg.slogdet(mo.cov)[1] for mo in moments]
-
-    fast = _FastML(model)
+    kernel = ModelKernel(model)
+    objective = MLObjective(model, [moments_group(mo.n, mo.mean, mo.cov,
+                                                  meanstructure=model.meanstructure)
+                                    for mo in moments], kernel)
     with one_blas_thread():
-        H = fast.hessian(theta0, moments, logdet_s)
-    if H is None or np.linalg.eigvalsh(H)[0] <= 0:
-        H = 2.0 * _expected_information(model, theta0, moments)
+        H = 2.0 * objective.observed_information(theta0)
+    if not np.all(np.isfinite(H)) or np.linalg.eigvalsh(H)[0] <= 0:
+        H = 2.0 * objective.expected_information(theta0)
     try:
         hinv0 = np.linalg.inv(H)
     except np.linalg.LinAlgError:
@@ -1212,7 +978,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     quantities = tuple(derived) + (spec_quantities(spec, model) if spec is not None else ())
     definitions, slots = _definitions(model)
     task = _Task(
-        fast=fast, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
+        kernel=kernel, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
         definitions=definitions, label_slots=slots,
         derived=_DerivedEval(model, quantities) if quantities else None,
         exo=_exo_positions(model), width=0,
