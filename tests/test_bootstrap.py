@@ -18,7 +18,8 @@ from scipy import stats
 from conftest import load_reference, load_reference_data
 from riskmodel_sem.sem import bootstrap as bs
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.sem.estimation import _discrepancy, fit_model, prepare
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.sem.objective import ModelKernel
 
 POLDEM = """
 ind60 =~ x1 + x2 + x3
@@ -131,7 +132,7 @@ def test_bad_level_is_an_option_error():
 def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
     """lavaan's post.check (negative variances, cov.lv or theta not PSD) on its own draws."""
     fit, _ = poldem
-    task = bs._Task(fast=bs._FastML(fit.model), values=(), theta0=fit.theta, hinv0=None, seed=0,
+    task = bs._Task(kernel=ModelKernel(fit.model), values=(), theta0=fit.theta, hinv0=None, seed=0,
                     definitions=(), label_slots=(), derived=None,
                     exo=bs._exo_positions(fit.model), width=0)
     draws = lavaan_draws.to_numpy()[:, :31]
@@ -142,20 +143,6 @@ def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
 # ---------------------------------------------------------------------------------------------
 # the refit
 # ---------------------------------------------------------------------------------------------
-
-def test_fast_objective_equals_the_estimation_core(poldem):
-    fit, data = poldem
-    model, moments, _, _ = prepare(POLDEM, data)
-    logdet = [np.linalg.slogdet(m.cov)[1] for m in moments]
-    fast = bs._FastML(fit.model)
-    rng = np.random.default_rng(1)
-    for _ in range(3):
-        theta = fit.theta * (1 + 0.05 * rng.standard_normal(fit.theta.shape))
-        f1, g1 = fast.fg(theta, moments, logdet)
-        f2, g2 = _discrepancy(fit.model, theta, moments, logdet, with_grad=True)
-        assert f1 == pytest.approx(f2, rel=1e-12)
-        np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
-
 
 @pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.HeywoodWarning")
 def test_each_draw_is_the_ml_fit_of_its_resampled_rows(poldem):

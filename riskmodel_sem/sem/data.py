@@ -38,7 +38,7 @@ def compile_source(model_source, observed, *, meanstructure, ngroups, group_equa
     if isinstance(model_source, pd.DataFrame):
         order = {v: i for i, v in enumerate(observed)}
         ordered = tuple(sorted(model_variables(model_source)[0], key=order.__getitem__))
-        return compile_partable(model_source, ordered, ngroups=ngroups,
+        return compile_partable(model_source.copy(), ordered, ngroups=ngroups,
                                 meanstructure=meanstructure or None, moments=moments,
                                 source=source)
     return compile_model(model_source, observed, meanstructure=meanstructure, ngroups=ngroups,

@@ -491,29 +491,30 @@ def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | 
     ModelError
         When the table uses a variable that is neither observed nor latent.
     """
-    pt = pt.reset_index(drop=True).copy()
     if "line" not in pt.columns:
-        pt["line"] = 0
+        pt = pt.assign(line=0)
+    pt = pt.reset_index(drop=True)
     observed = tuple(observed)
+    ops, lhs, rhs = pt["op"].tolist(), pt["lhs"].tolist(), pt["rhs"].tolist()
     if latent is None:
-        latent = tuple(dict.fromkeys(pt.loc[pt["op"] == "=~", "lhs"].tolist()))
+        latent = tuple(dict.fromkeys(l for o, l in zip(ops, lhs) if o == "=~"))
     latent = tuple(latent)
     known = set(observed) | set(latent)
-    model_rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
-    unknown = sorted((set(model_rows["lhs"]) | set(model_rows.loc[model_rows["op"] != "~1",
-                                                                  "rhs"])) - known)
+    used = {l for o, l in zip(ops, lhs) if o in ("=~", "~", "~~", "~1")}
+    used |= {r for o, r in zip(ops, rhs) if o in ("=~", "~", "~~")}
+    unknown = sorted(used - known)
     if unknown:
         raise ModelError(f"{source}: the parameter table uses unknown variable(s) "
                          f"{', '.join(unknown)}.")
     if ngroups is None:
         ngroups = int(pt["group"].max()) if len(pt) else 1
     if meanstructure is None:
-        meanstructure = bool((pt["op"] == "~1").any())
+        meanstructure = "~1" in ops
     q = int(pt["free"].max()) if len(pt) else 0
     blocks = _blocks(pt, observed, latent, ngroups, moments)
     if ov_x is None:
-        ov_x = tuple(v for v in observed
-                     if ((pt["lhs"] == v) & (pt["exo"] == 1) & (pt["op"] == "~~")).any())
+        exo = {l for o, l, e in zip(ops, lhs, pt["exo"].tolist()) if e == 1 and o == "~~"}
+        ov_x = tuple(v for v in observed if v in exo)
     return CompiledModel(pt, observed, latent, ngroups, q, bool(meanstructure), blocks, syntax,
                          tuple(ov_x), _row_arrays(pt, observed, latent))
 

@@ -121,8 +121,11 @@ def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
         with missing data); computed in closed form for complete data.
     """
     mask = ~np.isnan(values)
-    keys, inverse = np.unique(mask, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
+    if mask.all():
+        keys, inverse = np.ones((1, values.shape[1]), bool), np.zeros(values.shape[0], np.intp)
+    else:
+        keys, inverse = np.unique(mask, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
     patterns = []
     # complete pattern first, then by decreasing number of observed variables (stable)
     order = sorted(range(len(keys)), key=lambda k: (-int(keys[k].sum()), tuple(~keys[k])))
