@@ -47,6 +47,7 @@ __all__ = [
     "bootstrap_se",
     "spec_quantities",
     "derived_values",
+    "DerivedEvaluator",
     "CI_COLUMNS",
 ]
 
@@ -325,8 +326,26 @@ def spec_quantities(spec, model) -> tuple[Derived, ...]:
     return tuple(out)
 
 
-class _DerivedEval:
-    """Index arrays that evaluate a tuple of :class:`Derived` from (A, S, E) quickly."""
+class DerivedEvaluator:
+    """Evaluates a tuple of :class:`Derived` from the RAM matrices (A, S) quickly.
+
+    Parameters
+    ----------
+    model : CompiledModel
+    derived : sequence of Derived
+
+    Raises
+    ------
+    ModelError
+        When a term names a row that is not in the model or an unknown kind.
+
+    Notes
+    -----
+    Calling it with (A, S) of group 1 gives ``sum(coef * term)`` per quantity, with E =
+    (I - A)^-1: ``est`` terms read A or S, ``total`` terms E (lavaan's total effects), and
+    ``std_all``/``total_std`` terms are multiplied by sd(cause) / sd(outcome) from
+    diag(E S E') (lavaan's ``std.all``).
+    """
 
     def __init__(self, model, derived: Sequence[Derived]):
         index = {v: i for i, v in enumerate(model.observed + model.latent)}
@@ -397,7 +416,7 @@ def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
     if not derived:
         return np.zeros(0)
     A, S, _ = model.matrices(np.asarray(theta, dtype=float), 0)
-    return _DerivedEval(model, derived)(A, S)
+    return DerivedEvaluator(model, derived)(A, S)
 
 
 # ------------------------------------------------------------------------------------------
@@ -415,7 +434,7 @@ class _Task:
     seed: int
     definitions: tuple      # (name, expression) of the := rows, in order
     label_slots: tuple      # (label, free index or -1, fixed value)
-    derived: Any            # _DerivedEval or None
+    derived: Any            # DerivedEvaluator or None
     exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
     width: int
 
@@ -980,7 +999,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     task = _Task(
         kernel=kernel, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
         definitions=definitions, label_slots=slots,
-        derived=_DerivedEval(model, quantities) if quantities else None,
+        derived=DerivedEvaluator(model, quantities) if quantities else None,
         exo=_exo_positions(model), width=0,
     )
     width = model.n_free + len(definitions) + len(quantities)
