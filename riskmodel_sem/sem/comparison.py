@@ -28,6 +28,7 @@ from .._json import json_value, records
 from ..errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, check_options, fit_model
 from .data import prepare
+from .fitmeasures import score_test
 from .objective import MLObjective, group_data
 from .syntax import equal_kind, parse_syntax, variable_roles
 
@@ -787,8 +788,9 @@ def _score_tests(rows, group, fit: FitResult, keys):
     Notes
     -----
     With d = dF/dtheta / 2 (lavaan's fmin gradient) and I the unit expected information of
-    the released model, both at the constrained estimates, LM = N d' I^- d on
-    df = (released - constrained) free parameters (``lavTestScore(..., release = )``).
+    the released model, both at the constrained estimates, the joint score test of the
+    released rows (:func:`riskmodel_sem.sem.fitmeasures.score_test`) on df = (released -
+    constrained) free parameters (``lavTestScore(..., release = )``).
     """
     theta_c = fit.theta
     index_c = {(r.lhs, r.op, r.rhs, r.group): int(r.free)
@@ -803,9 +805,12 @@ def _score_tests(rows, group, fit: FitResult, keys):
                 theta[r.free - 1] = theta_c[index_c[(r.lhs, r.op, r.rhs, r.group)] - 1]
         objective = MLObjective(released, [group_data(v) for v in values])
         _, grad = objective.value_grad(theta)
-        d = 0.5 * grad
-        info = objective.expected_information(theta)
-        lm = float(objective.n * d @ np.linalg.lstsq(info, d, rcond=None)[0])
+        keys_ = {key, (key[2], key[1], key[0])} if key[1] == "~~" else {key}
+        tested = sorted({int(r.free) - 1 for r in released.partable.itertuples()
+                         if r.free > 0 and (r.lhs, r.op, r.rhs) in keys_})
+        test = score_test(0.5 * grad[tested], objective.expected_information(theta),
+                          objective.n, tested)
+        lm = test["lm"]
         df = released.n_free - fit.model.n_free
         out.append({"lhs": key[0], "op": key[1], "rhs": key[2], "score": lm, "df": df,
                     "pvalue": float(stats.chi2.sf(lm, df))})

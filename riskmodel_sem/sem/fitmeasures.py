@@ -25,7 +25,7 @@ from .model import compile_partable, extend_model
 from .objective import MLObjective, moments_group
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
-           "score_tests", "candidates", "n_moments", "baseline_model", "baseline_estimates",
+           "score_tests", "score_test", "candidates", "n_moments", "baseline_model", "baseline_estimates",
            "baseline_statistic"]
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -413,23 +413,69 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     return score_tests(model, theta, cands, d, full, objective.n)
 
 
-def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
-    """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
-    and the (unit) information of the extended model, whose first q rows and columns are the
-    model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
-    diagonal of I[candidates, candidates]). Shared by complete-data and FIML modification
-    indices."""
-    q = model.n_free
+def score_test(d, information, n, tested, joint: bool = True) -> dict:
+    """Score (Lagrange multiplier) tests of freeing parameters of an extended model at
+    estimates where they are held at their constrained values.
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Derivatives of lavaan's fmin (F/2) with respect to the tested parameters.
+    information : numpy.ndarray or tuple
+        The unit expected information of the extended model (all its parameters), or the
+        blocks ``(I_rr, I_tr, diag I_tt)`` with r the other parameters (univariate tests only).
+    n : int
+        Total sample size N.
+    tested : sequence of int
+        Indices of the tested parameters in ``information`` (ignored for blocks).
+    joint : bool
+        Also compute the joint test of all tested parameters.
+
+    Returns
+    -------
+    dict
+        ``mi`` and ``epc`` per tested parameter (NaN where V_j < eps^(1/3)), and ``lm`` (joint
+        statistic, NaN without it) on ``df`` = number of tested parameters.
+
+    Notes
+    -----
+    With V = I_tt - I_tr I_rr^-1 I_rt (the information of the tested parameters given the
+    others): univariate MI_j = N d_j^2 / V_jj and EPC_j = -d_j / V_jj (lavaan's
+    ``modindices``), joint LM = N d' V^- d (lavaan's ``lavTestScore``, which equals
+    N d' I^- d at a constrained optimum, where the other derivatives vanish).
+    """
+    d = np.asarray(d, dtype=float)
     if isinstance(information, tuple):
-        i11, i21, i22_diag = information
+        i_rr, i_tr, i_tt_diag = information
+        i_tt = None
     else:
-        i11, i21, i22_diag = (information[:q, :q], information[q:, :q],
-                              np.diag(information)[q:])
-    v = i22_diag - np.einsum("ij,jk,ik->i", i21, np.linalg.inv(i11), i21)
+        tested = np.asarray(tested, dtype=int)
+        rest = np.setdiff1d(np.arange(information.shape[0]), tested)
+        i_rr = information[np.ix_(rest, rest)]
+        i_tr = information[np.ix_(tested, rest)]
+        i_tt = information[np.ix_(tested, tested)]
+        i_tt_diag = np.diag(i_tt)
+    i_rr_inv = np.linalg.inv(i_rr)
+    v = i_tt_diag - np.einsum("ij,jk,ik->i", i_tr, i_rr_inv, i_tr)
     ok = v >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):
         mi = np.where(ok, n * d ** 2 / v, np.nan)
         epc = np.where(ok, -d / v, np.nan)
+    lm = math.nan
+    if joint and i_tt is not None:
+        V = i_tt - i_tr @ i_rr_inv @ i_tr.T
+        lm = float(n * d @ np.linalg.lstsq(V, d, rcond=None)[0])
+    return {"mi": mi, "epc": epc, "lm": lm, "df": len(d)}
+
+
+def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
+    """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
+    and the (unit) information of the extended model, whose first q rows and columns are the
+    model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
+    diagonal of I[candidates, candidates]); see :func:`score_test`."""
+    q = model.n_free
+    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False)
+    mi, epc = test["mi"], test["epc"]
     full_cov, _ = model.implied(theta, 0, all_vars=True)
     sd = np.sqrt(np.diag(full_cov))
     _, S, _ = model.matrices(theta, 0)

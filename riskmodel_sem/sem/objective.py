@@ -17,7 +17,8 @@ Complete data are the one-pattern case: then F is lavaan's
 
 The gradient is analytic (dF/dSigma and dF/dmu mapped to the RAM matrices of
 :mod:`riskmodel_sem.sem.model`); the expected information is analytic; the observed information
-(Hessian) is the central difference of the analytic gradient; the casewise scores are analytic.
+(Hessian) is analytic in the moments, with the second derivatives of the implied moments by
+central differences of the gradient map; the casewise scores are analytic.
 Evaluation runs on precomputed index arrays: variables are renumbered in a causal order so
 that I - A is unit lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive
 models), and Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
@@ -488,10 +489,44 @@ class MLObjective:
         return info
 
     def observed_information(self, theta, h: float = 1e-5) -> np.ndarray:
-        """Unit observed information: half the Hessian of F, by central differences of the
-        analytic gradient (lavaan's ``observed.information = "hessian"``), symmetrized."""
-        H = central_jacobian(self.gradient, theta, h=h)
-        return 0.25 * (H + H.T)
+        """Unit observed information: half the Hessian of F (lavaan's ``observed.information =
+        "hessian"``).
+
+        Notes
+        -----
+        H = sum_p (n_p/N) Delta_p' H_p Delta_p (:func:`pattern_information`, analytic) plus
+        the second derivatives of the implied moments contracted with dF/dSigma and dF/dmu,
+        sum_ij G_ij d2Sigma_ij / dtheta_k dtheta_l + g' d2mu / dtheta_k dtheta_l, taken as
+        central differences of the gradient map with G and g held fixed (cheap: no data).
+        """
+        H = pattern_information(self, theta, "observed")
+        k = self.kernel
+        held = []
+        for g, gd in enumerate(self.groups):
+            sigma, mu = self.implied(theta, g)
+            G = np.zeros((k.p, k.p))
+            gmu = np.zeros(k.p)
+            for pat in gd.patterns:
+                o = pat.obs
+                s_oo = sigma[np.ix_(o, o)]
+                inv = np.linalg.inv(s_oo)
+                d = pat.mean - mu[o]
+                w = pat.n / gd.n
+                G[np.ix_(o, o)] += w * (inv @ (s_oo - pat.cov - np.outer(d, d)) @ inv)
+                gmu[o] -= 2.0 * w * (inv @ d)
+            held.append((G, gmu))
+
+        def contracted(t):
+            parts = []
+            for g, (G, gmu) in enumerate(held):
+                st = k.state(t, g, self.fixed_p)
+                FE = st[2]
+                FEg = FE.T @ gmu if k.meanstructure else None
+                parts.append(self.weights[g] * k.gradient_part(g, st, FE.T @ G @ FE, FEg))
+            return np.bincount(k.par, weights=np.concatenate(parts), minlength=k.q)
+
+        second = central_jacobian(contracted, theta, h=h)
+        return H + 0.25 * (second + second.T)
 
     def scores(self, theta) -> np.ndarray:
         """Casewise scores d logl_i / d theta, stacked over groups, shape (N, q)."""

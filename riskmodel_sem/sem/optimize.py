@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize as _sp_optimize
+from scipy.linalg import cho_solve as _cho_solve
 
 from ..errors import ModelError
 
@@ -106,11 +107,7 @@ def _scoring(objective, theta, start, tol, max_iter, information=None, stop_at=N
     for it in range(1, max_iter + 1):
         if stop_at is not None and _gmax(grad) < stop_at:
             break
-        info = information(theta)
-        try:
-            step = -np.linalg.solve(2.0 * info, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(2.0 * info, grad, rcond=None)[0]
+        step = _scoring_step(information(theta), grad)
         alpha = 1.0
         accepted = False
         for _ in range(40):
@@ -135,6 +132,19 @@ def _scoring(objective, theta, start, tol, max_iter, information=None, stop_at=N
             converged = True
             break
     return OptimizeResult(theta, f, grad, it, converged)
+
+
+def _scoring_step(info, grad):
+    """-(2 I)^-1 grad by Cholesky; the minimum-norm solution when I is (numerically) singular,
+    as at starting values where some parameter does not move the implied moments."""
+    try:
+        chol = np.linalg.cholesky(2.0 * info)
+        piv = np.diag(chol) ** 2
+        if piv.min() > 1e-12 * piv.max():
+            return -_cho_solve((chol, True), grad)
+    except np.linalg.LinAlgError:
+        pass
+    return -np.linalg.lstsq(2.0 * info, grad, rcond=1e-12)[0]
 
 
 def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
