@@ -1,15 +1,18 @@
-"""Maximum-likelihood estimation on the compiled model, with lavaan's statistics.
+"""Maximum-likelihood estimation (ML, MLR, FIML) with lavaan's statistics: ``fit_model``.
 
-The discrepancy minimized is lavaan's normal-theory ML function (times two)
+Every fit minimizes one objective, lavaan's normal-theory ML discrepancy (twice ``fmin``,
+:class:`riskmodel_sem.sem.objective.MLObjective`)
 
     F = sum_g (n_g / N) [log|Sigma_g| + tr(S_g Sigma_g^{-1}) - log|S_g| - p
-                         + (ybar_g - mu_g)' Sigma_g^{-1} (ybar_g - mu_g)],
+                         + (ybar_g - mu_g)' Sigma_g^{-1} (ybar_g - mu_g)]
 
-with S_g the covariance matrix with divisor n_g (``likelihood = "normal"``). It is minimized by
-Fisher scoring with step halving, from lavaan-like starting values, until the largest gradient
-element is below 1e-9, which is tighter than lavaan's nlminb defaults. Standard errors come
-from the expected information, ``vcov = I(theta)^{-1} / N`` (lavaan's ``information =
-"expected"``).
+for complete data (S_g with divisor n_g, lavaan's ``likelihood = "normal"``), and its casewise
+form over missing-data patterns for FIML (:mod:`riskmodel_sem.sem.fiml`). It is minimized by
+Fisher scoring with step halving (:func:`riskmodel_sem.sem.optimize.minimize`) from
+lavaan-like starting values until the largest gradient element is below 1e-9 (FIML and MLR are
+then polished by Newton steps on the observed information). Standard errors: ML from the
+expected information, ``vcov = I(theta)^{-1} / N`` (lavaan's ``information = "expected"``);
+FIML from the observed information; MLR the sandwich (:mod:`riskmodel_sem.sem.robust`).
 """
 
 from __future__ import annotations
@@ -209,7 +212,7 @@ def _optimize_fiml(objective, theta0, max_iter=500, tol=2e-8):
 # ------------------------------------------------------------------------------------------
 
 def fit_model(
-    syntax: str,
+    syntax: str | pd.DataFrame,
     data: pd.DataFrame,
     *,
     estimator: str = "ML",
@@ -223,8 +226,11 @@ def fit_model(
 
     Parameters
     ----------
-    syntax : str
-        lavaan model syntax (``=~``, ``~``, ``~~``, ``~1``, ``:=``, labels, fixed values).
+    syntax : str or pandas.DataFrame
+        lavaan model syntax (``=~``, ``~``, ``~~``, ``~1``, ``:=``, labels, fixed values), or a
+        parameter table as :func:`riskmodel_sem.sem.syntax.build_partable` makes it (possibly
+        edited, e.g. by :func:`riskmodel_sem.sem.comparison.release_parameters`): its ``free``
+        column then carries every constraint and ``group_equal`` is not used.
     data : pandas.DataFrame
         Numeric columns named as the model's observed variables (extra columns are ignored).
     estimator : {"ML", "MLR"}
