@@ -298,16 +298,10 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
         baseline = baseline_statistic(model, moments)
     b_chisq, b_df = baseline
     if logl is None:
-        logl = 0.0
-        unrestricted_logl = 0.0
-        for g, mom in enumerate(moments):
-            sigma, mu = model.implied(theta, g)
-            inv = np.linalg.inv(sigma)
-            d = mom.mean - mu
-            quad = d @ inv @ d if model.meanstructure else 0.0
-            logl += -0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(sigma)[1]
-                                    + np.sum(mom.cov * inv) + quad)
-            unrestricted_logl += -0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
+        # complete data: logl_h1 in closed form and logl = logl_h1 - N F / 2
+        unrestricted_logl = sum(-0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
+                                for mom in moments)
+        logl = unrestricted_logl - n * fmin2 / 2.0
     out = {
         "npar": npar,
         "fmin": fmin2 / 2.0,
