@@ -36,7 +36,7 @@ from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from .numdiff import central_jacobian
 
-__all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective",
+__all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective", "ModelKernel",
            "pattern_loglik", "h1_scores", "h1_information", "model_delta", "vech_index",
            "pattern_information", "structured_information", "moment_information", "kron_sum",
            "vech_sandwich"]
