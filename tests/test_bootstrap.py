@@ -133,9 +133,9 @@ def test_bad_level_is_an_option_error():
 def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
     """lavaan's post.check (negative variances, cov.lv or theta not PSD) on its own draws."""
     fit, _ = poldem
-    task = resampling._Task(kernel=ModelKernel(fit.model), values=(), theta0=fit.theta, hinv0=None, seed=0,
-                    definitions=(), label_slots=(), derived=None,
-                    exo=resampling._exo_positions(fit.model), width=0)
+    task = resampling._Task(kernel=ModelKernel(fit.model), values=(), theta0=fit.theta,
+                            hinv0=None, seed=0, definitions=(), label_slots=(), derived=None,
+                            exo=resampling._exo_positions(fit.model), width=0)
     draws = lavaan_draws.to_numpy()[:, :31]
     count = sum(not resampling._admissible(task, theta, None) for theta in draws)
     assert count == 660

@@ -25,8 +25,8 @@ from .model import compile_partable, extend_model
 from .objective import MLObjective, moments_group
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
-           "score_tests", "score_test", "candidates", "n_moments", "baseline_model", "baseline_estimates",
-           "baseline_statistic"]
+           "score_tests", "score_test", "candidates", "n_moments", "baseline_model",
+           "baseline_estimates", "baseline_statistic"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 

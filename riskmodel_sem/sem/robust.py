@@ -89,8 +89,8 @@ def h1_quantities(groups, h1_moments, x_idx=()) -> H1Information:
         B1.append(sc.T @ sc / gd.n)
         keeps.append(keep)
         ndat += int(keep.sum())
-    return H1Information(tuple(s for s, _ in h1_moments), tuple(m for _, m in h1_moments), tuple(A1),
-               tuple(B1), ndat, tuple(keeps))
+    return H1Information(tuple(s for s, _ in h1_moments), tuple(m for _, m in h1_moments),
+                         tuple(A1), tuple(B1), ndat, tuple(keeps))
 
 
 def yuan_bentler_mplus(chisq, df, h1: H1Information, e_inv, b0, npar) -> dict:

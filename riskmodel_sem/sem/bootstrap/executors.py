@@ -125,7 +125,8 @@ def _execute_pool(run_chunk, task, chunks, jobs, store):
         for _ in range(jobs - 1):
             if stop.is_set():
                 return
-            proc = ctx.Process(target=_worker_main, args=(run_chunk, task, task_q, result_q), daemon=True)
+            proc = ctx.Process(target=_worker_main, args=(run_chunk, task, task_q, result_q),
+                               daemon=True)
             procs.append(proc)
             try:
                 proc.start()

@@ -452,8 +452,8 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     t0 = time.perf_counter()
     try:
         with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
-            rows, failed, admissible, iterations, elsewhere = execute(_run_chunk, task, int(B), int(jobs),
-                                                                       scheduler, bar)
+            rows, failed, admissible, iterations, elsewhere = execute(
+                _run_chunk, task, int(B), int(jobs), scheduler, bar)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
