@@ -11,7 +11,8 @@ import numpy as np
 __all__ = ["central_jacobian"]
 
 
-def central_jacobian(fun, x, h: float = 1e-6, columns=None) -> np.ndarray:
+def central_jacobian(fun, x, h: float = 1e-6, columns=None, vectorized: bool = False
+                     ) -> np.ndarray:
     """Jacobian of a vector function by central differences.
 
     Parameters
@@ -25,6 +26,9 @@ def central_jacobian(fun, x, h: float = 1e-6, columns=None) -> np.ndarray:
     columns : sequence of int, optional
         Only these columns are computed; the others are zero (for functions known not to
         depend on some coordinates).
+    vectorized : bool
+        ``fun`` takes a (k, n) array of points and returns a (k, m) array; all 2n shifted
+        points are then evaluated in one call (``columns`` is ignored).
 
     Returns
     -------
@@ -38,6 +42,12 @@ def central_jacobian(fun, x, h: float = 1e-6, columns=None) -> np.ndarray:
     delta method and the observed information.
     """
     x = np.asarray(x, dtype=float)
+    if vectorized:
+        n = len(x)
+        steps = h * np.maximum(1.0, np.abs(x))
+        shifts = np.diag(steps)
+        values = np.asarray(fun(np.concatenate([x + shifts, x - shifts])), dtype=float)
+        return ((values[:n] - values[n:]) / (2 * steps[:, None])).T
     cols = range(len(x)) if columns is None else columns
     jac = None
     for k in cols:
