@@ -42,6 +42,7 @@ __all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective",
            "vech_sandwich"]
 
 _LOG2PI = math.log(2.0 * math.pi)
+_EMPTY = np.zeros(0)
 
 
 # ------------------------------------------------------------------------------------------
@@ -404,6 +405,8 @@ class MLObjective:
         return None if res is None else res[0]
 
     def _evaluate(self, theta, with_grad):
+        if self.complete:
+            return self._evaluate_complete(theta, with_grad)
         k = self.kernel
         fgs = []
         parts = []
@@ -458,6 +461,71 @@ class MLObjective:
                 parts.append(self.weights[g] * k.gradient_part(g, st, FtGF, FEg))
         return fgs, parts
 
+    def _evaluate_complete(self, theta, with_grad):
+        """The one-pattern case of :meth:`_evaluate` written out (bootstrap refits spend their
+        time here): F_g = log|Sigma| + tr(S Sigma^-1) [+ d' Sigma^-1 d] + const_g and
+        FE' G FE = W' (Sigma - S - d d') W with W = Sigma^-1 FE."""
+        k = self.kernel
+        fixed_p = self.fixed_p
+        mean_model = k.meanstructure
+        fgs = []
+        parts = []
+        for g, gd in enumerate(self.groups):
+            grp = k.groups[g]
+            if fixed_p is not None:
+                IA0, S0, m0 = fixed_p[g]
+            else:
+                IA0, S0, m0 = grp["IA0"], grp["S0p"], grp["m0p"]
+            IA = IA0.copy()
+            IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
+            S = S0.copy()
+            sv = theta[grp["sp"]]
+            S[grp["srp"], grp["scp"]] = sv
+            S[grp["scp"], grp["srp"]] = sv
+            if grp["tri"]:
+                E, info = _dtrtri(IA, lower=1, unitdiag=1)
+                if info != 0:
+                    return None
+            else:
+                try:
+                    E = np.linalg.inv(IA)
+                except np.linalg.LinAlgError:
+                    return None
+            FE = E[grp["obs"]]
+            sigma = FE @ S @ FE.T
+            c, info = _dpotrf(sigma, lower=1, clean=0)
+            if info != 0:
+                return None
+            inv, info = _dpotrs(c, k.eye_p, lower=1)
+            if info != 0:
+                return None
+            pat = gd.patterns[0]
+            fg = 2.0 * np.log(c.diagonal()).sum() + np.vdot(pat.cov, inv) + gd.const
+            resid = sigma - pat.cov
+            if mean_model:
+                m = m0.copy()
+                m[grp["mrp"]] = theta[grp["mp"]]
+                Em = E @ m
+                d = pat.mean - Em[grp["obs"]]
+                invd = inv @ d
+                fg += d @ invd
+                resid = resid - np.outer(d, d)
+            fgs.append(fg)
+            if with_grad:
+                W = inv @ FE
+                FtGF = W.T @ resid @ W
+                dA = 2.0 * (FtGF @ (S @ E.T))
+                if mean_model:
+                    FEg = -2.0 * (FE.T @ invd)
+                    dA += np.outer(FEg, Em)
+                    gm = FEg[grp["mrp"]]
+                else:
+                    gm = _EMPTY
+                parts.append(self.weights[g] * np.concatenate(
+                    [dA[grp["arp"], grp["acp"]], grp["sfac"] * FtGF[grp["srp"], grp["scp"]],
+                     gm]))
+        return fgs, parts
+
     def value(self, theta) -> float | None:
         """F at theta (None when not positive definite)."""
         return self.value_grad(theta, with_grad=False)
@@ -495,13 +563,19 @@ class MLObjective:
 
         Notes
         -----
-        H = sum_g (n_g/N) Delta_g' H_h1,g Delta_g (:func:`moment_information`, analytic) plus
-        the second derivatives of the implied moments contracted with dF/dSigma and dF/dmu,
-        sum_ij G_ij d2Sigma_ij / dtheta_k dtheta_l + g' d2mu / dtheta_k dtheta_l, taken as
-        central differences of the gradient map with G and g held fixed (cheap: no data).
+        With missing data: H = sum_g (n_g/N) Delta_g' H_h1,g Delta_g
+        (:func:`moment_information`, analytic) plus the second derivatives of the implied
+        moments contracted with dF/dSigma and dF/dmu, sum_ij G_ij d2Sigma_ij / dtheta_k
+        dtheta_l + g' d2mu / dtheta_k dtheta_l, taken as central differences of the gradient
+        map with G and g held fixed (no pass over the patterns). With complete data, where a
+        gradient costs no more than that map, the central differences of the analytic
+        gradient itself. Either way symmetrized.
         """
-        H = moment_information(self, theta, "observed")
         k = self.kernel
+        if self.complete:
+            full = central_jacobian(self.gradient, theta, h=h)
+            return 0.25 * (full + full.T)
+        H = moment_information(self, theta, "observed")
         held = []
         for g, gd in enumerate(self.groups):
             sigma, mu = self.implied(theta, g)
