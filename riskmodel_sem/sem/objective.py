@@ -89,6 +89,9 @@ class GroupData:
         ``sum_p (n_p/n) p_o log(2 pi) + 2 logl_h1 / n``; ``-(log|S| + p)`` for complete data.
     logl_h1 : float
         Log-likelihood of the unrestricted model of this group.
+    logdet_s : float
+        log|S| of complete data (NaN otherwise); F_g is then evaluated as
+        log|Sigma| + tr(S Sigma^-1) - log|S| - p, in that order.
     """
 
     values: np.ndarray
@@ -97,16 +100,18 @@ class GroupData:
     fixed_mean: np.ndarray | None
     const: float
     logl_h1: float
+    logdet_s: float = math.nan
 
     @property
     def complete(self) -> bool:
         return len(self.patterns) == 1 and len(self.patterns[0].obs) == self.values.shape[1]
 
 
-def _complete_constants(n, cov):
+def _complete_constants(n, cov, logdet_s=None):
     p = cov.shape[0]
-    logdet_s = np.linalg.slogdet(cov)[1]
-    return -(logdet_s + p), -0.5 * n * (p * _LOG2PI + logdet_s + p)
+    if logdet_s is None:
+        logdet_s = np.linalg.slogdet(cov)[1]
+    return -(logdet_s + p), -0.5 * n * (p * _LOG2PI + logdet_s + p), logdet_s
 
 
 def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
@@ -140,15 +145,17 @@ def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
         c = x - mean
         patterns.append(Pattern(obs, rows, len(rows), mean, c.T @ c / len(rows)))
     n, p = values.shape
+    logdet_s = math.nan
     if len(patterns) == 1 and len(patterns[0].obs) == p:
-        const, ll = _complete_constants(n, patterns[0].cov)
+        const, ll, logdet_s = _complete_constants(n, patterns[0].cov)
         if logl_h1 is None:
             logl_h1 = ll
     else:
         if logl_h1 is None:
             logl_h1 = math.nan
         const = sum(pt.n * len(pt.obs) for pt in patterns) / n * _LOG2PI + 2.0 * logl_h1 / n
-    return GroupData(values, tuple(patterns), n, fixed_mean, float(const), float(logl_h1))
+    return GroupData(values, tuple(patterns), n, fixed_mean, float(const), float(logl_h1),
+                     float(logdet_s))
 
 
 def moments_group(n: int, mean: np.ndarray, cov: np.ndarray, *, meanstructure: bool,
@@ -156,12 +163,10 @@ def moments_group(n: int, mean: np.ndarray, cov: np.ndarray, *, meanstructure: b
     """A one-pattern group known only by its sample moments (n, mean, covariance with
     divisor n); ``logdet_s`` may be given when already computed."""
     p = len(mean)
-    if logdet_s is None:
-        const, ll = _complete_constants(n, cov)
-    else:
-        const, ll = -(logdet_s + p), -0.5 * n * (p * _LOG2PI + logdet_s + p)
+    const, ll, logdet_s = _complete_constants(n, cov, logdet_s)
     pat = Pattern(np.arange(p), np.arange(0), n, mean, cov)
-    return GroupData(np.zeros((0, p)), (pat,), n, None if meanstructure else mean, const, ll)
+    return GroupData(np.zeros((0, p)), (pat,), n, None if meanstructure else mean, const, ll,
+                     float(logdet_s))
 
 
 # ------------------------------------------------------------------------------------------
@@ -500,7 +505,7 @@ class MLObjective:
             if info != 0:
                 return None
             pat = gd.patterns[0]
-            fg = 2.0 * np.log(c.diagonal()).sum() + np.vdot(pat.cov, inv) + gd.const
+            fg = 2.0 * np.log(c.diagonal()).sum() + np.vdot(pat.cov, inv) - gd.logdet_s - k.p
             resid = sigma - pat.cov
             if mean_model:
                 m = m0.copy()
