@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from riskmodel_sem.sem import estimation  # noqa: E402
 from riskmodel_sem.sem._blas import one_blas_thread  # noqa: E402
 from riskmodel_sem.sem.crosscheck import semopy_model  # noqa: E402
+from riskmodel_sem.sem.objective import MLObjective, group_data  # noqa: E402
 from riskmodel_sem.survey.simulate import simulate_survey  # noqa: E402
 from riskmodel_sem.survey.spec import load_spec  # noqa: E402
 
@@ -49,10 +49,11 @@ def _median_time(func, repeat):
 
 def _ours_estimates(syntax, data):
     with one_blas_thread():
-        model, moments, _, _ = estimation.prepare(syntax, data)
-        logdet = [np.linalg.slogdet(m.cov)[1] for m in moments]
+        model, moments, values, _ = estimation.prepare(syntax, data)
+        objective = MLObjective(model, [group_data(v, None if model.meanstructure else m.mean)
+                                        for v, m in zip(values, moments)])
         theta0 = estimation._start_values(model, moments)
-        return estimation._optimize(model, theta0, moments, logdet)[0]
+        return estimation._optimize(objective, theta0)[0]
 
 
 def main(argv=None):

@@ -17,8 +17,10 @@ from scipy import stats
 
 from conftest import load_reference, load_reference_data
 from riskmodel_sem.sem import bootstrap as bs
+from riskmodel_sem.sem.bootstrap import executors, intervals, resampling
 from riskmodel_sem.errors import OptionError
-from riskmodel_sem.sem.estimation import _discrepancy, fit_model, prepare
+from riskmodel_sem.sem.estimation import fit_model
+from riskmodel_sem.sem.objective import ModelKernel
 
 POLDEM = """
 ind60 =~ x1 + x2 + x3
@@ -117,7 +119,7 @@ def test_bca_simple_counts_draws_strictly_below_the_estimate():
     lo, hi = bs.bca_simple_ci(t, t0, 0.90)
     w = stats.norm.ppf(np.mean(t < t0))
     adj = stats.norm.cdf(2 * w + stats.norm.ppf([0.05, 0.95]))
-    exp_lo, exp_hi = bs._norm_inter(t, adj)
+    exp_lo, exp_hi = intervals._norm_inter(t, adj)
     assert (lo, hi) == (exp_lo, exp_hi)
     # zero variance keeps the estimate
     assert bs.bca_simple_ci(np.ones(50), 2.0) == (2.0, 2.0)
@@ -131,31 +133,17 @@ def test_bad_level_is_an_option_error():
 def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
     """lavaan's post.check (negative variances, cov.lv or theta not PSD) on its own draws."""
     fit, _ = poldem
-    task = bs._Task(fast=bs._FastML(fit.model), values=(), theta0=fit.theta, hinv0=None, seed=0,
-                    definitions=(), label_slots=(), derived=None,
-                    exo=bs._exo_positions(fit.model), width=0)
+    task = resampling._Task(kernel=ModelKernel(fit.model), values=(), theta0=fit.theta,
+                            hinv0=None, seed=0, definitions=(), label_slots=(), derived=None,
+                            exo=resampling._exo_positions(fit.model), width=0)
     draws = lavaan_draws.to_numpy()[:, :31]
-    count = sum(not bs._admissible(task, theta, None) for theta in draws)
+    count = sum(not resampling._admissible(task, theta, None) for theta in draws)
     assert count == 660
 
 
 # ---------------------------------------------------------------------------------------------
 # the refit
 # ---------------------------------------------------------------------------------------------
-
-def test_fast_objective_equals_the_estimation_core(poldem):
-    fit, data = poldem
-    model, moments, _, _ = prepare(POLDEM, data)
-    logdet = [np.linalg.slogdet(m.cov)[1] for m in moments]
-    fast = bs._FastML(fit.model)
-    rng = np.random.default_rng(1)
-    for _ in range(3):
-        theta = fit.theta * (1 + 0.05 * rng.standard_normal(fit.theta.shape))
-        f1, g1 = fast.fg(theta, moments, logdet)
-        f2, g2 = _discrepancy(fit.model, theta, moments, logdet, with_grad=True)
-        assert f1 == pytest.approx(f2, rel=1e-12)
-        np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
-
 
 @pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.HeywoodWarning")
 def test_each_draw_is_the_ml_fit_of_its_resampled_rows(poldem):
@@ -183,11 +171,11 @@ def test_jobs_one_and_two_give_identical_arrays(poldem, monkeypatch):
     one = bs.bootstrap(fit, data, 40, seed=7, jobs=1)
     assert one.remote_draws == 0
     # every chunk in a worker process (this process only collects)
-    monkeypatch.setattr(bs, "_LOCAL_WORK", False)
+    monkeypatch.setattr(executors, "_LOCAL_WORK", False)
     two = bs.bootstrap(fit, data, 40, seed=7, jobs=2)
     assert two.remote_draws == 40
     assert np.array_equal(one.draws, two.draws, equal_nan=True)
-    monkeypatch.setattr(bs, "_LOCAL_WORK", True)
+    monkeypatch.setattr(executors, "_LOCAL_WORK", True)
     mixed = bs.bootstrap(fit, data, 40, seed=7, jobs=3)
     assert np.array_equal(one.draws, mixed.draws, equal_nan=True)
     assert one.ci.equals(two.ci)

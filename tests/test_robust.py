@@ -12,7 +12,7 @@ import pytest
 from conftest import load_reference, load_reference_data
 from riskmodel_sem.errors import DataQualityWarning
 from riskmodel_sem.sem.estimation import fit_model
-from riskmodel_sem.sem.robust import em_saturated
+from riskmodel_sem.sem.em import em_saturated
 
 RTOL = 1e-4
 

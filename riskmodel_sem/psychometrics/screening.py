@@ -24,6 +24,7 @@ from scipy import stats
 
 from .._json import json_value
 from ..errors import DataQualityWarning, OptionError, SurveyDataError
+from ..sem.em import em_estimate
 from ..survey.spec import Spec
 from ..survey.readers import SurveyData
 
@@ -388,10 +389,12 @@ def em_moments(values: np.ndarray, max_iter: int = 1000, tol: float = 1e-10
 
     Notes
     -----
-    E step per missing-data pattern: ``E[x_m | x_o] = mu_m + S_mo S_oo^{-1}(x_o - mu_o)`` and
-    the conditional covariance ``S_mm - S_mo S_oo^{-1} S_om`` added to the cross-products;
-    M step: the completed means and cross-products. With complete data it returns the sample
-    mean and the covariance with divisor n in one step.
+    The engine's EM (:func:`riskmodel_sem.sem.em.em_estimate`, lavaan's
+    ``lav_mvnorm_missing_h1_estimate_moments``) with this function's tolerance: E step per
+    missing-data pattern ``E[x_m | x_o] = mu_m + S_mo S_oo^{-1}(x_o - mu_o)`` and the
+    conditional covariance ``S_mm - S_mo S_oo^{-1} S_om`` added to the cross-products; M step
+    the completed means and cross-products. With complete data it returns the sample mean and
+    the covariance with divisor n in one step.
 
     References
     ----------
@@ -399,48 +402,11 @@ def em_moments(values: np.ndarray, max_iter: int = 1000, tol: float = 1e-10
     """
     x = np.asarray(values, dtype=float)
     x = x[~np.all(np.isnan(x), axis=1)]
-    n, p = x.shape
-    miss = np.isnan(x)
-    if np.any(miss.all(axis=0)):
+    if np.any(np.isnan(x).all(axis=0)):
         raise SurveyDataError("A variable has no observed value; its moments cannot be "
                               "estimated.")
-    mu = np.nanmean(x, axis=0)
-    if not miss.any():
-        xc = x - mu
-        return mu, xc.T @ xc / n, 1
-    sigma = np.diag(np.nanvar(x, axis=0))
-    keys, inverse = np.unique(miss, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).reshape(-1)
-    groups = [(keys[g], np.flatnonzero(inverse == g)) for g in range(len(keys))]
-    it = 0
-    for it in range(1, max_iter + 1):
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for m, idx in groups:
-            o = ~m
-            xo = x[np.ix_(idx, np.flatnonzero(o))]
-            if not m.any():
-                t1 += xo.sum(axis=0)
-                t2 += xo.T @ xo
-                continue
-            soo = sigma[np.ix_(o, o)]
-            smo = sigma[np.ix_(m, o)]
-            b = np.linalg.solve(soo, smo.T).T if o.any() else np.zeros((m.sum(), 0))
-            xm = mu[m] + (xo - mu[o]) @ b.T
-            full = np.empty((len(idx), p))
-            full[:, o] = xo
-            full[:, m] = xm
-            t1 += full.sum(axis=0)
-            t2 += full.T @ full
-            cond = sigma[np.ix_(m, m)] - b @ smo.T
-            t2[np.ix_(m, m)] += len(idx) * cond
-        new_mu = t1 / n
-        new_sigma = t2 / n - np.outer(new_mu, new_mu)
-        change = max(np.max(np.abs(new_mu - mu)), np.max(np.abs(new_sigma - sigma)))
-        mu, sigma = new_mu, new_sigma
-        if change < tol:
-            break
-    return mu, (sigma + sigma.T) / 2.0, it
+    res = em_estimate(x, tol=tol, max_iter=max_iter)
+    return res.mean, (res.cov + res.cov.T) / 2.0, res.iterations
 
 
 def mahalanobis(values: np.ndarray, mean: np.ndarray, cov: np.ndarray

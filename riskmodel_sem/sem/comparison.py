@@ -27,7 +27,10 @@ from scipy import stats
 from .._json import json_value, records
 from ..errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, check_options, fit_model
-from .syntax import parse_syntax, variable_roles
+from .data import prepare
+from .fitmeasures import score_test
+from .objective import MLObjective, group_data
+from .syntax import equal_kind, parse_syntax, variable_roles
 
 __all__ = [
     "ComparisonResult",
@@ -767,8 +770,6 @@ def invariance(
 
 def _equal_keys(fit: FitResult, kind: str) -> list[tuple[str, str, str]]:
     """(lhs, op, rhs) of the parameters of ``kind`` that are equal across groups."""
-    from .syntax import _equal_kind
-
     pt = fit.model.partable
     roles = variable_roles(parse_syntax(fit.syntax))
     rows = pt[(pt["free"] > 0) & pt["op"].isin(["=~", "~", "~~", "~1"])]
@@ -776,81 +777,92 @@ def _equal_keys(fit: FitResult, kind: str) -> list[tuple[str, str, str]]:
     shared = rows[rows["free"].duplicated(keep=False) & rows["label"].str.startswith(".p")]
     keys = []
     for r in shared[shared["group"] == 1].to_dict("records"):
-        if _equal_kind(r, roles) == kind:
+        if equal_kind(r, roles) == kind:
             keys.append((r["lhs"], r["op"], r["rhs"]))
     return list(dict.fromkeys(keys))
 
 
-def _score_tests(syntax, rows, group, fit: FitResult, keys, group_equal):
-    """Score test of releasing each key across groups, at the constrained estimates."""
-    from .estimation import _discrepancy, _expected_information, prepare
-    from .model import compile_model
+def _score_tests(rows, group, fit: FitResult, keys):
+    """Score test of releasing each key across groups, at the constrained estimates.
 
-    base, moments, _, _ = prepare(syntax, rows, group=group, group_equal=group_equal)
-    logdet_s = [np.linalg.slogdet(m.cov)[1] for m in moments]
+    Notes
+    -----
+    With d = dF/dtheta / 2 (lavaan's fmin gradient) and I the unit expected information of
+    the released model, both at the constrained estimates, the joint score test of the
+    released rows (:func:`riskmodel_sem.sem.fitmeasures.score_test`) on df = (released -
+    constrained) free parameters (``lavTestScore(..., release = )``).
+    """
     theta_c = fit.theta
-    pt_c = fit.model.partable
-    index_c = {(r.lhs, r.op, r.rhs, r.group): int(r.free) for r in pt_c.itertuples()
-               if r.free > 0}
-    n = sum(m.n for m in moments)
+    index_c = {(r.lhs, r.op, r.rhs, r.group): int(r.free)
+               for r in fit.model.partable.itertuples() if r.free > 0}
     out = []
     for key in keys:
-        released = compile_model(syntax, base.observed, meanstructure=True,
-                                 ngroups=base.ngroups, group_equal=group_equal,
-                                 moments=moments, group_partial=(key,))
+        table = release_parameters(fit.model.partable, [key])
+        released, moments, values, _ = prepare(table, rows, group=group)
         theta = np.zeros(released.n_free)
         for r in released.partable.itertuples():
             if r.free > 0:
                 theta[r.free - 1] = theta_c[index_c[(r.lhs, r.op, r.rhs, r.group)] - 1]
-        _, grad = _discrepancy(released, theta, moments, logdet_s, with_grad=True)
-        d = 0.5 * grad
-        info = _expected_information(released, theta, moments)
-        lm = float(n * d @ np.linalg.lstsq(info, d, rcond=None)[0])
-        df = released.n_free - base.n_free
+        objective = MLObjective(released, [group_data(v) for v in values])
+        _, grad = objective.value_grad(theta)
+        keys_ = {key, (key[2], key[1], key[0])} if key[1] == "~~" else {key}
+        tested = sorted({int(r.free) - 1 for r in released.partable.itertuples()
+                         if r.free > 0 and (r.lhs, r.op, r.rhs) in keys_})
+        test = score_test(0.5 * grad[tested], objective.expected_information(theta),
+                          objective.n, tested)
+        lm = test["lm"]
+        df = released.n_free - fit.model.n_free
         out.append({"lhs": key[0], "op": key[1], "rhs": key[2], "score": lm, "df": df,
                     "pvalue": float(stats.chi2.sf(lm, df))})
     return out
 
 
-def _partable_syntax(fit: FitResult, release=()) -> str:
-    """lavaan syntax that reproduces a fitted multi-group parameter table with explicit
-    per-group modifiers ``c(...)``, leaving the parameters in ``release`` unequal."""
-    pt = fit.model.partable
-    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"]) & (pt["exo"] == 0)]
-    ngroups = int(rows["group"].max())
-    release = {tuple(k) for k in release}
-    counts = rows.loc[rows["free"] > 0, "free"].value_counts()
-    lines = []
-    seen = set()
-    for r in rows.itertuples():
-        key = (r.lhs, r.op, r.rhs)
-        if key in seen:
-            continue
-        seen.add(key)
-        mods = []
-        for g in range(1, ngroups + 1):
-            sel = rows[(rows["lhs"] == r.lhs) & (rows["op"] == r.op) & (rows["rhs"] == r.rhs)
-                       & (rows["group"] == g)]
-            if not len(sel):
-                raise ModelError(f"{r.lhs} {r.op} {r.rhs} is not in every group.")
-            s = sel.iloc[0]
-            if s["free"] == 0:
-                mods.append(repr(float(s["ustart"])))
-            elif counts[s["free"]] > 1 and key not in release:
-                mods.append(s["label"] if s["label"] and not s["label"].startswith(".")
-                            else f"eq{int(s['free'])}")
-            elif s["label"] and not s["label"].startswith(".") and key not in release:
-                mods.append(s["label"])
-            else:
-                mods.append("NA")
-        mod = f"c({', '.join(mods)})*"
-        if r.op == "~1":
-            lines.append(f"{r.lhs} ~ {mod}1")
-        else:
-            lines.append(f"{r.lhs} {r.op} {mod}{r.rhs}")
-    extra = pt[pt["op"].isin([":=", "==", "<", ">"])]
-    lines += [f"{r.lhs} {r.op} {r.rhs}" for r in extra.itertuples()]
-    return "\n".join(lines) + "\n"
+def release_parameters(partable: pd.DataFrame, release) -> pd.DataFrame:
+    """The parameter table with the across-group equality of each (lhs, op, rhs) in
+    ``release`` removed: every group's row gets its own free parameter (and loses its
+    equality label); free parameters are renumbered 1..q in table order (lavaan's
+    ``group.partial``).
+
+    Parameters
+    ----------
+    partable : pandas.DataFrame
+        A (multi-group) parameter table as the syntax module builds it.
+    release : iterable of (lhs, op, rhs)
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table (the input is not modified), ready for
+        :func:`riskmodel_sem.sem.estimation.fit_model`.
+    """
+    pt = partable.copy()
+    keys = set()
+    for lhs, op, rhs in release:
+        keys.add((lhs, op, rhs))
+        if op == "~~":
+            keys.add((rhs, op, lhs))
+    hit = np.array([(r.lhs, r.op, r.rhs) in keys and r.free > 0 for r in pt.itertuples()],
+                   dtype=bool)
+    free = pt["free"].to_numpy().copy()
+    # released rows get fresh numbers, then all numbers are made consecutive in order
+    nxt = int(free.max()) + 1
+    for i in np.flatnonzero(hit):
+        free[i] = nxt
+        nxt += 1
+    order = {}
+    for f in free:
+        if f > 0 and f not in order:
+            order[f] = len(order) + 1
+    pt["free"] = [order.get(f, 0) if f > 0 else 0 for f in free]
+    labels = pt["label"].to_numpy().copy()
+    labels[hit] = ""
+    pt["label"] = labels
+    # an equality label left on a single row is no longer shown
+    counts = pt.loc[pt["free"] > 0, "free"].value_counts()
+    pt["label"] = [("" if (isinstance(lab, str) and lab.startswith(".p") and f > 0
+                           and counts.get(f, 0) < 2) else lab)
+                   for lab, f in zip(pt["label"], pt["free"])]
+    return pt
 
 
 def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator, missing,
@@ -864,7 +876,7 @@ def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator,
         return pd.DataFrame(columns=columns)
     group_equal = INVARIANCE_LEVELS[level]
     if missing == "listwise":
-        scored = _score_tests(syntax, rows, group, failed_fit, keys, group_equal)
+        scored = _score_tests(rows, group, failed_fit, keys)
         scored.sort(key=lambda d: -d["score"])
         to_refit = [(d["lhs"], d["op"], d["rhs"]) for d in scored[:max(0, refits)]]
     else:
@@ -873,10 +885,10 @@ def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator,
         to_refit = keys
     refit = {}
     for key in to_refit:
-        text = _partable_syntax(failed_fit, release=(key,))
+        table = release_parameters(failed_fit.model.partable, (key,))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RiskModelWarning)
-            res = fit_model(text, rows, estimator=estimator, missing=missing, group=group,
+            res = fit_model(table, rows, estimator=estimator, missing=missing, group=group,
                             source=f"{level} without {''.join(key)}", compute_modindices=False)
         d_cfi = res.fit[k_cfi] - prev_fit.fit[k_cfi]
         d_rmsea = res.fit[k_rmsea] - prev_fit.fit[k_rmsea]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecError
+from .numdiff import central_jacobian
 
 __all__ = ["compile_definition", "evaluate_definitions", "defined_values", "defined_parameters",
            "defined_jacobian"]
@@ -97,23 +98,16 @@ def defined_values(model, theta) -> np.ndarray:
 
 
 def defined_jacobian(model, theta, h: float = 1e-6) -> np.ndarray:
-    """Jacobian of the defined parameters with respect to theta (central differences).
+    """Jacobian of the defined parameters with respect to theta (central differences,
+    :func:`riskmodel_sem.sem.numdiff.central_jacobian`).
 
     Only parameters that carry a label can enter a definition; the others have zero columns.
     """
     rows = model.rows
-    base = _label_values(model, model.row_values(theta))
-    free_of = {lab: int(rows.free[k]) for lab, k in rows.labels.items()}
-    jac = np.zeros((len(rows.definitions), model.n_free))
-    for k in sorted({f for f in free_of.values() if f >= 0}):
-        step = h * max(1.0, abs(theta[k]))
-        shifted = [dict(base), dict(base)]
-        for lab, f in free_of.items():
-            if f == k:
-                shifted[0][lab] = theta[k] + step
-                shifted[1][lab] = theta[k] - step
-        up, down = (evaluate_definitions(rows.definitions, v) for v in shifted)
-        jac[:, k] = [(up[name] - down[name]) / (2 * step) for name, _ in rows.definitions]
+    used = sorted({int(rows.free[k]) for k in rows.labels.values() if rows.free[k] >= 0})
+    jac = central_jacobian(lambda t: defined_values(model, t), theta, h=h, columns=used)
+    if jac.shape[0] != len(rows.definitions):  # no labelled free parameter
+        jac = np.zeros((len(rows.definitions), model.n_free))
     return jac
 
 

@@ -1,15 +1,18 @@
-"""Maximum-likelihood estimation on the compiled model, with lavaan's statistics.
+"""Maximum-likelihood estimation (ML, MLR, FIML) with lavaan's statistics: ``fit_model``.
 
-The discrepancy minimized is lavaan's normal-theory ML function (times two)
+Every fit minimizes one objective, lavaan's normal-theory ML discrepancy (twice ``fmin``,
+:class:`riskmodel_sem.sem.objective.MLObjective`)
 
     F = sum_g (n_g / N) [log|Sigma_g| + tr(S_g Sigma_g^{-1}) - log|S_g| - p
-                         + (ybar_g - mu_g)' Sigma_g^{-1} (ybar_g - mu_g)],
+                         + (ybar_g - mu_g)' Sigma_g^{-1} (ybar_g - mu_g)]
 
-with S_g the covariance matrix with divisor n_g (``likelihood = "normal"``). It is minimized by
-Fisher scoring with step halving, from lavaan-like starting values, until the largest gradient
-element is below 1e-9, which is tighter than lavaan's nlminb defaults. Standard errors come
-from the expected information, ``vcov = I(theta)^{-1} / N`` (lavaan's ``information =
-"expected"``).
+for complete data (S_g with divisor n_g, lavaan's ``likelihood = "normal"``), and its casewise
+form over missing-data patterns for FIML (:mod:`riskmodel_sem.sem.fiml`). It is minimized by
+Fisher scoring with step halving (:func:`riskmodel_sem.sem.optimize.minimize`) from
+lavaan-like starting values until the largest gradient element is below 1e-9 (FIML and MLR are
+then polished by Newton steps on the observed information). Standard errors: ML from the
+expected information, ``vcov = I(theta)^{-1} / N`` (lavaan's ``information = "expected"``);
+FIML from the observed information; MLR the sandwich (:mod:`riskmodel_sem.sem.robust`).
 """
 
 from __future__ import annotations
@@ -23,11 +26,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import fitmeasures, standardize
 from ._blas import one_blas_thread
 from .._json import json_value, records
-from ..errors import (ConvergenceWarning, HeywoodWarning, IdentificationWarning, ModelError,
-                     OptionError)
-from .model import CompiledModel, SampleMoments, compile_model
+from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
+                      IdentificationWarning, OptionError)
+from .data import model_data, prepare, sample_moments, split_groups
+from .defined import defined_parameters
+from .fiml import fiml_corrected, gfi_missing, prepare_fiml
+from .fitmeasures import baseline_estimates, baseline_model, incremental_indices, n_moments
+from .model import CompiledModel, SampleMoments
+from .objective import MLObjective, group_data
+from .optimize import minimize
+from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
+                     yuan_bentler_mplus)
 
 __all__ = [
     "FitResult",
@@ -35,6 +47,9 @@ __all__ = [
     "check_options",
     "model_data",
     "sample_moments",
+    "prepare",
+    "split_groups",
+    "assemble",
     "ESTIMATE_COLUMNS",
     "MODINDEX_COLUMNS",
 ]
@@ -98,31 +113,6 @@ class FitResult:
             "r2": json_value(self.r2),
             "modindices": records(self.modindices),
         }
-
-
-# ------------------------------------------------------------------------------------------
-# sample moments
-# ------------------------------------------------------------------------------------------
-
-def sample_moments(values: np.ndarray) -> SampleMoments:
-    """Mean and covariance (divisor n) of complete rows; raises ModelError if not positive
-    definite."""
-    n = values.shape[0]
-    mean = values.mean(axis=0)
-    centered = values - mean
-    cov = centered.T @ centered / n
-    return SampleMoments(n=n, mean=mean, cov=cov)
-
-
-def _check_pd(cov: np.ndarray, names, what: str) -> None:
-    eig = np.linalg.eigvalsh(cov)
-    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
-        variances = np.diag(cov)
-        zero = [names[i] for i in np.flatnonzero(variances <= 1e-12)]
-        hint = (f" Item(s) without variance: {', '.join(zero)}." if zero else
-                " Some items are linear combinations of others (duplicated or summed columns).")
-        raise ModelError(f"The sample covariance matrix of {what} is not positive definite."
-                         + hint)
 
 
 # ------------------------------------------------------------------------------------------
@@ -193,93 +183,28 @@ def _start_values(model: CompiledModel, moments: list[SampleMoments]) -> np.ndar
 
 
 # ------------------------------------------------------------------------------------------
-# objective, gradient and information
+# optimization
 # ------------------------------------------------------------------------------------------
 
-def _group_terms(model: CompiledModel, theta, mom: SampleMoments, g: int):
-    sigma, mu = model.implied(theta, g)
-    try:
-        chol = np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        return None
-    logdet = 2.0 * np.log(np.diag(chol)).sum()
-    inv = np.linalg.inv(sigma)
-    return sigma, mu, inv, logdet
+def _optimize(objective, theta0, max_iter=500, tol=1e-9):
+    """Fisher scoring of the ML objective. Returns (theta, iterations, converged, F)."""
+    res = minimize(objective, theta0, "scoring", tol=tol, max_iter=max_iter)
+    return res.theta, res.iterations, res.converged, res.fun
 
 
-def _discrepancy(model, theta, moments, logdet_s, with_grad=False):
-    """F (as above) and optionally its gradient; None when Sigma is not positive definite."""
-    total_n = sum(m.n for m in moments)
-    f = 0.0
-    grad = np.zeros(model.n_free) if with_grad else None
-    p = len(model.observed)
-    for g, mom in enumerate(moments):
-        terms = _group_terms(model, theta, mom, g)
-        if terms is None:
-            return None
-        sigma, mu, inv, logdet = terms
-        w = mom.n / total_n
-        fg = logdet + np.sum(mom.cov * inv) - logdet_s[g] - p
-        d = mom.mean - mu
-        if model.meanstructure:
-            fg += d @ inv @ d
-        f += w * fg
-        if with_grad:
-            dd = np.outer(d, d) if model.meanstructure else 0.0
-            G = inv @ (sigma - mom.cov - dd) @ inv
-            g_mu = -2.0 * inv @ d if model.meanstructure else None
-            grad += w * model.gradient_matrices(theta, G, g_mu, g)
-    return (f, grad) if with_grad else f
-
-
-def _expected_information(model, theta, moments):
-    """Unit expected information of the ML discrepancy, sum_g (n_g/N) I_g, with
-    I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l
-    (see :meth:`CompiledModel.expected_information`)."""
-    total_n = sum(m.n for m in moments)
-    info = np.zeros((model.n_free, model.n_free))
-    for g, mom in enumerate(moments):
-        info += (mom.n / total_n) * model.expected_information(theta, g)
-    return info
-
-
-def _optimize(model, theta, moments, logdet_s, max_iter=500, tol=1e-9):
-    """Fisher scoring with step halving. Returns (theta, iterations, converged, fmin)."""
-    current = _discrepancy(model, theta, moments, logdet_s, with_grad=True)
-    if current is None:
-        raise ModelError("The starting values give a non-positive-definite implied covariance "
-                         "matrix; give start values in the model syntax.")
-    f, grad = current
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        info = _expected_information(model, theta, moments)
-        try:
-            step = -np.linalg.solve(2.0 * info, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(2.0 * info, grad, rcond=None)[0]
-        alpha = 1.0
-        accepted = False
-        for _ in range(40):
-            trial = theta + alpha * step
-            res = _discrepancy(model, trial, moments, logdet_s, with_grad=True)
-            if res is not None and res[0] <= f + 1e-4 * alpha * float(grad @ step) + 1e-15:
-                accepted = True
-                break
-            alpha *= 0.5
-        if not accepted:
-            # fall back to a gradient step when scoring fails (far from the optimum)
-            trial = theta - 1e-3 * grad
-            res = _discrepancy(model, trial, moments, logdet_s, with_grad=True)
-            if res is None or res[0] > f:
-                break
-        theta, (f_new, grad) = trial, res
-        small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
-        f = f_new
-        if np.max(np.abs(grad)) < tol or (small_change and np.max(np.abs(grad)) < 1e-6):
-            converged = True
-            break
-    return theta, it, converged, f
+def _optimize_fiml(objective, theta0, max_iter=500, tol=2e-8):
+    """FIML: scoring steps with the complete-data expected information at the implied moments
+    until max |dF/dtheta| < 2e-6 (L-BFGS-B when scoring stalls), then Newton steps on the
+    observed information. Returns (theta, iterations, converged, F)."""
+    res = minimize(objective, theta0, "scoring", tol=0.0, max_iter=max_iter, stop_at=2e-6,
+                   fallback=False, information=objective.complete_information)
+    theta, it = res.theta, res.iterations
+    if float(np.max(np.abs(res.grad))) >= 2e-6:
+        res = minimize(objective, theta, "lbfgs", tol=2e-10, max_iter=5000)
+        theta, it = res.theta, it + res.iterations
+    res = minimize(objective, theta, "newton", tol=tol * 1e-2, max_iter=10)
+    converged = bool(np.max(np.abs(res.grad)) < tol)
+    return res.theta, it + res.iterations, converged, res.fun
 
 
 # ------------------------------------------------------------------------------------------
@@ -287,7 +212,7 @@ def _optimize(model, theta, moments, logdet_s, max_iter=500, tol=1e-9):
 # ------------------------------------------------------------------------------------------
 
 def fit_model(
-    syntax: str,
+    syntax: str | pd.DataFrame,
     data: pd.DataFrame,
     *,
     estimator: str = "ML",
@@ -301,8 +226,11 @@ def fit_model(
 
     Parameters
     ----------
-    syntax : str
-        lavaan model syntax (``=~``, ``~``, ``~~``, ``~1``, ``:=``, labels, fixed values).
+    syntax : str or pandas.DataFrame
+        lavaan model syntax (``=~``, ``~``, ``~~``, ``~1``, ``:=``, labels, fixed values), or a
+        parameter table as :func:`riskmodel_sem.sem.syntax.build_partable` makes it (possibly
+        edited, e.g. by :func:`riskmodel_sem.sem.comparison.release_parameters`): its ``free``
+        column then carries every constraint and ``group_equal`` is not used.
     data : pandas.DataFrame
         Numeric columns named as the model's observed variables (extra columns are ignored).
     estimator : {"ML", "MLR"}
@@ -345,13 +273,9 @@ def fit_model(
     """
     estimator, missing = check_options(estimator, missing)
     with one_blas_thread():
-        if estimator != "ML" or missing != "listwise":
-            from . import robust  # MLR and FIML live in their own module
-            return robust.fit_robust(syntax, data, estimator=estimator, missing=missing,
-                                     group=group, group_equal=group_equal, source=source,
-                                     compute_modindices=compute_modindices)
-        return _fit_ml(syntax, data, group=group, group_equal=group_equal, source=source,
-                       compute_modindices=compute_modindices)
+        return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
+                    group_equal=group_equal, source=source,
+                    compute_modindices=compute_modindices)
 
 
 def check_options(estimator, missing) -> tuple[str, str]:
@@ -365,83 +289,100 @@ def check_options(estimator, missing) -> tuple[str, str]:
     return estimator, missing
 
 
-def model_data(syntax, data, group=None, source="model"):
-    """The model's observed variables as a float array, in lavaan's order (first appearance in
-    the syntax), with the group column's values as strings (rows without a group dropped).
-
-    Returns ``(roles, observed, values, groups)``; ``groups`` is None without a group column.
-    """
-    from .syntax import parse_syntax, variable_roles
-
-    roles = variable_roles(parse_syntax(syntax, source))
-    missing_cols = [v for v in roles.observed if v not in data.columns]
-    if missing_cols:
-        raise ModelError(f"{source}: the data have no column(s) {', '.join(missing_cols)}.")
-    observed = list(roles.observed)
-    frame = data[observed + ([group] if group else [])]
-    if group:
-        frame = frame[frame[group].notna()]
-    sub = frame[observed]
-    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-           for t in sub.dtypes):
-        values = sub.to_numpy(dtype=float, na_value=np.nan)
+def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
+         compute_modindices):
+    """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
+    split by missing-data pattern, then lavaan's statistics."""
+    robust_se = estimator == "MLR"
+    notes: list[str] = []
+    if missing == "listwise":
+        model, moments, values, labels = prepare(syntax, data, group=group,
+                                                 group_equal=group_equal, source=source)
+        groups = [group_data(v, None if model.meanstructure else m.mean)
+                  for v, m in zip(values, moments)]
+        objective = MLObjective(model, groups)
+        theta0 = _start_values(model, moments)
+        theta, iterations, converged, fmin2 = _optimize(objective, theta0)
+        if robust_se and converged:
+            # a Newton step on the observed information takes the gradient to ~1e-11, so that
+            # sandwich SEs do not carry the optimizer's tolerance
+            polished = minimize(objective, theta, "newton", tol=2e-11, max_iter=3)
+            theta, fmin2 = polished.theta, polished.fun
+        logl = unrestricted = None
+        h1_moments = [(m.cov, m.mean) for m in moments]
     else:
-        values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    if np.isinf(values).any():
-        raise ModelError(f"{source}: the data contain infinite values.")
-    groups = frame[group].to_numpy().astype(str) if group else None
-    return roles, observed, values, groups
+        model, moments, groups, h1_list, labels, notes = prepare_fiml(
+            syntax, data, group, group_equal, source)
+        objective = MLObjective(model, groups)
+        theta0 = _start_values(model, moments)
+        theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)
+        unrestricted = sum(h[2] for h in h1_list)
+        logl = unrestricted - objective.n * fmin2 / 2.0
+        h1_moments = [(h[0], h[1]) for h in h1_list]
+    total = objective.n
+    G = len(groups)
+    fit_moments = [SampleMoments(n=gd.n, mean=m, cov=s)
+                   for gd, (s, m) in zip(groups, h1_moments)]
 
+    # the baseline (independence) model, fitted in closed form
+    base = baseline_model(model, fit_moments)
+    theta_b = baseline_estimates(base, [gd.values for gd in groups])
+    base_objective = MLObjective(base, groups)
+    b_chisq, b_df = total * base_objective.value(theta_b), n_moments(model) - base.n_free
+    baseline = (float(b_chisq), int(b_df))
+    df = n_moments(model) - model.n_free
+    chisq = total * fmin2
 
-def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:
-    """Group labels in order of first appearance among the kept rows, and each group's row
-    indices (one group of all kept rows without a group column)."""
-    if groups is None:
-        return (), [np.flatnonzero(keep)]
-    labels = tuple(dict.fromkeys(groups[keep]))
-    return labels, [np.flatnonzero(keep & (groups == lab)) for lab in labels]
+    extra: dict = {}
+    vcov = None
+    if missing == "listwise" and not robust_se:
+        info = objective.expected_information(theta)
+    else:
+        x_idx = [model.observed.index(v) for v in model.ov_x]
+        h1 = h1_quantities(groups, h1_moments, x_idx)
+        if robust_se:
+            vcov, hess_inv, b0 = sandwich(objective, theta)
+            yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, model.n_free)
+            _, hess_inv_b, b0_b = sandwich(base_objective, theta_b)
+            yb_b = yuan_bentler_mplus(b_chisq, b_df, h1, hess_inv_b, b0_b, base.n_free)
+            extra.update(scaled_measures(chisq, df, total, G, yb, b_chisq, b_df, yb_b))
+            info = (objective.expected_information(theta) if missing == "listwise"
+                    else objective.observed_information(theta))
+        else:
+            info = objective.observed_information(theta)
+            try:
+                vcov = np.linalg.inv(info) / total
+            except np.linalg.LinAlgError:
+                vcov = np.full_like(info, np.nan)
+        if missing == "fiml":
+            fc = fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df,
+                                "V3" if robust_se else "V6")
+            for k in [k for k in extra if k.endswith("_robust")]:
+                del extra[k]
+            rob = incremental_indices(fc["x3"], df, fc["x3_null"], b_df, fc["c3"],
+                                      fc["c3_null"])
+            extra.update({f"{k}_robust": v for k, v in rob.items()})
+            extra.update(robust_rmsea(fc["x3"], df, total, G, fc["c3"]))
+            extra.update(gfi_missing(model, theta, groups, df))
 
-
-def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, source="model"):
-    """Select and clean the data for a model; return (model, moments, values, labels)."""
-    _, observed, values, groups = model_data(syntax, data, group, source)
-    labels, groups_idx = split_groups(~np.isnan(values).any(axis=1), groups)
-    moments = []
-    for idx in groups_idx:
-        if len(idx) < len(observed) + 1:
-            raise ModelError(
-                f"{source}: only {len(idx)} complete rows{' in a group' if group else ''} for "
-                f"{len(observed)} observed variables; the model needs more rows."
-            )
-        mom = sample_moments(values[idx])
-        _check_pd(mom.cov, observed, "the data")
-        moments.append(mom)
-    model = compile_model(syntax, observed, meanstructure=meanstructure or bool(group),
-                          ngroups=len(moments), group_equal=group_equal, moments=moments,
-                          source=source)
-    return model, moments, [values[idx] for idx in groups_idx], labels
-
-
-def _fit_ml(syntax, data, *, group, group_equal, source, compute_modindices):
-    model, moments, _, labels = prepare(syntax, data, group=group, group_equal=group_equal,
-                                        source=source)
-    logdet_s = [np.linalg.slogdet(m.cov)[1] for m in moments]
-    theta0 = _start_values(model, moments)
-    theta, iterations, converged, fmin2 = _optimize(model, theta0, moments, logdet_s)
-    info = _expected_information(model, theta, moments)
-    return assemble(model, moments, theta, info, fmin2, iterations, converged,
-                    estimator="ML", missing="listwise", labels=labels, source=source,
-                    compute_modindices=compute_modindices)
+    for msg in notes:
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return assemble(model, fit_moments, theta, info, fmin2, iterations, converged,
+                    estimator=estimator, missing=missing, labels=labels, source=source,
+                    compute_modindices=compute_modindices, vcov=vcov, test_extra=extra,
+                    logl=logl, unrestricted_logl=unrestricted, baseline=baseline,
+                    groups=groups if missing == "fiml" else None, notes=tuple(notes))
 
 
 def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estimator, missing,
              labels, source, compute_modindices, vcov=None, test_extra=None, logl=None,
-             unrestricted_logl=None, baseline=None):
-    """Build a FitResult from a converged parameter vector (shared by ML, MLR and FIML)."""
-    from . import fitmeasures, standardize
+             unrestricted_logl=None, baseline=None, groups=None, notes=()):
+    """Build a FitResult from a converged parameter vector (shared by ML, MLR and FIML).
 
+    ``groups`` (the data by missing-data pattern) make the modification indices FIML's;
+    ``notes`` are earlier warnings to keep in the result."""
     total_n = sum(m.n for m in moments)
-    notes: list[str] = []
+    notes: list[str] = list(notes)
     if not converged:
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
@@ -471,8 +412,8 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
-    mi = (fitmeasures.modification_indices(model, moments, theta)
-          if compute_modindices and model.ngroups == 1 and missing == "listwise"
+    mi = (fitmeasures.modification_indices(model, moments, theta, groups)
+          if compute_modindices and model.ngroups == 1
           else pd.DataFrame(columns=MODINDEX_COLUMNS))
     sigma = model.implied(theta, 0)[0]
     return FitResult(
@@ -501,8 +442,6 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
 
 def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
     """Parameter estimates with SEs, z, p and 95% Wald CIs; ``:=`` rows by the delta method."""
-    from .defined import defined_parameters
-
     pt = model.partable
     rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
     se = np.zeros(len(rows))

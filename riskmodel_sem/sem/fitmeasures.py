@@ -21,13 +21,19 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .model import compile_partable, extend_model
+from .objective import MLObjective, moments_group
+
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
-           "score_tests"]
+           "score_tests", "score_test", "candidates", "n_moments", "baseline_model",
+           "baseline_estimates", "baseline_statistic"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 
 
-def _n_moments(model) -> int:
+def n_moments(model) -> int:
+    """Number of sample moments lavaan counts (``ndat``): per group p(p+1)/2 [+ p] minus the
+    moments of the fixed.x covariates."""
     p = len(model.observed)
     nx = len(model.ov_x)
     per_group = p * (p + 1) // 2 - nx * (nx + 1) // 2
@@ -36,38 +42,135 @@ def _n_moments(model) -> int:
     return model.ngroups * per_group
 
 
+def baseline_model(model, moments):
+    """lavaan's baseline (independence) model as a compiled model: per group free variances
+    (and means, with a mean structure) of the non-covariates; fixed.x covariates keep their
+    sample moments (``lav_partable_independence``).
+
+    Parameters
+    ----------
+    model : CompiledModel
+    moments : list of SampleMoments
+        Per group; the covariates' moments are fixed at these values.
+
+    Returns
+    -------
+    CompiledModel
+        Free parameters per group: the variances, then the means.
+    """
+    observed = model.observed
+    ov_x = [v for v in observed if v in model.ov_x]
+    y = [v for v in observed if v not in ov_x]
+    rows = []
+    free = 0
+    for g in range(1, model.ngroups + 1):
+        for v in y:
+            free += 1
+            rows.append((v, "~~", v, g, free, np.nan, 0))
+        if model.meanstructure:
+            for v in y:
+                free += 1
+                rows.append((v, "~1", "", g, free, np.nan, 0))
+        for i, a in enumerate(ov_x):
+            for b in ov_x[i:]:
+                rows.append((a, "~~", b, g, 0, np.nan, 1))
+            if model.meanstructure:
+                rows.append((a, "~1", "", g, 0, np.nan, 1))
+    pt = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "free", "ustart", "exo"])
+    pt["user"] = 0
+    pt["label"] = ""
+    pt["start"] = None
+    return compile_partable(pt, observed, (), ngroups=model.ngroups,
+                            meanstructure=model.meanstructure, moments=moments,
+                            ov_x=tuple(ov_x), source="baseline")
+
+
+def baseline_estimates(base, values_by_group) -> np.ndarray:
+    """Closed-form ML estimates of :func:`baseline_model`: per variable the mean and the
+    variance (divisor n) of its observed values (the likelihood factorizes over variables)."""
+    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
+    theta = []
+    for vals in values_by_group:
+        vals = vals[:, y]
+        theta.append(np.nanvar(vals, axis=0))
+        if base.meanstructure:
+            theta.append(np.nanmean(vals, axis=0))
+    return np.concatenate(theta)
+
+
 def baseline_statistic(model, moments) -> tuple[float, int]:
-    """Chi-square and df of lavaan's independence model (variances free, fixed.x covariates
-    keep their sample covariances)."""
-    x_idx = [model.observed.index(v) for v in model.ov_x]
-    y_idx = [i for i in range(len(model.observed)) if i not in x_idx]
-    chisq = 0.0
-    for mom in moments:
-        logdet_s = np.linalg.slogdet(mom.cov)[1]
-        f = np.sum(np.log(np.diag(mom.cov)[y_idx]))
-        if x_idx:
-            f += np.linalg.slogdet(mom.cov[np.ix_(x_idx, x_idx)])[1]
-        chisq += mom.n * (f - logdet_s)
-    npar_b = model.ngroups * len(y_idx) * (2 if model.meanstructure else 1)
-    return float(chisq), int(_n_moments(model) - npar_b)
+    """Chi-square and df of lavaan's independence model with complete data: N F at the
+    closed-form estimates, which is sum_g n_g (sum_y log s_yy + log|S_xx| - log|S|)."""
+    base = baseline_model(model, moments)
+    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
+    theta = np.concatenate([np.concatenate([np.diag(m.cov)[y]] +
+                                           ([m.mean[y]] if model.meanstructure else []))
+                            for m in moments])
+    groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
+              for m in moments]
+    n = sum(m.n for m in moments)
+    chisq = n * MLObjective(base, groups).value(theta)
+    return float(chisq), int(n_moments(model) - base.n_free)
 
 
-def incremental_indices(chisq, df, b_chisq, b_df) -> dict:
-    """CFI, TLI/NNFI, RFI, NFI, IFI and RNI from a model and a baseline statistic."""
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, b_chisq - b_df, 0.0)
-    cfi = 1.0 if (t1 == 0 and t2 == 0) else 1.0 - t1 / t2
-    if df > 0 and b_df > 0:
-        tli = (b_chisq / b_df - chisq / df) / (b_chisq / b_df - 1.0)
-        rfi = (b_chisq / b_df - chisq / df) / (b_chisq / b_df)
+def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1.0) -> dict:
+    """CFI, TLI/NNFI and RNI (and, unscaled, RFI, NFI, PNFI, IFI) of a model against the
+    baseline model.
+
+    Parameters
+    ----------
+    chisq, df : float
+        Test statistic of the model and its degrees of freedom.
+    b_chisq, b_df : float
+        The same for the baseline model.
+    c, c_b : float
+        Scaling factors of the two statistics (``c.hat``); 1 for the standard indices, the
+        Yuan-Bentler factors for the robust ones (then RFI, NFI, PNFI and IFI are not given).
+
+    Returns
+    -------
+    dict
+        ``cfi``, ``tli``, ``nnfi``, ``rni`` (+ ``rfi``, ``nfi``, ``pnfi``, ``ifi`` when
+        c = c_b = 1).
+
+    Notes
+    -----
+    With t1 = X2 - c df and t2 = X2_B - c_B df_B: CFI = 1 - max(t1, 0) / max(t1, t2, 0) (1 when
+    both are zero), TLI = 1 - (t1 df_B) / (t2 df), RNI = 1 - t1 / t2. c = 1 gives Bentler's
+    (1990) CFI and Tucker-Lewis; the scaling factors give the robust CFI/TLI of
+    Brosseau-Liard & Savalei (2014, eq. 15). NFI = (X2_B - X2) / X2_B, PNFI = (df / df_B) NFI,
+    IFI = (X2_B - X2) / (X2_B - df), RFI = (X2_B/df_B - X2/df) / (X2_B/df_B). Matches
+    ``lav_fit_cfi``, ``lav_fit_tli``, ``lav_fit_rni`` and ``lav_fit_nfi`` etc. of lavaan
+    0.6.14 (``lav_fit_cfi.R``).
+
+    References
+    ----------
+    Bentler, P. M. (1990). Comparative fit indexes in structural models. *Psychological
+    Bulletin*, 107(2), 238-246. https://doi.org/10.1037/0033-2909.107.2.238
+
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for
+    nonnormality. *Multivariate Behavioral Research*, 49(5), 460-470.
+    https://doi.org/10.1080/00273171.2014.933697
+    """
+    t1, t2 = chisq - c * df, b_chisq - c_b * b_df
+    keys = ("cfi", "tli", "nnfi", "rni")
+    if not all(math.isfinite(v) for v in (t1, t2)):
+        out = {k: math.nan for k in keys}
     else:
-        tli, rfi = 1.0, math.nan
-    nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else math.nan
-    pnfi = (df / b_df) * nfi if b_df > 0 else math.nan
-    ifi = (b_chisq - chisq) / (b_chisq - df) if b_chisq != df else math.nan
-    rni = 1.0 - (chisq - df) / (b_chisq - b_df) if b_chisq != b_df else math.nan
-    return {"cfi": cfi, "tli": tli, "nnfi": tli, "rfi": rfi, "nfi": nfi, "pnfi": pnfi,
-            "ifi": ifi, "rni": rni}
+        a = max(t1, 0.0)
+        b = max(t1, t2, 0.0)
+        cfi = 1.0 if (math.isclose(a, 0.0, abs_tol=1.5e-8)
+                      and math.isclose(b, 0.0, abs_tol=1.5e-8)) else 1.0 - a / b
+        tli = 1.0 - (t1 * b_df) / (t2 * df) if df > 0 and b_df > 0 and abs(t2) > 0 else 1.0
+        rni = 1.0 - t1 / t2 if t2 != 0 else math.nan
+        out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
+    if c == 1.0 and c_b == 1.0:
+        rfi = ((b_chisq / b_df - chisq / df) / (b_chisq / b_df) if df > 0 and b_df > 0
+               else math.nan)
+        nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else math.nan
+        out.update(rfi=rfi, nfi=nfi, pnfi=(df / b_df) * nfi if b_df > 0 else math.nan,
+                   ifi=(b_chisq - chisq) / (b_chisq - df) if b_chisq != df else math.nan)
+    return out
 
 
 def _ncp_root(chisq, df, target, upper):
@@ -189,22 +292,16 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     n = sum(m.n for m in moments)
     npar = model.n_free
     chisq = n * fmin2
-    df = _n_moments(model) - npar
+    df = n_moments(model) - npar
     p = len(model.observed)
     if baseline is None:
         baseline = baseline_statistic(model, moments)
     b_chisq, b_df = baseline
     if logl is None:
-        logl = 0.0
-        unrestricted_logl = 0.0
-        for g, mom in enumerate(moments):
-            sigma, mu = model.implied(theta, g)
-            inv = np.linalg.inv(sigma)
-            d = mom.mean - mu
-            quad = d @ inv @ d if model.meanstructure else 0.0
-            logl += -0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(sigma)[1]
-                                    + np.sum(mom.cov * inv) + quad)
-            unrestricted_logl += -0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
+        # complete data: logl_h1 in closed form and logl = logl_h1 - N F / 2
+        unrestricted_logl = sum(-0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
+                                for mom in moments)
+        logl = unrestricted_logl - n * fmin2 / 2.0
     out = {
         "npar": npar,
         "fmin": fmin2 / 2.0,
@@ -230,7 +327,7 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     out["cn_05"] = stats.chi2.ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
     out["cn_01"] = stats.chi2.ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
     gfi = _gfi(model, moments, theta)
-    nel = _n_moments(model)
+    nel = n_moments(model)
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi if nel else math.nan
@@ -245,7 +342,7 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
 # modification indices
 # ------------------------------------------------------------------------------------------
 
-def _candidates(model) -> list[tuple[str, str, str]]:
+def candidates(model) -> list[tuple[str, str, str]]:
     pt = model.partable
     present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
     present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
@@ -272,53 +369,107 @@ def _candidates(model) -> list[tuple[str, str, str]]:
     return out
 
 
-def modification_indices(model, moments, theta) -> pd.DataFrame:
+def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     """Univariate score tests for fixed-to-zero parameters (lavaan's ``modindices``).
+
+    Parameters
+    ----------
+    model : CompiledModel
+    moments : list of SampleMoments
+    theta : numpy.ndarray
+    groups : list of GroupData, optional
+        The raw data by missing-data pattern (FIML); by default the sample moments.
 
     Notes
     -----
     For each candidate parameter j, with d_j the derivative of lavaan's fmin (F/2) and
-    I the expected information of the extended model:
+    I the expected information of the extended model (pattern-wise with missing data):
     V = I_jj - I_j,theta I_theta,theta^{-1} I_theta,j, MI = N d_j^2 / V,
     EPC = -d_j / V; sepc_all standardizes the EPC like ``std_all`` (covariances by the residual
     standard deviations). Candidates with V < eps^(1/3) are dropped, as lavaan does.
     """
-    from .estimation import _discrepancy, _expected_information
-    from .model import _compile_extended
-
-    cands = _candidates(model)
+    cands = candidates(model)
     if not cands:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
-    ext = _compile_extended(model, cands, moments)
+    ext = extend_model(model, cands, moments)
     theta_ext = np.concatenate([theta, np.zeros(len(cands))])
-    logdet_s = [np.linalg.slogdet(m.cov)[1] for m in moments]
-    _, grad = _discrepancy(ext, theta_ext, moments, logdet_s, with_grad=True)
+    if groups is None:
+        groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
+                  for m in moments]
+    objective = MLObjective(ext, groups)
+    _, grad = objective.value_grad(theta_ext)
     d = 0.5 * grad[model.n_free:]
-    if len(moments) == 1:
+    if len(groups) == 1 and objective.complete:
         cross, diag = ext.candidate_information(theta_ext, model.n_free)
-        info = _expected_information(model, theta, moments)
-        return score_tests(model, theta, cands, d, (info, cross, diag), moments[0].n)
-    full = _expected_information(ext, theta_ext, moments)
-    return score_tests(model, theta, cands, d, full, sum(m.n for m in moments))
+        info = model.expected_information(theta, 0)
+        return score_tests(model, theta, cands, d, (info, cross, diag), objective.n)
+    full = objective.expected_information(theta_ext)
+    return score_tests(model, theta, cands, d, full, objective.n)
+
+
+def score_test(d, information, n, tested, joint: bool = True) -> dict:
+    """Score (Lagrange multiplier) tests of freeing parameters of an extended model at
+    estimates where they are held at their constrained values.
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Derivatives of lavaan's fmin (F/2) with respect to the tested parameters.
+    information : numpy.ndarray or tuple
+        The unit expected information of the extended model (all its parameters), or the
+        blocks ``(I_rr, I_tr, diag I_tt)`` with r the other parameters (univariate tests only).
+    n : int
+        Total sample size N.
+    tested : sequence of int
+        Indices of the tested parameters in ``information`` (ignored for blocks).
+    joint : bool
+        Also compute the joint test of all tested parameters.
+
+    Returns
+    -------
+    dict
+        ``mi`` and ``epc`` per tested parameter (NaN where V_j < eps^(1/3)), and ``lm`` (joint
+        statistic, NaN without it) on ``df`` = number of tested parameters.
+
+    Notes
+    -----
+    With V = I_tt - I_tr I_rr^-1 I_rt (the information of the tested parameters given the
+    others): univariate MI_j = N d_j^2 / V_jj and EPC_j = -d_j / V_jj (lavaan's
+    ``modindices``), joint LM = N d' V^- d (lavaan's ``lavTestScore``, which equals
+    N d' I^- d at a constrained optimum, where the other derivatives vanish).
+    """
+    d = np.asarray(d, dtype=float)
+    if isinstance(information, tuple):
+        i_rr, i_tr, i_tt_diag = information
+        i_tt = None
+    else:
+        tested = np.asarray(tested, dtype=int)
+        rest = np.setdiff1d(np.arange(information.shape[0]), tested)
+        i_rr = information[np.ix_(rest, rest)]
+        i_tr = information[np.ix_(tested, rest)]
+        i_tt = information[np.ix_(tested, tested)]
+        i_tt_diag = np.diag(i_tt)
+    i_rr_inv = np.linalg.inv(i_rr)
+    v = i_tt_diag - np.einsum("ij,jk,ik->i", i_tr, i_rr_inv, i_tr)
+    ok = v >= np.finfo(float).eps ** (1 / 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mi = np.where(ok, n * d ** 2 / v, np.nan)
+        epc = np.where(ok, -d / v, np.nan)
+    lm = math.nan
+    if joint and i_tt is not None:
+        V = i_tt - i_tr @ i_rr_inv @ i_tr.T
+        lm = float(n * d @ np.linalg.lstsq(V, d, rcond=None)[0])
+    return {"mi": mi, "epc": epc, "lm": lm, "df": len(d)}
 
 
 def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
     """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
     and the (unit) information of the extended model, whose first q rows and columns are the
     model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
-    diagonal of I[candidates, candidates]). Shared by complete-data and FIML modification
-    indices."""
+    diagonal of I[candidates, candidates]); see :func:`score_test`."""
     q = model.n_free
-    if isinstance(information, tuple):
-        i11, i21, i22_diag = information
-    else:
-        i11, i21, i22_diag = (information[:q, :q], information[q:, :q],
-                              np.diag(information)[q:])
-    v = i22_diag - np.einsum("ij,jk,ik->i", i21, np.linalg.inv(i11), i21)
-    ok = v >= np.finfo(float).eps ** (1 / 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(ok, n * d ** 2 / v, np.nan)
-        epc = np.where(ok, -d / v, np.nan)
+    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False)
+    mi, epc = test["mi"], test["epc"]
     full_cov, _ = model.implied(theta, 0, all_vars=True)
     sd = np.sqrt(np.diag(full_cov))
     _, S, _ = model.matrices(theta, 0)

@@ -24,7 +24,7 @@ from .defined import compile_definition
 from ..errors import ModelError
 from .syntax import build_partable, parse_syntax, variable_roles
 
-__all__ = ["CompiledModel", "compile_model", "SampleMoments"]
+__all__ = ["CompiledModel", "compile_model", "compile_partable", "extend_model", "SampleMoments"]
 
 
 @dataclass(frozen=True)
@@ -409,7 +409,6 @@ def compile_model(
         observed = tuple(sorted(observed, key=order.__getitem__))
     latent = roles.latent
     q = int(pt["free"].max()) if len(pt) else 0
-    blocks = _blocks(pt, observed, latent, ngroups, moments)
     p = len(observed)
     n_moments = ngroups * (p * (p + 1) // 2 + (p if meanstructure else 0))
     if q > n_moments:
@@ -418,8 +417,8 @@ def compile_model(
             "sample moments, so it is not identified."
         )
     ov_x = tuple(v for v in observed if v in roles.ov_x)
-    return CompiledModel(pt, observed, latent, ngroups, q, meanstructure, blocks, syntax, ov_x,
-                         _row_arrays(pt, observed, latent))
+    return compile_partable(pt, observed, latent, ngroups=ngroups, meanstructure=meanstructure,
+                            moments=moments, syntax=syntax, ov_x=ov_x, source=source)
 
 
 def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
@@ -459,7 +458,68 @@ def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
     return tuple(blocks)
 
 
-def _compile_extended(model: CompiledModel, candidates, moments) -> CompiledModel:
+def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | None = None,
+                     meanstructure: bool | None = None, moments=None, syntax: str = "",
+                     ov_x=None, source: str = "model") -> CompiledModel:
+    """Compile a lavaan-style parameter table (as :func:`~riskmodel_sem.sem.syntax.build_partable`
+    makes it, possibly edited) without going back to syntax.
+
+    Parameters
+    ----------
+    pt : pandas.DataFrame
+        Columns lhs, op, rhs, user, group, free, ustart, exo, label, start (and line for ``:=``
+        rows). ``free`` numbers the free parameters 1..q (shared numbers are equality
+        constraints), 0 for fixed rows whose value is ``ustart`` (or the sample moment for
+        ``exo`` rows).
+    observed : sequence of str
+        Observed variables in data order.
+    latent : sequence of str, optional
+        Latent variables; by default the left-hand sides of ``=~`` rows in order.
+    ngroups, meanstructure : optional
+        Default: from the table (``group`` maximum; any ``~1`` row).
+    moments : list of SampleMoments, optional
+        Values of the ``exo`` (fixed.x) rows.
+    syntax, ov_x, source : optional
+        Kept on the compiled model for messages and fit measures.
+
+    Returns
+    -------
+    CompiledModel
+
+    Raises
+    ------
+    ModelError
+        When the table uses a variable that is neither observed nor latent.
+    """
+    if "line" not in pt.columns:
+        pt = pt.assign(line=0)
+    pt = pt.reset_index(drop=True)
+    observed = tuple(observed)
+    ops, lhs, rhs = pt["op"].tolist(), pt["lhs"].tolist(), pt["rhs"].tolist()
+    if latent is None:
+        latent = tuple(dict.fromkeys(l for o, l in zip(ops, lhs) if o == "=~"))
+    latent = tuple(latent)
+    known = set(observed) | set(latent)
+    used = {l for o, l in zip(ops, lhs) if o in ("=~", "~", "~~", "~1")}
+    used |= {r for o, r in zip(ops, rhs) if o in ("=~", "~", "~~")}
+    unknown = sorted(used - known)
+    if unknown:
+        raise ModelError(f"{source}: the parameter table uses unknown variable(s) "
+                         f"{', '.join(unknown)}.")
+    if ngroups is None:
+        ngroups = int(pt["group"].max()) if len(pt) else 1
+    if meanstructure is None:
+        meanstructure = "~1" in ops
+    q = int(pt["free"].max()) if len(pt) else 0
+    blocks = _blocks(pt, observed, latent, ngroups, moments)
+    if ov_x is None:
+        exo = {l for o, l, e in zip(ops, lhs, pt["exo"].tolist()) if e == 1 and o == "~~"}
+        ov_x = tuple(v for v in observed if v in exo)
+    return CompiledModel(pt, observed, latent, ngroups, q, bool(meanstructure), blocks, syntax,
+                         tuple(ov_x), _row_arrays(pt, observed, latent))
+
+
+def extend_model(model: CompiledModel, candidates, moments) -> CompiledModel:
     """The model with extra free parameters (lhs, op, rhs) appended, in group 1 (used for
     modification indices)."""
     q = model.n_free
@@ -471,7 +531,6 @@ def _compile_extended(model: CompiledModel, candidates, moments) -> CompiledMode
     })
     pt = pd.concat([model.partable[model.partable["op"].isin(["=~", "~", "~~", "~1"])], extra],
                    ignore_index=True)
-    blocks = _blocks(pt, model.observed, model.latent, model.ngroups, moments)
-    return CompiledModel(pt, model.observed, model.latent, model.ngroups, q + len(candidates),
-                         model.meanstructure, blocks, model.syntax, model.ov_x,
-                         _row_arrays(pt, model.observed, model.latent))
+    return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
+                            meanstructure=model.meanstructure, moments=moments,
+                            syntax=model.syntax, ov_x=model.ov_x)

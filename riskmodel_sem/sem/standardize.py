@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .defined import evaluate_definitions
+from .numdiff import central_jacobian
 
 __all__ = ["standardized_values", "standardized_solution", "r_squared", "heywood_cases"]
 
@@ -74,12 +75,8 @@ def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.Dat
     """
     std_lv = standardized_values(model, theta, "std_lv")
     std_all = standardized_values(model, theta, "std_all")
-    q = model.n_free
-    steps = 1e-6 * np.maximum(1.0, np.abs(theta))
-    shifts = np.diag(steps)
-    batch = _standardized_batch(model, np.concatenate([theta + shifts, theta - shifts]),
-                                "std_all")
-    jac = ((batch[:q] - batch[q:]) / (2 * steps[:, None])).T
+    jac = central_jacobian(lambda thetas: _standardized_batch(model, thetas, "std_all"),
+                           theta, h=1e-6, vectorized=True)
     with np.errstate(invalid="ignore"):
         var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))

@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..errors import ModelError, SpecError
 
-__all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles"]
+__all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles",
+           "equal_kind"]
 
 _OPERATORS = ("=~", "~~", ":=", "==", "<~", "~*~", "~", "<", ">", "|")
 _IDENT = r"[A-Za-z_.\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*"
@@ -549,7 +550,7 @@ def _check_scales(rows: list[dict], roles, source: str) -> None:
                 f"indicator) or its variance ({lv} ~~ 1*{lv}).")
 
 
-def _equal_kind(row, roles) -> str | None:
+def equal_kind(row, roles) -> str | None:
     """The ``group.equal`` kind of a parameter-table row (``lav_partable_labels``)."""
     op, lhs, rhs = row["op"], row["lhs"], row["rhs"]
     observed = lhs in roles.observed
@@ -605,7 +606,7 @@ def _number_free(rows: list[dict], roles, group_equal, ngroups, group_partial=()
                 counter += 1
                 by_label[row["label"]] = counter
             row["free"] = by_label[row["label"]]
-        elif (ngroups > 1 and _equal_kind(row, roles) in group_equal
+        elif (ngroups > 1 and equal_kind(row, roles) in group_equal
               and key not in partial):
             if key not in by_equal:
                 counter += 1

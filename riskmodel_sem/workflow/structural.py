@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..sem.bootstrap import (BootstrapResult, Derived, _DerivedEval, bca_simple_ci, bootstrap_se,
-                        derived_values, percentile_ci, spec_quantities)
+from ..sem.bootstrap import (BootstrapResult, Derived, DerivedEvaluator, bca_simple_ci,
+                             bootstrap_se, derived_values, percentile_ci, spec_quantities)
+from ..sem.numdiff import central_jacobian
 from ..errors import ModelError
 from .._json import json_value, records
 
@@ -95,18 +96,10 @@ class StructuralResult:
 
 
 def _jacobian(model, theta, quantities, h: float = 1e-6) -> np.ndarray:
-    """Central-difference Jacobian of derived quantities with respect to theta."""
-    ev = _DerivedEval(model, quantities)
-    jac = np.zeros((len(quantities), model.n_free))
-    for k in range(model.n_free):
-        step = h * max(1.0, abs(theta[k]))
-        up, down = theta.copy(), theta.copy()
-        up[k] += step
-        down[k] -= step
-        A1, S1, _ = model.matrices(up, 0)
-        A0, S0, _ = model.matrices(down, 0)
-        jac[:, k] = (ev(A1, S1) - ev(A0, S0)) / (2 * step)
-    return jac
+    """Central-difference Jacobian of derived quantities with respect to theta
+    (:func:`riskmodel_sem.sem.numdiff.central_jacobian`)."""
+    ev = DerivedEvaluator(model, quantities)
+    return central_jacobian(lambda t: ev(*model.matrices(t, 0)[:2]), theta, h=h)
 
 
 def _wald(est, se, level):
@@ -131,7 +124,7 @@ def _boot_derived(model, boot: BootstrapResult, quantities) -> np.ndarray:
         else:
             missing.append(j)
     if missing:
-        ev = _DerivedEval(model, [quantities[j] for j in missing])
+        ev = DerivedEvaluator(model, [quantities[j] for j in missing])
         for b in range(boot.draws.shape[0]):
             theta = boot.draws[b, :q]
             if np.all(np.isfinite(theta)):

@@ -1,0 +1,521 @@
+"""Case-resampling bootstrap of a fitted model, with lavaan's percentile and bca.simple CIs.
+
+Each draw resamples the complete rows of every group with replacement (group sizes are kept,
+as lavaan's ``bootstrapLavaan(type = "ordinary")`` does), computes the sample moments of the
+resampled rows and refits the compiled model by maximum likelihood, starting from the
+full-sample estimates. The refit is a BFGS iteration whose first inverse Hessian is the
+inverse of the full-sample Hessian, so a draw needs only gradient evaluations and no parsing,
+no pandas and no model compilation. Convergence is declared with the estimation core's
+criterion (largest absolute gradient element below 1e-9).
+
+Random numbers: draw ``b`` (0-based) takes its rows from
+``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(B)[b])``, so the draws do not
+depend on how they are split among processes; every draw is computed from the same start
+with BLAS limited to one thread, so ``jobs=1``, ``jobs=2`` and a Dask cluster give
+bit-identical arrays.
+
+Confidence intervals follow lavaan 0.6.14's ``parameterEstimates(boot.ci.type = "perc")`` and
+``boot.ci.type = "bca.simple"`` (bias-corrected, no acceleration), both with the ``norm.inter``
+interpolation of the boot package.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from ...errors import ModelError, OptionError, RiskModelWarning
+from .._blas import one_blas_thread
+from ..data import sample_moments
+from ..defined import compile_definition, evaluate_definitions
+from ..objective import MLObjective, ModelKernel, moments_group
+from ..optimize import minimize
+from .derived import Derived, DerivedEvaluator, derived_values, spec_quantities
+from .executors import Progress, execute
+from .intervals import bca_simple_ci, bootstrap_se, check_level, percentile_ci
+
+__all__ = ["bootstrap", "BootstrapResult", "CI_COLUMNS"]
+
+#: Columns of :attr:`BootstrapResult.ci` (and of the JSON ``bootstrap.ci`` records).
+CI_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "ci_lower_perc", "ci_upper_perc",
+              "ci_lower_bc", "ci_upper_bc"]
+
+_TOL = 1e-9          # the estimation core's convergence criterion (max |gradient|)
+_MAX_ITER = 250      # BFGS iterations per draw before the draw counts as failed
+_ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
+
+
+# ------------------------------------------------------------------------------------------
+# the work of one draw, and of a chunk of draws (runs in worker processes)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Task:
+    """Everything a worker needs; numpy arrays and small Python objects only."""
+
+    kernel: Any             # objective.ModelKernel of the model
+    values: tuple
+    theta0: np.ndarray
+    hinv0: np.ndarray
+    seed: int
+    definitions: tuple      # (name, expression) of the := rows, in order
+    label_slots: tuple      # (label, free index or -1, fixed value)
+    derived: Any            # DerivedEvaluator or None
+    exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
+    width: int
+
+
+def _moments(X):
+    return sample_moments(X)
+
+
+def _fixed_for(task, moments):
+    """Per-group fixed matrices with the exogenous covariates' entries taken from the draw."""
+    if not any(len(e[0]) or len(e[4]) for e in task.exo):
+        return None
+    fixed = []
+    for g, grp in enumerate(task.kernel.groups):
+        sr, sc, oi, oj, mr, ok = task.exo[g]
+        S0 = grp["S0"].copy()
+        vals = moments[g].cov[oi, oj]
+        S0[sr, sc] = vals
+        S0[sc, sr] = vals
+        m0 = grp["m0"].copy()
+        m0[mr] = moments[g].mean[ok]
+        fixed.append((grp["A0"], S0, m0))
+    return fixed
+
+
+def _admissible(task, theta, fixed) -> bool:
+    """lavaan's ``lavInspect(fit, "post.check")``: no negative variance, cov.lv and theta PSD."""
+    kernel = task.kernel
+    p = kernel.p
+    for g in range(len(kernel.groups)):
+        A, S, _ = kernel.matrices(theta, g, fixed)
+        diag = np.diag(S)
+        ov_ok = not np.any(diag[:p] < 0.0)
+        lv_ok = not np.any(diag[p:] < 0.0)
+        if not (ov_ok and lv_ok):
+            return False
+        if kernel.n > p:
+            E = np.linalg.inv(np.eye(kernel.n) - A)
+            cov_lv = (E @ S @ E.T)[p:, p:]
+            if np.any(np.linalg.eigvalsh(cov_lv) < -_ADMISSIBLE_EPS):
+                return False
+        if np.any(np.linalg.eigvalsh(S[:p, :p]) < -_ADMISSIBLE_EPS):
+            return False
+    return True
+
+
+_COMPILED: dict = {}
+
+
+def _compiled_definitions(task) -> tuple:
+    """The ``:=`` expressions compiled once per process (closures do not pickle)."""
+    key = task.definitions
+    if key not in _COMPILED:
+        _COMPILED[key] = tuple((name, compile_definition(expr)) for name, expr in key)
+    return _COMPILED[key]
+
+
+def _defined_values(task, theta) -> list[float]:
+    env = {label: (float(theta[k]) if k >= 0 else value) for label, k, value in task.label_slots}
+    values = evaluate_definitions(_compiled_definitions(task), env)
+    return [values[name] for name, _ in task.definitions]
+
+
+def _one_draw(task: _Task, b: int):
+    """Row of draw b (free, defined, derived), its status (0 ok, 1 failed) and admissibility."""
+    rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(b,)))
+    row = np.full(task.width, np.nan)
+    groups = []
+    moments = []
+    meanstructure = task.kernel.meanstructure
+    for X in task.values:
+        idx = rng.integers(0, X.shape[0], size=X.shape[0])
+        mo = _moments(X[idx])
+        try:
+            chol = np.linalg.cholesky(mo.cov)
+        except np.linalg.LinAlgError:
+            return row, True, False, 0
+        groups.append(moments_group(mo.n, mo.mean, mo.cov, meanstructure=meanstructure,
+                                    logdet_s=2.0 * np.log(np.diag(chol)).sum()))
+        moments.append(mo)
+    fixed = _fixed_for(task, moments)
+    # the draws need only the objective's value and gradient: no compiled model (whose
+    # := closures do not pickle), just its index arrays
+    objective = MLObjective(None, groups, task.kernel, fixed)
+    try:
+        res = minimize(objective, task.theta0, "bfgs", tol=_TOL, max_iter=_MAX_ITER,
+                       hinv0=task.hinv0)
+    except ModelError:
+        res = None
+    if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
+        return row, True, False, 0 if res is None else res.iterations
+    theta, its = res.theta, res.iterations
+    q = task.kernel.q
+    row[:q] = theta
+    k = q
+    if task.definitions:
+        vals = _defined_values(task, theta)
+        row[k:k + len(vals)] = vals
+        k += len(vals)
+    if task.derived is not None:
+        A, S, _ = task.kernel.matrices(theta, 0, fixed)
+        row[k:] = task.derived(A, S)
+    return row, False, _admissible(task, theta, fixed), its
+
+
+def _run_chunk(task: _Task, start: int, stop: int):
+    """Draws start..stop-1 with BLAS limited to one thread (bit-identical everywhere)."""
+    rows = np.full((stop - start, task.width), np.nan)
+    failed = np.zeros(stop - start, dtype=bool)
+    admissible = np.zeros(stop - start, dtype=bool)
+    iterations = np.zeros(stop - start, dtype=np.int64)
+    with one_blas_thread():
+        for i, b in enumerate(range(start, stop)):
+            rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
+    return start, rows, failed, admissible, iterations, os.getpid()
+
+
+# ------------------------------------------------------------------------------------------
+# the result
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap draws and the confidence intervals computed from them (immutable).
+
+    Attributes
+    ----------
+    draws : numpy.ndarray
+        B x (q + n_defined): the free parameters (in the order of the parameter table's
+        ``free`` column, lavaan's ``coef()``) and the ``:=`` parameters of every draw; failed
+        draws are rows of NaN.
+    derived_draws : numpy.ndarray
+        B x n_derived: the derived quantities (:class:`Derived`) of every draw.
+    names : tuple of str
+        Column names of ``draws`` (``lhs op rhs`` or label) followed by those of
+        ``derived_draws``.
+    n : int
+        Number of draws requested (B).
+    seed : int
+        The seed (root entropy of the SeedSequence).
+    failed : int
+        Draws whose sample covariance matrix was not positive definite or whose refit did not
+        converge (excluded from SEs and CIs, as lavaan excludes them).
+    nonadmissible : int
+        Converged draws with a nonadmissible solution (negative variance, or a latent or
+        residual covariance matrix that is not positive semidefinite); kept, as lavaan keeps
+        them by default.
+    level : float
+        Confidence level of the intervals.
+    ci : pandas.DataFrame
+        ``CI_COLUMNS``: one row per free parameter, ``:=`` parameter and derived quantity
+        (op ``:=``, name in ``lhs``), with the bootstrap SE and the percentile and
+        bias-corrected (bca.simple) bounds.
+    admissible : numpy.ndarray
+        Per draw, True when the solution is admissible (False for failed draws).
+    iterations : numpy.ndarray
+        BFGS iterations of every draw.
+    elapsed : float
+        Seconds spent on the draws.
+    remote_draws : int
+        Draws computed in other processes (workers or a Dask cluster).
+    """
+
+    draws: np.ndarray
+    derived_draws: np.ndarray
+    names: tuple[str, ...]
+    n: int
+    seed: int
+    failed: int
+    nonadmissible: int
+    level: float
+    ci: Any
+    admissible: np.ndarray = field(repr=False)
+    iterations: np.ndarray = field(repr=False, compare=False)
+    elapsed: float = field(default=0.0, compare=False)
+    remote_draws: int = field(default=0, compare=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready ``{n, seed, failed, nonadmissible, level, ci: [...]}``."""
+        from ..._json import records
+
+        return {"n": int(self.n), "seed": int(self.seed), "failed": int(self.failed),
+                "nonadmissible": int(self.nonadmissible), "level": float(self.level),
+                "ci": records(self.ci)}
+
+    def draws_frame(self):
+        """All draws as a DataFrame with the columns named by :attr:`names`."""
+        import pandas as pd
+
+        return pd.DataFrame(np.hstack([self.draws, self.derived_draws]), columns=list(self.names))
+
+    def row(self, lhs: str, op: str, rhs: str = ""):
+        """The ``ci`` row of one parameter (``rhs`` may be omitted for ``:=`` rows)."""
+        ci = self.ci
+        sel = (ci["lhs"] == lhs) & (ci["op"] == op)
+        if op != ":=" or rhs:
+            sel &= ci["rhs"] == rhs
+        if not sel.any():
+            raise KeyError(f"{lhs} {op} {rhs}")
+        return ci[sel].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------
+# entry point
+# ------------------------------------------------------------------------------------------
+
+def _data_values(model, data, group, labels, n_obs):
+    """Complete rows of the model's observed variables, split by group (as prepare() does)."""
+    import pandas as pd
+
+    observed = list(model.observed)
+    missing = [v for v in observed if v not in data.columns]
+    if missing:
+        raise ModelError(f"The data have no column(s) {', '.join(missing)}.")
+    frame = data[observed + ([group] if group else [])]
+    if group:
+        frame = frame[frame[group].notna()]
+    values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    keep = ~np.isnan(values).any(axis=1)
+    if group:
+        gvals = frame[group].to_numpy().astype(str)
+        out = tuple(np.ascontiguousarray(values[keep & (gvals == lab)]) for lab in labels)
+    else:
+        out = (np.ascontiguousarray(values[keep]),)
+    if n_obs is not None and sum(len(v) for v in out) != n_obs:
+        raise ModelError(f"The data give {sum(len(v) for v in out)} complete rows but the fit "
+                         f"used {n_obs}; pass the data the model was fitted to.")
+    return out
+
+
+def _exo_positions(model):
+    pt = model.partable
+    obs = {v: i for i, v in enumerate(model.observed)}
+    index = {v: i for i, v in enumerate(model.observed + model.latent)}
+    out = []
+    for g in range(1, model.ngroups + 1):
+        rows = pt[(pt["group"] == g) & (pt["exo"] == 1) & (pt["free"] == 0)]
+        cov = rows[rows["op"] == "~~"]
+        mean = rows[rows["op"] == "~1"]
+        out.append((
+            np.array([index[v] for v in cov["lhs"]], dtype=np.intp),
+            np.array([index[v] for v in cov["rhs"]], dtype=np.intp),
+            np.array([obs[v] for v in cov["lhs"]], dtype=np.intp),
+            np.array([obs[v] for v in cov["rhs"]], dtype=np.intp),
+            np.array([index[v] for v in mean["lhs"]], dtype=np.intp),
+            np.array([obs[v] for v in mean["lhs"]], dtype=np.intp),
+        ))
+    return tuple(out)
+
+
+def _definitions(model):
+    """(name, expression) of the ``:=`` rows and (label, free index or -1, fixed value)."""
+    pt = model.partable
+    defs = tuple((r.lhs, r.rhs) for r in pt[pt["op"] == ":="].itertuples())
+    slots = []
+    seen = set()
+    for r in pt[(pt["label"] != "") & (pt["op"] != ":=")].itertuples():
+        if r.label in seen:
+            continue
+        seen.add(r.label)
+        slots.append((r.label, int(r.free) - 1 if r.free > 0 else -1,
+                      float(r.ustart) if r.free <= 0 else math.nan))
+    return defs, tuple(slots)
+
+
+def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1,
+              scheduler=None, progress: bool | None = None, *, level: float = 0.95,
+              spec=None, derived: Sequence[Derived] = (), group: str | None = None
+              ) -> BootstrapResult:
+    """Nonparametric (case-resampling) bootstrap of an ML fit.
+
+    Parameters
+    ----------
+    fit_or_model : FitResult or str
+        A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data) or
+        lavaan syntax, which is fitted first.
+    data : pandas.DataFrame
+        The data the model was (or is to be) fitted to.
+    B : int
+        Number of draws.
+    seed : int, optional
+        Root seed; without one a fresh seed is drawn and recorded in the result.
+    jobs : int
+        Processes on this machine: this one plus ``jobs - 1`` workers (forkserver, or spawn
+        where there is none), each with BLAS limited to one thread. Workers take chunks of
+        draws from a shared queue once started; this process computes chunks meanwhile.
+    scheduler : str or distributed.Client, optional
+        Address of a Dask scheduler (or a Client): the same chunks of draws run there.
+    progress : bool, optional
+        Show a progress bar on stderr; by default only when stderr is a terminal.
+    level : float
+        Confidence level of the intervals.
+    spec : riskmodel_sem.survey.spec.Spec, optional
+        Adds the quantities its hypotheses and effects need (:func:`spec_quantities`).
+    derived : sequence of Derived
+        Further quantities to bootstrap.
+    group : str, optional
+        The grouping column of a multi-group fit (rows are resampled within groups).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    OptionError
+        For a bad B, seed, jobs or level, or a fit with missing data (FIML).
+    ModelError
+        When the data do not match the fit.
+
+    Notes
+    -----
+    Draw b uses ``default_rng(SeedSequence(seed).spawn(B)[b])`` to pick its rows (numpy's
+    generator, so the rows differ from R's); the refit starts from the full-sample estimates.
+    Free-parameter SEs divide by R and ``:=``/derived SEs by R - 1, as lavaan 0.6.14's
+    ``se = "bootstrap"`` does; percentile and bca.simple bounds match
+    ``parameterEstimates(boot.ci.type = "perc" / "bca.simple")`` for the same draws.
+
+    Examples
+    --------
+    >>> res = bootstrap(fit, data, B=500, seed=1, jobs=2)  # doctest: +SKIP
+    >>> res.row("ind", ":=")[["ci_lower_perc", "ci_upper_perc"]]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from ..estimation import FitResult, fit_model
+
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+        raise OptionError(f"The number of bootstrap draws must be a positive integer, got {B!r}.")
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise OptionError(f"The number of jobs must be a positive integer, got {jobs!r}.")
+    check_level(level)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise OptionError(f"The seed must be a non-negative integer, got {seed!r}.")
+    seed = int(seed)
+    if isinstance(fit_or_model, str):
+        fit = fit_model(fit_or_model, data, group=group, compute_modindices=False)
+    elif isinstance(fit_or_model, FitResult):
+        fit = fit_or_model
+    else:
+        raise OptionError("bootstrap() needs a FitResult or lavaan model syntax.")
+    if fit.missing != "listwise":
+        raise OptionError("The bootstrap needs complete data (missing = listwise); FIML fits "
+                          "are not supported.")
+    if fit.model is None or fit.theta is None:
+        raise ModelError("The fit holds no compiled model; refit it with fit_model().")
+    if fit.model.ngroups > 1 and not group:
+        raise OptionError("A multi-group fit needs the group column (group=...).")
+    model = fit.model
+    theta0 = np.asarray(fit.theta, dtype=float)
+    values = _data_values(model, data, group if model.ngroups > 1 else None,
+                          fit.group_labels, fit.n_obs)
+    moments = [_moments(v) for v in values]
+    kernel = ModelKernel(model)
+    objective = MLObjective(model, [moments_group(mo.n, mo.mean, mo.cov,
+                                                  meanstructure=model.meanstructure)
+                                    for mo in moments], kernel)
+    with one_blas_thread():
+        H = 2.0 * objective.observed_information(theta0)
+    if not np.all(np.isfinite(H)) or np.linalg.eigvalsh(H)[0] <= 0:
+        H = 2.0 * objective.expected_information(theta0)
+    try:
+        hinv0 = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        hinv0 = np.linalg.pinv(H)
+
+    quantities = tuple(derived) + (spec_quantities(spec, model) if spec is not None else ())
+    definitions, slots = _definitions(model)
+    task = _Task(
+        kernel=kernel, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
+        definitions=definitions, label_slots=slots,
+        derived=DerivedEvaluator(model, quantities) if quantities else None,
+        exo=_exo_positions(model), width=0,
+    )
+    width = model.n_free + len(definitions) + len(quantities)
+    task = replace(task, width=width)
+
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = Progress(int(B), show)
+    t0 = time.perf_counter()
+    try:
+        with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
+            rows, failed, admissible, iterations, elsewhere = execute(
+                _run_chunk, task, int(B), int(jobs), scheduler, bar)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t0
+
+    n_def = len(definitions)
+    q = model.n_free
+    # point estimates of every column
+    est_def = np.array(_defined_values(task, theta0)) if n_def else np.zeros(0)
+    est_der = derived_values(model, theta0, quantities) if quantities else np.zeros(0)
+    est = np.concatenate([theta0, est_def, est_der])
+    se = np.concatenate([bootstrap_se(rows[:, :q], ddof=0),
+                         bootstrap_se(rows[:, q:], ddof=1) if width > q else np.zeros(0)])
+    lo_p, hi_p = percentile_ci(rows, est, level)
+    lo_b, hi_b = bca_simple_ci(rows, est, level)
+
+    pt = model.partable
+    free_rows = pt[pt["free"] > 0]
+    recs = []
+    multi = model.ngroups > 1
+    for r in free_rows.itertuples():
+        k = int(r.free) - 1
+        rec = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label}
+        if multi:
+            rec["group"] = int(r.group)
+        recs.append((rec, k))
+    for j, (name, _) in enumerate(definitions):
+        rhs = pt.loc[(pt["op"] == ":=") & (pt["lhs"] == name), "rhs"].iloc[0]
+        recs.append(({"lhs": name, "op": ":=", "rhs": rhs, "label": name}, q + j))
+    for j, d in enumerate(quantities):
+        recs.append(({"lhs": d.name, "op": ":=", "rhs": d.expression, "label": d.name},
+                     q + n_def + j))
+    table = []
+    for rec, k in recs:
+        rec = dict(rec)
+        rec.update(est=est[k], se=se[k], ci_lower_perc=lo_p[k], ci_upper_perc=hi_p[k],
+                   ci_lower_bc=lo_b[k], ci_upper_bc=hi_b[k])
+        table.append(rec)
+    columns = CI_COLUMNS[:4] + (["group"] if multi else []) + CI_COLUMNS[4:]
+    ci = pd.DataFrame(table, columns=columns)
+
+    names = []
+    for r in free_rows.drop_duplicates("free").sort_values("free").itertuples():
+        names.append(r.label or f"{r.lhs}{r.op}{r.rhs}")
+    names += [name for name, _ in definitions] + [d.name for d in quantities]
+
+    n_failed = int(failed.sum())
+    if n_failed:
+        warnings.warn(f"{n_failed} of {B} bootstrap draws failed (non-positive-definite "
+                      "sample covariance or no convergence) and were left out.",
+                      RiskModelWarning, stacklevel=2)
+    return BootstrapResult(
+        draws=rows[:, :q + n_def].copy(),
+        derived_draws=rows[:, q + n_def:].copy(),
+        names=tuple(names),
+        n=int(B),
+        seed=seed,
+        failed=n_failed,
+        nonadmissible=int((~admissible & ~failed).sum()),
+        level=float(level),
+        ci=ci,
+        admissible=admissible,
+        iterations=iterations,
+        elapsed=elapsed,
+        remote_draws=int(elsewhere),
+    )

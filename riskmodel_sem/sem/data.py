@@ -1,0 +1,124 @@
+"""The data side of a fit: the model's columns, groups, complete rows and sample moments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelError
+from .model import SampleMoments, compile_model, compile_partable
+from .syntax import parse_syntax, variable_roles
+
+__all__ = ["sample_moments", "check_pd", "model_data", "split_groups", "prepare",
+           "model_variables", "compile_source"]
+
+
+def model_variables(model_source, source="model"):
+    """``(observed, ov_x)`` of lavaan syntax or of a parameter table (observed variables in
+    order of first appearance; ``ov_x`` the fixed.x covariates)."""
+    if isinstance(model_source, pd.DataFrame):
+        pt = model_source
+        rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
+        latent = set(rows.loc[rows["op"] == "=~", "lhs"])
+        names = []
+        for lhs, op, rhs in zip(rows["lhs"], rows["op"], rows["rhs"]):
+            for v in ((rhs,) if op == "=~" else (lhs, rhs) if op != "~1" else (lhs,)):
+                if v not in latent and v not in names:
+                    names.append(v)
+        ov_x = tuple(dict.fromkeys(rows.loc[rows["exo"] == 1, "lhs"]))
+        return tuple(names), ov_x
+    roles = variable_roles(parse_syntax(model_source, source))
+    return tuple(roles.observed), tuple(roles.ov_x)
+
+
+def compile_source(model_source, observed, *, meanstructure, ngroups, group_equal, moments,
+                   source):
+    """Compile lavaan syntax (:func:`compile_model`) or a parameter table
+    (:func:`compile_partable`) for the data's observed variables."""
+    if isinstance(model_source, pd.DataFrame):
+        order = {v: i for i, v in enumerate(observed)}
+        ordered = tuple(sorted(model_variables(model_source)[0], key=order.__getitem__))
+        return compile_partable(model_source.copy(), ordered, ngroups=ngroups,
+                                meanstructure=meanstructure or None, moments=moments,
+                                source=source)
+    return compile_model(model_source, observed, meanstructure=meanstructure, ngroups=ngroups,
+                         group_equal=group_equal, moments=moments, source=source)
+
+
+def sample_moments(values: np.ndarray) -> SampleMoments:
+    """Mean and covariance (divisor n) of complete rows; raises ModelError if not positive
+    definite."""
+    n = values.shape[0]
+    mean = values.mean(axis=0)
+    centered = values - mean
+    cov = centered.T @ centered / n
+    return SampleMoments(n=n, mean=mean, cov=cov)
+
+
+def check_pd(cov: np.ndarray, names, what: str) -> None:
+    """Raise ModelError naming constant or collinear items when ``cov`` is not positive
+    definite."""
+    eig = np.linalg.eigvalsh(cov)
+    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
+        variances = np.diag(cov)
+        zero = [names[i] for i in np.flatnonzero(variances <= 1e-12)]
+        hint = (f" Item(s) without variance: {', '.join(zero)}." if zero else
+                " Some items are linear combinations of others (duplicated or summed columns).")
+        raise ModelError(f"The sample covariance matrix of {what} is not positive definite."
+                         + hint)
+
+
+def model_data(syntax, data, group=None, source="model"):
+    """The model's observed variables as a float array, in lavaan's order (first appearance in
+    the syntax), with the group column's values as strings (rows without a group dropped).
+
+    ``syntax`` may also be a parameter table. Returns ``(ov_x, observed, values, groups)``;
+    ``groups`` is None without a group column.
+    """
+    observed, ov_x = model_variables(syntax, source)
+    missing_cols = [v for v in observed if v not in data.columns]
+    if missing_cols:
+        raise ModelError(f"{source}: the data have no column(s) {', '.join(missing_cols)}.")
+    observed = list(observed)
+    frame = data[observed + ([group] if group else [])]
+    if group:
+        frame = frame[frame[group].notna()]
+    sub = frame[observed]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+           for t in sub.dtypes):
+        values = sub.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if np.isinf(values).any():
+        raise ModelError(f"{source}: the data contain infinite values.")
+    groups = frame[group].to_numpy().astype(str) if group else None
+    return ov_x, observed, values, groups
+
+
+def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Group labels in order of first appearance among the kept rows, and each group's row
+    indices (one group of all kept rows without a group column)."""
+    if groups is None:
+        return (), [np.flatnonzero(keep)]
+    labels = tuple(dict.fromkeys(groups[keep]))
+    return labels, [np.flatnonzero(keep & (groups == lab)) for lab in labels]
+
+
+def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, source="model"):
+    """Select and clean the data for a model; return (model, moments, values, labels)."""
+    _, observed, values, groups = model_data(syntax, data, group, source)
+    labels, groups_idx = split_groups(~np.isnan(values).any(axis=1), groups)
+    moments = []
+    for idx in groups_idx:
+        if len(idx) < len(observed) + 1:
+            raise ModelError(
+                f"{source}: only {len(idx)} complete rows{' in a group' if group else ''} for "
+                f"{len(observed)} observed variables; the model needs more rows."
+            )
+        mom = sample_moments(values[idx])
+        check_pd(mom.cov, observed, "the data")
+        moments.append(mom)
+    model = compile_source(syntax, observed, meanstructure=meanstructure or bool(group),
+                           ngroups=len(moments), group_equal=group_equal, moments=moments,
+                           source=source)
+    return model, moments, [values[idx] for idx in groups_idx], labels

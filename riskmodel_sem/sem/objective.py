@@ -1,0 +1,817 @@
+"""The normal-theory ML objective: one function for complete data, FIML and bootstrap refits.
+
+Every fit minimizes lavaan's ML discrepancy (twice lavaan's ``fmin``)
+
+    F(theta) = 2 (logl_h1 - logl(theta)) / N
+             = sum_g (n_g / N) sum_p (n_p / n_g) [log|Sigma_oo| + tr(Sigma_oo^-1 C_p)] + const,
+
+with, for missing-data pattern p of group g, ``Sigma_oo`` the implied covariance of its
+observed variables, ``C_p = S_p + (ybar_p - mu_o)(ybar_p - mu_o)'`` and ``S_p`` the covariance
+(divisor n_p) of those rows, and ``logl_h1`` the log-likelihood of the unrestricted model.
+Complete data are the one-pattern case: then F is lavaan's
+
+    F = log|Sigma| + tr(S Sigma^-1) - log|S| - p + (ybar - mu)' Sigma^-1 (ybar - mu)
+
+(``lav_objective_ML``), and with missing data it is lavaan's FIML objective
+(``lav_mvnorm_missing_loglik_samplestats``) shifted so that it is zero at the EM moments.
+
+The gradient is analytic (dF/dSigma and dF/dmu mapped to the RAM matrices of
+:mod:`riskmodel_sem.sem.model`); the expected information is analytic; the observed information
+(Hessian) is analytic in the moments, with the second derivatives of the implied moments by
+central differences of the gradient map; the casewise scores are analytic.
+Evaluation runs on precomputed index arrays: variables are renumbered in a causal order so
+that I - A is unit lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive
+models), and Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dpotrs as _dpotrs
+from scipy.linalg.lapack import dtrtri as _dtrtri
+
+from .numdiff import central_jacobian
+
+__all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective", "ModelKernel",
+           "pattern_loglik", "h1_scores", "h1_information", "model_delta", "vech_index",
+           "pattern_information", "structured_information", "moment_information", "kron_sum",
+           "vech_sandwich"]
+
+_LOG2PI = math.log(2.0 * math.pi)
+_EMPTY = np.zeros(0)
+
+
+# ------------------------------------------------------------------------------------------
+# data of one group, split by missing-data pattern
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pattern:
+    """Rows of one group sharing a missing-data pattern.
+
+    Attributes
+    ----------
+    obs : numpy.ndarray
+        Indices of the observed variables.
+    rows : numpy.ndarray
+        Row indices into the group's values.
+    n : int
+    mean, cov : numpy.ndarray
+        Mean and covariance (divisor n) of the observed variables over these rows.
+    """
+
+    obs: np.ndarray
+    rows: np.ndarray
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+@dataclass(frozen=True)
+class GroupData:
+    """The data of one group as the objective sees them.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        (n, p) raw data with NaN where missing (empty when only sample moments are known).
+    patterns : tuple of Pattern
+        Complete pattern first.
+    n : int
+    fixed_mean : numpy.ndarray or None
+        The mean used when the model has no mean structure (the sample mean).
+    const : float
+        The constant that makes F zero at the unrestricted estimates:
+        ``sum_p (n_p/n) p_o log(2 pi) + 2 logl_h1 / n``; ``-(log|S| + p)`` for complete data.
+    logl_h1 : float
+        Log-likelihood of the unrestricted model of this group.
+    logdet_s : float
+        log|S| of complete data (NaN otherwise); F_g is then evaluated as
+        log|Sigma| + tr(S Sigma^-1) - log|S| - p, in that order.
+    """
+
+    values: np.ndarray
+    patterns: tuple
+    n: int
+    fixed_mean: np.ndarray | None
+    const: float
+    logl_h1: float
+    logdet_s: float = math.nan
+
+    @property
+    def complete(self) -> bool:
+        return len(self.patterns) == 1 and len(self.patterns[0].obs) == self.values.shape[1]
+
+
+def _complete_constants(n, cov, logdet_s=None):
+    p = cov.shape[0]
+    if logdet_s is None:
+        logdet_s = np.linalg.slogdet(cov)[1]
+    return -(logdet_s + p), -0.5 * n * (p * _LOG2PI + logdet_s + p), logdet_s
+
+
+def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
+               logl_h1: float | None = None) -> GroupData:
+    """Split one group's rows by missing-data pattern.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (n, p) data, NaN for missing answers; every row has at least one value.
+    fixed_mean : numpy.ndarray, optional
+        Mean used by models without a mean structure.
+    logl_h1 : float, optional
+        Log-likelihood of the unrestricted model (from :func:`riskmodel_sem.sem.em.em_saturated`
+        with missing data); computed in closed form for complete data.
+    """
+    mask = ~np.isnan(values)
+    if mask.all():
+        keys, inverse = np.ones((1, values.shape[1]), bool), np.zeros(values.shape[0], np.intp)
+    else:
+        keys, inverse = np.unique(mask, axis=0, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+    patterns = []
+    # complete pattern first, then by decreasing number of observed variables (stable)
+    order = sorted(range(len(keys)), key=lambda k: (-int(keys[k].sum()), tuple(~keys[k])))
+    for k in order:
+        rows = np.flatnonzero(inverse == k)
+        obs = np.flatnonzero(keys[k])
+        x = values[np.ix_(rows, obs)]
+        mean = x.mean(axis=0)
+        c = x - mean
+        patterns.append(Pattern(obs, rows, len(rows), mean, c.T @ c / len(rows)))
+    n, p = values.shape
+    logdet_s = math.nan
+    if len(patterns) == 1 and len(patterns[0].obs) == p:
+        const, ll, logdet_s = _complete_constants(n, patterns[0].cov)
+        if logl_h1 is None:
+            logl_h1 = ll
+    else:
+        if logl_h1 is None:
+            logl_h1 = math.nan
+        const = sum(pt.n * len(pt.obs) for pt in patterns) / n * _LOG2PI + 2.0 * logl_h1 / n
+    return GroupData(values, tuple(patterns), n, fixed_mean, float(const), float(logl_h1),
+                     float(logdet_s))
+
+
+def moments_group(n: int, mean: np.ndarray, cov: np.ndarray, *, meanstructure: bool,
+                  logdet_s: float | None = None) -> GroupData:
+    """A one-pattern group known only by its sample moments (n, mean, covariance with
+    divisor n); ``logdet_s`` may be given when already computed."""
+    p = len(mean)
+    const, ll, logdet_s = _complete_constants(n, cov, logdet_s)
+    pat = Pattern(np.arange(p), np.arange(0), n, mean, cov)
+    return GroupData(np.zeros((0, p)), (pat,), n, None if meanstructure else mean, const, ll,
+                     float(logdet_s))
+
+
+# ------------------------------------------------------------------------------------------
+# the model side: index arrays of the RAM matrices
+# ------------------------------------------------------------------------------------------
+
+def _topological_positions(n, rows, cols):
+    """Positions that make A strictly lower triangular (edge col -> row), or None if cyclic."""
+    parents = [set() for _ in range(n)]
+    for i, j in zip(rows, cols):
+        if i != j:
+            parents[int(i)].add(int(j))
+        else:
+            return None
+    order, state = [], [0] * n
+
+    def visit(v):
+        stack = [(v, iter(sorted(parents[v])))]
+        state[v] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+            elif state[nxt] == 1:
+                raise ValueError("cycle")
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(sorted(parents[nxt]))))
+
+    try:
+        for v in range(n):
+            if state[v] == 0:
+                visit(v)
+    except ValueError:
+        return None
+    pos = np.empty(n, dtype=np.intp)
+    pos[np.array(order, dtype=np.intp)] = np.arange(n)
+    return pos
+
+
+class ModelKernel:
+    """A compiled model's free and fixed matrix entries as index arrays, in causal order.
+
+    Built once per model (cheap to pickle: arrays and small dicts only); an objective or a
+    bootstrap draw evaluates the implied moments and the gradient with it without pandas.
+    """
+
+    def __init__(self, model):
+        self.q = model.n_free
+        self.p = len(model.observed)
+        self.n = model.n_vars
+        self.meanstructure = bool(model.meanstructure)
+        self.eye_p = np.eye(self.p)
+        self.groups = []
+        for b in model.blocks:
+            af, sf, mf = b.a_par >= 0, b.s_par >= 0, b.m_par >= 0
+            A0 = np.zeros((self.n, self.n))
+            A0[b.a_rows[~af], b.a_cols[~af]] = b.a_val[~af]
+            S0 = np.zeros((self.n, self.n))
+            S0[b.s_rows[~sf], b.s_cols[~sf]] = b.s_val[~sf]
+            S0[b.s_cols[~sf], b.s_rows[~sf]] = b.s_val[~sf]
+            m0 = np.zeros(self.n)
+            m0[b.m_rows[~mf]] = b.m_val[~mf]
+            sr, sc = b.s_rows[sf], b.s_cols[sf]
+            nz = af | (b.a_val != 0)
+            pos = _topological_positions(self.n, b.a_rows[nz], b.a_cols[nz])
+            tri = pos is not None
+            if not tri:
+                pos = np.arange(self.n)
+            inv = np.argsort(pos)
+            self.groups.append(dict(
+                A0=A0, S0=S0, m0=m0,
+                ar=b.a_rows[af], ac=b.a_cols[af], ap=b.a_par[af],
+                sr=sr, sc=sc, sp=b.s_par[sf], sfac=np.where(sr == sc, 1.0, 2.0),
+                mr=b.m_rows[mf], mp=b.m_par[mf],
+                # the same in causal order
+                tri=tri, pos=pos, obs=pos[:self.p],
+                IA0=np.eye(self.n) - A0[inv][:, inv], S0p=S0[inv][:, inv], m0p=m0[inv],
+                arp=pos[b.a_rows[af]], acp=pos[b.a_cols[af]],
+                srp=pos[sr], scp=pos[sc], mrp=pos[b.m_rows[mf]],
+            ))
+        self.par = np.concatenate([np.concatenate([g["ap"], g["sp"], g["mp"]])
+                                   for g in self.groups]).astype(np.intp)
+
+    def matrices(self, theta, g, fixed=None):
+        """(A, S, m) of group g in the model's variable order; ``fixed`` replaces the fixed
+        matrices (A0, S0, m0) per group."""
+        grp = self.groups[g]
+        A0, S0, m0 = fixed[g] if fixed is not None else (grp["A0"], grp["S0"], grp["m0"])
+        A = A0.copy()
+        A[grp["ar"], grp["ac"]] = theta[grp["ap"]]
+        S = S0.copy()
+        sv = theta[grp["sp"]]
+        S[grp["sr"], grp["sc"]] = sv
+        S[grp["sc"], grp["sr"]] = sv
+        m = m0.copy()
+        m[grp["mr"]] = theta[grp["mp"]]
+        return A, S, m
+
+    def permuted_fixed(self, fixed):
+        """Fixed matrices (A0, S0, m0) per group as (I - A0, S0, m0) in causal order."""
+        if fixed is None:
+            return None
+        out = []
+        for g, (A0, S0, m0) in enumerate(fixed):
+            inv = np.argsort(self.groups[g]["pos"])
+            out.append((np.eye(self.n) - A0[inv][:, inv], S0[inv][:, inv], m0[inv]))
+        return out
+
+    def state(self, theta, g, fixed_p=None):
+        """(E, S, FE, Sigma, E m) of group g in causal order; None if I - A is singular."""
+        grp = self.groups[g]
+        IA0, S0, m0 = fixed_p[g] if fixed_p is not None else (grp["IA0"], grp["S0p"],
+                                                              grp["m0p"])
+        IA = IA0.copy()
+        IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
+        S = S0.copy()
+        sv = theta[grp["sp"]]
+        S[grp["srp"], grp["scp"]] = sv
+        S[grp["scp"], grp["srp"]] = sv
+        if grp["tri"]:
+            E, info = _dtrtri(IA, lower=1, unitdiag=1)
+            if info != 0:
+                return None
+        else:
+            try:
+                E = np.linalg.inv(IA)
+            except np.linalg.LinAlgError:
+                return None
+        FE = E[grp["obs"]]
+        sigma = FE @ S @ FE.T
+        Em = None
+        if self.meanstructure:
+            m = m0.copy()
+            m[grp["mrp"]] = theta[grp["mp"]]
+            Em = E @ m
+        return E, S, FE, sigma, Em
+
+    def gradient_part(self, g, state, FtGF, FEg):
+        """Derivatives with respect to group g's free entries, from FE' G FE (G = dF/dSigma as
+        tr(G dSigma)) and FE' dF/dmu: dF/dA = 2 FE'G FE S E' + FE'g (E m)', dF/dS = FE'G FE,
+        dF/dm = FE'g."""
+        grp = self.groups[g]
+        E, S, _, _, Em = state
+        dA = 2.0 * (FtGF @ (S @ E.T))
+        if self.meanstructure:
+            dA += np.outer(FEg, Em)
+            gm = FEg[grp["mrp"]]
+        else:
+            gm = np.zeros(0)
+        return np.concatenate([dA[grp["arp"], grp["acp"]],
+                               grp["sfac"] * FtGF[grp["srp"], grp["scp"]], gm])
+
+
+# ------------------------------------------------------------------------------------------
+# the objective
+# ------------------------------------------------------------------------------------------
+
+def _chol_inv(sigma, eye):
+    c, info = _dpotrf(sigma, lower=1, clean=0)
+    if info != 0:
+        return None
+    inv, info = _dpotrs(c, eye, lower=1)
+    if info != 0:
+        return None
+    return inv, 2.0 * np.log(c.diagonal()).sum()
+
+
+class MLObjective:
+    """lavaan's ML discrepancy F of a model on data, with its derivatives.
+
+    Parameters
+    ----------
+    model : riskmodel_sem.sem.model.CompiledModel
+    groups : sequence of GroupData
+        One per group (:func:`group_data` for raw data, :func:`moments_group` for moments).
+    kernel : ModelKernel, optional
+        Reused when given (bootstrap draws share one).
+    fixed : list of (A0, S0, m0), optional
+        Fixed matrices per group replacing the compiled ones (fixed.x moments of a draw).
+
+    Notes
+    -----
+    ``value_grad`` returns F (module docstring) and dF/dtheta. ``expected_information`` and
+    ``observed_information`` are the unit information of -logl/N, that is half the expected
+    and observed Hessian of F; ``scores`` are the casewise d logl_i / d theta. Matches lavaan's
+    ``lav_model_objective``, ``lav_model_gradient``, ``lav_model_information_expected``
+    (``lav_mvnorm_missing_information_expected`` with missing data),
+    ``lav_model_information_observed`` and ``lav_model_scores``.
+    """
+
+    def __init__(self, model, groups, kernel: ModelKernel | None = None, fixed=None):
+        self.model = model
+        self.groups = tuple(groups)
+        self.kernel = kernel if kernel is not None else ModelKernel(model)
+        self.fixed = fixed
+        self.fixed_p = self.kernel.permuted_fixed(fixed)
+        self.n = sum(gd.n for gd in self.groups)
+        self.weights = [gd.n / self.n for gd in self.groups]
+        self.complete = all(gd.complete for gd in self.groups)
+
+    @property
+    def n_free(self) -> int:
+        return self.kernel.q
+
+    def implied(self, theta, g):
+        """(Sigma, mu) of group g in the model's variable order (mu is the fixed mean without
+        a mean structure)."""
+        gd = self.groups[g]
+        if self.fixed_p is None:
+            sigma, mu = self.model.implied(theta, g)
+        else:
+            A, S, m = self.kernel.matrices(theta, g, self.fixed)
+            E = np.linalg.inv(np.eye(self.kernel.n) - A)
+            p = self.kernel.p
+            sigma, mu = (E @ S @ E.T)[:p, :p], (E @ m)[:p]
+        return sigma, (gd.fixed_mean if gd.fixed_mean is not None else mu)
+
+    def value_grad(self, theta, with_grad: bool = True):
+        """(F, dF/dtheta) at theta, or None when an implied covariance matrix is not positive
+        definite (F alone with ``with_grad=False``)."""
+        res = self._evaluate(theta, with_grad)
+        if res is None:
+            return None
+        fgs, parts = res
+        f = 0.0
+        for w, fg in zip(self.weights, fgs):
+            f += w * fg
+        if not with_grad:
+            return f
+        k = self.kernel
+        grad = np.bincount(k.par, weights=np.concatenate(parts), minlength=k.q)
+        return f, grad
+
+    def group_values(self, theta) -> list | None:
+        """F_g of every group (F = sum_g (n_g/N) F_g), or None when not positive definite."""
+        res = self._evaluate(theta, False)
+        return None if res is None else res[0]
+
+    def _evaluate(self, theta, with_grad):
+        if self.complete:
+            return self._evaluate_complete(theta, with_grad)
+        k = self.kernel
+        fgs = []
+        parts = []
+        for g, gd in enumerate(self.groups):
+            st = k.state(theta, g, self.fixed_p)
+            if st is None:
+                return None
+            E, S, FE, sigma, Em = st
+            obs = k.groups[g]["obs"]
+            mean_model = k.meanstructure
+            mu = Em[obs] if mean_model else gd.fixed_mean
+            if len(gd.patterns) == 1 and len(gd.patterns[0].obs) == k.p:
+                pat = gd.patterns[0]
+                ci = _chol_inv(sigma, k.eye_p)
+                if ci is None:
+                    return None
+                inv, logdet = ci
+                fg = logdet + np.vdot(pat.cov, inv)
+                resid = sigma - pat.cov
+                if mean_model:
+                    d = pat.mean - mu
+                    invd = inv @ d
+                    fg += d @ invd
+                    resid = resid - np.outer(d, d)
+                if with_grad:
+                    W = inv @ FE
+                    FtGF = W.T @ resid @ W
+                    FEg = -2.0 * (FE.T @ invd) if mean_model else None
+            else:
+                fg = 0.0
+                G = np.zeros((k.p, k.p))
+                gmu = np.zeros(k.p)
+                for pat in gd.patterns:
+                    o = pat.obs
+                    s_oo = sigma[np.ix_(o, o)]
+                    ci = _chol_inv(s_oo, np.eye(len(o)))
+                    if ci is None:
+                        return None
+                    inv, logdet = ci
+                    d = pat.mean - mu[o]
+                    C = pat.cov + np.outer(d, d)
+                    w = pat.n / gd.n
+                    fg += w * (logdet + np.sum(inv * C))
+                    if with_grad:
+                        G[np.ix_(o, o)] += w * (inv @ (s_oo - C) @ inv)
+                        gmu[o] -= 2.0 * w * (inv @ d)
+                if with_grad:
+                    FtGF = FE.T @ G @ FE
+                    FEg = FE.T @ gmu if mean_model else None
+            fgs.append(fg + gd.const)
+            if with_grad:
+                parts.append(self.weights[g] * k.gradient_part(g, st, FtGF, FEg))
+        return fgs, parts
+
+    def _evaluate_complete(self, theta, with_grad):
+        """The one-pattern case of :meth:`_evaluate` written out (bootstrap refits spend their
+        time here): F_g = log|Sigma| + tr(S Sigma^-1) [+ d' Sigma^-1 d] + const_g and
+        FE' G FE = W' (Sigma - S - d d') W with W = Sigma^-1 FE."""
+        k = self.kernel
+        fixed_p = self.fixed_p
+        mean_model = k.meanstructure
+        fgs = []
+        parts = []
+        for g, gd in enumerate(self.groups):
+            grp = k.groups[g]
+            if fixed_p is not None:
+                IA0, S0, m0 = fixed_p[g]
+            else:
+                IA0, S0, m0 = grp["IA0"], grp["S0p"], grp["m0p"]
+            IA = IA0.copy()
+            IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
+            S = S0.copy()
+            sv = theta[grp["sp"]]
+            S[grp["srp"], grp["scp"]] = sv
+            S[grp["scp"], grp["srp"]] = sv
+            if grp["tri"]:
+                E, info = _dtrtri(IA, lower=1, unitdiag=1)
+                if info != 0:
+                    return None
+            else:
+                try:
+                    E = np.linalg.inv(IA)
+                except np.linalg.LinAlgError:
+                    return None
+            FE = E[grp["obs"]]
+            sigma = FE @ S @ FE.T
+            c, info = _dpotrf(sigma, lower=1, clean=0)
+            if info != 0:
+                return None
+            inv, info = _dpotrs(c, k.eye_p, lower=1)
+            if info != 0:
+                return None
+            pat = gd.patterns[0]
+            fg = 2.0 * np.log(c.diagonal()).sum() + np.vdot(pat.cov, inv) - gd.logdet_s - k.p
+            resid = sigma - pat.cov
+            if mean_model:
+                m = m0.copy()
+                m[grp["mrp"]] = theta[grp["mp"]]
+                Em = E @ m
+                d = pat.mean - Em[grp["obs"]]
+                invd = inv @ d
+                fg += d @ invd
+                resid = resid - np.outer(d, d)
+            fgs.append(fg)
+            if with_grad:
+                W = inv @ FE
+                FtGF = W.T @ resid @ W
+                dA = 2.0 * (FtGF @ (S @ E.T))
+                if mean_model:
+                    FEg = -2.0 * (FE.T @ invd)
+                    dA += np.outer(FEg, Em)
+                    gm = FEg[grp["mrp"]]
+                else:
+                    gm = _EMPTY
+                parts.append(self.weights[g] * np.concatenate(
+                    [dA[grp["arp"], grp["acp"]], grp["sfac"] * FtGF[grp["srp"], grp["scp"]],
+                     gm]))
+        return fgs, parts
+
+    def value(self, theta) -> float | None:
+        """F at theta (None when not positive definite)."""
+        return self.value_grad(theta, with_grad=False)
+
+    def gradient(self, theta) -> np.ndarray:
+        res = self.value_grad(theta)
+        return np.full(self.n_free, np.nan) if res is None else res[1]
+
+    def loglik(self, theta) -> float:
+        """The log-likelihood logl_h1 - N F / 2."""
+        f = self.value(theta)
+        return -math.inf if f is None else sum(gd.logl_h1 for gd in self.groups) - self.n * f / 2
+
+    def expected_information(self, theta) -> np.ndarray:
+        """Unit expected information sum_g (n_g/N) I_g; complete data:
+        I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l
+        (:meth:`CompiledModel.expected_information`); missing data: the same per pattern
+        (:func:`pattern_information`)."""
+        if self.complete and self.fixed_p is None:
+            return self.complete_information(theta)
+        return moment_information(self, theta, "expected")
+
+    def complete_information(self, theta) -> np.ndarray:
+        """Unit expected information as if the data were complete (at the implied moments):
+        sum_g (n_g/N) I_g of :meth:`CompiledModel.expected_information`; FIML's cheap scoring
+        matrix."""
+        info = np.zeros((self.n_free, self.n_free))
+        for g, w in enumerate(self.weights):
+            info += w * self.model.expected_information(theta, g)
+        return info
+
+    def observed_information(self, theta, h: float = 1e-5) -> np.ndarray:
+        """Unit observed information: half the Hessian of F (lavaan's ``observed.information =
+        "hessian"``).
+
+        Notes
+        -----
+        With missing data: H = sum_g (n_g/N) Delta_g' H_h1,g Delta_g
+        (:func:`moment_information`, analytic) plus the second derivatives of the implied
+        moments contracted with dF/dSigma and dF/dmu, sum_ij G_ij d2Sigma_ij / dtheta_k
+        dtheta_l + g' d2mu / dtheta_k dtheta_l, taken as central differences of the gradient
+        map with G and g held fixed (no pass over the patterns). With complete data, where a
+        gradient costs no more than that map, the central differences of the analytic
+        gradient itself. Either way symmetrized.
+        """
+        k = self.kernel
+        if self.complete:
+            full = central_jacobian(self.gradient, theta, h=h)
+            return 0.25 * (full + full.T)
+        H = moment_information(self, theta, "observed")
+        held = []
+        for g, gd in enumerate(self.groups):
+            sigma, mu = self.implied(theta, g)
+            G = np.zeros((k.p, k.p))
+            gmu = np.zeros(k.p)
+            for pat in gd.patterns:
+                o = pat.obs
+                s_oo = sigma[np.ix_(o, o)]
+                inv = np.linalg.inv(s_oo)
+                d = pat.mean - mu[o]
+                w = pat.n / gd.n
+                G[np.ix_(o, o)] += w * (inv @ (s_oo - pat.cov - np.outer(d, d)) @ inv)
+                gmu[o] -= 2.0 * w * (inv @ d)
+            held.append((G, gmu))
+
+        def contracted(t):
+            parts = []
+            for g, (G, gmu) in enumerate(held):
+                st = k.state(t, g, self.fixed_p)
+                FE = st[2]
+                FEg = FE.T @ gmu if k.meanstructure else None
+                parts.append(self.weights[g] * k.gradient_part(g, st, FE.T @ G @ FE, FEg))
+            return np.bincount(k.par, weights=np.concatenate(parts), minlength=k.q)
+
+        second = central_jacobian(contracted, theta, h=h)
+        return H + 0.25 * (second + second.T)
+
+    def scores(self, theta) -> np.ndarray:
+        """Casewise scores d logl_i / d theta, stacked over groups, shape (N, q)."""
+        blocks = []
+        for g, gd in enumerate(self.groups):
+            sigma, mu = self.implied(theta, g)
+            with_mean = gd.fixed_mean is None
+            blocks.append(h1_scores(sigma, mu, gd, with_mean)
+                          @ model_delta(self.model, theta, g, with_mean))
+        return np.vstack(blocks)
+
+
+# ------------------------------------------------------------------------------------------
+# the saturated (h1) parameterisation (mu, vech Sigma)
+# ------------------------------------------------------------------------------------------
+
+def vech_index(p: int):
+    """Row and column indices of lavaan's vech order (column by column, lower triangle)."""
+    rows, cols = np.tril_indices(p)
+    return cols, rows
+
+
+def model_delta(model, theta, g: int, with_mean: bool) -> np.ndarray:
+    """Jacobian Delta = d(mu, vech Sigma) / d theta of group g, shape ([p +] p*, q)."""
+    d_sigma, d_mu = model.jacobian(theta, g)
+    r, c = vech_index(d_sigma.shape[1])
+    cov_part = d_sigma[:, r, c].T
+    return np.vstack([d_mu.T, cov_part]) if with_mean else cov_part
+
+
+def pattern_loglik(sigma, mu, gd: GroupData) -> float:
+    """Observed-data log-likelihood of one group at (Sigma, mu):
+    -1/2 sum_p n_p [p_o log(2 pi) + log|Sigma_oo| + tr(Sigma_oo^-1 C_p)]."""
+    out = 0.0
+    for pat in gd.patterns:
+        o = pat.obs
+        ci = _chol_inv(sigma[np.ix_(o, o)], np.eye(len(o)))
+        if ci is None:
+            return -math.inf
+        inv, logdet = ci
+        d = pat.mean - mu[o]
+        out -= 0.5 * pat.n * (len(o) * _LOG2PI + logdet + np.sum(inv * (pat.cov + np.outer(d, d))))
+    return float(out)
+
+
+def h1_scores(sigma, mu, gd: GroupData, with_mean: bool) -> np.ndarray:
+    """Casewise scores d logl_i / d(mu, vech Sigma), shape (n, [p +] p*)
+    (``lav_mvnorm_missing_scores_mu_vech_sigma``)."""
+    p = len(mu)
+    r, c = vech_index(p)
+    factor = np.where(r == c, 1.0, 2.0)
+    out = np.zeros((gd.n, (p if with_mean else 0) + len(r)))
+    for pat in gd.patterns:
+        o = pat.obs
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        z = (gd.values[np.ix_(pat.rows, o)] - mu[o]) @ inv  # (n_p, p_o)
+        full = np.zeros((pat.n, p, p))
+        full[:, o[:, None], o[None, :]] = 0.5 * (z[:, :, None] * z[:, None, :] - inv)
+        cov_scores = full[:, r, c] * factor
+        if with_mean:
+            zm = np.zeros((pat.n, p))
+            zm[:, o] = z
+            out[pat.rows] = np.hstack([zm, cov_scores])
+        else:
+            out[pat.rows] = cov_scores
+    return out
+
+
+def vech_sandwich(K: np.ndarray, p: int) -> np.ndarray:
+    """D' K D for a (p^2, p^2) matrix K, with D the duplication matrix (vec = D vech)."""
+    r, c = vech_index(p)
+    i1, i2 = r * p + c, c * p + r
+    out = K[np.ix_(i1, i1)] + K[np.ix_(i1, i2)] + K[np.ix_(i2, i1)] + K[np.ix_(i2, i2)]
+    half = np.where(r == c, 0.5, 1.0)
+    return out * half[:, None] * half[None, :]
+
+
+def kron_sum(As: np.ndarray, Bs: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_k w_k (A_k (x) B_k) for stacks of (p, p) matrices, by one matrix product."""
+    P, p, _ = As.shape
+    R = (As.reshape(P, -1) * w[:, None]).T @ Bs.reshape(P, -1)  # [(a,c),(b,d)]
+    return R.reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
+
+
+def h1_information(sigma, mu, gd: GroupData, with_mean: bool, kind: str) -> np.ndarray:
+    """Unit information of the saturated model of one group with missing data.
+
+    ``kind="observed"``: the Hessian of -logl/n at (mu, Sigma); ``kind="expected"``: the
+    pattern-wise expected information, sum_p (n_p/n) [Sigma_oo^-1 ; 1/2 D'(Sigma_oo^-1 (x)
+    Sigma_oo^-1)D]. Both match ``lav_mvnorm_missing_information_observed_samplestats`` and
+    ``lav_mvnorm_missing_information_expected``.
+
+    Notes
+    -----
+    With J the embedded Sigma_oo^-1, M = J C J (C = S_p + d d', d = ybar_p - mu_o) and
+    v = J d, the observed information has blocks sum_p w_p J (mu, mu),
+    sum_p w_p D'[-1/2 J (x) J + 1/2 (J (x) M + M (x) J)]D (Sigma, Sigma) and the mixed block
+    d(-v)/d vec(Sigma) = J (x) v'.
+    """
+    p = len(mu)
+    P = len(gd.patterns)
+    Js = np.zeros((P, p, p))
+    Ms = np.zeros((P, p, p))
+    Vs = np.zeros((P, p))
+    w = np.empty(P)
+    for k, pat in enumerate(gd.patterns):
+        o = pat.obs
+        inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        Js[k][np.ix_(o, o)] = inv
+        w[k] = pat.n / gd.n
+        if kind == "observed":
+            d = pat.mean - mu[o]
+            Ms[k][np.ix_(o, o)] = inv @ (pat.cov + np.outer(d, d)) @ inv
+            Vs[k][o] = inv @ d
+    if kind == "expected":
+        K = 0.5 * kron_sum(Js, Js, w)
+    else:
+        K = -0.5 * kron_sum(Js, Js, w) + 0.5 * (kron_sum(Js, Ms, w) + kron_sum(Ms, Js, w))
+    cov = vech_sandwich(K, p)
+    if not with_mean:
+        return cov
+    mm = np.einsum("k,kab->ab", w, Js)
+    if kind == "expected":
+        cross = np.zeros((p, cov.shape[0]))
+    else:
+        mc = np.einsum("n,nab,nc->abc", w, Js, Vs).reshape(p, p * p)
+        r, c = vech_index(p)
+        cross = mc[:, r * p + c] + np.where(r == c, 0.0, 1.0) * mc[:, c * p + r]
+    return np.block([[mm, cross], [cross.T, cov]])
+
+
+def pattern_information(objective: MLObjective, theta, kind: str = "expected") -> np.ndarray:
+    """sum_g (n_g/N) Delta_g' I_h1,g Delta_g at the model-implied moments, accumulated pattern
+    by pattern (never forming the p^2 x p^2 saturated information).
+
+    Notes
+    -----
+    With X_k = Sigma_oo^-1 dSigma_k,oo, a_k = dmu_k,o, v = Sigma_oo^-1 d, N = Sigma_oo^-1 C,
+    C = S_p + d d' and d = ybar_p - mu_o, pattern p contributes (n_p/n) times
+    expected: 1/2 tr(X_k X_l) + a_k' Sigma_oo^-1 a_l;
+    observed: -1/2 tr(X_k X_l) + 1/2 [tr(X_k X_l N) + tr(X_l X_k N)] + u_k' a_l + a_k' u_l
+    + a_k' Sigma_oo^-1 a_l with u_k = X_k v (without the second derivatives of the moments).
+    """
+    model = objective.model
+    q = model.n_free
+    info = np.zeros((q, q))
+    for g, gd in enumerate(objective.groups):
+        sigma, mu = objective.implied(theta, g)
+        d_sigma, d_mu = model.jacobian(theta, g)
+        use = np.flatnonzero(np.abs(d_sigma).reshape(q, -1).sum(axis=1)
+                             + np.abs(d_mu).sum(axis=1) > 0)
+        with_mean = gd.fixed_mean is None
+        for pat in gd.patterns:
+            o = pat.obs
+            w = objective.weights[g] * (pat.n / gd.n)
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            A = d_sigma[np.ix_(use, o, o)]
+            a = d_mu[np.ix_(use, o)]
+            X = inv @ A  # (r, p_o, p_o)
+            r = len(use)
+            Xf = X.reshape(r, -1)
+            XtT = X.transpose(0, 2, 1).reshape(r, -1)
+            tr_xx = Xf @ XtT.T  # tr(X_k X_l)
+            if kind == "expected":
+                block = 0.5 * tr_xx
+                if with_mean:
+                    block += a @ inv @ a.T
+            else:
+                dvec = pat.mean - mu[o]
+                N = inv @ (pat.cov + np.outer(dvec, dvec))
+                XM = (X @ N).transpose(0, 2, 1).reshape(r, -1)
+                t1 = Xf @ XM.T  # tr(X_k X_l M)
+                block = -0.5 * tr_xx + 0.5 * (t1 + t1.T)
+                if with_mean:
+                    u = X @ (inv @ dvec)  # (r, p_o)
+                    ua = u @ a.T
+                    block += ua + ua.T + a @ inv @ a.T
+            info[np.ix_(use, use)] += w * block
+    return 0.5 * (info + info.T)
+
+
+def structured_information(objective: MLObjective, theta, kind: str = "expected") -> np.ndarray:
+    """sum_g (n_g/N) Delta_g' I_h1,g Delta_g with the saturated information
+    (:func:`h1_information`) at the model-implied moments; the same matrix as
+    :func:`pattern_information`, cheaper when there are many parameters."""
+    model = objective.model
+    info = np.zeros((model.n_free, model.n_free))
+    for g, gd in enumerate(objective.groups):
+        sigma, mu = objective.implied(theta, g)
+        with_mean = gd.fixed_mean is None
+        delta = model_delta(model, theta, g, with_mean)
+        info += objective.weights[g] * delta.T @ h1_information(sigma, mu, gd, with_mean,
+                                                                  kind) @ delta
+    return info
+
+
+def moment_information(objective: MLObjective, theta, kind: str = "expected") -> np.ndarray:
+    """Delta' I_h1 Delta (expected or observed, without second derivatives of the moments) by
+    :func:`pattern_information` or :func:`structured_information`, whichever costs fewer
+    operations: about P q^2 p^2 against P p^4 + p*^2 q for P patterns, q parameters, p
+    variables and p* saturated moments."""
+    q = objective.n_free
+    p = objective.kernel.p
+    n_pat = sum(len(gd.patterns) for gd in objective.groups)
+    p_star = p * (p + 3) // 2
+    if n_pat * q * q * p * p > n_pat * p ** 4 + p_star * p_star * q:
+        return structured_information(objective, theta, kind)
+    return pattern_information(objective, theta, kind)

@@ -1,0 +1,221 @@
+"""Optimizers of the ML objective, interchangeable behind one signature.
+
+``minimize(objective, theta0, method=...)`` takes any object with ``value_grad(theta)``
+(returning ``(F, gradient)`` or None outside the admissible region) and, depending on the
+method, ``expected_information(theta)`` or ``observed_information(theta)`` (unit information,
+half the Hessian of F), like statsmodels' ``fit(method=...)``:
+
+- ``"scoring"``: Fisher scoring with Armijo step halving (the default of every fit);
+- ``"bfgs"``: BFGS from a given inverse Hessian (bootstrap refits start from the full-sample
+  one, so a draw needs only gradient evaluations);
+- ``"newton"``: Newton steps on the observed information (to polish a scoring solution);
+- ``"lbfgs"``: scipy's L-BFGS-B (fallback when scoring stalls).
+
+Every method stops when the largest absolute gradient element is below ``tol``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize as _sp_optimize
+from scipy.linalg import cho_solve as _cho_solve
+
+from ..errors import ModelError
+
+__all__ = ["OptimizeResult", "minimize", "METHODS"]
+
+METHODS = ("scoring", "bfgs", "newton", "lbfgs")
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """Result of :func:`minimize`: the estimates, F and gradient there, the iterations used
+    and whether the convergence criterion was met."""
+
+    theta: np.ndarray
+    fun: float
+    grad: np.ndarray
+    iterations: int
+    converged: bool
+
+
+def minimize(objective, theta0, method: str = "scoring", *, tol: float = 1e-9,
+             max_iter: int = 500, **options) -> OptimizeResult:
+    """Minimize the ML objective from ``theta0``.
+
+    Parameters
+    ----------
+    objective : MLObjective
+        Or any object with ``value_grad`` and the information the method needs.
+    theta0 : numpy.ndarray
+    method : {"scoring", "bfgs", "newton", "lbfgs"}
+    tol : float
+        Convergence criterion on max |dF/dtheta|.
+    max_iter : int
+    **options
+        ``scoring``: ``information`` (callable, default ``objective.expected_information``),
+        ``stop_at`` (leave once max |gradient| is below it without counting as converged),
+        ``fallback`` (take a small gradient step when halving fails, default True);
+        ``bfgs``: ``hinv0`` (initial inverse Hessian of F, required);
+        ``newton``: none.
+
+    Returns
+    -------
+    OptimizeResult
+
+    Raises
+    ------
+    ModelError
+        When the objective is not defined at ``theta0`` (non-positive-definite implied
+        covariance matrix).
+
+    Notes
+    -----
+    Scoring: theta += alpha * (2 I)^-1 (-grad F) with I the unit expected information and alpha
+    halved until F decreases by at least 1e-4 alpha |grad' step| (Armijo). lavaan uses nlminb
+    with the analytic gradient; the solutions agree to the tolerance used here.
+    """
+    theta0 = np.asarray(theta0, dtype=float)
+    start = objective.value_grad(theta0)
+    if start is None:
+        raise ModelError("The starting values give a non-positive-definite implied covariance "
+                         "matrix; give start values in the model syntax.")
+    if method == "scoring":
+        return _scoring(objective, theta0, start, tol, max_iter, **options)
+    if method == "bfgs":
+        return _bfgs(objective, theta0, start, tol, max_iter, **options)
+    if method == "newton":
+        return _newton(objective, theta0, start, tol, max_iter)
+    if method == "lbfgs":
+        return _lbfgs(objective, theta0, tol, max_iter)
+    raise ValueError(f"Unknown method {method!r}; use one of {', '.join(METHODS)}.")
+
+
+def _gmax(grad) -> float:
+    return float(np.max(np.abs(grad))) if len(grad) else 0.0
+
+
+def _scoring(objective, theta, start, tol, max_iter, information=None, stop_at=None,
+             fallback=True):
+    information = information or objective.expected_information
+    f, grad = start
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        if stop_at is not None and _gmax(grad) < stop_at:
+            break
+        step = _scoring_step(information(theta), grad)
+        alpha = 1.0
+        accepted = False
+        for _ in range(40):
+            trial = theta + alpha * step
+            res = objective.value_grad(trial)
+            if res is not None and res[0] <= f + 1e-4 * alpha * float(grad @ step) + 1e-15:
+                accepted = True
+                break
+            alpha *= 0.5
+        if not accepted:
+            if not fallback:
+                break
+            # fall back to a gradient step when scoring fails (far from the optimum)
+            trial = theta - 1e-3 * grad
+            res = objective.value_grad(trial)
+            if res is None or res[0] > f:
+                break
+        theta, (f_new, grad) = trial, res
+        small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
+        f = f_new
+        if _gmax(grad) < tol or (small_change and _gmax(grad) < 1e-6):
+            converged = True
+            break
+    return OptimizeResult(theta, f, grad, it, converged)
+
+
+def _scoring_step(info, grad):
+    """-(2 I)^-1 grad by Cholesky; the minimum-norm solution when I is (numerically) singular,
+    as at starting values where some parameter does not move the implied moments."""
+    try:
+        chol = np.linalg.cholesky(2.0 * info)
+        piv = np.diag(chol) ** 2
+        if piv.min() > 1e-12 * piv.max():
+            return -_cho_solve((chol, True), grad)
+    except np.linalg.LinAlgError:
+        pass
+    return -np.linalg.lstsq(2.0 * info, grad, rcond=1e-12)[0]
+
+
+def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
+    """BFGS with backtracking (Armijo) line search; the inverse Hessian is reset to ``hinv0``
+    when a direction is not a descent direction."""
+    f, g = start
+    H = hinv0.copy()
+    for it in range(1, max_iter + 1):
+        d = -H @ g
+        slope = float(g @ d)
+        if not slope < 0:
+            H = hinv0.copy()
+            d = -H @ g
+            slope = float(g @ d)
+        alpha = 1.0
+        new = None
+        for _ in range(40):
+            new = objective.value_grad(theta + alpha * d)
+            if new is not None and new[0] <= f + 1e-4 * alpha * slope + 1e-15:
+                break
+            new = None
+            alpha *= 0.5
+        if new is None:
+            return OptimizeResult(theta, f, g, it, False)
+        s = alpha * d
+        f_new, g_new = new
+        y = g_new - g
+        sy = float(s @ y)
+        if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
+            rho = 1.0 / sy
+            Hy = H @ y
+            H = (H - rho * (np.outer(Hy, s) + np.outer(s, Hy))
+                 + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s))
+        small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
+        theta, f, g = theta + s, f_new, g_new
+        gmax = _gmax(g)
+        if gmax < tol or (small_change and gmax < 1e-6):
+            return OptimizeResult(theta, f, g, it, True)
+    return OptimizeResult(theta, f, g, max_iter, False)
+
+
+def _newton(objective, theta, start, tol, max_iter):
+    """Newton steps on the observed information until max |gradient| < tol; a step is taken
+    only if it does not increase F."""
+    f, grad = start
+    steps = 0
+    for _ in range(max_iter):
+        if _gmax(grad) < tol:
+            break
+        H = objective.observed_information(theta)
+        if not np.all(np.isfinite(H)):
+            break
+        try:
+            step = -np.linalg.solve(2.0 * H, grad)
+        except np.linalg.LinAlgError:
+            break
+        res = objective.value_grad(theta + step)
+        if res is None or res[0] > f + 1e-12 * max(1.0, abs(f)):
+            break
+        theta = theta + step
+        f, grad = res
+        steps += 1
+    return OptimizeResult(theta, f, grad, steps, _gmax(grad) < tol)
+
+
+def _lbfgs(objective, theta, tol, max_iter):
+    def fun(t):
+        r = objective.value_grad(t)
+        return (1e10, np.zeros_like(t)) if r is None else r
+
+    opt = _sp_optimize.minimize(fun, theta, jac=True, method="L-BFGS-B",
+                                options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15})
+    f, grad = objective.value_grad(opt.x)
+    return OptimizeResult(opt.x, f, grad, int(opt.nit), _gmax(grad) < tol)
