@@ -42,7 +42,6 @@ __all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective",
            "vech_sandwich"]
 
 _LOG2PI = math.log(2.0 * math.pi)
-_EMPTY = np.zeros(0)
 
 
 # ------------------------------------------------------------------------------------------
@@ -410,8 +409,12 @@ class MLObjective:
         return None if res is None else res[0]
 
     def _evaluate(self, theta, with_grad):
-        if self.complete:
-            return self._evaluate_complete(theta, with_grad)
+        """(F_g per group, gradient parts per group) or None when not positive definite.
+
+        A complete group uses the closed form F_g = log|Sigma| + tr(S Sigma^-1) - log|S| - p
+        [+ d' Sigma^-1 d] with FE' G FE = W' (Sigma - S - d d') W, W = Sigma^-1 FE; a group
+        with missing data sums the same terms over its patterns (the casewise likelihood).
+        """
         k = self.kernel
         fgs = []
         parts = []
@@ -423,13 +426,13 @@ class MLObjective:
             obs = k.groups[g]["obs"]
             mean_model = k.meanstructure
             mu = Em[obs] if mean_model else gd.fixed_mean
-            if len(gd.patterns) == 1 and len(gd.patterns[0].obs) == k.p:
+            if gd.complete:
                 pat = gd.patterns[0]
                 ci = _chol_inv(sigma, k.eye_p)
                 if ci is None:
                     return None
                 inv, logdet = ci
-                fg = logdet + np.vdot(pat.cov, inv)
+                fg = logdet + np.vdot(pat.cov, inv) - gd.logdet_s - k.p
                 resid = sigma - pat.cov
                 if mean_model:
                     d = pat.mean - mu
@@ -461,74 +464,9 @@ class MLObjective:
                 if with_grad:
                     FtGF = FE.T @ G @ FE
                     FEg = FE.T @ gmu if mean_model else None
-            fgs.append(fg + gd.const)
+            fgs.append(fg if gd.complete else fg + gd.const)
             if with_grad:
                 parts.append(self.weights[g] * k.gradient_part(g, st, FtGF, FEg))
-        return fgs, parts
-
-    def _evaluate_complete(self, theta, with_grad):
-        """The one-pattern case of :meth:`_evaluate` written out (bootstrap refits spend their
-        time here): F_g = log|Sigma| + tr(S Sigma^-1) [+ d' Sigma^-1 d] + const_g and
-        FE' G FE = W' (Sigma - S - d d') W with W = Sigma^-1 FE."""
-        k = self.kernel
-        fixed_p = self.fixed_p
-        mean_model = k.meanstructure
-        fgs = []
-        parts = []
-        for g, gd in enumerate(self.groups):
-            grp = k.groups[g]
-            if fixed_p is not None:
-                IA0, S0, m0 = fixed_p[g]
-            else:
-                IA0, S0, m0 = grp["IA0"], grp["S0p"], grp["m0p"]
-            IA = IA0.copy()
-            IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
-            S = S0.copy()
-            sv = theta[grp["sp"]]
-            S[grp["srp"], grp["scp"]] = sv
-            S[grp["scp"], grp["srp"]] = sv
-            if grp["tri"]:
-                E, info = _dtrtri(IA, lower=1, unitdiag=1)
-                if info != 0:
-                    return None
-            else:
-                try:
-                    E = np.linalg.inv(IA)
-                except np.linalg.LinAlgError:
-                    return None
-            FE = E[grp["obs"]]
-            sigma = FE @ S @ FE.T
-            c, info = _dpotrf(sigma, lower=1, clean=0)
-            if info != 0:
-                return None
-            inv, info = _dpotrs(c, k.eye_p, lower=1)
-            if info != 0:
-                return None
-            pat = gd.patterns[0]
-            fg = 2.0 * np.log(c.diagonal()).sum() + np.vdot(pat.cov, inv) - gd.logdet_s - k.p
-            resid = sigma - pat.cov
-            if mean_model:
-                m = m0.copy()
-                m[grp["mrp"]] = theta[grp["mp"]]
-                Em = E @ m
-                d = pat.mean - Em[grp["obs"]]
-                invd = inv @ d
-                fg += d @ invd
-                resid = resid - np.outer(d, d)
-            fgs.append(fg)
-            if with_grad:
-                W = inv @ FE
-                FtGF = W.T @ resid @ W
-                dA = 2.0 * (FtGF @ (S @ E.T))
-                if mean_model:
-                    FEg = -2.0 * (FE.T @ invd)
-                    dA += np.outer(FEg, Em)
-                    gm = FEg[grp["mrp"]]
-                else:
-                    gm = _EMPTY
-                parts.append(self.weights[g] * np.concatenate(
-                    [dA[grp["arp"], grp["acp"]], grp["sfac"] * FtGF[grp["srp"], grp["scp"]],
-                     gm]))
         return fgs, parts
 
     def value(self, theta) -> float | None:
