@@ -17,9 +17,9 @@ For N = 500 and N = 20000 respondents simulated from the paper's population valu
 - semopy 2.3.11, naive loop: ``Model(syntax without :=).fit(resampled rows)`` for
   ``--semopy-draws`` draws, per draw, extrapolated to ``--draws``.
 
-Medians of ``--repeat`` runs. lavaan is not re-run here (R is not installed on this machine);
-its numbers, measured earlier on this machine for 500 draws at N = 500, are quoted as the
-external baseline: 33.4 s serially and 18.0 s on both cores.
+Medians of ``--repeat`` runs. lavaan is not run in this process: its in-process numbers, measured
+earlier on this machine for 500 draws at N = 500, are quoted (33.4 s serially, 18.0 s on both
+cores); ``benchmarks/bench_process.py`` runs lavaan and ours side by side as whole processes.
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def main(argv=None):
         f"at start {load_start:.2f}, at end {os.getloadavg()[0]:.2f} (a load near 2 means the "
         "other core was busy with other work, so jobs=2 could not gain much).",
         "",
-        f"lavaan 0.6.14 (external baseline, measured earlier on this machine, not re-run: R is "
-        f"not installed): {B if B == 500 else 500} draws at N = 500 took "
+        f"lavaan 0.6.14 (quoted, measured earlier on this machine; `bench_process.md` runs it side "
+        f"by side as a whole process): {B if B == 500 else 500} draws at N = 500 took "
         f"{LAVAAN_SERIAL_500} s serially and {LAVAAN_TWO_CORES_500} s on both cores "
         f"({LAVAAN_SERIAL_500 / 500 * 1e3:.0f} ms per draw).",
         "",
