@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from ..errors import ModelError
+from ..errors import DataQualityWarning, ModelError
 from .model import SampleMoments, compile_model, compile_partable
 from .syntax import parse_syntax, variable_roles
 
@@ -58,10 +60,17 @@ def sample_moments(values: np.ndarray) -> SampleMoments:
 def check_pd(cov: np.ndarray, names, what: str) -> None:
     """Raise ModelError naming constant or collinear items when ``cov`` is not positive
     definite."""
-    eig = np.linalg.eigvalsh(cov)
-    if eig.min() <= 1e-10 * max(eig.max(), 1.0):
-        variances = np.diag(cov)
-        zero = [names[i] for i in np.flatnonzero(variances <= 1e-12)]
+    variances = np.diag(cov)
+    huge = [names[i] for i in np.flatnonzero(~np.isfinite(variances))]
+    if huge:
+        raise ModelError(f"The values of {', '.join(huge)} in {what} are too large to compute "
+                         "with (their variance overflows); divide the column by a power of 10 "
+                         "before fitting.")
+    zero = [names[i] for i in np.flatnonzero(~(variances > 0))]
+    if not zero:  # judged on the correlations: a variable's unit (yuan or 10 000 yuan) is no cause
+        sd = np.sqrt(variances)
+        eig = np.linalg.eigvalsh(cov / np.outer(sd, sd))
+    if zero or eig.min() <= 1e-10:
         hint = (f" Item(s) without variance: {', '.join(zero)}." if zero else
                 " Some items are linear combinations of others (duplicated or summed columns).")
         raise ModelError(f"The sample covariance matrix of {what} is not positive definite."
@@ -82,15 +91,39 @@ def model_data(syntax, data, group=None, source="model"):
     observed = list(observed)
     frame = data[observed + ([group] if group else [])]
     if group:
-        frame = frame[frame[group].notna()]
+        label = frame[group]
+        blank = label.isna() | label.map(lambda v: isinstance(v, str) and not v.strip())
+        if blank.any():
+            warnings.warn(f"{source}: {int(blank.sum())} row(s) with no value in the group "
+                          f"column {group!r} were left out.", DataQualityWarning, stacklevel=4)
+            frame = frame[~blank]
     sub = frame[observed]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
            for t in sub.dtypes):
         values = sub.to_numpy(dtype=float, na_value=np.nan)
     else:
-        values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        coerced = sub.apply(pd.to_numeric, errors="coerce")
+        text = coerced.isna() & sub.notna() & ~sub.map(
+            lambda v: isinstance(v, str) and not v.strip())
+        if text.to_numpy().any():
+            col = text.any(axis=0).idxmax()
+            row = text[col].idxmax()
+            raise ModelError(f"{source}: column {col!r}, row {row!r} holds {sub.at[row, col]!r}, "
+                             "which is not a number; recode the answers as numbers (or read "
+                             "the survey with a spec whose scale maps the labels).")
+        values = coerced.to_numpy(dtype=float)
     if np.isinf(values).any():
         raise ModelError(f"{source}: the data contain infinite values.")
+    if values.shape[0] > 1:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var = np.nanvar(values, axis=0)
+        var = var[np.isfinite(var) & (var > 0)]
+        if var.size and var.max() > 1000 * var.min():  # lavaan's check in lav_data
+            warnings.warn(f"{source}: some observed variances are (at least) a factor 1000 "
+                          "times larger than others; the fit is computed all the same, but "
+                          "consider rescaling those variables.", DataQualityWarning,
+                          stacklevel=4)
     groups = frame[group].to_numpy().astype(str) if group else None
     return ov_x, observed, values, groups
 

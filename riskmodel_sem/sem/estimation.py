@@ -374,6 +374,19 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                     groups=groups if missing == "fiml" else None, notes=tuple(notes))
 
 
+def _smallest_scaled_eigenvalue(info) -> float:
+    """Smallest eigenvalue of the information in correlation form, D^-1 I D^-1 with
+    D = sqrt(diag I): independent of the scales of the variables (and so of the parameters),
+    unlike the eigenvalues of I itself. Zero when a parameter has no information at all."""
+    if not info.size:
+        return 1.0
+    sym = (info + info.T) / 2
+    d = np.diag(sym)
+    if not np.all(d > 0):
+        return 0.0
+    return float(np.linalg.eigvalsh(sym / np.sqrt(np.outer(d, d))).min())
+
+
 def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estimator, missing,
              labels, source, compute_modindices, vcov=None, test_extra=None, logl=None,
              unrestricted_logl=None, baseline=None, groups=None, notes=()):
@@ -387,9 +400,9 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
         notes.append(msg)
-    sym = (info + info.T) / 2
-    smallest = float(np.linalg.eigvalsh(sym).min()) if sym.size else 1.0
-    if smallest < 1e-10 * max(1.0, float(np.abs(sym).max(initial=0.0))):
+    smallest = _smallest_scaled_eigenvalue(info)
+    singular = smallest < 1e-10
+    if singular:
         # lavaan reports NA here too: standard errors of a model that is not (empirically)
         # identified are meaningless, however large they come out
         vcov = np.full_like(info, np.nan)
@@ -399,7 +412,8 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         warnings.warn(msg, IdentificationWarning, stacklevel=3)
         notes.append(msg)
     elif vcov is None:
-        vcov = np.linalg.inv(info) / total_n
+        d = np.sqrt(np.diag(info))  # inverted in scaled form: variables may differ in scale
+        vcov = np.linalg.inv(info / np.outer(d, d)) / np.outer(d, d) / total_n
     estimates = _estimate_table(model, theta, vcov, labels)
     std = standardize.standardized_solution(model, theta, vcov, estimates)
     estimates = pd.concat([estimates, std], axis=1)
@@ -412,8 +426,12 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
+    if compute_modindices and model.ngroups == 1 and singular:
+        # lavaan's modindices() stops here ("information matrix is singular")
+        notes.append(f"{source}: modification indices were not computed: the information "
+                     "matrix is singular.")
     mi = (fitmeasures.modification_indices(model, moments, theta, groups)
-          if compute_modindices and model.ngroups == 1
+          if compute_modindices and model.ngroups == 1 and not singular
           else pd.DataFrame(columns=MODINDEX_COLUMNS))
     sigma = model.implied(theta, 0)[0]
     return FitResult(

@@ -156,13 +156,22 @@ def prepare_fiml(syntax, data, group, group_equal, source):
             empty = [observed[i] for i in np.flatnonzero(counts < 2)]
             raise ModelError(f"{source}: variable(s) {', '.join(empty)} have fewer than two "
                              "observed values.")
+        seen = (~np.isnan(vals)).astype(float)
+        together = seen.T @ seen  # rows answering both of each pair (lavaan's coverage x n)
+        never = [(observed[i], observed[j]) for i, j in zip(*np.nonzero(np.triu(together == 0)))]
+        if never:
+            pairs = "; ".join(f"{a} and {b}" for a, b in never[:3])
+            more = f" (and {len(never) - 3} more pairs)" if len(never) > 3 else ""
+            raise ModelError(f"{source}: no row{' of a group' if group else ''} answers both "
+                             f"{pairs}{more} (0% coverage), so FIML cannot estimate their "
+                             "covariance; collect answers to both or use --missing listwise.")
         em = em_estimate(vals)
         mu, sigma, logl = em.mean, em.cov, em.loglik
         if not em.converged:
             notes.append(f"{source}: the EM algorithm for the unrestricted model did not "
                          "converge; the chi-square test is approximate.")
-        eig = np.linalg.eigvalsh(sigma)
-        if eig.min() <= 1e-10 * max(eig.max(), 1.0):
+        sd = np.sqrt(np.diag(sigma))
+        if np.linalg.eigvalsh(sigma / np.outer(sd, sd)).min() <= 1e-10:  # scale-free
             raise ModelError(f"{source}: the EM estimate of the covariance matrix is not "
                              "positive definite; some items may be collinear or too sparse.")
         gd = group_data(vals, logl_h1=logl)

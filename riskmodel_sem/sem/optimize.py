@@ -135,15 +135,23 @@ def _scoring(objective, theta, start, tol, max_iter, information=None, stop_at=N
 
 
 def _scoring_step(info, grad):
-    """-(2 I)^-1 grad by Cholesky; the minimum-norm solution when I is (numerically) singular,
-    as at starting values where some parameter does not move the implied moments."""
-    try:
-        chol = np.linalg.cholesky(2.0 * info)
-        piv = np.diag(chol) ** 2
-        if piv.min() > 1e-12 * piv.max():
-            return -_cho_solve((chol, True), grad)
-    except np.linalg.LinAlgError:
-        pass
+    """-(2 I)^-1 grad by Cholesky of the diagonally scaled information D^-1 I D^-1
+    (D = sqrt(diag I)), so that variables on very different scales (an income in yuan beside
+    a 1-5 answer) do not make the solve lose precision; the minimum-norm solution when I is
+    (numerically) singular, as at starting values where some parameter does not move the
+    implied moments."""
+    d = np.sqrt(np.diag(info))
+    if np.all(d > 0) and np.all(np.isfinite(d)):
+        scaled = info / np.outer(d, d)
+        g = grad / d
+        try:
+            chol = np.linalg.cholesky(2.0 * scaled)
+            piv = np.diag(chol) ** 2
+            if piv.min() > 1e-12 * piv.max():
+                return -_cho_solve((chol, True), g) / d
+        except np.linalg.LinAlgError:
+            pass
+        return -np.linalg.lstsq(2.0 * scaled, g, rcond=1e-12)[0] / d
     return -np.linalg.lstsq(2.0 * info, grad, rcond=1e-12)[0]
 
 
