@@ -145,6 +145,14 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
                     f"answer ({shown}) in all {len(answers)} usable rows{in_group}, so it has no "
                     "variance. Check the column or remove the item from the spec.")
         complete = part.dropna().to_numpy(dtype=float)
+        with np.errstate(all="ignore"):
+            spread = np.var(complete, axis=0) if len(complete) else np.zeros(p)
+        if not np.isfinite(spread).all():
+            code = frame.columns[int(np.flatnonzero(~np.isfinite(spread))[0])]
+            column = book.at[code, "column"] if code in book.index else code
+            raise SurveyDataError(
+                f"{where}, column {column!r}: The values of item {code} are too large to "
+                "compute with (their variance overflows); divide the column by a power of 10.")
         if len(complete) > p:
             corr = np.corrcoef(complete, rowvar=False)
             twins = np.argwhere(np.triu(np.abs(corr) > 1 - 1e-12, k=1))

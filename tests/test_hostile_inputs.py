@@ -156,3 +156,84 @@ def test_no_ids_keeps_phone_numbers_out_of_every_output(tmp_path, capsys):
                  str(tmp_path / "with_ids.json")]) == 0
     capsys.readouterr()
     assert phones[0] in (tmp_path / "with_ids.json").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers the fit meets: scales, overflow, coverage, text in numeric columns, blank groups
+# ---------------------------------------------------------------------------------------------
+
+HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+
+
+def _hs_case(tmp_path, hs, name, frame):
+    spec = tmp_path / "hs.lav"
+    spec.write_text(HS_MODEL, encoding="utf-8")
+    data = tmp_path / name
+    frame.to_csv(data, index=False)
+    return data, spec
+
+
+@pytest.mark.parametrize("factor", [1e4, 1e6])
+def test_a_column_in_other_units_gives_the_same_standardized_fit(tmp_path, capsys, hs, factor):
+    scaled = hs.copy()
+    scaled["x1"] = scaled["x1"] * factor
+    data, spec = _hs_case(tmp_path, hs, "scaled.csv", scaled)
+    assert main(["fit", str(data), "--spec", str(spec), "--json", str(tmp_path / "s.json")]) == 0
+    err = capsys.readouterr().err
+    assert "factor 1000" in err and "not identified" not in err, err
+    plain, _ = _hs_case(tmp_path, hs, "plain.csv", hs)
+    assert main(["fit", str(plain), "--spec", str(spec), "--json", str(tmp_path / "p.json")]) == 0
+    capsys.readouterr()
+    import json
+
+    s = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    p = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    np.testing.assert_allclose(s["fit"]["chisq"], p["fit"]["chisq"], rtol=1e-6)
+    np.testing.assert_allclose([r["std_all"] for r in s["estimates"]],
+                               [r["std_all"] for r in p["estimates"]], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose([r["z"] for r in s["estimates"] if r["z"] is not None],
+                               [r["z"] for r in p["estimates"] if r["z"] is not None],
+                               rtol=1e-4)
+
+
+def test_a_column_too_large_to_compute_with_is_named(tmp_path, capsys, hs):
+    huge = hs.copy()
+    huge["x5"] = huge["x5"] * 1e160
+    data, spec = _hs_case(tmp_path, hs, "huge.csv", huge)
+    _one_line_error(["fit", data, "--spec", spec, "--json", tmp_path / "r.json"], capsys,
+                    "x5", "too large")
+
+
+def test_fiml_with_two_items_never_answered_together(tmp_path, capsys, hs):
+    holes = hs.copy()
+    holes.loc[holes.index % 2 == 0, "x1"] = np.nan
+    holes.loc[holes.index % 2 == 1, "x2"] = np.nan
+    data, spec = _hs_case(tmp_path, hs, "holes.csv", holes)
+    _one_line_error(["fit", data, "--spec", spec, "--missing", "fiml", "--json",
+                     tmp_path / "r.json"], capsys, "x1 and x2", "0% coverage")
+
+
+def test_text_in_a_numeric_column_is_an_error_in_the_library(hs):
+    from riskmodel_sem.errors import ModelError
+    from riskmodel_sem.sem.estimation import fit_model
+
+    frame = hs.astype({"x4": object})
+    frame.loc[7, "x4"] = "agree"
+    with pytest.raises(ModelError, match=r"column 'x4', row 7 holds 'agree'"):
+        fit_model(HS_MODEL, frame)
+
+
+def test_blank_group_cells_are_left_out_with_a_count(tmp_path, capsys, hs):
+    frame = hs.copy()
+    frame["school"] = frame["school"].astype(object)
+    frame.loc[[3, 50, 120], "school"] = ""
+    data, spec = _hs_case(tmp_path, hs, "groups.csv", frame)
+    assert main(["fit", str(data), "--spec", str(spec), "--group", "school", "--json",
+                 str(tmp_path / "g.json")]) == 0
+    err = capsys.readouterr().err
+    import json
+
+    res = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    assert res["n_obs"] == len(hs) - 3
+    assert "3 row(s) with no value in the group column 'school'" in " ".join(res["warnings"])
+    assert "3 row(s) with no value" in err

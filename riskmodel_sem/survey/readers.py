@@ -632,7 +632,8 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
             name = f"{name}.{seen[name]}"
         else:
             seen[name] = 0
-        col = raw.columns[j]
+        col = [None if isinstance(v, str) and not v.strip() else v  # a blank cell is missing
+               for v in raw.columns[j]]
         if h in value_labels:
             mapping = value_labels[h]
             col = [mapping.get(v, v) for v in col]
