@@ -148,9 +148,9 @@ def test_nonadmissible_definition_counts_lavaans_660(poldem, lavaan_draws):
 @pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.HeywoodWarning")
 def test_each_draw_is_the_ml_fit_of_its_resampled_rows(poldem):
     fit, data = poldem
-    res = bs.bootstrap(fit, data, 6, seed=11)
-    for b in (0, 5):
-        rng = np.random.default_rng(np.random.SeedSequence(11).spawn(6)[b])
+    res = bs.bootstrap(fit, data, 40, seed=11)
+    for b in (0, 39):
+        rng = np.random.default_rng(np.random.SeedSequence(11).spawn(40)[b])
         idx = rng.integers(0, len(data), size=len(data))
         refit = fit_model(POLDEM, data.iloc[idx].reset_index(drop=True),
                           compute_modindices=False)
@@ -186,14 +186,14 @@ def test_jobs_one_and_two_give_identical_arrays(poldem, monkeypatch):
 
 def test_result_table_and_json(poldem):
     fit, data = poldem
-    res = bs.bootstrap(fit, data, 30, seed=3)
+    res = bs.bootstrap(fit, data, 40, seed=3)
     assert list(res.ci.columns) == bs.CI_COLUMNS
     assert len(res.ci) == 31 + 2
     d = res.to_dict()
     assert {"n", "seed", "failed", "nonadmissible", "ci"} <= set(d)
     ind = [r for r in d["ci"] if r["op"] == ":=" and r["lhs"] == "ind"]
     assert ind and ind[0]["est"] == pytest.approx(1.241782807368926, rel=1e-4)
-    assert res.draws.shape == (30, 33)
+    assert res.draws.shape == (40, 33)
     assert res.names[-2:] == ("ind", "total")
     row = res.row("ind", ":=")
     assert row["ci_lower_perc"] < row["est"] < row["ci_upper_perc"]
@@ -203,23 +203,27 @@ def test_bad_arguments(poldem):
     fit, data = poldem
     with pytest.raises(OptionError):
         bs.bootstrap(fit, data, 0, seed=1)
-    with pytest.raises(OptionError):
-        bs.bootstrap(fit, data, 10, seed=-1)
-    with pytest.raises(OptionError):
-        bs.bootstrap(fit, data, 10, seed=1, jobs=0)
+    with pytest.raises(OptionError, match="from 40"):
+        bs.bootstrap(fit, data, 10, seed=1)  # as the command line: too few for a 95% interval
+    with pytest.raises(OptionError, match="to 100000"):
+        bs.bootstrap(fit, data, 10**9, seed=1)
+    with pytest.raises(OptionError, match="seed"):
+        bs.bootstrap(fit, data, 40, seed=-1)
+    with pytest.raises(OptionError, match="jobs"):
+        bs.bootstrap(fit, data, 40, seed=1, jobs=0)
 
 
 @pytest.mark.slow
 def test_dask_local_cluster_matches_local_run(poldem):
     distributed = pytest.importorskip("distributed")
     fit, data = poldem
-    local = bs.bootstrap(fit, data, 24, seed=5, jobs=1)
+    local = bs.bootstrap(fit, data, 40, seed=5, jobs=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
-            remote = bs.bootstrap(fit, data, 24, seed=5, scheduler=client)
-            by_address = bs.bootstrap(fit, data, 24, seed=5, scheduler=cluster.scheduler_address)
-    assert remote.remote_draws == 24
+            remote = bs.bootstrap(fit, data, 40, seed=5, scheduler=client)
+            by_address = bs.bootstrap(fit, data, 40, seed=5, scheduler=cluster.scheduler_address)
+    assert remote.remote_draws == 40
     assert np.array_equal(local.draws, remote.draws, equal_nan=True)
     assert np.array_equal(local.draws, by_address.draws, equal_nan=True)
 

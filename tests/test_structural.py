@@ -140,8 +140,8 @@ def test_verdicts_opposite_and_not_supported(gcrm):
 
 def test_bootstrap_columns_and_json(gcrm):
     spec, data, fit = gcrm
-    boot = bs.bootstrap(fit, data, 30, seed=4, spec=spec)
-    plain = bs.bootstrap(fit, data, 30, seed=4)
+    boot = bs.bootstrap(fit, data, 40, seed=4, spec=spec)
+    plain = bs.bootstrap(fit, data, 40, seed=4)
     with_spec = st.analyze(fit, spec, boot)
     without = st.analyze(fit, spec, plain)
     # derived quantities computed from the draws equal those the bootstrap carried
@@ -161,7 +161,7 @@ def test_bootstrap_columns_and_json(gcrm):
     assert all(need <= set(r) for r in d["hypotheses"])
     bj = d["bootstrap"]
     assert {"n", "seed", "failed", "nonadmissible", "ci"} <= set(bj)
-    assert bj["n"] == 30 and bj["seed"] == 4
+    assert bj["n"] == 40 and bj["seed"] == 4
     cols = {"lhs", "op", "rhs", "label", "est", "se", "ci_lower_perc", "ci_upper_perc",
             "ci_lower_bc", "ci_upper_bc"}
     assert all(cols <= set(r) for r in bj["ci"])

@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...errors import ModelError, OptionError, RiskModelWarning
+from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
 from ..data import sample_moments
 from ..defined import compile_definition, evaluate_definitions
@@ -397,8 +398,13 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
 
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise OptionError(f"The number of bootstrap draws must be a positive integer, got {B!r}.")
+    if not MIN_BOOTSTRAP_DRAWS <= B <= MAX_BOOTSTRAP_DRAWS:
+        raise OptionError(f"The number of bootstrap draws must be from {MIN_BOOTSTRAP_DRAWS} (the "
+                          f"fewest that place the bounds of a 95% interval) to "
+                          f"{MAX_BOOTSTRAP_DRAWS}, got {B}.")
     if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
         raise OptionError(f"The number of jobs must be a positive integer, got {jobs!r}.")
+    jobs = min(int(jobs), max_jobs())  # never more worker processes than cores
     check_level(level)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)
