@@ -237,3 +237,14 @@ def test_blank_group_cells_are_left_out_with_a_count(tmp_path, capsys, hs):
     assert res["n_obs"] == len(hs) - 3
     assert "3 row(s) with no value in the group column 'school'" in " ".join(res["warnings"])
     assert "3 row(s) with no value" in err
+
+
+def test_aic_weights_only_among_models_of_the_same_data(hs):
+    from riskmodel_sem.sem.comparison import compare
+
+    res = compare(hs, {"three": HS_MODEL, "one": "g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9",
+                       "visual": "visual =~ x1 + x2 + x3"})
+    table = res.models.set_index("name")
+    assert np.isnan(table.at["visual", "aic_weight"]) and np.isnan(table.at["visual", "bic_weight"])
+    np.testing.assert_allclose(table.loc[["three", "one"], "aic_weight"].sum(), 1.0)
+    assert any("visual use other data" in w for w in res.warnings)

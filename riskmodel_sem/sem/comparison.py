@@ -548,8 +548,9 @@ def compare(
     -----
     Nested pairs come from :func:`nested_in` and ``declared_nesting``; their tests follow
     :func:`difference_test` (``lavTestLRT``). ``aic_weight`` and ``bic_weight`` are
-    ``exp(-delta_i / 2) / sum_j exp(-delta_j / 2)`` over all models, the usual evidence for
-    non-nested models. Under MLR, ``delta_cfi`` and ``delta_rmsea`` use the robust CFI and
+    ``exp(-delta_i / 2) / sum_j exp(-delta_j / 2)`` over the models fitted to the same
+    variables and rows as the reference (others get NaN and a note: their likelihoods are of
+    other data), the usual evidence for non-nested models. Under MLR, ``delta_cfi`` and ``delta_rmsea`` use the robust CFI and
     RMSEA when the fits provide them. ``delta_x = x_model - x_reference``.
 
     References
@@ -590,8 +591,19 @@ def compare(
                           for n in names]
     table["delta_rmsea"] = [fits[n].fit.get(k_rmsea, math.nan) - ref.get(k_rmsea, math.nan)
                             for n in names]
-    table["aic_weight"] = _weights(table["aic"].to_numpy())
-    table["bic_weight"] = _weights(table["bic"].to_numpy())
+    # information criteria compare likelihoods of the same data: weights only among the models
+    # on the reference's variables and rows
+    same = [set(variables[n]) == set(variables[reference])
+            and fits[n].n_obs == fits[reference].n_obs for n in names]
+    for key in ("aic", "bic"):
+        w = np.full(len(names), math.nan)
+        w[same] = _weights(table[key].to_numpy()[same])
+        table[f"{key}_weight"] = w
+    if not all(same):
+        others = [n for n, s in zip(names, same) if not s]
+        notes.append(f"AIC and BIC weights are computed only among the models on the same "
+                     f"variables and rows as {reference}; {', '.join(others)} use other data, "
+                     "so their likelihoods are not comparable and they have no weight.")
 
     tests = []
     for a, b in combinations(names, 2):
