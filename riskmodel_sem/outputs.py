@@ -286,12 +286,16 @@ def _write_set(folder: Path, files: dict[str, bytes], written: list[Path]) -> No
                 mode = stat.S_IMODE(os.stat(target).st_mode)
             except FileNotFoundError:
                 mode = new_mode
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(staging / name, mode)
+            try:
+                fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(staging / name, mode)
+            except OSError as exc:  # a full disk names no file itself
+                raise OutputError(f"Cannot write {target}: {exc.strerror or exc}; nothing was "
+                                  "replaced.") from exc
         backup_dir = staging / ".previous"
         backup_dir.mkdir()
         for name in files:

@@ -248,3 +248,19 @@ def test_aic_weights_only_among_models_of_the_same_data(hs):
     assert np.isnan(table.at["visual", "aic_weight"]) and np.isnan(table.at["visual", "bic_weight"])
     np.testing.assert_allclose(table.loc[["three", "one"], "aic_weight"].sum(), 1.0)
     assert any("visual use other data" in w for w in res.warnings)
+
+
+def test_drop_flagged_leaving_no_rows_names_the_file_and_the_cause(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    rows = []
+    for _ in range(60):  # every respondent gives one answer five times: all flagged
+        r = [int(rng.integers(1, 6))] * 6
+        r[int(rng.integers(0, 6))] = int(rng.integers(1, 6))
+        rows.append(",".join(map(str, r)))
+    data = tmp_path / "flat.csv"
+    data.write_text("x1,x2,x3,x4,x5,x6\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    spec = tmp_path / "m.lav"
+    spec.write_text("f =~ x1 + x2 + x3\ng =~ x4 + x5 + x6\n", encoding="utf-8")
+    _one_line_error(["validate", data, "--spec", spec, "--drop-flagged", "--json",
+                     tmp_path / "r.json"], capsys, "flat.csv", "60 of 60 rows were dropped",
+                    "--drop-flagged")

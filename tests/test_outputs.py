@@ -188,3 +188,22 @@ def test_a_report_through_the_command_line_keeps_the_old_files_mode(tmp_path, la
     assert stat.S_IMODE((out / "r.json").stat().st_mode) == 0o600
     assert json.loads((out / "r.json").read_text(encoding="utf-8"))["fit"]["df"] == 2
     assert sorted(p.name for p in out.iterdir()) == ["r.json"]
+
+
+def test_a_full_disk_names_the_file_and_the_cause(tmp_path, lav, capsys, monkeypatch):
+    import errno
+
+    data, model = lav
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("old\n", encoding="utf-8")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(outputs.os, "fsync", full)  # where a full disk shows itself
+    code = main(["fit", str(data), "--spec", str(model), "--json", str(out / "results.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(out / "results.json") in err[0] and "No space left on device" in err[0]
+    assert _contents(out) == {"results.json": "old\n"}

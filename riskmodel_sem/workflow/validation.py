@@ -277,8 +277,20 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     complete = data.dropna().reset_index(drop=True)
     analysis = complete if missing == "listwise" else data
     if len(analysis) < len(cols) + 1:
-        raise SurveyDataError(f"Only {len(analysis)} usable rows for {len(cols)} items; "
-                              "validation needs more rows.")
+        where = getattr(survey, "source", None)
+        why = []
+        if n_dropped:
+            why.append(f"{n_dropped} of {len(frame)} rows were dropped as flagged by screening "
+                       "(--drop-flagged)")
+        if missing == "listwise" and len(complete) < len(data):
+            why.append(f"{len(data) - len(complete)} incomplete row(s) were left out (listwise)")
+        raise SurveyDataError(
+            (f"{where}: " if where else "")
+            + f"Only {len(analysis)} usable rows for {len(cols)} items"
+            + (f" ({'; '.join(why)})" if why else "")
+            + "; validation needs at least " + str(len(cols) + 1)
+            + (". Leave out --drop-flagged or check the screening thresholds." if n_dropped
+               else ". Collect more answers or remove items from the spec."))
     if missing == "listwise" and len(complete) < len(data):
         own.append(f"{len(data) - len(complete)} row(s) with missing answers were left out "
                      "(listwise); the FIML option (--missing fiml) keeps them.")
