@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import math
+import time
 from pathlib import Path
 
 import openpyxl
@@ -273,6 +274,63 @@ def test_random_workbook_cells(folder, small):
         wb.save(buf)
         path.write_bytes(buf.getvalue())
         _survey_or_our_error(path, small, sheet=sheet)
+
+    check()
+
+
+def test_workbooks_with_far_cells(folder, small):
+    """A value or a formatted blank anywhere in the sheet: read quickly or refused in one line,
+    never a hang or an exhausted memory."""
+    from openpyxl.styles import Font
+
+    path = folder / "far.xlsx"
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.integers(1, 1_048_576), st.integers(1, 16_384),
+           st.sampled_from(["value", "text", "blank"]))
+    def check(row, col, kind):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for r in [["A1", "A2", "A3"], [1, 2, 3], [4, 5, 3], [1, 2, 5]]:
+            ws.append(r)
+        cell = ws.cell(row=row, column=col)
+        if kind == "blank":
+            cell.font = Font(bold=True)
+        else:
+            cell.value = 5 if kind == "value" else "备注"
+        buf = io.BytesIO()
+        wb.save(buf)
+        path.write_bytes(buf.getvalue())
+        start = time.perf_counter()
+        _survey_or_our_error(path, small)
+        assert time.perf_counter() - start < 10  # a hang, not a speed claim
+
+    check()
+
+
+def test_csv_with_rows_in_mixed_encodings(folder, small):
+    """UTF-8 with some rows in GBK: refused with a row and column, or read when the GBK bytes
+    happen to be valid UTF-8; never silently decoded as garbled text."""
+    path = folder / "mixed.csv"
+    rows = st.lists(st.tuples(st.sampled_from(["同意", "非常同意", "一般", "3", "4"]),
+                              st.sampled_from(["utf-8", "gbk"])), min_size=1, max_size=8)
+
+    @FUZZ
+    @given(rows)
+    def check(cells):
+        lines = ["编号,A1,A2,A3".encode("utf-8")]
+        for i, (answer, enc) in enumerate(cells, start=1):
+            lines.append(f"{i},{answer},2,3".encode(enc))
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        try:
+            survey = read_survey(path, small)
+        except RiskModelError as exc:
+            text = str(exc)
+            assert "mixed.csv" in text and "\n" not in text and text.endswith("."), text
+            if any(enc == "gbk" and answer[0] > "9" for answer, enc in cells):
+                assert "row" in text
+            return
+        assert "编号" in survey.ids.name or survey.ids.name == "id"
 
     check()
 
