@@ -9,8 +9,8 @@ A run's outputs in one folder are written as a set (:func:`write_files`):
    folder never interleave their files: the second waits for the first;
 3. the files are written into a hidden staging folder inside the target folder, with the old
    file's permission bits when a target exists and the umask's otherwise;
-4. a journal (``COMMIT`` in the staging folder) records that the set is complete, and the
-   files are renamed into place with SIGINT, SIGTERM and SIGHUP held back until the last
+4. a journal (``.riskmodel-sem-journal`` in the staging folder) records that the set is
+   complete, and the files are renamed into place with SIGINT, SIGTERM and SIGHUP held back until the last
    rename, so Ctrl-C cannot split the set;
 5. a run killed during step 4 (SIGKILL, power loss) leaves the journal behind: the next write
    into that folder finishes the renames first, so the folder holds either the old set or the
@@ -106,7 +106,7 @@ def check_output_path(path: str | Path, *, folder: bool) -> Path:
 
 
 _STAGING_PREFIX = ".riskmodel-sem-staging-"
-_JOURNAL = "COMMIT"
+_JOURNAL = ".riskmodel-sem-journal"
 _LOCK_WAIT = 600.0  # seconds a run waits for another run writing into the same folder
 _DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                           if hasattr(signal, name))
@@ -296,7 +296,7 @@ def _write_set(folder: Path, files: dict[str, bytes], written: list[Path]) -> No
             except OSError as exc:  # a full disk names no file itself
                 raise OutputError(f"Cannot write {target}: {exc.strerror or exc}; nothing was "
                                   "replaced.") from exc
-        backup_dir = staging / ".previous"
+        backup_dir = staging / ".riskmodel-sem-previous"
         backup_dir.mkdir()
         for name in files:
             if (folder / name).exists():
