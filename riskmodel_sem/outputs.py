@@ -10,8 +10,8 @@ A run's outputs in one folder are written as a set (:func:`write_files`):
 3. the files are written into a hidden staging folder inside the target folder, with the old
    file's permission bits when a target exists and the umask's otherwise;
 4. a journal (``.riskmodel-sem-journal`` in the staging folder) records that the set is
-   complete, and the files are renamed into place with SIGINT, SIGTERM and SIGHUP held back until the last
-   rename, so Ctrl-C cannot split the set;
+   complete, and the files are renamed into place with SIGINT, SIGTERM and SIGHUP held back
+   until the last rename, so Ctrl-C cannot split the set;
 5. a run killed during step 4 (SIGKILL, power loss) leaves the journal behind: the next write
    into that folder finishes the renames first, so the folder holds either the old set or the
    new one, whole. A staging folder without a journal (a run killed while writing) is removed.
