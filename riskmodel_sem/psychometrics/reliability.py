@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import ModelError, SurveyDataError
+from ..sem.distributions import f_ppf, norm_ppf
 from ..sem.estimation import FitResult
 
 __all__ = [
@@ -131,8 +131,8 @@ def feldt_ci(alpha: float, n_obs: int, n_items: int, conf_level: float = 0.95
     a = 1.0 - conf_level
     df1 = n_obs - 1
     df2 = (n_obs - 1) * (n_items - 1)
-    lower = 1.0 - (1.0 - alpha) * stats.f.ppf(1.0 - a / 2.0, df1, df2)
-    upper = 1.0 - (1.0 - alpha) * stats.f.ppf(a / 2.0, df1, df2)
+    lower = 1.0 - (1.0 - alpha) * f_ppf(1.0 - a / 2.0, df1, df2)
+    upper = 1.0 - (1.0 - alpha) * f_ppf(a / 2.0, df1, df2)
     return float(lower), float(upper)
 
 
@@ -197,7 +197,7 @@ def cronbach_alpha(data: pd.DataFrame, *, conf_level: float = 0.95) -> AlphaResu
     r = c / np.outer(sd, sd)
     lower, upper = feldt_ci(parts["raw"], n, k, conf_level)
     ase = math.sqrt(parts["q"] / n)
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    z = norm_ppf(0.5 + conf_level / 2.0)
 
     total = x.mean(axis=1, skipna=True)
     raw_r = np.array([total.corr(x[col]) for col in x.columns])

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._json import json_value
 from ..errors import DataQualityWarning, OptionError, SurveyDataError
+from ..sem.distributions import chi2_sf, norm_sf
 from ..sem.em import em_estimate
 from ..survey.spec import Spec
 from ..survey.readers import SurveyData
@@ -290,8 +290,13 @@ def item_statistics(items: pd.DataFrame, spec: Spec | None = None) -> pd.DataFra
                "out_of_scale": (int(np.sum((x < lo) | (x > hi))) if lo is not None
                                 else np.nan)}
         if n > 3 and np.ptp(x) > 0:
-            rec["skew"] = float(stats.skew(x, bias=False))
-            rec["kurtosis"] = float(stats.kurtosis(x, bias=False))
+            dev = x - x.mean()
+            m2, m3, m4 = (np.mean(dev ** k) for k in (2, 3, 4))
+            # adjusted Fisher-Pearson G1 and G2 (SPSS, psych::describe type 2,
+            # scipy.stats.skew/kurtosis with bias=False)
+            rec["skew"] = float(math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2 ** 1.5)
+            rec["kurtosis"] = float((n - 1) / ((n - 2) * (n - 3))
+                                    * ((n + 1) * (m4 / m2 ** 2 - 3) + 6))
             ses = math.sqrt(6.0 * n * (n - 1) / ((n - 2) * (n + 1) * (n + 3)))
             rec["skew_se"] = ses
             rec["kurtosis_se"] = 2.0 * ses * math.sqrt((n * n - 1.0) / ((n - 3) * (n + 5)))
@@ -447,7 +452,7 @@ def mahalanobis(values: np.ndarray, mean: np.ndarray, cov: np.ndarray
         xc = x[np.ix_(idx, np.flatnonzero(o))] - mean[o]
         sol = np.linalg.solve(cov[np.ix_(o, o)], xc.T).T
         d2[idx] = np.sum(xc * sol, axis=1)
-    pval = np.where(df > 0, stats.chi2.sf(d2, np.maximum(df, 1)), np.nan)
+    pval = np.where(df > 0, chi2_sf(d2, np.maximum(df, 1)), np.nan)
     return d2, df, pval
 
 
@@ -507,9 +512,9 @@ def mardia(values: np.ndarray) -> dict:
     skew_df = p * (p + 1) * (p + 2) / 6.0
     kz = (b2p - p * (p + 2)) / math.sqrt(8.0 * p * (p + 2) / n)
     return {"n": int(n), "p": int(p), "skew_b1p": b1p, "skew_statistic": skew_stat,
-            "skew_df": skew_df, "skew_p": float(stats.chi2.sf(skew_stat, skew_df)),
+            "skew_df": skew_df, "skew_p": float(chi2_sf(skew_stat, skew_df)),
             "kurtosis_b2p": b2p, "kurtosis_z": kz,
-            "kurtosis_p": float(2.0 * stats.norm.sf(abs(kz)))}
+            "kurtosis_p": float(2.0 * norm_sf(abs(kz)))}
 
 
 def missing_patterns(items: pd.DataFrame) -> pd.DataFrame:

@@ -28,10 +28,10 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._json import json_value
 from ..errors import ModelError, OptionError, SurveyDataError
+from ..sem.distributions import chi2_sf
 from ..sem.estimation import FitResult, fit_model
 from .screening import em_moments
 
@@ -359,7 +359,7 @@ def bartlett(corr: pd.DataFrame, n_obs: int) -> BartlettResult:
     chisq = -logdet * (n_obs - 1 - (2 * p + 5) / 6.0)
     df = p * (p - 1) / 2.0
     return BartlettResult(chisq=float(chisq), df=int(df),
-                          pvalue=float(stats.chi2.sf(chisq, df)), n=int(n_obs))
+                          pvalue=float(chi2_sf(chisq, df)), n=int(n_obs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -707,7 +707,7 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
     else:
         diff = t0 - t1
         method = "chisq difference"
-    pval = float(stats.chi2.sf(diff, dd)) if dd > 0 else float("nan")
+    pval = float(chi2_sf(diff, dd)) if dd > 0 else float("nan")
     return OneFactorResult(syntax=syntax, fit=fit, converged=bool(one.converged),
                            n_obs=int(one.n_obs),
                            warnings=tuple(str(w.message) for w in caught),

@@ -22,12 +22,12 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._json import json_value, records
 from ..errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, check_options, fit_model
 from .data import prepare
+from .distributions import chi2_sf
 from .fitmeasures import score_test
 from .objective import MLObjective, group_data
 from .syntax import equal_kind, parse_syntax, variable_roles
@@ -245,7 +245,7 @@ def difference_test(restricted: FitResult, general: FitResult, method: str = "au
            "scaling_factor": math.nan, "rmsea_diff": math.nan}
     if method == "lrt":
         if m > 0:
-            out["pvalue"] = float(stats.chi2.sf(t0 - t1, m))
+            out["pvalue"] = float(chi2_sf(t0 - t1, m))
             n = restricted.n_obs
             ngroups = restricted.model.ngroups if restricted.model is not None else 1
             out["rmsea_diff"] = math.sqrt(ngroups) * math.sqrt(max(t0 - t1 - m, 0.0) / (n * m))
@@ -267,7 +267,7 @@ def difference_test(restricted: FitResult, general: FitResult, method: str = "au
         return out
     out["scaling_factor"] = cd
     out["chisq_diff"] = (t0 - t1) / cd
-    out["pvalue"] = float(stats.chi2.sf(out["chisq_diff"], m))
+    out["pvalue"] = float(chi2_sf(out["chisq_diff"], m))
     return out
 
 
@@ -825,7 +825,7 @@ def _score_tests(rows, group, fit: FitResult, keys):
         lm = test["lm"]
         df = released.n_free - fit.model.n_free
         out.append({"lhs": key[0], "op": key[1], "rhs": key[2], "score": lm, "df": df,
-                    "pvalue": float(stats.chi2.sf(lm, df))})
+                    "pvalue": float(chi2_sf(lm, df))})
     return out
 
 

@@ -24,7 +24,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import fitmeasures, standardize
 from ._blas import one_blas_thread
@@ -33,6 +32,7 @@ from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
                       IdentificationWarning, OptionError)
 from .data import model_data, prepare, sample_moments, split_groups
 from .defined import defined_parameters
+from .distributions import norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
 from .fitmeasures import baseline_estimates, baseline_model, incremental_indices, n_moments
 from .model import CompiledModel, SampleMoments
@@ -482,8 +482,8 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
         z = np.where(free_mask & (table["se"].to_numpy() > 0),
                      table["est"].to_numpy() / table["se"].to_numpy(), np.nan)
     table["z"] = z
-    table["pvalue"] = 2.0 * stats.norm.sf(np.abs(z))
-    crit = stats.norm.ppf(0.975)
+    table["pvalue"] = 2.0 * norm_sf(np.abs(z))
+    crit = norm_ppf(0.975)
     table["ci_lower"] = table["est"] - crit * table["se"]
     table["ci_upper"] = table["est"] + crit * table["se"]
     return table

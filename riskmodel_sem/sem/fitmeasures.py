@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
 from .model import compile_partable, extend_model
 from .objective import MLObjective, moments_group
 
@@ -174,8 +175,8 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
 
 
 def _ncp_root(chisq, df, target, upper):
-    fun = lambda lam: stats.ncx2.cdf(chisq, df, lam) - target if lam > 0 else \
-        stats.chi2.cdf(chisq, df) - target
+    fun = lambda lam: ncx2_cdf(chisq, df, lam) - target if lam > 0 else \
+        chi2_cdf(chisq, df) - target
     return optimize.brentq(fun, 0.0, upper, xtol=1e-12, rtol=1e-12)
 
 
@@ -197,21 +198,21 @@ def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.0
     g = math.sqrt(ngroups)
     out["rmsea"] = g * math.sqrt(max(chisq - df, 0.0) / (n * df))
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-    if stats.chi2.cdf(chisq, df) < upper_p:
+    if chi2_cdf(chisq, df) < upper_p:
         lo = 0.0
     else:
         lo = _ncp_root(chisq, df, upper_p, max(chisq, 1.0) * 4)
     out["rmsea_ci_lower"] = g * math.sqrt(lo / (n * df))
     n_upper = max(n, chisq * 4)
-    if stats.ncx2.cdf(chisq, df, n_upper) > lower_p or stats.chi2.cdf(chisq, df) < lower_p:
+    if ncx2_cdf(chisq, df, n_upper) > lower_p or chi2_cdf(chisq, df) < lower_p:
         hi = 0.0
     else:
         hi = _ncp_root(chisq, df, lower_p, n_upper)
     out["rmsea_ci_upper"] = g * math.sqrt(hi / (n * df))
     ncp_close = n * df * close ** 2 / ngroups
-    out["rmsea_pvalue"] = float(stats.ncx2.sf(chisq, df, ncp_close))
+    out["rmsea_pvalue"] = float(ncx2_sf(chisq, df, ncp_close))
     ncp_not = n * df * notclose ** 2 / ngroups
-    out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(chisq, df, ncp_not))
+    out["rmsea_notclose_pvalue"] = float(ncx2_cdf(chisq, df, ncp_not))
     return out
 
 
@@ -307,10 +308,10 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
         "fmin": fmin2 / 2.0,
         "chisq": chisq,
         "df": df,
-        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else math.nan,
+        "pvalue": float(chi2_sf(chisq, df)) if df > 0 else math.nan,
         "baseline_chisq": b_chisq,
         "baseline_df": b_df,
-        "baseline_pvalue": float(stats.chi2.sf(b_chisq, b_df)),
+        "baseline_pvalue": float(chi2_sf(b_chisq, b_df)),
     }
     out.update(incremental_indices(chisq, df, b_chisq, b_df))
     out.update({
@@ -324,8 +325,8 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     out.update(rmsea_measures(chisq, df, n, model.ngroups))
     out.update(_residual_measures(model, moments, theta))
     f = chisq / n
-    out["cn_05"] = stats.chi2.ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
-    out["cn_01"] = stats.chi2.ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
+    out["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
+    out["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
     gfi = _gfi(model, moments, theta)
     nel = n_moments(model)
     out["gfi"] = gfi

@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from .distributions import chi2_sf, ncx2_cdf, ncx2_sf
 from .fitmeasures import incremental_indices, rmsea_measures
 from .objective import h1_information, h1_scores, vech_index
 
@@ -135,7 +135,7 @@ def yuan_bentler_mplus(chisq, df, h1: H1Information, e_inv, b0, npar) -> dict:
         c = trace / df
         out["scaling"] = c if c > 0 else math.nan
         out["chisq_scaled"] = chisq / out["scaling"]
-        out["pvalue_scaled"] = float(stats.chi2.sf(out["chisq_scaled"], df))
+        out["pvalue_scaled"] = float(chi2_sf(out["chisq_scaled"], df))
     else:
         out.update(scaling=math.nan, chisq_scaled=math.nan, pvalue_scaled=math.nan)
     return out
@@ -183,6 +183,6 @@ def robust_rmsea(x2, df, n, G, c) -> dict:
     for key, h0, upper in (("rmsea_pvalue_robust", 0.05, True),
                            ("rmsea_notclose_pvalue_robust", 0.08, False)):
         ncp = n * df * h0 ** 2 / (c * G)
-        out[key] = float(stats.ncx2.sf(x2 / c, df, ncp) if upper
-                         else stats.ncx2.cdf(x2 / c, df, ncp))
+        out[key] = float(ncx2_sf(x2 / c, df, ncp) if upper
+                         else ncx2_cdf(x2 / c, df, ncp))
     return out

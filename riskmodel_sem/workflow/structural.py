@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..sem.bootstrap import (BootstrapResult, Derived, DerivedEvaluator, bca_simple_ci,
                              bootstrap_se, derived_values, percentile_ci, spec_quantities)
 from ..sem.numdiff import central_jacobian
+from ..sem.distributions import norm_ppf, norm_sf
 from ..errors import ModelError
 from .._json import json_value, records
 
@@ -103,10 +103,10 @@ def _jacobian(model, theta, quantities, h: float = 1e-6) -> np.ndarray:
 
 
 def _wald(est, se, level):
-    crit = stats.norm.ppf(0.5 + level / 2)
+    crit = norm_ppf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * norm_sf(np.abs(z))
     return z, p, est - crit * se, est + crit * se
 
 

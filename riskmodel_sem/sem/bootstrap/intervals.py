@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ...errors import OptionError
+from ..distributions import norm_cdf, norm_ppf
 
 __all__ = ["percentile_ci", "bca_simple_ci", "bootstrap_se", "check_level"]
 
@@ -19,16 +20,6 @@ __all__ = ["percentile_ci", "bca_simple_ci", "bootstrap_se", "check_level"]
 # ------------------------------------------------------------------------------------------
 # confidence intervals (deterministic functions of the draws)
 # ------------------------------------------------------------------------------------------
-
-def _qnorm(p):
-    from scipy.special import ndtri
-    return ndtri(p)
-
-
-def _pnorm(x):
-    from scipy.special import ndtr
-    return ndtr(x)
-
 
 def _norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """boot's ``norm.inter``: order statistics interpolated on the normal-quantile scale.
@@ -55,9 +46,9 @@ def _norm_inter(t: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         elif k == r:
             out[i] = t[r - 1]
         elif 0 < k < r:
-            z = float(_qnorm(a))
-            z_k = float(_qnorm(k / (r + 1)))
-            z_k1 = float(_qnorm((k + 1) / (r + 1)))
+            z = float(norm_ppf(a))
+            z_k = float(norm_ppf(k / (r + 1)))
+            z_k1 = float(norm_ppf((k + 1) / (r + 1)))
             tk, tk1 = t[k - 1], t[k]
             out[i] = tk + (z - z_k) / (z_k1 - z_k) * (tk1 - tk)
         # k > R (alpha = 1): R's tstar[R + 1] is NA
@@ -152,7 +143,7 @@ def bca_simple_ci(draws, est, level: float = 0.95):
     est = np.atleast_1d(np.asarray(est, dtype=float))
     if est.shape[0] != arr.shape[1]:
         raise ValueError("One estimate per column of draws is needed.")
-    zalpha = _qnorm(np.array([(1 - level) / 2, (1 + level) / 2]))
+    zalpha = norm_ppf(np.array([(1 - level) / 2, (1 + level) / 2]))
     lo = np.empty(arr.shape[1])
     hi = np.empty(arr.shape[1])
     for j in range(arr.shape[1]):
@@ -162,10 +153,10 @@ def bca_simple_ci(draws, est, level: float = 0.95):
         if len(t) < 2 or np.var(t) == 0.0:
             lo[j] = hi[j] = t0
             continue
-        w = _qnorm(np.sum(t < t0) / len(t))
+        w = norm_ppf(np.sum(t < t0) / len(t))
         a = 0.0
         with np.errstate(invalid="ignore"):  # w = -Inf gives NaN bounds, as in lavaan
-            adj = _pnorm(w + (w + zalpha) / (1 - a * (w + zalpha)))
+            adj = norm_cdf(w + (w + zalpha) / (1 - a * (w + zalpha)))
         lo[j], hi[j] = _norm_inter(t, adj)
     return (float(lo[0]), float(hi[0])) if single else (lo, hi)
 
