@@ -13,7 +13,6 @@ import traceback
 import warnings
 
 from . import __version__, limits
-from .commands import DEMO_BOOTSTRAP
 from .errors import OptionError, RiskModelError, RiskModelWarning
 
 __all__ = ["main", "build_parser"]
@@ -102,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output folder (default: reports/demo)")
     p.add_argument("--lang", choices=["zh", "en"], help="report language (default: the spec's)")
-    p.add_argument("--bootstrap", type=_draws, default=DEMO_BOOTSTRAP,
+    p.add_argument("--bootstrap", type=_draws, default=limits.DEMO_BOOTSTRAP,
                    metavar="N", help="bootstrap draws of the indirect effects "
-                                     f"(default {DEMO_BOOTSTRAP}; 0 for none)")
+                                     f"(default {limits.DEMO_BOOTSTRAP}; 0 for none)")
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
                    help="random seed (default 20231)")
     p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
@@ -168,9 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit status (0 done, 2 bad input, 1 internal error)."""
-    from . import commands
+    """Run the command line; return the exit status (0 done, 2 bad input, 1 internal error).
 
+    The numerical libraries are imported only once a command runs (``--help`` needs none)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -179,6 +178,8 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        from . import commands
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RiskModelWarning)
             written = commands.run(args)

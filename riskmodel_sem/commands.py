@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .workflow.analysis import Analysis
+from .limits import DEMO_BOOTSTRAP
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
@@ -364,9 +365,6 @@ def _shown(path: Path) -> Path:
         return path
 
 
-#: Bootstrap draws of the demo: enough for stable percentile intervals of the indirect
-#: effects, a few seconds on the estimation core.
-DEMO_BOOTSTRAP = 1000
 
 
 @_collect_warnings

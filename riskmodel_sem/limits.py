@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 
 __all__ = ["MAX_BOOTSTRAP_DRAWS", "MIN_BOOTSTRAP_DRAWS", "MAX_SIMULATED_RESPONDENTS",
-           "max_jobs"]
+           "DEMO_BOOTSTRAP", "max_jobs"]
 
 #: Bootstrap draws (lavaan users typically ask for 1000 to 10000; SmartPLS's default is 10000).
 MAX_BOOTSTRAP_DRAWS = 100_000
 #: Fewer draws cannot place the bounds of a 95% percentile interval (2.5% of 40 draws is one).
 MIN_BOOTSTRAP_DRAWS = 40
+#: Bootstrap draws of the demo: enough for stable percentile intervals of the indirect effects,
+#: a few seconds (here, so that the command line's help needs no numerical library).
+DEMO_BOOTSTRAP = 1000
 #: Respondents in one simulated survey.
 MAX_SIMULATED_RESPONDENTS = 1_000_000
 
