@@ -101,6 +101,7 @@ class _Raw:
         self.row_offset = row_offset  # add to a 0-based data index to get the user's row
         self.row_word = row_word
         self.value_labels: dict[str, dict] = {}  # SPSS value labels by column
+        self.whole_floats_as_int = False  # spreadsheets store 3 as 3.0: shown as 3 in labels
 
     def at(self, i: int, col: str) -> str:
         return f"{self.where}, {self.row_word} {i + self.row_offset}, column {col!r}"
@@ -249,17 +250,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
     width = max(len(r) for r in rows)
     header = [_header_text(v) for v in rows[0]] + [""] * (width - len(rows[0]))
     body = rows[1:]
-    columns = [[_cell(r[j]) if j < len(r) else None for r in body] for j in range(width)]
-    return _Raw(header, columns, where, 2), chosen
-
-
-def _cell(v: Any) -> Any:
-    """A calamine value as the readers use it: empty cells are None, whole numbers int."""
-    if isinstance(v, str):
-        return v if v != "" else None
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
+    columns = [[(None if v == "" else v) for v in col]  # calamine's empty cell is ""
+               for col in zip(*(r + [""] * (width - len(r)) for r in body))] if body else \
+        [[] for _ in range(width)]
+    raw = _Raw(header, columns, where, 2)
+    raw.whole_floats_as_int = True
+    return raw, chosen
 
 
 def _header_text(v: Any) -> str:
@@ -416,9 +412,20 @@ def _find_id(raw: _Raw, id_column: str | None, taken: set[int]) -> int | None:
 # value conversion
 # ---------------------------------------------------------------------------------------------
 
+def _labels(raw: _Raw, values: list[Any]) -> list[Any]:
+    """A non-item column as labels: blank cells missing, and a spreadsheet's whole numbers
+    (stored as 3.0) as the integers users typed."""
+    out = [None if isinstance(v, str) and not v.strip() else v for v in values]
+    if raw.whole_floats_as_int:
+        out = [int(v) if isinstance(v, float) and v.is_integer() else v for v in out]
+    return out
+
+
 def _convert_column(values: list[Any], spec: Spec, raw: _Raw, header: str
                     ) -> tuple[np.ndarray, int]:
     """Convert one item column to floats; return (values, number of text labels mapped)."""
+    if all(v is None or type(v) in (float, int) for v in values):  # numbers only: at once
+        return np.array(values, dtype=float), 0
     n = len(values)
     out = np.full(n, np.nan)
     scale = spec.scale
@@ -612,7 +619,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     if anonymous:
         ids = pd.Series(np.arange(n) + raw.row_offset, name=raw.row_word)
     elif id_j is not None:
-        ids = pd.Series(raw.columns[id_j], name=raw.header[id_j] or "id")
+        ids = pd.Series(_labels(raw, raw.columns[id_j]), name=raw.header[id_j] or "id")
         dup = ids[ids.duplicated(keep=False) & ids.notna()]
         if len(dup):
             warnings.append(f"{raw.where}: {dup.nunique()} respondent id(s) appear more than "
@@ -632,8 +639,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
             name = f"{name}.{seen[name]}"
         else:
             seen[name] = 0
-        col = [None if isinstance(v, str) and not v.strip() else v  # a blank cell is missing
-               for v in raw.columns[j]]
+        col = _labels(raw, raw.columns[j])
         if h in value_labels:
             mapping = value_labels[h]
             col = [mapping.get(v, v) for v in col]
