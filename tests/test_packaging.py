@@ -68,6 +68,8 @@ def test_tests_read_nothing_outside_the_repository():
     assert REFERENCE == ROOT / "tests" / "reference" and REFERENCE.is_dir()
     sibling = "shared"  # the folder beside a checkout that a fresh clone does not have
     for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name == "test_packaging.py":  # this file names what it looks for
+            continue
         text = path.read_text(encoding="utf-8")
         assert f'"{sibling}"' not in text and f"../{sibling}" not in text, path.name
         if path.name != "conftest.py":
