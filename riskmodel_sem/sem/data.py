@@ -85,17 +85,41 @@ def model_data(syntax, data, group=None, source="model"):
     ``groups`` is None without a group column.
     """
     observed, ov_x = model_variables(syntax, source)
+    values, groups = column_values(data, list(observed), group, source)
+    if values.shape[0] > 1:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var = np.nanvar(values, axis=0)
+        var = var[np.isfinite(var) & (var > 0)]
+        if var.size and var.max() > 1000 * var.min():  # lavaan's check in lav_data
+            warnings.warn(f"{source}: some observed variances are (at least) a factor 1000 "
+                          "times larger than others; the fit is computed all the same, but "
+                          "consider rescaling those variables.", DataQualityWarning,
+                          stacklevel=4)
+    return ov_x, list(observed), values, groups
+
+
+def column_values(data, observed, group=None, source="model"):
+    """The columns ``observed`` of ``data`` as floats (NaN missing) and the group labels as
+    strings, rows with a blank group label left out (with a DataQualityWarning that counts
+    them); ``groups`` is None without a group column.
+
+    Raises
+    ------
+    ModelError
+        For a missing column, text that is not a number (naming column, row and value) or an
+        infinite value.
+    """
     missing_cols = [v for v in observed if v not in data.columns]
     if missing_cols:
         raise ModelError(f"{source}: the data have no column(s) {', '.join(missing_cols)}.")
-    observed = list(observed)
     frame = data[observed + ([group] if group else [])]
     if group:
         label = frame[group]
         blank = label.isna() | label.map(lambda v: isinstance(v, str) and not v.strip())
         if blank.any():
             warnings.warn(f"{source}: {int(blank.sum())} row(s) with no value in the group "
-                          f"column {group!r} were left out.", DataQualityWarning, stacklevel=4)
+                          f"column {group!r} were left out.", DataQualityWarning, stacklevel=5)
             frame = frame[~blank]
     sub = frame[observed]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
@@ -114,18 +138,8 @@ def model_data(syntax, data, group=None, source="model"):
         values = coerced.to_numpy(dtype=float)
     if np.isinf(values).any():
         raise ModelError(f"{source}: the data contain infinite values.")
-    if values.shape[0] > 1:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            var = np.nanvar(values, axis=0)
-        var = var[np.isfinite(var) & (var > 0)]
-        if var.size and var.max() > 1000 * var.min():  # lavaan's check in lav_data
-            warnings.warn(f"{source}: some observed variances are (at least) a factor 1000 "
-                          "times larger than others; the fit is computed all the same, but "
-                          "consider rescaling those variables.", DataQualityWarning,
-                          stacklevel=4)
     groups = frame[group].to_numpy().astype(str) if group else None
-    return ov_x, observed, values, groups
+    return values, groups
 
 
 def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:

@@ -60,8 +60,7 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
         x3b += gd.n * _group_f(base, theta_b, g, em_group)
         wm = h1.A1[g]
         keep = h1.keep[g]
-        wc = h1_information(s, m, moments_group(gd.n, m, s, meanstructure=True), True,
-                            "expected")
+        wc = h1_information(s, m, em_group, True, "expected")
         wc = wc[np.ix_(keep, keep)]
         wmi = np.linalg.inv(wm)
         Wm.append(fg * wm)

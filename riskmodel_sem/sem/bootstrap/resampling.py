@@ -31,10 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ...errors import ModelError, OptionError, RiskModelWarning
+from ...errors import DataQualityWarning, ModelError, OptionError, RiskModelWarning
 from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
-from ..data import sample_moments
+from ..data import column_values, sample_moments
 from ..defined import compile_definition, evaluate_definitions
 from ..objective import MLObjective, ModelKernel, moments_group
 from ..optimize import minimize
@@ -71,10 +71,6 @@ class _Task:
     derived: Any            # DerivedEvaluator or None
     exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
     width: int
-
-
-def _moments(X):
-    return sample_moments(X)
 
 
 def _fixed_for(task, moments):
@@ -141,7 +137,7 @@ def _one_draw(task: _Task, b: int):
     meanstructure = task.kernel.meanstructure
     for X in task.values:
         idx = rng.integers(0, X.shape[0], size=X.shape[0])
-        mo = _moments(X[idx])
+        mo = sample_moments(X[idx])
         try:
             chol = np.linalg.cholesky(mo.cov)
         except np.linalg.LinAlgError:
@@ -276,20 +272,13 @@ class BootstrapResult:
 # ------------------------------------------------------------------------------------------
 
 def _data_values(model, data, group, labels, n_obs):
-    """Complete rows of the model's observed variables, split by group (as prepare() does)."""
-    import pandas as pd
-
-    observed = list(model.observed)
-    missing = [v for v in observed if v not in data.columns]
-    if missing:
-        raise ModelError(f"The data have no column(s) {', '.join(missing)}.")
-    frame = data[observed + ([group] if group else [])]
-    if group:
-        frame = frame[frame[group].notna()]
-    values = frame[observed].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    """Complete rows of the model's observed variables, split by group, read as the fit read
+    them (:func:`~riskmodel_sem.sem.data.column_values`)."""
+    with warnings.catch_warnings():  # the fit has reported the data's remarks already
+        warnings.simplefilter("ignore", DataQualityWarning)
+        values, gvals = column_values(data, list(model.observed), group)
     keep = ~np.isnan(values).any(axis=1)
     if group:
-        gvals = frame[group].to_numpy().astype(str)
         out = tuple(np.ascontiguousarray(values[keep & (gvals == lab)]) for lab in labels)
     else:
         out = (np.ascontiguousarray(values[keep]),)
@@ -428,7 +417,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     theta0 = np.asarray(fit.theta, dtype=float)
     values = _data_values(model, data, group if model.ngroups > 1 else None,
                           fit.group_labels, fit.n_obs)
-    moments = [_moments(v) for v in values]
+    moments = [sample_moments(v) for v in values]
     kernel = ModelKernel(model)
     objective = MLObjective(model, [moments_group(mo.n, mo.mean, mo.cov,
                                                   meanstructure=model.meanstructure)
