@@ -311,34 +311,6 @@ class CompiledModel:
                           + np.sum(Uci * Uc, axis=1) * np.sum(Vci * Vc, axis=1))
         return cross, diag
 
-    def gradient_matrices(self, theta, G, g_mu, group=0):
-        """Map derivatives with respect to (Sigma, mu) to derivatives with respect to theta.
-
-        ``G`` is dF/dSigma (symmetric, the derivative taken as tr(G dSigma)) and ``g_mu`` is
-        dF/dmu. Returns the gradient vector (q,). Uses dF/dA = 2 E'F'GFE S E' + E'F'g_mu (Em)',
-        dF/dS = E'F'GFE and dF/dm = E'F'g_mu.
-        """
-        A, S, m = self.matrices(theta, group)
-        b = self.blocks[group]
-        p = len(self.observed)
-        E = np.linalg.inv(np.eye(self.n_vars) - A)
-        FE = E[:p, :]
-        FEt_G_FE = FE.T @ G @ FE
-        dA = 2.0 * FEt_G_FE @ S @ E.T
-        dS = FEt_G_FE
-        FEg = FE.T @ g_mu if g_mu is not None else np.zeros(self.n_vars)
-        if g_mu is not None:
-            dA = dA + np.outer(FEg, E @ m)
-        grad = np.zeros(self.n_free)
-        k = b.a_par >= 0
-        np.add.at(grad, b.a_par[k], dA[b.a_rows[k], b.a_cols[k]])
-        k = b.s_par >= 0
-        factor = np.where(b.s_rows[k] == b.s_cols[k], 1.0, 2.0)
-        np.add.at(grad, b.s_par[k], factor * dS[b.s_rows[k], b.s_cols[k]])
-        k = b.m_par >= 0
-        np.add.at(grad, b.m_par[k], FEg[b.m_rows[k]])
-        return grad
-
     def theta_from_table(self, column: str = "est") -> np.ndarray:
         """The free-parameter vector read from a column of the parameter table."""
         pt = self.partable
