@@ -22,20 +22,8 @@ from riskmodel_sem.errors import OptionError
 from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.sem.objective import ModelKernel
 
-POLDEM = """
-ind60 =~ x1 + x2 + x3
-dem60 =~ y1 + y2 + y3 + y4
-dem65 =~ y5 + y6 + y7 + y8
-dem60 ~ a*ind60
-dem65 ~ c*ind60 + b*dem60
-y1 ~~ y5
-y2 ~~ y4 + y6
-y3 ~~ y7
-y4 ~~ y8
-y6 ~~ y8
-ind := a*b
-total := c + a*b
-"""
+#: The Bollen model exactly as the reference R script fitted it.
+POLDEM = load_reference("poldem_sem_ml.json")["model"]
 
 
 @pytest.fixture(scope="module")
