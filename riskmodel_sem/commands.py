@@ -21,6 +21,7 @@ from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
 
 __all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
+           "demo_estimator",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
 #: The paper's model and the synthetic survey shipped inside the package (package data).
@@ -367,24 +368,55 @@ def _shown(path: Path) -> Path:
 
 
 
+def demo_estimator(survey, spec) -> tuple[str, str, str]:
+    """The estimator the demo runs: screening's recommendation (WLSMV for items with fewer
+    than five categories or strongly asymmetric answers, MLR otherwise; see
+    :func:`riskmodel_sem.psychometrics.screening.screen`) when this version can estimate it,
+    MLR otherwise. Returns ``(recommended, used, sentence)``."""
+    from .psychometrics.screening import screen
+    from .sem.estimation import check_options
+
+    with warnings.catch_warnings():
+        # validation screens again and reports these remarks itself
+        warnings.simplefilter("ignore", RiskModelWarning)
+        normality = screen(survey, spec).normality
+    recommended = str(normality["recommendation"])
+    used = recommended
+    try:
+        check_options(recommended, "listwise")
+    except OptionError:
+        used = "MLR"
+    sentence = (f"Screening recommends {recommended}: {normality['reason']} The demo runs "
+                f"{used}" + (" as recommended." if used == recommended else
+                             f", because {recommended} is not available in this version."))
+    return recommended, used, sentence
+
+
 @_collect_warnings
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """The bundled survey and the paper's spec: validation, the hypothesized model, the
-    hypotheses and the comparison of the alternatives M0-M7."""
+    hypotheses and the comparison of the alternatives M0-M7, all with the estimator the
+    demo's own screening recommends (:func:`demo_estimator`); the choice and its reason are
+    printed and kept in the options (``estimator_recommended``, ``estimator_choice``)."""
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
     from .workflow.validation import validate
 
+    spec0, survey0 = load_inputs(BUNDLED_SURVEY, BUNDLED_SPEC)
+    recommended, estimator, sentence = demo_estimator(survey0, spec0)
+    _progress(f"riskmodel-sem: {sentence}")
     fitted = run_fit(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
-                     seed=seed, jobs=jobs)
+                     seed=seed, jobs=jobs, estimator=estimator)
     spec, survey = fitted.spec, fitted.survey
     _progress("riskmodel-sem: validating the measurement model ...")
-    validation = validate(survey, spec, seed=seed)
+    validation = validate(survey, spec, seed=seed, estimator=estimator)
     _progress("riskmodel-sem: comparing the alternatives M0-M7 ...")
-    comparison = compare(survey.data, generate_alternatives(spec),
+    comparison = compare(survey.data, generate_alternatives(spec), estimator=estimator,
                          declared_nesting=declared_nesting(spec),
                          reference=hypothesized_name(spec))
     options = dict(fitted.options)
+    options["estimator_recommended"] = recommended
+    options["estimator_choice"] = sentence
     return Analysis("demo", spec, survey, options, validation=validation, fit=fitted.fit,
                     structural=fitted.structural, comparison=comparison,
                     warnings=fitted.warnings)
