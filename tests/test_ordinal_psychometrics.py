@@ -117,3 +117,40 @@ def test_validate_reports_ordinal_alpha_and_polychoric_htmt(tmp_path):
         plain = validate(DATA[items], spec, n_iter=5)
     assert "alpha_ordinal" not in plain.reliability.columns
     assert plain.ordinal_alpha == {}
+
+
+# ---- corpus cases with ordinal reliability extras (tests/lavaan_cases) ------------------------
+
+CORPUS = reference_path("../lavaan_cases")
+ORDINAL_CASES = sorted(p.parent.name for p in CORPUS.glob("*ordinal_reliability*/case.json"))
+
+
+def _extra_matrix(m):
+    return pd.DataFrame(m["values"], index=m["rownames"], columns=m["colnames"])
+
+
+@pytest.mark.parametrize("name", ORDINAL_CASES)
+def test_corpus_ordinal_reliability_extras(name):
+    import json
+
+    folder = CORPUS / name
+    case = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    extras = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))["extras"]
+    data = pd.read_csv(CORPUS / "data" / case["data"])
+    constructs = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+                  "speed": ["x7", "x8", "x9"]}
+    items = [f"x{i}" for i in range(1, 10)]
+    poly = correlation_matrix(data[items], ordered=True)
+    want = _extra_matrix(extras["polychoric"]).loc[items, items]
+    np.testing.assert_allclose(poly.to_numpy(), want.to_numpy(), rtol=RTOL, atol=1e-6)
+    for key, geometric in (("htmt2_ordered", True), ("htmt_ordered", False)):
+        got = htmt(data, constructs, ordered=items, geometric=geometric)
+        want = _extra_matrix(extras[key]).loc[got.index, got.columns]
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=RTOL)
+    for construct, its in constructs.items():
+        assert ordinal_alpha(data[its]).alpha == pytest.approx(
+            extras["alpha_ordinal"][construct], rel=RTOL)
+
+
+def test_corpus_has_ordinal_reliability_cases():
+    assert len(ORDINAL_CASES) >= 2
