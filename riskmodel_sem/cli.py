@@ -110,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
+    p = sub.add_parser("init", help="draft a spec from a questionnaire export")
+    p.add_argument("data", metavar="SURVEY", help="the platform's export: .xlsx, .csv or .sav "
+                                                  "(Wenjuanxing, Qualtrics, Credamo, ...)")
+    p.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first data sheet)")
+    p.add_argument("--out", required=True, metavar="SPEC.yaml", help="the spec to write")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="seed of the parallel analysis (default 20231)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")

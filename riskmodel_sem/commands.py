@@ -20,7 +20,8 @@ from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
 
-__all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
+__all__ = ["run", "run_init", "run_fit", "run_validate", "run_compare", "run_invariance",
+           "run_demo",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
 #: The paper's model and the synthetic survey shipped inside the package (package data).
@@ -390,6 +391,40 @@ def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
                     warnings=fitted.warnings)
 
 
+def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:
+    """Draft a spec from a questionnaire export and write it to ``out`` (whole or not at all).
+
+    See :func:`riskmodel_sem.workflow.draft.draft_spec` for how columns, the scale and the
+    constructs are found. The draft is loaded again before it is written, so a file that is
+    written always loads.
+    """
+    import tempfile
+
+    from .survey.spec import load_spec
+    from .workflow.draft import draft_spec
+
+    target = check_output_path(out, folder=False)
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise OptionError(f"{out}: The spec must be a .yaml file (--out spec.yaml).")
+    if Path(data).resolve() == target.resolve():
+        raise OutputError(f"{target}: This output would replace the input file {data}; "
+                          "choose another --out.")
+    draft = draft_spec(data, sheet, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:  # the draft must load as written
+        check = Path(tmp) / target.name
+        check.write_text(draft.text, encoding="utf-8")
+        load_spec(check)
+    n_items = sum(len(v) for v in draft.constructs.values())
+    how = ("item codes in the headers" if draft.method == "codes" else
+           "an exploratory factor analysis (a proposal: edit the constructs)")
+    _progress(f"riskmodel-sem: {n_items} items on {len(draft.constructs)} constructs from {how}"
+              + (f"; {len(draft.unassigned)} item(s) left out" if draft.unassigned else "")
+              + (f"; reverse-keyed proposed: {', '.join(draft.reverse)}" if draft.reverse
+                 else "")
+              + f"; {len(draft.demographics)} demographic column(s).")
+    return write_files({target: draft.text.encode("utf-8")})
+
+
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
     """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
     to ``json_file``, all whole or not at all."""
@@ -434,8 +469,10 @@ def _refuse_inputs(analysis: Analysis, payloads: dict) -> None:
 def run(args) -> list[Path]:
     """Run one parsed command line; return the files written."""
     cmd = args.command
-    if cmd != "simulate":
+    if cmd not in ("simulate", "init"):
         _check_outputs(args)
+    if cmd == "init":
+        return run_init(args.data, args.out, sheet=args.sheet, seed=args.seed)
     if cmd == "simulate":
         from .survey.simulate import run_simulate
 

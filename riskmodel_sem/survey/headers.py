@@ -40,16 +40,21 @@ _TRAILING_RE = re.compile(r"[\s.。:：?？!！,，;；]+$")
 
 def strip_numbering(text: str) -> str:
     """``text`` without a platform's question number at its start ("3.", "Q3.", "3、",
-    "(3)", "第3题"); the rest is kept as it is.
+    "(3)", "第3题"); the rest is kept as written (full-width punctuation too).
 
     Examples
     --------
     >>> strip_numbering("1.您的性别"), strip_numbering("Q3. Age"), strip_numbering("第3题 年龄")
     ('您的性别', 'Age', '年龄')
     """
-    text = unicodedata.normalize("NFKC", str(text))
-    rest = _NUMBERING_RE.sub("", text, count=1)
-    return rest if rest.strip() else text.strip()  # "Q3_1" alone is a name, not a number
+    text = str(text)
+    folded = unicodedata.normalize("NFKC", text)
+    m = _NUMBERING_RE.match(folded)
+    if m is None or not folded[m.end():].strip():  # "Q3_1" alone is a name, not a number
+        return text.strip() if m is not None else text
+    if len(folded) == len(text):  # the same places in the text as written
+        return text[m.end():]
+    return folded[m.end():]
 
 
 def normalize_header(text: str) -> str:
@@ -66,7 +71,7 @@ def normalize_header(text: str) -> str:
     >>> normalize_header("Q12. The platform is slow ")
     'the platform is slow'
     """
-    text = strip_numbering(text)
+    text = unicodedata.normalize("NFKC", strip_numbering(text))
     text = " ".join(text.split())
     return _TRAILING_RE.sub("", text).casefold()
 
@@ -82,7 +87,7 @@ def header_variants(text: str) -> tuple[str, ...]:
     """
     whole = normalize_header(text)
     out = [whole] if whole else []
-    parts = _SUBQUESTION_RE.split(strip_numbering(text))
+    parts = _SUBQUESTION_RE.split(unicodedata.normalize("NFKC", strip_numbering(text)))
     if len(parts) > 1:
         last = normalize_header(parts[-1])
         if last and last not in out:
