@@ -127,13 +127,13 @@ def closest_headers(name: str, headers: Sequence[str], n: int = 3) -> list[str]:
 def find_column(name: str, headers: Sequence[str], *, where: str = "", what: str = "column"
                 ) -> int:
     """The position of the column named ``name``: by its exact header, then by the header
-    without the platform's question number and spacing (:func:`normalize_header`).
+    without the platform's question number and spacing (:func:`normalize_header`), then by the
+    one header whose normal form contains ``name``'s ("性别" for "1.您的性别").
 
     Parameters
     ----------
     name : str
-        What the user wrote (``--group 性别`` for the header "2.您的性别" needs the question
-        text "您的性别"; "2.您的性别" itself works too).
+        What the user wrote: "2.您的性别", "您的性别" or "性别" for the header "2.您的性别".
     headers : sequence of str
         The file's headers.
     where : str
@@ -148,9 +148,12 @@ def find_column(name: str, headers: Sequence[str], *, where: str = "", what: str
     """
     prefix = f"{where}: " if where else ""
     hits = [j for j, h in enumerate(headers) if h == name]
+    target = normalize_header(name)
     if not hits:
-        target = normalize_header(name)
         hits = [j for j, h in enumerate(headers) if target and normalize_header(h) == target]
+    if not hits and target:  # "性别" for "1.您的性别", when only one header holds it
+        within = [j for j, h in enumerate(headers) if target in normalize_header(h)]
+        hits = within if len(within) == 1 else []
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:

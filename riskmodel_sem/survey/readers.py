@@ -71,6 +71,9 @@ class SurveyData:
         Number of answers that came as scale labels rather than numbers.
     warnings : tuple of str
         Remarks on usable but imperfect data (missing answers, duplicated ids, ...).
+    first_row : int
+        The row number a spreadsheet shows for ``data``'s first row (2; 4 for a Qualtrics
+        export; SPSS cases count from 1).
     """
 
     data: pd.DataFrame
@@ -81,6 +84,7 @@ class SurveyData:
     codebook: pd.DataFrame
     n_text_mapped: int = 0
     warnings: tuple[str, ...] = field(default=())
+    first_row: int = 2
 
     @property
     def n_obs(self) -> int:
@@ -793,4 +797,5 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
         "scale_max": [smax] * len(codes),
     })
     return SurveyData(data=frame, ids=ids, extra=extra, source=p, sheet=chosen_sheet,
-                      codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings))
+                      codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings),
+                      first_row=raw.row_offset)
