@@ -78,7 +78,18 @@ def _column(survey, name: str, what: str) -> str:
     from .survey.headers import find_column
 
     cols = list(survey.extra.columns)
-    return cols[find_column(name, [str(c) for c in cols], where=_where(survey), what=what)]
+    try:
+        return cols[find_column(name, [str(c) for c in cols], where=_where(survey), what=what)]
+    except SurveyDataError:
+        questions = getattr(survey, "questions", {}) or {}
+        texts = [str(questions.get(c, "")) for c in cols]
+        if not any(texts):
+            raise
+        try:  # a Qualtrics column named by its question text ("What is your age?")
+            return cols[find_column(name, texts, where=_where(survey), what=what)]
+        except SurveyDataError:
+            pass
+        raise
 
 
 def _duration_column(survey, spec, duration):
@@ -106,12 +117,9 @@ def _screened(survey, spec, *, duration=None, drop_flagged=False):
 
 
 def _power_command() -> bool:
-    """Whether this installation has ``riskmodel-sem power``."""
-    from .cli import build_parser
-
-    sub = next((a for a in build_parser()._actions  # noqa: SLF001 - argparse has no API
-                if a.__class__.__name__ == "_SubParsersAction"), None)
-    return sub is not None and "power" in sub.choices
+    """Whether this installation has ``riskmodel-sem power`` (its ``run_power`` lives here,
+    beside the other commands)."""
+    return "run_power" in globals()
 
 
 def _sample(survey, spec, fit=None, *, group=None, planned_n=None):
@@ -580,6 +588,40 @@ def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7."""
     return run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
                       seed=seed, jobs=jobs, command="demo")
+
+
+def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:
+    """Draft a spec from a questionnaire export and write it to ``out`` (whole or not at all).
+
+    See :func:`riskmodel_sem.workflow.draft.draft_spec` for how columns, the scale and the
+    constructs are found. The draft is loaded again before it is written, so a file that is
+    written always loads.
+    """
+    import tempfile
+
+    from .survey.spec import load_spec
+    from .workflow.draft import draft_spec
+
+    target = check_output_path(out, folder=False)
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise OptionError(f"{out}: The spec must be a .yaml file (--out spec.yaml).")
+    if Path(data).resolve() == target.resolve():
+        raise OutputError(f"{target}: This output would replace the input file {data}; "
+                          "choose another --out.")
+    draft = draft_spec(data, sheet, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:  # the draft must load as written
+        check = Path(tmp) / target.name
+        check.write_text(draft.text, encoding="utf-8")
+        load_spec(check)
+    n_items = sum(len(v) for v in draft.constructs.values())
+    how = ("item codes in the headers" if draft.method == "codes" else
+           "an exploratory factor analysis (a proposal: edit the constructs)")
+    _progress(f"riskmodel-sem: {n_items} items on {len(draft.constructs)} constructs from {how}"
+              + (f"; {len(draft.unassigned)} item(s) left out" if draft.unassigned else "")
+              + (f"; reverse-keyed proposed: {', '.join(draft.reverse)}" if draft.reverse
+                 else "")
+              + f"; {len(draft.demographics)} demographic column(s).")
+    return write_files({target: draft.text.encode("utf-8")})
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:

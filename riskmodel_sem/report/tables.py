@@ -776,7 +776,7 @@ def _sample_sheet(a: Analysis, lang: str) -> Sheet | None:
         cols = [Column(k, column_header(k, lang), kind) for k, kind in
                 (("variable", "text"), ("category", "text"), ("n", "int"), ("percent", "num"),
                  ("valid_percent", "num"))]
-        rows = [[r["variable"], t("missing_category") if r["category"] is None else r["category"],
+        rows = [[r["variable"], t("missing_category") if pd.isna(r["category"]) else r["category"],
                  int(r["n"]), cell_value(r["percent"]), cell_value(r["valid_percent"])]
                 for r in desc.table.to_dict(orient="records")]
         tabs.append(Table("sample_description", t("sample_table"), t("sample_table_note"),

@@ -74,6 +74,8 @@ class SurveyData:
     first_row : int
         The row number a spreadsheet shows for ``data``'s first row (2; 4 for a Qualtrics
         export; SPSS cases count from 1).
+    questions : dict
+        ``{column of extra: question text}`` from a second header row (Qualtrics).
     """
 
     data: pd.DataFrame
@@ -85,6 +87,7 @@ class SurveyData:
     n_text_mapped: int = 0
     warnings: tuple[str, ...] = field(default=())
     first_row: int = 2
+    questions: dict = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -757,6 +760,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
 
     value_labels = raw.value_labels
     extra_cols = {}
+    extra_index: dict[str, int] = {}
     seen: dict[str, int] = {}
     for j, h in enumerate(raw.header):
         if j in taken or j == id_j:
@@ -772,6 +776,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
             mapping = value_labels[h]
             col = [mapping.get(v, v) for v in col]
         extra_cols[name] = col
+        extra_index[name] = j
     extra = pd.DataFrame(extra_cols, index=pd.RangeIndex(n))
 
     n_missing = int(frame.isna().sum().sum())
@@ -798,4 +803,6 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     })
     return SurveyData(data=frame, ids=ids, extra=extra, source=p, sheet=chosen_sheet,
                       codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings),
-                      first_row=raw.row_offset)
+                      first_row=raw.row_offset,
+                      questions={name: raw.texts[j] for name, j in extra_index.items()
+                                 if raw.texts[j]})

@@ -190,7 +190,8 @@ class SampleDescription:
         out: dict = {}
         for rec in self.table.to_dict(orient="records"):
             out.setdefault(str(rec["variable"]), []).append(
-                {"category": rec["category"], "n": int(rec["n"]),
+                {"category": None if pd.isna(rec["category"]) else rec["category"],
+                 "n": int(rec["n"]),
                  "percent": json_value(rec["percent"]),
                  "valid_percent": json_value(rec["valid_percent"])})
         return {"n": int(self.n), "variables": out}
