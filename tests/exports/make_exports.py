@@ -29,6 +29,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
+from riskmodel_sem.outputs import reproducible_package  # noqa: E402
 from riskmodel_sem.survey.bundled import bundled_spec  # noqa: E402
 from riskmodel_sem.survey.simulate import simulate_survey  # noqa: E402
 from riskmodel_sem.survey.spec import load_spec  # noqa: E402
@@ -139,23 +140,11 @@ def qualtrics(spec, out: Path) -> None:
 
 
 def _save_reproducibly(wb, out: Path) -> None:
-    import re
-    import zipfile
+    import datetime
 
     raw = io.BytesIO()
     wb.save(raw)
-    src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
-    dst_buf = io.BytesIO()
-    with zipfile.ZipFile(dst_buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              rb"\g<1>2000-01-01T00:00:00Z\g<3>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, data)
-    out.write_bytes(dst_buf.getvalue())
+    out.write_bytes(reproducible_package(raw.getvalue(), datetime.datetime(2000, 1, 1)))
 
 
 def main() -> None:
