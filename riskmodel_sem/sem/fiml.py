@@ -105,7 +105,8 @@ def gfi_missing(model, theta, groups, df) -> dict:
     ``missing = "ml"``: the means of the observed values and the pairwise-complete covariance
     matrix (divisor n_ij - 1) rescaled by (n - 1)/n; e = s - (mu, vech Sigma) of the model; and
     W is the pattern-wise expected information of the saturated model at the model-implied
-    moments (``lav_model_h1_information_expected``). AGFI = 1 - (nel/df)(1 - GFI),
+    moments (``lav_model_h1_information_expected``), with the rows and columns of fixed.x
+    covariates' own moments set to zero. AGFI = 1 - (nel/df)(1 - GFI),
     PGFI = (df/nel) GFI. Matches ``lav_fit_gfi_lavobject``.
     """
     vals, weights = [], []
@@ -115,8 +116,13 @@ def gfi_missing(model, theta, groups, df) -> dict:
         frame = pd.DataFrame(gd.values)
         cov = frame.cov().to_numpy() * (gd.n - 1) / gd.n
         mean = np.nanmean(gd.values, axis=0)
+        e_cov, e_mean = cov - sigma, mean - mu
+        x = [model.observed.index(v) for v in model.ov_x]  # fixed.x moments drop out
+        for c_, m_ in ((cov, mean), (e_cov, e_mean)):
+            c_[np.ix_(x, x)] = 0.0
+            m_[x] = 0.0
         s_quad = _expected_quadratic(cov, mean, sigma, gd)
-        e_quad = _expected_quadratic(cov - sigma, mean - mu, sigma, gd)
+        e_quad = _expected_quadratic(e_cov, e_mean, sigma, gd)
         p = len(mu)
         nel += p * (p + 1) // 2 + p
         vals.append(1.0 - e_quad / s_quad)

@@ -11,6 +11,7 @@ model's statistic and df, N the total sample size, G the number of groups):
 - SRMR (Bentler) = sqrt(mean of ((s_ij - sigma_ij) / sqrt(s_ii s_jj))^2) over i >= j
 - logl, AIC = -2 logl + 2 npar, BIC = -2 logl + npar log N, BIC2 with (N + 2) / 24
 - GFI = 1 - e'We / s'Ws with the normal-theory weight matrix, AGFI, PGFI (LISREL)
+- with fixed.x covariates, logl and the information criteria conditional on them
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .objective import MLObjective, moments_group
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
            "score_tests", "score_test", "candidates", "n_moments", "baseline_model",
-           "baseline_estimates", "baseline_statistic"]
+           "baseline_estimates", "baseline_statistic", "loglik_x"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -140,7 +141,10 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
     both are zero), TLI = 1 - (t1 df_B) / (t2 df), RNI = 1 - t1 / t2. c = 1 gives Bentler's
     (1990) CFI and Tucker-Lewis; the scaling factors give the robust CFI/TLI of
     Brosseau-Liard & Savalei (2014, eq. 15). NFI = (X2_B - X2) / X2_B, PNFI = (df / df_B) NFI,
-    IFI = (X2_B - X2) / (X2_B - df), RFI = (X2_B/df_B - X2/df) / (X2_B/df_B). Matches
+    IFI = (X2_B - X2) / (X2_B - df), RFI = (X2_B/df_B - X2/df) / (X2_B/df_B). lavaan's edge
+    rules are kept: at df = 0 CFI, TLI, NFI and RFI are 1; RFI is 1 when its numerator is
+    negative, IFI when X2_B < df; RFI and NFI are NaN when df > df_B; RNI is NaN when
+    t2 = 0; scaling applies only when df > 0 and both factors differ from 1. Matches
     ``lav_fit_cfi``, ``lav_fit_tli``, ``lav_fit_rni`` and ``lav_fit_nfi`` etc. of lavaan
     0.6.14 (``lav_fit_cfi.R``).
 
@@ -153,25 +157,46 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
     nonnormality. *Multivariate Behavioral Research*, 49(5), 460-470.
     https://doi.org/10.1080/00273171.2014.933697
     """
+    unscaled = c == 1.0 and c_b == 1.0
+    if not all(math.isfinite(v) for v in (chisq, df, b_chisq, b_df, c, c_b)):
+        nan = {k: math.nan for k in ("cfi", "tli", "nnfi", "rni")}
+        if unscaled:
+            nan.update(rfi=math.nan, nfi=math.nan, pnfi=math.nan, ifi=math.nan)
+        return nan
+    if not (df > 0 and c != 1.0 and c_b != 1.0):
+        c = c_b = 1.0  # lavaan scales only when both factors differ from one and df > 0
     t1, t2 = chisq - c * df, b_chisq - c_b * b_df
-    keys = ("cfi", "tli", "nnfi", "rni")
-    if not all(math.isfinite(v) for v in (t1, t2)):
-        out = {k: math.nan for k in keys}
+    a, b = max(t1, 0.0), max(t1, t2, 0.0)
+    cfi = 1.0 if _all_equal_zero(a) and _all_equal_zero(b) else 1.0 - a / b
+    if df > 0 and abs(t2 * df) > 0:
+        tli = 1.0 - (t1 * b_df) / (t2 * df)
     else:
-        a = max(t1, 0.0)
-        b = max(t1, t2, 0.0)
-        cfi = 1.0 if (math.isclose(a, 0.0, abs_tol=1.5e-8)
-                      and math.isclose(b, 0.0, abs_tol=1.5e-8)) else 1.0 - a / b
-        tli = 1.0 - (t1 * b_df) / (t2 * df) if df > 0 and b_df > 0 and abs(t2) > 0 else 1.0
-        rni = 1.0 - t1 / t2 if t2 != 0 else math.nan
-        out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
-    if c == 1.0 and c_b == 1.0:
-        rfi = ((b_chisq / b_df - chisq / df) / (b_chisq / b_df) if df > 0 and b_df > 0
-               else math.nan)
-        nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else math.nan
-        out.update(rfi=rfi, nfi=nfi, pnfi=(df / b_df) * nfi if b_df > 0 else math.nan,
-                   ifi=(b_chisq - chisq) / (b_chisq - df) if b_chisq != df else math.nan)
+        tli = 1.0
+    rni = math.nan if _all_equal_zero(t2) else 1.0 - t1 / t2
+    out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
+    if unscaled:
+        if df > b_df:
+            rfi = math.nan
+        elif df > 0 and b_df > 0:
+            r1, r2 = b_chisq / b_df - chisq / df, b_chisq / b_df
+            rfi = 1.0 if (r1 < 0 or r2 < 0) else r1 / r2
+        else:
+            rfi = 1.0
+        if df > b_df or _all_equal_zero(b_chisq):
+            nfi = math.nan
+        else:
+            nfi = (b_chisq - chisq) / b_chisq if df > 0 else 1.0
+        pnfi = ((df / b_df) * (b_chisq - chisq) / b_chisq if b_df > 0 and b_chisq > 0
+                else math.nan)
+        i2 = b_chisq - df
+        ifi = 1.0 if i2 < 0 else math.nan if _all_equal_zero(i2) else (b_chisq - chisq) / i2
+        out.update(rfi=rfi, nfi=nfi, pnfi=pnfi, ifi=ifi)
     return out
+
+
+def _all_equal_zero(x: float) -> bool:
+    """R's ``isTRUE(all.equal(x, 0))``: an absolute difference below 1.5e-8."""
+    return abs(x) < 1.5e-8
 
 
 def _ncp_root(chisq, df, target, upper):
@@ -265,21 +290,51 @@ def _residual_measures(model, moments, theta) -> dict:
 
 def _gfi(model, moments, theta) -> float:
     """LISREL GFI, 1 - e'We / s'Ws, with the normal-theory weight matrix at the implied
-    covariance (lavaan's ``WLS.V`` for ML)."""
+    covariance (lavaan's ``WLS.V`` for ML).
+
+    With fixed.x covariates, W has the rows and columns of the covariates' own moments (their
+    means and the x-by-x block of vech) set to zero, as ``lav_mvnorm_information_expected(x.idx
+    = ...)`` does; so those moments drop out of both quadratic forms."""
     vals, weights = [], []
+    x = _x_index(model)
     for g, mom in enumerate(moments):
         sigma, mu = model.implied(theta, g)
         winv = np.linalg.inv(sigma)
-        e = mom.cov - sigma
+        e, s = mom.cov - sigma, mom.cov.copy()
+        e[np.ix_(x, x)] = 0.0
+        s[np.ix_(x, x)] = 0.0
         t1 = 0.5 * np.trace(winv @ e @ winv @ e)
-        t2 = 0.5 * np.trace(winv @ mom.cov @ winv @ mom.cov)
+        t2 = 0.5 * np.trace(winv @ s @ winv @ s)
         if model.meanstructure:
-            d = mom.mean - mu
+            d, m = mom.mean - mu, mom.mean.copy()
+            d[x] = 0.0
+            m[x] = 0.0
             t1 += d @ winv @ d
-            t2 += mom.mean @ winv @ mom.mean
+            t2 += m @ winv @ m
         vals.append(1.0 - t1 / t2)
         weights.append(mom.n)
     return float(np.dot(weights, vals) / sum(weights))
+
+
+def _x_index(model) -> list[int]:
+    """Positions of the fixed.x covariates among the observed variables."""
+    return [model.observed.index(v) for v in model.ov_x]
+
+
+def loglik_x(model, moments) -> float:
+    """Log-likelihood of the fixed.x covariates at their sample moments,
+    sum_g -n_g/2 (p_x log(2 pi) + log|S_xx,g| + p_x).
+
+    lavaan 0.6.14 subtracts it from ``logl`` and ``unrestricted.logl`` (so AIC, BIC and BIC2),
+    which are then conditional on the covariates (``lav_mvnorm_loglik_samplestats`` and
+    ``lav_mvnorm_h1_loglik_samplestats`` with ``x.idx``; with missing data the x block of the
+    EM moments, ``lav_mvnorm_missing_loglik_samplestats``)."""
+    x = _x_index(model)
+    if not x:
+        return 0.0
+    px = len(x)
+    return float(sum(-0.5 * mom.n * (px * _LOG2PI + np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
+                                     + px) for mom in moments))
 
 
 def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, logl=None,
@@ -288,7 +343,9 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
 
     ``fmin2`` is the minimized discrepancy F (twice lavaan's ``fmin``). ``extra`` adds
     robust (scaled) measures computed by the caller; ``logl`` and ``baseline`` override the
-    complete-data formulas (FIML).
+    complete-data formulas (FIML). With fixed.x covariates, ``logl``, ``unrestricted_logl``,
+    AIC, BIC and BIC2 are conditional on them (:func:`loglik_x`), GFI leaves their moments out
+    and AGFI/PGFI count all p(p+1)/2 [+ p] sample moments, as lavaan 0.6.14 reports them.
     """
     n = sum(m.n for m in moments)
     npar = model.n_free
@@ -303,6 +360,8 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
         unrestricted_logl = sum(-0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
                                 for mom in moments)
         logl = unrestricted_logl - n * fmin2 / 2.0
+    logl_x = loglik_x(model, moments)
+    logl, unrestricted_logl = logl - logl_x, unrestricted_logl - logl_x
     out = {
         "npar": npar,
         "fmin": fmin2 / 2.0,
@@ -328,7 +387,7 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     out["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
     out["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
     gfi = _gfi(model, moments, theta)
-    nel = n_moments(model)
+    nel = model.ngroups * (p * (p + 1) // 2 + (p if model.meanstructure else 0))  # x included
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi if nel else math.nan

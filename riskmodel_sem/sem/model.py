@@ -367,6 +367,8 @@ def compile_model(
     """
     statements = parse_syntax(syntax, source)
     roles = variable_roles(statements)
+    # lavaan switches the mean structure on whenever the syntax has an intercept (``~ 1``)
+    meanstructure = meanstructure or any(s.op == "~1" for s in statements)
     pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
                         group_equal=tuple(group_equal), group_partial=tuple(group_partial),
                         source=source)
