@@ -221,6 +221,8 @@ def fit_model(
     group_equal: tuple[str, ...] = (),
     source: str = "model",
     compute_modindices: bool = True,
+    meanstructure: bool = False,
+    fixed_x: bool = True,
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -246,6 +248,14 @@ def fit_model(
         Name of the model for messages.
     compute_modindices : bool
         Compute modification indices (the most expensive statistic for large models).
+    meanstructure : bool
+        lavaan's ``meanstructure = TRUE``: intercepts and latent means in the model. The mean
+        structure is also on with FIML, with groups and whenever the syntax has ``~ 1``, as in
+        lavaan.
+    fixed_x : bool
+        lavaan's ``fixed.x`` (default TRUE): observed exogenous covariates are fixed at their
+        sample moments, and the log-likelihood and information criteria are conditional on
+        them; ``False`` makes their variances, covariances and means free parameters.
 
     Returns
     -------
@@ -275,7 +285,8 @@ def fit_model(
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
-                    compute_modindices=compute_modindices)
+                    compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
+                    fixed_x=bool(fixed_x))
 
 
 def check_options(estimator, missing) -> tuple[str, str]:
@@ -290,14 +301,16 @@ def check_options(estimator, missing) -> tuple[str, str]:
 
 
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
-         compute_modindices):
+         compute_modindices, meanstructure=False, fixed_x=True):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
     notes: list[str] = []
     if missing == "listwise":
         model, moments, values, labels = prepare(syntax, data, group=group,
-                                                 group_equal=group_equal, source=source)
+                                                 group_equal=group_equal,
+                                                 meanstructure=meanstructure, fixed_x=fixed_x,
+                                                 source=source)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -312,7 +325,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source)
+            syntax, data, group, group_equal, source, fixed_x)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)

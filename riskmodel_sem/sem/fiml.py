@@ -132,7 +132,7 @@ def gfi_missing(model, theta, groups, df) -> dict:
             "pgfi": (df / nel) * gfi if nel else math.nan}
 
 
-def prepare_fiml(syntax, data, group, group_equal, source):
+def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -142,7 +142,7 @@ def prepare_fiml(syntax, data, group, group_equal, source):
     if dropped:
         notes.append(f"{source}: {dropped} row(s) with no answer on any model variable were "
                      "left out (lavaan does the same).")
-    x_idx = [observed.index(v) for v in ov_x if v in observed]
+    x_idx = [observed.index(v) for v in ov_x if v in observed] if fixed_x else []
     if x_idx:
         bad = keep & np.isnan(values[:, x_idx]).any(axis=1)
         if bad.any():
@@ -187,5 +187,6 @@ def prepare_fiml(syntax, data, group, group_equal, source):
                                      complete=gd.complete))
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
-                           group_equal=group_equal, moments=moments, source=source)
+                           group_equal=group_equal, moments=moments, source=source,
+                           fixed_x=fixed_x)
     return model, moments, groups, h1, labels, notes

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import optimize
 
 from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
+from .em import em_estimate
 from .model import compile_partable, extend_model
 from .objective import MLObjective, moments_group
 
@@ -46,23 +47,26 @@ def n_moments(model) -> int:
 
 def baseline_model(model, moments):
     """lavaan's baseline (independence) model as a compiled model: per group free variances
-    (and means, with a mean structure) of the non-covariates; fixed.x covariates keep their
-    sample moments (``lav_partable_independence``).
+    (and means, with a mean structure) of the non-covariates; the observed exogenous
+    covariates keep their sample moments under fixed.x and are saturated (free variances,
+    covariances and means) otherwise (``lav_partable_independence``).
 
     Parameters
     ----------
     model : CompiledModel
     moments : list of SampleMoments
-        Per group; the covariates' moments are fixed at these values.
+        Per group; the fixed.x covariates' moments are fixed at these values.
 
     Returns
     -------
     CompiledModel
-        Free parameters per group: the variances, then the means.
+        Free parameters per group: the variances, then the means of the other variables, then
+        the covariates' free (co)variances and means (see :func:`baseline_estimates`).
     """
     observed = model.observed
-    ov_x = [v for v in observed if v in model.ov_x]
-    y = [v for v in observed if v not in ov_x]
+    x = [v for v in observed if v in model.exogenous or v in model.ov_x]
+    fixed = set(model.ov_x)
+    y = [v for v in observed if v not in x]
     rows = []
     free = 0
     for g in range(1, model.ngroups + 1):
@@ -73,41 +77,71 @@ def baseline_model(model, moments):
             for v in y:
                 free += 1
                 rows.append((v, "~1", "", g, free, np.nan, 0))
-        for i, a in enumerate(ov_x):
-            for b in ov_x[i:]:
-                rows.append((a, "~~", b, g, 0, np.nan, 1))
-            if model.meanstructure:
-                rows.append((a, "~1", "", g, 0, np.nan, 1))
+        for i, a in enumerate(x):
+            for b in x[i:]:
+                exo = int(a in fixed)
+                free += 1 - exo
+                rows.append((a, "~~", b, g, 0 if exo else free, np.nan, exo))
+        if model.meanstructure:
+            for a in x:
+                exo = int(a in fixed)
+                free += 1 - exo
+                rows.append((a, "~1", "", g, 0 if exo else free, np.nan, exo))
     pt = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "free", "ustart", "exo"])
     pt["user"] = 0
     pt["label"] = ""
     pt["start"] = None
     return compile_partable(pt, observed, (), ngroups=model.ngroups,
                             meanstructure=model.meanstructure, moments=moments,
-                            ov_x=tuple(ov_x), source="baseline")
+                            ov_x=tuple(v for v in x if v in fixed),
+                            exogenous=tuple(x), source="baseline")
 
 
 def baseline_estimates(base, values_by_group) -> np.ndarray:
     """Closed-form ML estimates of :func:`baseline_model`: per variable the mean and the
-    variance (divisor n) of its observed values (the likelihood factorizes over variables)."""
-    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
+    variance (divisor n) of its observed values (the likelihood factorizes over variables);
+    for free covariates their joint mean and covariance (by EM when values are missing)."""
+    x = [i for i, v in enumerate(base.observed) if v in base.exogenous]
+    y = [i for i, v in enumerate(base.observed) if i not in x]
+    free_x = [i for i in x if base.observed[i] not in base.ov_x]
     theta = []
     for vals in values_by_group:
-        vals = vals[:, y]
-        theta.append(np.nanvar(vals, axis=0))
+        theta.append(np.nanvar(vals[:, y], axis=0))
         if base.meanstructure:
-            theta.append(np.nanmean(vals, axis=0))
+            theta.append(np.nanmean(vals[:, y], axis=0))
+        if free_x:
+            xv = vals[:, free_x]
+            xv = xv[~np.isnan(xv).all(axis=1)]
+            em = em_estimate(xv)
+            theta.append(_lower_by_column(em.cov))
+            if base.meanstructure:
+                theta.append(em.mean)
     return np.concatenate(theta)
+
+
+def _lower_by_column(cov) -> np.ndarray:
+    """Entries (i, j), j >= i, in the order ``for i: for j >= i`` (the baseline's rows)."""
+    k = cov.shape[0]
+    return np.array([cov[i, j] for i in range(k) for j in range(i, k)])
 
 
 def baseline_statistic(model, moments) -> tuple[float, int]:
     """Chi-square and df of lavaan's independence model with complete data: N F at the
     closed-form estimates, which is sum_g n_g (sum_y log s_yy + log|S_xx| - log|S|)."""
     base = baseline_model(model, moments)
-    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
-    theta = np.concatenate([np.concatenate([np.diag(m.cov)[y]] +
-                                           ([m.mean[y]] if model.meanstructure else []))
-                            for m in moments])
+    x = [i for i, v in enumerate(base.observed) if v in base.exogenous]
+    y = [i for i, v in enumerate(base.observed) if i not in x]
+    free_x = [i for i in x if base.observed[i] not in base.ov_x]
+    parts = []
+    for m in moments:
+        parts.append(np.diag(m.cov)[y])
+        if model.meanstructure:
+            parts.append(m.mean[y])
+        if free_x:
+            parts.append(_lower_by_column(m.cov[np.ix_(free_x, free_x)]))
+            if model.meanstructure:
+                parts.append(m.mean[free_x])
+    theta = np.concatenate(parts)
     groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
               for m in moments]
     n = sum(m.n for m in moments)

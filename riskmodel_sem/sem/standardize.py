@@ -1,7 +1,8 @@
 """Standardized solutions, R-squared and Heywood checks from a fitted parameter vector.
 
 ``std_lv`` rescales latent variables to unit variance, ``std_all`` rescales every variable by
-its model-implied standard deviation, as lavaan's ``standardizedSolution`` /
+its model-implied standard deviation, ``std_nox`` every variable but the observed exogenous
+covariates (lavaan's ``ov.x``), as lavaan's ``standardizedSolution`` /
 ``parameterEstimates(standardized = TRUE)`` do. Standard errors of ``std_all`` come from the
 delta method with a numerical Jacobian of the standardization (lavaan's
 ``standardizedSolution(type = "std.all")`` column ``se``).
@@ -40,19 +41,25 @@ def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
     nb = thetas.shape[0]
     out = np.empty((nb, len(r.kind)))
     eye = np.eye(model.n_vars)
+    x = np.isin(np.arange(model.n_vars),
+                [model.observed.index(v) for v in model.exogenous if v in model.observed])
     for g in range(model.ngroups):
         A, S, m = model.matrices_batch(thetas, g)
         E = np.linalg.inv(eye - A)
         sd = np.sqrt(np.clip(np.einsum("bij,bij->bi", E @ S, E), 0, None))
         if kind == "std_lv":
             sd[:, :p] = 1.0
+        elif kind == "std_nox":
+            sd[:, x] = 1.0
         k = r.group == g
         i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
         with np.errstate(divide="ignore", invalid="ignore"):
             path = A[:, i, j] * sd[:, j] / sd[:, i]
             var = S[:, i, i] / sd[:, i] ** 2
-            prod = S[:, i, i] * S[:, j, j]
-            cov = np.where(prod > 0, S[:, i, j] / np.sqrt(np.abs(prod)), np.nan)
+            rsd = np.sqrt(np.abs(np.einsum("bii->bi", S)))
+            if kind == "std_nox":
+                rsd[:, x] = 1.0
+            cov = S[:, i, j] / (rsd[:, i] * rsd[:, j])
             if kind == "std_lv":
                 cov = np.where((i < p) & (j < p), S[:, i, j], cov)
             mean = m[:, i] / sd[:, i]
@@ -68,20 +75,23 @@ def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
 
 
 def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``std_lv``, ``std_all`` and ``se_std_all`` aligned with the estimates table.
+    """Columns ``std_lv``, ``std_all``, ``std_nox`` and ``se_std_all`` aligned with the
+    estimates table.
 
     ``se_std_all`` is the delta-method SE sqrt(J V J') with J the central-difference Jacobian
     of the std_all values (all 2q perturbed parameter vectors evaluated in one batch).
     """
     std_lv = standardized_values(model, theta, "std_lv")
     std_all = standardized_values(model, theta, "std_all")
+    std_nox = standardized_values(model, theta, "std_nox")
     jac = central_jacobian(lambda thetas: _standardized_batch(model, thetas, "std_all"),
                            theta, h=1e-6, vectorized=True)
     with np.errstate(invalid="ignore"):
         var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))
     se[np.abs(jac).sum(axis=1) < 1e-12] = 0.0
-    return pd.DataFrame({"std_lv": std_lv, "std_all": std_all, "se_std_all": se},
+    return pd.DataFrame({"std_lv": std_lv, "std_all": std_all, "std_nox": std_nox,
+                         "se_std_all": se},
                         index=estimates.index)
 
 

@@ -496,9 +496,12 @@ def build_partable(
             add(a, "~~", b, g, False)
         for a, b in combinations(roles.lv_y + roles.ov_y, 2):
             add(a, "~~", b, g, False)
-        for i, a in enumerate(ov_x):
-            for b in ov_x[i:]:
-                add(a, "~~", b, g, False, fixed=np.nan, exo=1)
+        for i, a in enumerate(roles.ov_x):
+            for b in roles.ov_x[i:]:
+                if fixed_x:
+                    add(a, "~~", b, g, False, fixed=np.nan, exo=1)
+                else:  # fixed.x = FALSE: the covariates' (co)variances are free parameters
+                    add(a, "~~", b, g, False)
         if meanstructure:
             for v in roles.observed:
                 add(v, "~1", "", g, False, fixed=np.nan if v in ov_x else None,
