@@ -56,7 +56,7 @@ __all__ = [
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                     "ci_upper", "std_lv", "std_all"]
-MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ class FitResult:
     r2 : dict
         R-squared of every endogenous variable (observed indicators and latent outcomes).
     modindices : pandas.DataFrame
-        Modification indices (``MODINDEX_COLUMNS``), sorted decreasingly.
+        Modification indices (``MODINDEX_COLUMNS``, plus ``group`` for several groups),
+        sorted decreasingly.
     """
 
     estimates: pd.DataFrame
@@ -439,13 +440,14 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
-    if compute_modindices and model.ngroups == 1 and singular:
+    if compute_modindices and singular:
         # lavaan's modindices() stops here ("information matrix is singular")
         notes.append(f"{source}: modification indices were not computed: the information "
                      "matrix is singular.")
     mi = (fitmeasures.modification_indices(model, moments, theta, groups)
-          if compute_modindices and model.ngroups == 1 and not singular
-          else pd.DataFrame(columns=MODINDEX_COLUMNS))
+          if compute_modindices and not singular
+          else pd.DataFrame(columns=MODINDEX_COLUMNS[:3] + (["group"] if model.ngroups > 1
+                                                             else []) + MODINDEX_COLUMNS[3:]))
     sigma = model.implied(theta, 0)[0]
     return FitResult(
         estimates=estimates,

@@ -24,11 +24,11 @@ from scipy import optimize
 
 from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
 from .em import em_estimate
-from .model import compile_partable, extend_model
-from .objective import MLObjective, moments_group
+from .model import compile_partable
+from .objective import MLObjective, h1_information, model_delta, moments_group, vech_index
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
-           "score_tests", "score_test", "candidates", "n_moments", "baseline_model",
+           "score_test", "candidates", "n_moments", "baseline_model",
            "baseline_estimates", "baseline_statistic", "loglik_x"]
 
 _LOG2PI = math.log(2.0 * math.pi)
@@ -436,35 +436,78 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
 # modification indices
 # ------------------------------------------------------------------------------------------
 
-def candidates(model) -> list[tuple[str, str, str]]:
+def candidates(model, theta) -> pd.DataFrame:
+    """lavaan's candidate parameters for modification indices: the extended parameter table.
+
+    Returns the model rows of the parameter table (``=~``, ``~``, ``~~``, ``~1``) with the
+    candidates numbered as free parameters q+1, q+2, ... and a column ``candidate``; their
+    values at ``theta`` are in ``ustart`` (the fixed value or sample moment, 0 for new rows).
+
+    Notes
+    -----
+    As ``modindices()`` builds it (``lav_partable_full`` merged into the table with
+    ``lav_object_extended(all.free = TRUE)``), per group:
+
+    - every fixed row of the table (a covariance fixed to 0, a fixed loading, intercept or
+      latent mean, the fixed.x covariates' moments);
+    - loadings of every latent variable on every observed variable that is neither an
+      exogenous covariate nor in a regression (``~``) on either side;
+    - covariances among the observed indicators, and among the latent variables;
+    - regressions of every variable in a ``~`` row on every other such variable, except an
+      indicator on a latent variable;
+    - with a mean structure, intercepts of all variables;
+
+    leaving out what is already in the table (``a ~ b`` and ``b =~ a`` being one entry).
+    """
     pt = model.partable
-    present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
-    present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
-    # "a ~ b" and "b =~ a" are the same matrix entry
-    present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
-    out = []
-    nox = [v for v in model.observed if v not in model.ov_x]
-    for lv in model.latent:
-        for ov in nox:
-            if (lv, "=~", ov) not in present:
-                out.append((lv, "=~", ov))
-    for i, a in enumerate(nox):
-        for b in nox[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for i, a in enumerate(model.latent):
-        for b in model.latent[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for a in model.latent:
-        for b in model.latent:
-            if a != b and (a, "~", b) not in present and (b, "~", a) not in present:
-                out.append((a, "~", b))
-    return out
+    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy()
+    q = model.n_free
+    values = model.row_values(theta)
+    observed, latent = model.observed, model.latent
+    x_names = set(model.exogenous) | set(model.ov_x)
+    nox = [v for v in observed if v not in x_names]
+    indicators = set(rows.loc[rows["op"] == "=~", "rhs"]) & set(observed)
+    reg = rows[rows["op"] == "~"]
+    eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
+    eqs_set = set(eqs)
+    rows["candidate"] = False
+    counter = q
+    fixed = rows["free"].to_numpy() <= 0
+    rows["ustart"] = np.where(fixed, values, rows["ustart"].to_numpy(float))
+    for idx in rows.index[fixed]:
+        counter += 1
+        rows.loc[idx, ["free", "candidate"]] = [counter, True]
+    new = []
+    for g in range(1, model.ngroups + 1):
+        mine = rows[rows["group"] == g]
+        present = set(zip(mine["lhs"], mine["op"], mine["rhs"]))
+        present |= {(r, "~~", l) for l, o, r in present if o == "~~"}
+        present |= {(r, "~", l) for l, o, r in present if o == "=~"}
+        present |= {(r, "=~", l) for l, o, r in present if o == "~"}
+        wanted = [(lv, "=~", ov) for lv in latent for ov in nox if ov not in eqs_set]
+        ind = [v for v in nox if v in indicators]
+        wanted += [(ind[i], "~~", b) for i in range(len(ind)) for b in ind[i:]]
+        wanted += [(latent[i], "~~", b) for i in range(len(latent)) for b in latent[i:]]
+        wanted += [(a, "~", b) for a in eqs for b in eqs
+                   if a != b and not (a in indicators and b in latent)]
+        if model.meanstructure:
+            wanted += [(v, "~1", "") for v in observed + latent]
+        for key in wanted:
+            if key not in present:
+                present.add(key)
+                if key[1] == "~~":
+                    present.add((key[2], "~~", key[0]))
+                counter += 1
+                new.append(dict(lhs=key[0], op=key[1], rhs=key[2], user=10, group=g,
+                                free=counter, ustart=0.0, exo=0, label="", start=None,
+                                candidate=True))
+    if new:
+        rows = pd.concat([rows, pd.DataFrame(new)], ignore_index=True)
+    return rows.reset_index(drop=True)
 
 
 def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
-    """Univariate score tests for fixed-to-zero parameters (lavaan's ``modindices``).
+    """Univariate score tests of lavaan's candidate parameters (lavaan's ``modindices``).
 
     Parameters
     ----------
@@ -474,31 +517,103 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     groups : list of GroupData, optional
         The raw data by missing-data pattern (FIML); by default the sample moments.
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``lhs, op, rhs`` (+ ``group`` with several groups), ``mi, epc, sepc_lv, sepc_all,
+        sepc_nox``, sorted by decreasing MI; candidates whose MI is not defined are left out.
+
     Notes
     -----
-    For each candidate parameter j, with d_j the derivative of lavaan's fmin (F/2) and
-    I the expected information of the extended model (pattern-wise with missing data):
-    V = I_jj - I_j,theta I_theta,theta^{-1} I_theta,j, MI = N d_j^2 / V,
-    EPC = -d_j / V; sepc_all standardizes the EPC like ``std_all`` (covariances by the residual
-    standard deviations). Candidates with V < eps^(1/3) are dropped, as lavaan does.
+    Candidates: :func:`candidates`. For each candidate parameter j, with d_j the derivative
+    of lavaan's fmin (F/2) at the estimates (candidates at their fixed values) and I the
+    expected information of the extended model (pattern-wise with missing data; with fixed.x
+    covariates, the saturated information with the rows of their own moments zeroed, as
+    lavaan's ``x.idx`` does): V = I_jj - I_j,theta I_theta,theta^{-1} I_theta,j, MI = N d_j^2 / V,
+    EPC = -d_j / V. Candidates with V < eps^(1/3) are dropped, as lavaan does. The
+    standardized EPCs scale the EPC with the fitted model's standard deviations as
+    ``std_lv``, ``std_all`` and ``std_nox`` do (covariances by residual standard deviations;
+    a freed variance other than a fixed.x covariate's shows its estimate standardized; a
+    variance whose value is below sqrt(eps) shows 0), as
+    ``modindices(standardized = TRUE, cov.std = TRUE)``.
     """
-    cands = candidates(model)
-    if not cands:
-        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
-    ext = extend_model(model, cands, moments)
-    theta_ext = np.concatenate([theta, np.zeros(len(cands))])
+    from .standardize import entry_factors
+
+    table = candidates(model, theta)
+    cand = table["candidate"].to_numpy(bool)
+    if not cand.any():
+        return pd.DataFrame(columns=_mi_columns(model))
+    ext = compile_partable(table.drop(columns="candidate"), model.observed, model.latent,
+                           ngroups=model.ngroups, meanstructure=model.meanstructure,
+                           moments=moments, syntax=model.syntax, ov_x=model.ov_x,
+                           exogenous=model.exogenous)
+    q = model.n_free
+    par = table["free"].to_numpy(int) - 1
+    theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
+    theta_ext[par[cand]] = table.loc[cand, "ustart"].to_numpy(float)
     if groups is None:
         groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
                   for m in moments]
     objective = MLObjective(ext, groups)
     _, grad = objective.value_grad(theta_ext)
-    d = 0.5 * grad[model.n_free:]
-    if len(groups) == 1 and objective.complete:
-        cross, diag = ext.candidate_information(theta_ext, model.n_free)
-        info = model.expected_information(theta, 0)
-        return score_tests(model, theta, cands, d, (info, cross, diag), objective.n)
-    full = objective.expected_information(theta_ext)
-    return score_tests(model, theta, cands, d, full, objective.n)
+    d = 0.5 * grad[q:]
+    if model.ov_x:
+        information = _information_without_x(objective, theta_ext)
+    elif len(groups) == 1 and objective.complete:
+        cross, diag = ext.candidate_information(theta_ext, q)
+        information = (model.expected_information(theta, 0), cross, diag)
+    else:
+        information = objective.expected_information(theta_ext)
+    test = score_test(d, information, objective.n, np.arange(q, ext.n_free), joint=False)
+    # rows in the order of their parameter numbers q, q+1, ...
+    order = np.argsort(par[cand])
+    rows = table[cand].iloc[order]
+    epc = test["epc"]
+    out = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                        "rhs": rows["rhs"].to_numpy()})
+    if model.ngroups > 1:
+        out["group"] = rows["group"].to_numpy(int)
+    out["mi"], out["epc"] = test["mi"], epc
+    r = ext.rows
+    k = np.flatnonzero(cand)[order]  # ext.rows follow the table's order
+    variance = (r.kind[k] == 2) & (r.i[k] == r.j[k])
+    own = variance & (rows["exo"].to_numpy() != 1)  # a freed variance shows its estimate
+    value = np.where(own, np.abs(rows["ustart"].to_numpy(float)), np.abs(epc))
+    small = variance & (value < math.sqrt(np.finfo(float).eps))
+    for kind in ("std_lv", "std_all", "std_nox"):
+        f = entry_factors(model, theta, r.group[k], r.i[k], r.j[k], r.kind[k], kind)
+        with np.errstate(invalid="ignore"):
+            sepc = np.sign(epc) * value * f
+        out[f"sepc_{kind[4:]}"] = np.where(small, 0.0, sepc)
+    out = out[np.isfinite(out["mi"])]
+    return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _mi_columns(model) -> list[str]:
+    return (["lhs", "op", "rhs"] + (["group"] if model.ngroups > 1 else [])
+            + ["mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"])
+
+
+def _information_without_x(objective, theta) -> np.ndarray:
+    """sum_g (n_g/N) Delta_g' W_g Delta_g with W_g the saturated model's expected information
+    (pattern-wise with missing data) at the implied moments and the rows of the fixed.x
+    covariates' own moments (their means and x-by-x covariances) set to zero, as lavaan's
+    ``lav_mvnorm_information_expected(x.idx = ...)`` in the extended model of ``modindices``."""
+    model = objective.model
+    x = [model.observed.index(v) for v in model.ov_x]
+    p = len(model.observed)
+    r, c = vech_index(p)
+    xx = np.isin(r, x) & np.isin(c, x)
+    info = np.zeros((model.n_free, model.n_free))
+    for g, gd in enumerate(objective.groups):
+        sigma, mu = objective.implied(theta, g)
+        with_mean = gd.fixed_mean is None
+        delta = model_delta(model, theta, g, with_mean)
+        drop = np.concatenate([np.isin(np.arange(p), x), xx]) if with_mean else xx
+        delta[drop] = 0.0
+        info += objective.weights[g] * delta.T @ h1_information(sigma, mu, gd, with_mean,
+                                                                  "expected") @ delta
+    return info
 
 
 def score_test(d, information, n, tested, joint: bool = True) -> dict:
@@ -554,31 +669,3 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         V = i_tt - i_tr @ i_rr_inv @ i_tr.T
         lm = float(n * d @ np.linalg.lstsq(V, d, rcond=None)[0])
     return {"mi": mi, "epc": epc, "lm": lm, "df": len(d)}
-
-
-def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
-    """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
-    and the (unit) information of the extended model, whose first q rows and columns are the
-    model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
-    diagonal of I[candidates, candidates]); see :func:`score_test`."""
-    q = model.n_free
-    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False)
-    mi, epc = test["mi"], test["epc"]
-    full_cov, _ = model.implied(theta, 0, all_vars=True)
-    sd = np.sqrt(np.diag(full_cov))
-    _, S, _ = model.matrices(theta, 0)
-    idx = {v_: i for i, v_ in enumerate(model.observed + model.latent)}
-    sepc = np.empty(len(candidates))
-    for k, (lhs, op, rhs) in enumerate(candidates):
-        if op == "=~":
-            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
-        elif op == "~":
-            sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
-        else:
-            prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
-            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-    table = pd.DataFrame({"lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
-                          "rhs": [c[2] for c in candidates], "mi": mi, "epc": epc,
-                          "sepc_all": sepc})
-    table = table[np.isfinite(table["mi"])]
-    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
