@@ -224,6 +224,7 @@ def fit_model(
     compute_modindices: bool = True,
     meanstructure: bool = False,
     fixed_x: bool = True,
+    orthogonal: bool = False,
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -257,6 +258,9 @@ def fit_model(
         lavaan's ``fixed.x`` (default TRUE): observed exogenous covariates are fixed at their
         sample moments, and the log-likelihood and information criteria are conditional on
         them; ``False`` makes their variances, covariances and means free parameters.
+    orthogonal : bool
+        lavaan's ``orthogonal = TRUE``: the latent covariances that are free by default are
+        fixed to zero.
 
     Returns
     -------
@@ -287,7 +291,7 @@ def fit_model(
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
                     compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
-                    fixed_x=bool(fixed_x))
+                    fixed_x=bool(fixed_x), orthogonal=bool(orthogonal))
 
 
 def check_options(estimator, missing) -> tuple[str, str]:
@@ -302,7 +306,7 @@ def check_options(estimator, missing) -> tuple[str, str]:
 
 
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
-         compute_modindices, meanstructure=False, fixed_x=True):
+         compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
@@ -311,7 +315,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         model, moments, values, labels = prepare(syntax, data, group=group,
                                                  group_equal=group_equal,
                                                  meanstructure=meanstructure, fixed_x=fixed_x,
-                                                 source=source)
+                                                 orthogonal=orthogonal, source=source)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -326,7 +330,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source, fixed_x)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)

@@ -20,7 +20,8 @@ from ..errors import ModelError
 from .data import compile_source, model_data, split_groups
 from .em import em_estimate
 from .model import SampleMoments
-from .objective import MLObjective, group_data, h1_information, model_delta, moments_group
+from .objective import (MLObjective, group_data, h1_information, model_delta, moments_group,
+                        vech_index)
 
 __all__ = ["prepare_fiml", "fiml_corrected", "gfi_missing"]
 
@@ -41,7 +42,9 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     complete-data information, both at the EM moments, U = W_m - W_m Delta (Delta' W_m
     Delta)^-1 Delta' W_m, and k = tr(W_c W_m^-1 U W_m^-1) (version V6, ML) or
     k = tr(U W_m^-1 W_c W_m^-1 U Gamma) with Gamma = W_m^-1 J_m W_m^-1 (version V3, MLR);
-    c_hat = k / df. Matches ``lav_fit_fiml_corrected`` (lavaan 0.6.14).
+    c_hat = k / df. Matches ``lav_fit_fiml_corrected`` (lavaan 0.6.14), including its W_c
+    from a refit with lavaan's default fixed.x = TRUE: with ``fixed.x = FALSE`` the rows and
+    columns of the observed covariates' own moments are zero in W_c.
 
     References
     ----------
@@ -51,6 +54,11 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     """
     total = sum(gd.n for gd in groups)
     x3 = x3b = 0.0
+    p = len(model.observed)
+    free_x = [model.observed.index(v) for v in model.exogenous if v not in model.ov_x]
+    r, c = vech_index(p)
+    xmask = np.concatenate([np.isin(np.arange(p), free_x),
+                            np.isin(r, free_x) & np.isin(c, free_x)])
     Wm, Wc, Wmi, Gam, D, DB = [], [], [], [], [], []
     for g, gd in enumerate(groups):
         fg = gd.n / total
@@ -61,6 +69,9 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
         wm = h1.A1[g]
         keep = h1.keep[g]
         wc = h1_information(s, m, em_group, True, "expected")
+        if free_x:  # lavaan refits the model with its default fixed.x = TRUE for W_c
+            wc[xmask, :] = 0.0
+            wc[:, xmask] = 0.0
         wc = wc[np.ix_(keep, keep)]
         wmi = np.linalg.inv(wm)
         Wm.append(fg * wm)
@@ -132,7 +143,7 @@ def gfi_missing(model, theta, groups, df) -> dict:
             "pgfi": (df / nel) * gfi if nel else math.nan}
 
 
-def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True):
+def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -188,5 +199,5 @@ def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True):
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
                            group_equal=group_equal, moments=moments, source=source,
-                           fixed_x=fixed_x)
+                           fixed_x=fixed_x, orthogonal=orthogonal)
     return model, moments, groups, h1, labels, notes

@@ -337,6 +337,7 @@ def compile_model(
     moments: list[SampleMoments] | None = None,
     group_partial: tuple = (),
     fixed_x: bool = True,
+    orthogonal: bool = False,
     source: str = "model",
 ) -> CompiledModel:
     """Parse lavaan syntax, build the parameter table and compile it.
@@ -362,6 +363,8 @@ def compile_model(
     fixed_x : bool
         lavaan's ``fixed.x``: observed exogenous covariates fixed at their sample moments
         (default) or their variances, covariances (and means) free parameters.
+    orthogonal : bool
+        lavaan's ``orthogonal``: default latent covariances fixed to zero.
     source : str
         Name for error messages.
 
@@ -382,7 +385,7 @@ def compile_model(
     meanstructure = meanstructure or any(s.op == "~1" for s in statements)
     pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
                         group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                        fixed_x=fixed_x, source=source)
+                        fixed_x=fixed_x, orthogonal=orthogonal, source=source)
     observed = roles.observed
     if observed_order is not None:
         order = {v: i for i, v in enumerate(observed_order)}

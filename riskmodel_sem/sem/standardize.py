@@ -133,7 +133,8 @@ def r_squared(model, theta) -> dict:
     """R-squared of each endogenous variable: 1 - residual variance / implied variance.
 
     Matches ``lavInspect(fit, "r2")``: observed indicators and dependent variables and latent
-    variables that are regressed or are indicators of a higher-order factor.
+    variables that are regressed or are indicators of a higher-order factor; NaN (lavaan's NA)
+    where the residual variance is negative.
     """
     pt = model.partable
     endo = set(pt.loc[pt["op"] == "=~", "rhs"]) | set(pt.loc[pt["op"] == "~", "lhs"])
@@ -145,7 +146,8 @@ def r_squared(model, theta) -> dict:
         for i, v in enumerate(names):
             if v in endo:
                 key = v if model.ngroups == 1 else f"{v}.g{g + 1}"
-                out[key] = float(1.0 - S[i, i] / full[i, i])
+                r2 = float(1.0 - S[i, i] / full[i, i])
+                out[key] = r2 if r2 <= 1.0 else float("nan")  # a negative residual variance
     return out
 
 

@@ -377,6 +377,7 @@ def build_partable(
     ngroups: int = 1,
     fixed_x: bool = True,
     std_lv: bool = False,
+    orthogonal: bool = False,
     group_equal: tuple[str, ...] = (),
     group_partial: tuple = (),
     source: str = "model",
@@ -395,6 +396,10 @@ def build_partable(
         Exogenous observed covariates are fixed at their sample (co)variances, as lavaan's default.
     std_lv : bool
         Identify factors by unit variance instead of a fixed first loading.
+    orthogonal : bool
+        lavaan's ``orthogonal = TRUE``: the covariances that would be free by default among
+        exogenous latent variables and among the residuals of endogenous latent variables
+        are fixed to zero instead (a covariance written in the syntax stays as written).
     group_equal : tuple of str
         Any of ``"loadings"``, ``"intercepts"``, ``"means"``, ``"residuals"``,
         ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``,
@@ -492,10 +497,12 @@ def build_partable(
                 add(v, "~~", v, g, False)
         for v in roles.latent:
             add(v, "~~", v, g, False, fixed=1.0 if std_lv else None)
+        zero = 0.0 if orthogonal else None
         for a, b in combinations(roles.lv_x, 2):
-            add(a, "~~", b, g, False)
+            add(a, "~~", b, g, False, fixed=zero)
         for a, b in combinations(roles.lv_y + roles.ov_y, 2):
-            add(a, "~~", b, g, False)
+            add(a, "~~", b, g, False, fixed=zero if a in roles.lv_y and b in roles.lv_y
+                else None)
         for i, a in enumerate(roles.ov_x):
             for b in roles.ov_x[i:]:
                 if fixed_x:
