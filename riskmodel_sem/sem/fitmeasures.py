@@ -245,7 +245,8 @@ def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.0
     Notes
     -----
     Matches ``lav_fit_rmsea``, ``lav_fit_rmsea_ci`` and ``lav_fit_rmsea_closefit`` of lavaan
-    0.6.14: the noncentrality is divided by N (not N - 1) and multiplied by G.
+    0.6.14: the noncentrality is divided by N (not N - 1) and multiplied by G; both bounds of
+    the interval are 0 when df < 1 (a scaled RMSEA's df, tr(U Gamma), can be).
     """
     out = {"rmsea": math.nan, "rmsea_ci_lower": math.nan, "rmsea_ci_upper": math.nan,
            "rmsea_ci_level": level, "rmsea_pvalue": math.nan, "rmsea_close_h0": close,
@@ -257,13 +258,13 @@ def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.0
     g = math.sqrt(ngroups)
     out["rmsea"] = g * math.sqrt(max(chisq - df, 0.0) / (n * df))
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-    if chi2_cdf(chisq, df) < upper_p:
+    if df < 1 or chi2_cdf(chisq, df) < upper_p:
         lo = 0.0
     else:
         lo = _ncp_root(chisq, df, upper_p, max(chisq, 1.0) * 4)
     out["rmsea_ci_lower"] = g * math.sqrt(lo / (n * df))
     n_upper = max(n, chisq * 4)
-    if ncx2_cdf(chisq, df, n_upper) > lower_p or chi2_cdf(chisq, df) < lower_p:
+    if df < 1 or ncx2_cdf(chisq, df, n_upper) > lower_p or chi2_cdf(chisq, df) < lower_p:
         hi = 0.0
     else:
         hi = _ncp_root(chisq, df, lower_p, n_upper)
@@ -534,7 +535,9 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     standardized EPCs scale the EPC with the fitted model's standard deviations as
     ``std_lv``, ``std_all`` and ``std_nox`` do (covariances by residual standard deviations;
     a freed variance other than a fixed.x covariate's shows its estimate standardized; a
-    variance whose value is below sqrt(eps) shows 0), as
+    variance whose value is below sqrt(eps) shows 0; for ``sepc_all`` a covariance with a
+    fixed.x covariate is divided by the square root of that covariate's variance EPC, NaN
+    when it is below sqrt(eps), lavaan's arithmetic), as
     ``modindices(standardized = TRUE, cov.std = TRUE)``.
     """
     from .standardize import entry_factors
@@ -580,8 +583,20 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     own = variance & (rows["exo"].to_numpy() != 1)  # a freed variance shows its estimate
     value = np.where(own, np.abs(rows["ustart"].to_numpy(float)), np.abs(epc))
     small = variance & (value < math.sqrt(np.finfo(float).eps))
+    # std_all divides a covariance by the square roots of the variances' values in the same
+    # list, where a fixed.x covariate's variance holds its own EPC (NaN when below sqrt(eps))
+    exo_var = variance & ~own
+    x_sd = {(g, i): (math.sqrt(abs(e)) if np.isfinite(e) and abs(e) >= math.sqrt(
+        np.finfo(float).eps) else math.nan)
+        for g, i, e in zip(r.group[k][exo_var], r.i[k][exo_var], epc[exo_var])}
     for kind in ("std_lv", "std_all", "std_nox"):
         f = entry_factors(model, theta, r.group[k], r.i[k], r.j[k], r.kind[k], kind)
+        if kind == "std_all" and x_sd:
+            for n, (g, i, j, kd) in enumerate(zip(r.group[k], r.i[k], r.j[k], r.kind[k])):
+                if kd == 2 and i != j and ((g, i) in x_sd or (g, j) in x_sd):
+                    _, S, _ = model.matrices(theta, g)
+                    f[n] = 1.0 / (x_sd.get((g, i), math.sqrt(abs(S[i, i])))
+                                  * x_sd.get((g, j), math.sqrt(abs(S[j, j]))))
         with np.errstate(invalid="ignore"):
             sepc = np.sign(epc) * value * f
         out[f"sepc_{kind[4:]}"] = np.where(small, 0.0, sepc)
