@@ -351,6 +351,17 @@ def _gfi(model, moments, theta) -> float:
     return float(np.dot(weights, vals) / sum(weights))
 
 
+def _hoelter(chisq, df, n, alpha) -> float:
+    """Hoelter's critical N, chi2_{1-alpha}(df) / (X2 / N) + 1; NaN for a saturated model with
+    X2 below machine epsilon, 1 when df = 0 otherwise (``lav_fit_cn``)."""
+    if df == 0 and chisq < np.finfo(float).eps:
+        return math.nan
+    quantile = chi2_ppf(1 - alpha, df) if df > 0 else 0.0
+    if chisq <= 0:
+        return math.inf if quantile > 0 else math.nan
+    return quantile / (chisq / n) + 1
+
+
 def _x_index(model) -> list[int]:
     """Positions of the fixed.x covariates among the observed variables."""
     return [model.observed.index(v) for v in model.ov_x]
@@ -418,9 +429,8 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     })
     out.update(rmsea_measures(chisq, df, n, model.ngroups))
     out.update(_residual_measures(model, moments, theta))
-    f = chisq / n
-    out["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
-    out["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
+    out["cn_05"] = _hoelter(chisq, df, n, 0.05)
+    out["cn_01"] = _hoelter(chisq, df, n, 0.01)
     gfi = _gfi(model, moments, theta)
     nel = model.ngroups * (p * (p + 1) // 2 + (p if model.meanstructure else 0))  # x included
     out["gfi"] = gfi

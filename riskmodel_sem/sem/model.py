@@ -25,7 +25,7 @@ from .defined import compile_definition
 from ..errors import ModelError
 from .syntax import build_partable, parse_syntax, variable_roles
 
-__all__ = ["CompiledModel", "compile_model", "compile_partable", "extend_model", "SampleMoments"]
+__all__ = ["CompiledModel", "compile_model", "compile_partable", "SampleMoments"]
 
 
 @dataclass(frozen=True)
@@ -513,20 +513,3 @@ def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | 
         exogenous = tuple(v for v in observed if v in roles.ov_x or v in ov_x)
     return CompiledModel(pt, observed, latent, ngroups, q, bool(meanstructure), blocks, syntax,
                          tuple(ov_x), _row_arrays(pt, observed, latent), tuple(exogenous))
-
-
-def extend_model(model: CompiledModel, candidates, moments) -> CompiledModel:
-    """The model with extra free parameters (lhs, op, rhs) appended, in group 1 (used for
-    modification indices)."""
-    q = model.n_free
-    extra = pd.DataFrame({
-        "lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
-        "rhs": [c[2] for c in candidates], "user": 10, "group": 1,
-        "free": np.arange(q + 1, q + 1 + len(candidates)), "ustart": np.nan, "exo": 0,
-        "label": "", "start": None,
-    })
-    pt = pd.concat([model.partable[model.partable["op"].isin(["=~", "~", "~~", "~1"])], extra],
-                   ignore_index=True)
-    return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
-                            meanstructure=model.meanstructure, moments=moments,
-                            syntax=model.syntax, ov_x=model.ov_x, exogenous=model.exogenous)
