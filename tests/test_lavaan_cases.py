@@ -83,7 +83,7 @@ def fit_arguments(case: dict) -> dict:
             kwargs["group"] = value
         elif key == "group.equal":
             kwargs["group_equal"] = (value,) if isinstance(value, str) else tuple(value)
-        elif key in ("fixed.x", "meanstructure", "orthogonal"):
+        elif key in ("fixed.x", "meanstructure", "orthogonal", "std.lv"):
             kwargs[key.replace(".", "_")] = bool(value)
         else:
             pytest.fail(f"lavaan option {key!r} is not mapped to fit_model")

@@ -225,6 +225,7 @@ def fit_model(
     meanstructure: bool = False,
     fixed_x: bool = True,
     orthogonal: bool = False,
+    std_lv: bool = False,
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -261,6 +262,9 @@ def fit_model(
     orthogonal : bool
         lavaan's ``orthogonal = TRUE``: the latent covariances that are free by default are
         fixed to zero.
+    std_lv : bool
+        lavaan's ``std.lv = TRUE``: every latent variable is scaled by fixing its (residual)
+        variance to one instead of its first loading.
 
     Returns
     -------
@@ -291,7 +295,7 @@ def fit_model(
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
                     compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
-                    fixed_x=bool(fixed_x), orthogonal=bool(orthogonal))
+                    fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
 
 def check_options(estimator, missing) -> tuple[str, str]:
@@ -306,7 +310,8 @@ def check_options(estimator, missing) -> tuple[str, str]:
 
 
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
-         compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False):
+         compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False,
+         std_lv=False):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
@@ -315,7 +320,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         model, moments, values, labels = prepare(syntax, data, group=group,
                                                  group_equal=group_equal,
                                                  meanstructure=meanstructure, fixed_x=fixed_x,
-                                                 orthogonal=orthogonal, source=source)
+                                                 orthogonal=orthogonal, std_lv=std_lv,
+                                                 source=source)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -330,7 +336,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source, fixed_x, orthogonal)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)

@@ -143,7 +143,8 @@ def gfi_missing(model, theta, groups, df) -> dict:
             "pgfi": (df / nel) * gfi if nel else math.nan}
 
 
-def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False):
+def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False,
+                 std_lv=False):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -199,5 +200,5 @@ def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogo
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
                            group_equal=group_equal, moments=moments, source=source,
-                           fixed_x=fixed_x, orthogonal=orthogonal)
+                           fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv)
     return model, moments, groups, h1, labels, notes

@@ -338,6 +338,7 @@ def compile_model(
     group_partial: tuple = (),
     fixed_x: bool = True,
     orthogonal: bool = False,
+    std_lv: bool = False,
     source: str = "model",
 ) -> CompiledModel:
     """Parse lavaan syntax, build the parameter table and compile it.
@@ -365,6 +366,8 @@ def compile_model(
         (default) or their variances, covariances (and means) free parameters.
     orthogonal : bool
         lavaan's ``orthogonal``: default latent covariances fixed to zero.
+    std_lv : bool
+        lavaan's ``std.lv``: latent (residual) variances fixed to one, first loadings free.
     source : str
         Name for error messages.
 
@@ -385,7 +388,8 @@ def compile_model(
     meanstructure = meanstructure or any(s.op == "~1" for s in statements)
     pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
                         group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                        fixed_x=fixed_x, orthogonal=orthogonal, source=source)
+                        fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv,
+                        source=source)
     observed = roles.observed
     if observed_order is not None:
         order = {v: i for i, v in enumerate(observed_order)}

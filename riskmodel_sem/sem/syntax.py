@@ -395,7 +395,9 @@ def build_partable(
     fixed_x : bool
         Exogenous observed covariates are fixed at their sample (co)variances, as lavaan's default.
     std_lv : bool
-        Identify factors by unit variance instead of a fixed first loading.
+        Identify factors by unit variance instead of a fixed first loading (lavaan's
+        ``std.lv``; with ``"loadings"`` in ``group_equal`` the variances of groups 2..G are
+        free, as in lavaan).
     orthogonal : bool
         lavaan's ``orthogonal = TRUE``: the covariances that would be free by default among
         exogenous latent variables and among the residuals of endogenous latent variables
@@ -496,7 +498,10 @@ def build_partable(
             if v not in ov_x:
                 add(v, "~~", v, g, False)
         for v in roles.latent:
-            add(v, "~~", v, g, False, fixed=1.0 if std_lv else None)
+            # std.lv: unit (residual) variances; with equal loadings only in group 1 (lavaan
+            # frees them in the other groups)
+            unit = std_lv and not (g > 1 and "loadings" in group_equal)
+            add(v, "~~", v, g, False, fixed=1.0 if unit else None)
         zero = 0.0 if orthogonal else None
         for a, b in combinations(roles.lv_x, 2):
             add(a, "~~", b, g, False, fixed=zero)
