@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "output; respondents are named by their row in the file")
         if out:
             p.add_argument("--out", metavar="DIR",
-                           help="folder for report.xlsx, report.html and results.json")
+                           help="folder for report.xlsx, report.html, report.docx, diagram.svg, "
+                                "diagram.png and results.json")
         if json_:
             p.add_argument("--json", metavar="FILE", help="write machine-readable results")
         p.add_argument("--lang", choices=["zh", "en"],

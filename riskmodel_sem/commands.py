@@ -255,7 +255,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         finally:
             if client is not None:
                 client.close()
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame if group is None else None)
     checked = None
     if crosscheck is not None:
         from .sem.crosscheck import crosscheck_semopy
@@ -391,7 +391,8 @@ def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
-    """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
+    """Write ``report.xlsx``, ``report.html``, ``report.docx``, ``diagram.svg``, ``diagram.png``
+    and ``results.json`` into ``out`` and/or the JSON
     to ``json_file``, all whole or not at all."""
     payloads: dict[Path, bytes] = {}
     results = to_json_bytes(analysis.to_dict())
@@ -480,7 +481,9 @@ def _check_outputs(args) -> None:
     targets = []
     if getattr(args, "out", None):
         folder = check_output_path(args.out, folder=True)
-        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json")]
+        from .report import REPORT_FILES
+
+        targets += [folder / name for name in (*REPORT_FILES.values(), "results.json")]
     if getattr(args, "json", None):
         targets.append(check_output_path(args.json, folder=False))
     specs = getattr(args, "spec", None)

@@ -8,7 +8,6 @@ Policy forbids scripts and any network access.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -20,6 +19,7 @@ from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram,
                       response_distributions)
 from ..workflow.thresholds import CRITERIA
 from .labels import element_name, spec_title, text
+from .numbers import format_cell
 from .tables import Figure, Sheet, cell_value, run_warnings
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -27,35 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
 __all__ = ["html_text", "format_cell"]
-
-
-def format_cell(value: Any, kind: str) -> str:
-    """Format one cell as the workbook shows it: three decimals, p as "<.001".
-
-    Parameters
-    ----------
-    value : float, int, str, bool or None
-    kind : {"text", "num", "p", "int", "auto"}
-
-    Returns
-    -------
-    str
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if kind == "p":
-            return "<.001" if value < 0.001 else f"{value:.3f}"
-        if kind == "int" and value.is_integer():
-            return str(int(value))
-        return f"{value:.3f}"
-    return str(value)
 
 
 def _env() -> Environment:
@@ -141,7 +112,8 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "screening", "items", "reliability", "validity", "fit", "loadings", "paths",
+_ORDER = ("summary", "screening", "items", "reliability", "validity", "measurement", "fit",
+          "loadings", "paths",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
 

@@ -67,7 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
         "fit_note": ("每个拟合指标与其阈值、结论及来源：{rules}。"
                      "大样本下 χ² 检验几乎总是显著，仅供参考。"),
         "loadings": "因子载荷",
-        "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
+        "loadings_note": ("假设模型（含结构路径）的一阶与二阶因子载荷；测量模型的载荷见“测量模型”表。标准化载荷（std_all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
                           "< {loading_std} 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
         "paths": "路径与假设",
         "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
@@ -187,7 +187,8 @@ TEXT: dict[str, dict[str, str]] = {
                      "samples the χ² test is nearly always significant and is shown for "
                      "reference."),
         "loadings": "Loadings",
-        "loadings_note": ("First- and second-order loadings. Standardized loadings (std_all) should be "
+        "loadings_note": ("First- and second-order loadings of the hypothesized model (with the structural "
+                          "paths); the measurement model's loadings are in the measurement table. Standardized loadings (std_all) should be "
                           "≥ {loading_std}, ideally ≥ 0.70 (Hair et al., 2019); those below {loading_std} are highlighted "
                           "in red. Marker loadings are fixed to 1 and have no standard error."),
         "paths": "Paths and hypotheses",
@@ -277,6 +278,211 @@ TEXT: dict[str, dict[str, str]] = {
         "options_title": "Settings",
     },
 }
+
+#: Texts of the paper tables, the Word document and the summary (merged into :data:`TEXT`).
+PAPER_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "measurement": "测量模型",
+        "measurement_title": "测量模型：标准化载荷、信度与收敛效度",
+        "measurement_note": ("λ 为{model}的标准化载荷（std.all），SE、z、p 为非标准化载荷的标准误与检验；"
+                             "每个因子的标记变量载荷固定为 1，记为“—”。α、CR、AVE、ω 每个构念一行。"
+                             "λ 应 ≥ {loading_std}，α、CR、ω ≥ {alpha}，AVE ≥ {ave}（Fornell & Larcker, 1981; "
+                             "Hair et al., 2019）；未达标者以红色标出。"),
+        "measurement_note_second": "二阶部分为各维度对其一阶因子的载荷（二阶验证性因子分析），ω 为高阶 ω。",
+        "model_cfa": "测量模型（一阶因子相关的验证性因子分析 M1）",
+        "model_hypothesized": "假设模型",
+        "model_cfa_short": "测量模型",
+        "model_hypothesized_short": "结构模型",
+        "fit_table_title": "模型拟合指标",
+        "fit_table_note": ("每个指标的阈值、结论与来源。大样本下 χ² 检验几乎总是显著，仅供参考；"
+                           "RMSEA 后方括号内为 90% 置信区间。"),
+        "fl_paper_note": ("对角线（粗体）为 AVE 的平方根，下三角为因子间相关；对角线应大于同行同列的相关"
+                          "（Fornell & Larcker, 1981）。未达标者以红色标出。"),
+        "htmt_paper_note": ("下三角为 HTMT；应 < {htmt}（严格）或 < {htmt_liberal}（宽松）"
+                            "（Henseler et al., 2015）。≥ {htmt} 者以红色标出。"),
+        "htmt_paper_note_ci": ("下三角为 HTMT，方括号内为 bootstrap 百分位 95% 置信区间（同 SmartPLS）；"
+                               "HTMT 应 < {htmt}，区间上限 < 1 表明判别效度成立（Henseler et al., 2015）。"
+                               "≥ {htmt} 者以红色标出。"),
+        "hypothesis": "假设",
+        "statement": "表述",
+        "paths_table_title": "结构路径与假设检验",
+        "paths_table_note": ("β 为标准化路径系数，b 为非标准化系数；区间方法见“区间方法”列。"
+                             "载荷大小假设（最强指标）一行给出标准化载荷之差（与最接近的指标比较），"
+                             "其 b 不适用（—）。"),
+        "ci_method": "区间方法",
+        "ci_wald": "Wald（delta 法）",
+        "ci_delta": "delta 法",
+        "ci_boot_perc": "bootstrap 百分位",
+        "ci_boot_bc": "偏差校正 bootstrap",
+        "opposite_sign": "方向相反",
+        "not_in_model": "模型中无此路径",
+        "predictor": "预测变量",
+        "effect_size": "效应量",
+        "r2_table_title": "解释方差 R² 与效应量 f²",
+        "r2_table_note": ("R² 为内生构念被解释的方差比例。f² = (R²含 − R²不含) / (1 − R²含)，"
+                          "R²不含 为去掉该预测路径后重新拟合模型所得（同 SmartPLS 的做法）；"
+                          "f² ≥ .02、.15、.35 分别为小、中、大效应（Cohen, 1988）。"),
+        "f2_small": "小",
+        "f2_medium": "中",
+        "f2_large": "大",
+        "f2_negligible": "可忽略",
+        "effect_kind": "类型",
+        "effect_indirect": "间接效应",
+        "effect_total": "总效应",
+        "effect_defined": "自定义参数",
+        "indirect_table_note": ("间接效应为路径系数之积，总效应为所有路径之和。b 的区间为 delta 法区间；"
+                                "未运行 bootstrap，标准化效应 β 无区间。区间不含 0 即为显著。"),
+        "indirect_table_note_boot": ("间接效应为路径系数之积，总效应为所有路径之和。每个区间标明方法："
+                                     "delta 法、bootstrap 百分位与偏差校正 bootstrap（{draws} 次抽样）；"
+                                     "β 为标准化效应，其区间为 bootstrap 百分位区间。区间不含 0 即为显著。"),
+        "comparison_table_note": ("各模型的拟合；ΔCFI 为与参照模型 {reference} 之差。AIC/BIC 权重仅在拟合同一组"
+                                  "变量与样本的模型之间计算。等价模型拟合完全相同，只能依理论取舍。"),
+        "nested_note": "嵌套模型的 χ² 差异检验；ΔCFI 为受限模型减一般模型。",
+        "method_lrt": "似然比检验",
+        "method_sb2001": "Satorra–Bentler (2001) 校正差异检验",
+        "invariance_level": "不变性水平",
+        "level_configural": "形态等同",
+        "level_thresholds": "阈值等同",
+        "level_metric": "载荷等同（弱不变）",
+        "level_scalar": "截距等同（强不变）",
+        "level_strict": "残差等同（严格不变）",
+        "chen_ok": "符合 Chen (2007) 标准",
+        "invariance_paper_note": ("分组变量 {group}：{groups}。逐级增加组间等同约束；检验的标准为 Chen (2007)："
+                                  "{criteria}（各级允许的变化），并给出 χ² 差异检验。{conclusion}"),
+        "invariance_holds": "结论：直至{level}的测量不变性均成立。",
+        "invariance_fails": "结论：{failed}不成立；成立的最高水平为{held}。",
+        "equivalent_models_warning": "等价模型：{models} 拟合相同，数据无法区分这些模型，只能依理论取舍。",
+        "figure": "图",
+        "table": "表",
+        "note": "注",
+        "results_title": "结果",
+        "results_paragraph_fit": ("χ²({v_df}) = {v_chisq}，CFI = {v_cfi}，TLI = {v_tli}，"
+                                  "RMSEA = {v_rmsea}，90% CI {v_rmsea_ci}，SRMR = {v_srmr}。"),
+        "results_paragraph_fit_good": "测量模型与数据拟合良好，",
+        "results_paragraph_fit_poor": "测量模型与数据的拟合未达到全部阈值，",
+        "results_paragraph_hyp": "在 {n} 个假设中，{k} 个得到支持（{ids}）。",
+        "results_paragraph_path": "{id}：β = {beta}，p {p}",
+        "results_paragraph_r2": "模型解释了 {what}。",
+        "results_paragraph_r2_item": "{c} 方差的 {r2}%",
+        "results_paragraph_ind": "间接效应 {id} = {est}，{ci_label} {ci}。",
+        "docx_title": "结构方程分析结果",
+        "fit_other": "其他拟合信息（对数似然、信息准则）",
+        "parameter": "参数",
+        "param_loading": "载荷",
+        "param_path": "路径",
+        "param_covariance": "协方差",
+        "param_variance": "方差",
+    },
+    "en": {
+        "measurement": "Measurement model",
+        "measurement_title": "Measurement model: standardized loadings, reliability and convergent validity",
+        "measurement_note": ("λ are the standardized loadings (std.all) of the {model}; SE, z and p are "
+                             "those of the unstandardized loading. The marker loading of each factor is "
+                             "fixed at 1 (—). α, CR, AVE and ω are given once per construct. λ should be "
+                             "≥ {loading_std}, α, CR and ω ≥ {alpha}, AVE ≥ {ave} (Fornell & Larcker, 1981; "
+                             "Hair et al., 2019); values that fail are highlighted."),
+        "measurement_note_second": ("The second-order part gives each dimension's loadings on its "
+                                    "first-order factors (second-order CFA); its ω is the higher-order ω."),
+        "model_cfa": "measurement model (CFA of correlated first-order factors, M1)",
+        "model_hypothesized": "hypothesized model",
+        "model_cfa_short": "Measurement model",
+        "model_hypothesized_short": "Structural model",
+        "fit_table_title": "Model fit",
+        "fit_table_note": ("Each index with its threshold, verdict and source. In large samples the χ² "
+                           "test is nearly always significant and is shown for reference; the brackets "
+                           "after RMSEA hold its 90% confidence interval."),
+        "fl_paper_note": ("The diagonal (bold) holds the square root of AVE, the lower triangle the factor "
+                          "correlations; each diagonal value should exceed the correlations in its row and "
+                          "column (Fornell & Larcker, 1981). Failures are highlighted."),
+        "htmt_paper_note": ("Lower triangle: HTMT; it should be < {htmt} (strict) or < {htmt_liberal} "
+                            "(liberal) (Henseler et al., 2015). Values ≥ {htmt} are highlighted."),
+        "htmt_paper_note_ci": ("Lower triangle: HTMT with its 95% bootstrap percentile interval in brackets "
+                               "(as SmartPLS prints it); HTMT should be < {htmt}, and an upper bound below 1 "
+                               "supports discriminant validity (Henseler et al., 2015). Values ≥ {htmt} are "
+                               "highlighted."),
+        "hypothesis": "Hypothesis",
+        "statement": "Statement",
+        "paths_table_title": "Structural paths and hypothesis tests",
+        "paths_table_note": ("β: standardized path coefficient; b: unstandardized coefficient; the interval's "
+                             "method is given in its own column. The row of a loading-order hypothesis "
+                             "(strongest indicator) gives the difference of standardized loadings against "
+                             "the closest other indicator; b does not apply (—)."),
+        "ci_method": "Interval",
+        "ci_wald": "Wald (delta method)",
+        "ci_delta": "delta method",
+        "ci_boot_perc": "bootstrap percentile",
+        "ci_boot_bc": "bias-corrected bootstrap",
+        "opposite_sign": "opposite sign",
+        "not_in_model": "not in the model",
+        "predictor": "Predictor",
+        "effect_size": "Effect size",
+        "r2_table_title": "Explained variance R² and effect sizes f²",
+        "r2_table_note": ("R² is the share of an endogenous construct's variance that the model explains. "
+                          "f² = (R²included − R²excluded) / (1 − R²included), with R²excluded from refitting "
+                          "the model without the predictor's path (as SmartPLS computes it); f² ≥ .02, .15 "
+                          "and .35 are small, medium and large effects (Cohen, 1988)."),
+        "f2_small": "small",
+        "f2_medium": "medium",
+        "f2_large": "large",
+        "f2_negligible": "negligible",
+        "effect_kind": "Kind",
+        "effect_indirect": "indirect",
+        "effect_total": "total",
+        "effect_defined": "defined parameter",
+        "indirect_table_note": ("Indirect effects are products of path coefficients, total effects the sum "
+                                "over all paths. The interval of b is the delta-method interval; without a "
+                                "bootstrap the standardized effect β has none. An interval that excludes 0 is "
+                                "significant."),
+        "indirect_table_note_boot": ("Indirect effects are products of path coefficients, total effects the sum "
+                                     "over all paths. Each interval names its method: delta method, bootstrap "
+                                     "percentile and bias-corrected bootstrap ({draws} draws); β is the "
+                                     "standardized effect with its bootstrap percentile interval. An interval "
+                                     "that excludes 0 is significant."),
+        "comparison_table_note": ("Fit of every model; ΔCFI is the difference from the reference model "
+                                  "{reference}. AIC and BIC weights are computed only among models fitted to the "
+                                  "same variables and rows. Equivalent models fit identically; only theory can "
+                                  "choose between them."),
+        "nested_note": "χ² difference tests of nested models; ΔCFI is the restricted model's CFI minus the general model's.",
+        "method_lrt": "likelihood-ratio test",
+        "method_sb2001": "Satorra–Bentler (2001) scaled difference test",
+        "invariance_level": "Level",
+        "level_configural": "configural",
+        "level_thresholds": "thresholds",
+        "level_metric": "metric",
+        "level_scalar": "scalar",
+        "level_strict": "strict",
+        "chen_ok": "Chen (2007) criteria met",
+        "invariance_paper_note": ("Group variable {group}: {groups}. Equality constraints are added level by "
+                                  "level; the criteria checked are Chen's (2007): {criteria} (the change allowed "
+                                  "at each level), with the χ² difference test shown. {conclusion}"),
+        "invariance_holds": "Conclusion: invariance holds up to the {level} level.",
+        "invariance_fails": "Conclusion: {failed} invariance does not hold; the highest level that holds is {held}.",
+        "equivalent_models_warning": ("Equivalent models: {models} fit identically; the data cannot tell them "
+                                      "apart, only theory can."),
+        "figure": "Figure",
+        "table": "Table",
+        "note": "Note",
+        "results_title": "Results",
+        "results_paragraph_fit": ("χ²({v_df}) = {v_chisq}, CFI = {v_cfi}, TLI = {v_tli}, RMSEA = {v_rmsea}, "
+                                  "90% CI {v_rmsea_ci}, SRMR = {v_srmr}."),
+        "results_paragraph_fit_good": "The measurement model fit the data well, ",
+        "results_paragraph_fit_poor": "The measurement model did not meet every fit threshold, ",
+        "results_paragraph_hyp": "Of the {n} hypotheses, {k} were supported ({ids}).",
+        "results_paragraph_path": "{id}: β = {beta}, p {p}",
+        "results_paragraph_r2": "The model explained {what}.",
+        "results_paragraph_r2_item": "{r2}% of the variance of {c}",
+        "results_paragraph_ind": "The indirect effect {id} was {est}, {ci_label} {ci}.",
+        "docx_title": "Structural equation analysis: results",
+        "fit_other": "Other fit information (log-likelihood, information criteria)",
+        "parameter": "Parameter",
+        "param_loading": "loading",
+        "param_path": "path",
+        "param_covariance": "covariance",
+        "param_variance": "variance",
+    },
+}
+for _lang, _texts in PAPER_TEXT.items():
+    TEXT[_lang].update(_texts)
 
 #: Headers of known result columns (unknown columns keep their own name).
 COLUMN_HEADERS: dict[str, dict[str, str]] = {

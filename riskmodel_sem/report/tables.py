@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
+from .numbers import key_kind
 from .labels import column_header, element_name, localized, spec_title, text
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -37,6 +38,9 @@ FAIL_WORDS = frozenset({crit.word(False, lang).lower() for crit in CRITERIA.valu
                         for lang in ("zh", "en")}
                        | {"failed", "no", "false", "not supported", "否", "不支持", "reject",
                           "rejected"})
+#: Columns of estimates: never shown as integers, even when every value is whole.
+_EST_KEYS = frozenset({"est", "se", "z", "ci_lower", "ci_upper", "std_lv", "mi", "epc",
+                       "sepc_all", "mean", "sd", "min", "max", "median", "value"})
 #: At most this many modification indices are listed (those passing the table's
 #: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
@@ -66,6 +70,10 @@ class Table:
         Raw values: float, int, str, bool or None.
     fails : set of (row, column)
         Cells that fail a threshold (highlighted).
+    cell_kinds : dict of (row, column) to str
+        Kinds of single cells that differ from their column's (:mod:`.numbers`).
+    bold : set of (row, column)
+        Cells printed in bold (√AVE on the diagonal of the Fornell–Larcker table).
     """
 
     id: str
@@ -75,6 +83,7 @@ class Table:
     rows: list[list[Any]]
     fails: set[tuple[int, int]] = field(default_factory=set)
     cell_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
+    bold: set[tuple[int, int]] = field(default_factory=set)
 
     def kind(self, i: int, j: int) -> str:
         """Kind of cell (i, j): its own if set, else its column's."""
@@ -127,18 +136,28 @@ def cell_value(v: Any) -> Any:
 
 
 def _kind(name: str, series: pd.Series) -> str:
-    if str(name).lower() in P_COLUMNS or str(name).lower().endswith("_pvalue"):
+    """Kind of a result column (:mod:`riskmodel_sem.report.numbers`): p-values, statistics
+    bounded by 1, counts (also a float column holding only whole numbers, such as group codes
+    or durations), other numbers, text."""
+    known = key_kind(name, "")
+    if known == "p":
         return "p"
     if pd.api.types.is_bool_dtype(series):
         return "text"
     if pd.api.types.is_integer_dtype(series):
         return "int"
     if pd.api.types.is_float_dtype(series):
+        if known:
+            return known
+        vals = series.to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        if len(vals) and np.all(vals == np.round(vals)) and str(name).lower() not in _EST_KEYS:
+            return "int"
         return "num"
     if series.dtype == object and len(series) and all(
             isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
             or x is None for x in series):
-        return "auto"
+        return known or "auto"
     return "text"
 
 
@@ -293,6 +312,9 @@ _FIT_ROWS = (
     ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "log-likelihood"), ("aic", "AIC"), ("bic", "BIC"),
     ("bic2", "BIC (sample-size adjusted)"), ("npar", "parameters"),
 )
+
+
+_FIT_KEYS = {label: key for key, label in _FIT_ROWS}
 
 
 def _name(spec: Spec, code: str, lang: str) -> str:
@@ -484,10 +506,10 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
                                 bounds={"omega": _rule("omega_higher_order")}))
     if tabs:
         sheets.append(Sheet("reliability", t("reliability"), tabs))
-    tabs = []
-    for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
-                                         ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
-                                         ("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt")):
+    from .paper import fornell_larcker_table, htmt_table
+
+    tabs = [tab for tab in (fornell_larcker_table(a, lang), htmt_table(a, lang)) if tab is not None]
+    for attr, tid, title, note, mode in (("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt"),):
         m = getattr(v, attr)  # one of the three matrices named above
         if len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
@@ -552,10 +574,14 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
     cols = [Column("index", t("index")), Column("value", t("value"), "auto"),
             Column("threshold", t("threshold")), Column("verdict", t("verdict")),
             Column("source", t("source"))]
+    from .paper import FIT_TABLE_ROWS, fit_table
+
+    paper = fit_table(a, lang)
+    shown = {k for k, _ in FIT_TABLE_ROWS} | {"rmsea_ci_lower", "rmsea_ci_upper"}
     rows, fails = [], set()
     kinds: dict[tuple[int, int], str] = {}
     for key, label in _FIT_ROWS:
-        if key not in fit.fit:
+        if key not in fit.fit or (paper is not None and key in shown):
             continue
         v = cell_value(fit.fit[key])
         if key in ("df", "npar", "df_scaled") and isinstance(v, float) and v.is_integer():
@@ -568,11 +594,23 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
         if ver and ver[3]:
             fails.add((len(rows), 1))
             fails.add((len(rows), 3))
-        if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
-            kinds[(len(rows), 1)] = "p"
+        kinds[(len(rows), 1)] = key_kind(key, "auto")
         rows.append(row)
-    return Sheet("fit", t("fit"), [Table("fit", t("fit"), _fit_note(lang), cols, rows, fails,
-                                         kinds)])
+    for (i, j), kind in list(kinds.items()):
+        if kind == "auto":
+            kinds[(i, j)] = key_kind(_FIT_KEYS.get(rows[i][0], ""), "auto")
+    tabs = [paper] if paper is not None else []
+    if rows:
+        tabs.append(Table("fit", t("fit_other") if paper is not None else t("fit"),
+                          _fit_note(lang), cols, rows, fails, kinds))
+    return Sheet("fit", t("fit"), tabs)
+
+
+def _measurement_sheet(a: Analysis, lang: str) -> Sheet | None:
+    from .paper import measurement_table
+
+    tab = measurement_table(a, lang)
+    return None if tab is None else Sheet("measurement", text("measurement", lang), [tab])
 
 
 def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
@@ -641,10 +679,14 @@ def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
                                                         "ci_upper", "std_all")]
                 rows.append(row)
             tables.append(Table("paths", t("paths"), t("paths_note"), cols, rows, fails))
+    from .paper import paths_table, r2_table
+
     hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and len(hyp):
-        tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
-                                  t("hypotheses_note"), lang))
+        tables.insert(0, paths_table(a, lang))
+        r2 = r2_table(a, lang)
+        if r2 is not None:
+            tables.insert(1, r2)
         con = a.structural.contrasts
         if len(con):
             tables.append(frame_table(con, "contrasts", t("contrasts_title"),
@@ -676,10 +718,11 @@ def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
 
 def _indirect_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
+    from .paper import indirect_table
+
     ind = a.structural.indirect if a.structural is not None else None
     if ind is not None and len(ind):
-        return Sheet("indirect", t("indirect"),
-                     [frame_table(ind, "indirect", t("indirect"), t("indirect_note"), lang)])
+        return Sheet("indirect", t("indirect"), [indirect_table(a, lang)])
     if a.fit is None:
         return None
     est = a.fit.estimates
@@ -700,32 +743,18 @@ def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
     if c is None:
         return None
     t = lambda k: text(k, lang)  # noqa: E731
-    tabs = []
-    models = c.models
-    if len(models):
-        alts = {x.id: localized(x, lang, fallback=lang == "zh") for x in a.spec.alternatives}
-        if "name" in models.columns and alts and "description" not in models.columns:
-            models = models.copy()
-            models.insert(1, "description", [alts.get(str(n), "") for n in models["name"]])
-        tab = frame_table(models, "comparison_models", t("comparison"), t("comparison_note"), lang)
-        for j, col in enumerate(tab.columns):
-            for i, row in enumerate(tab.rows):
-                ver = fit_verdict(col.key, row[j], lang) if isinstance(row[j], float) else None
-                if ver and ver[3]:
-                    tab.fails.add((i, j))
-        tabs.append(tab)
-    tests = c.tests
-    if len(tests):
-        tabs.append(frame_table(tests, "comparison_tests", t("comparison_tests"),
-                                t("comparison_note"), lang))
+    from .paper import comparison_table, nested_tests_table
+
+    tabs = [tab for tab in (comparison_table(a, lang), nested_tests_table(a, lang))
+            if tab is not None]
     eq = c.equivalent
     if eq:
         rows = []
         for pair in eq:
             pair = tuple(pair) if not isinstance(pair, str) else (pair,)
             rows.append([" ≡ ".join(str(p) for p in pair),
-                         t("equivalent_warning").format(a=", ".join(str(p) for p in pair[:-1]),
-                                                        b=pair[-1])])
+                         t("equivalent_models_warning").format(
+                             models=("、" if lang == "zh" else ", ").join(str(p) for p in pair))])
         tabs.append(Table("comparison_equivalent", t("comparison_equivalent"), t("comparison_note"),
                           [Column("model", column_header("model", lang)),
                            Column("note", t("note_label"))], rows))
@@ -738,12 +767,16 @@ def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
 def _invariance_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
-    tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
+    from .paper import invariance_table
+
+    paper = invariance_table(a, lang)
+    tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits", "models", "tests"),
                          note=text("invariance_note", lang), scalars=True,
                          info_title=text("options_title", lang))
+    if paper is not None:
+        tabs.insert(0, paper)
     if not tabs:
         return None
-    tabs[0].title = text("invariance", lang) if tabs[0].title in ("models", "steps") else tabs[0].title
     return Sheet("invariance", text("invariance", lang), tabs)
 
 
@@ -757,8 +790,26 @@ def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
         tab = Table("modindices", t, text("modindices_note", lang),
                     [Column("note", text("note_label", lang))], [[text("none", lang)]])
         return Sheet("modindices", t, [tab])
-    return Sheet("modindices", t, [frame_table(mi.reset_index(drop=True), "modindices", t,
-                                               text("modindices_note", lang), lang)])
+    cols = [Column("parameter", text("parameter", lang)), Column("mi", column_header("mi", lang), "num"),
+            Column("epc", column_header("epc", lang), "num"),
+            Column("sepc_all", column_header("sepc_all", lang), "std")]
+    rows = [[parameter_text(r.lhs, r.op, r.rhs, lang), cell_value(r.mi), cell_value(r.epc),
+             cell_value(getattr(r, "sepc_all", None))] for r in mi.itertuples()]
+    return Sheet("modindices", t, [Table("modindices", t, text("modindices_note", lang), cols,
+                                         rows)])
+
+
+def parameter_text(lhs: str, op: str, rhs: str, lang: str) -> str:
+    """A parameter in words: ``"GIV → FIN1 (loading)"``, ``"FIN1 ↔ FIN2 (covariance)"``,
+    ``"PLT → GIV (path)"``; other operators keep lavaan's syntax."""
+    if op == "=~":
+        return f"{lhs} → {rhs} ({text('param_loading', lang)})"
+    if op == "~":
+        return f"{rhs} → {lhs} ({text('param_path', lang)})"
+    if op == "~~":
+        key = "param_variance" if lhs == rhs else "param_covariance"
+        return f"{lhs} ↔ {rhs} ({text(key, lang)})" if lhs != rhs else f"{lhs} ({text(key, lang)})"
+    return f"{lhs} {op} {rhs}"
 
 
 def _spec_sheet(a: Analysis, lang: str) -> Sheet:
@@ -794,7 +845,7 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     """
     sheets = [_summary_sheet(analysis, lang)]
     sheets += _validation_sheets(analysis, lang)
-    for make in (_fit_sheet, _loadings_sheet, _paths_sheet, _indirect_sheet, _comparison_sheet,
+    for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _indirect_sheet, _comparison_sheet,
                  _invariance_sheet, _mi_sheet):
         s = make(analysis, lang)
         if s is not None:

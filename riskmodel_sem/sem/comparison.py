@@ -36,6 +36,7 @@ __all__ = [
     "ComparisonResult",
     "InvarianceResult",
     "compare",
+    "fit_table",
     "invariance",
     "difference_test",
     "nested_in",
@@ -440,6 +441,13 @@ def _common_rows(data: pd.DataFrame, variables: dict[str, tuple[str, ...]], miss
     for col in extra:
         keep &= data[col].notna()
     return data.loc[keep]
+
+
+def fit_table(fits: dict[str, FitResult], estimator: str = "ML") -> pd.DataFrame:
+    """One row per fitted model: ``name, npar, chisq, df, pvalue, chisq_df, cfi, tli, rmsea,
+    rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (plus the scaled and robust measures
+    under MLR); ``chisq_df`` is χ²/df (Kline, 2016), NaN when df = 0."""
+    return _fit_table(fits, estimator)
 
 
 def _fit_table(fits: dict[str, FitResult], estimator: str) -> pd.DataFrame:
