@@ -24,7 +24,7 @@ import pandas as pd
 from ..workflow.thresholds import CRITERIA, f2_size, fit_criterion
 from .labels import column_header, element_name, localized, text
 from .numbers import DASH, format_number
-from .tables import Column, Table, cell_value
+from .tabular import Column, Table, cell_value
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.estimation import FitResult

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
 from .numbers import key_kind
+from .tabular import Column, Figure, Sheet, Table, cell_value
 from .labels import column_header, element_name, localized, spec_title, text
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -44,95 +44,6 @@ _EST_KEYS = frozenset({"est", "se", "z", "ci_lower", "ci_upper", "std_lv", "mi",
 #: At most this many modification indices are listed (those passing the table's
 #: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
-
-
-@dataclass(frozen=True)
-class Column:
-    """A table column: result key, header text and kind (text, num, p, int, auto)."""
-
-    key: str
-    header: str
-    kind: str = "text"
-
-
-@dataclass
-class Table:
-    """A table of one sheet.
-
-    Attributes
-    ----------
-    id : str
-        Identifier (letters, digits, ``_``): HTML anchor and Excel table name.
-    title, note : str
-        Title and the note on method and thresholds.
-    columns : list of Column
-    rows : list of list
-        Raw values: float, int, str, bool or None.
-    fails : set of (row, column)
-        Cells that fail a threshold (highlighted).
-    cell_kinds : dict of (row, column) to str
-        Kinds of single cells that differ from their column's (:mod:`.numbers`).
-    bold : set of (row, column)
-        Cells printed in bold (√AVE on the diagonal of the Fornell–Larcker table).
-    """
-
-    id: str
-    title: str
-    note: str
-    columns: list[Column]
-    rows: list[list[Any]]
-    fails: set[tuple[int, int]] = field(default_factory=set)
-    cell_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
-    bold: set[tuple[int, int]] = field(default_factory=set)
-
-    def kind(self, i: int, j: int) -> str:
-        """Kind of cell (i, j): its own if set, else its column's."""
-        return self.cell_kinds.get((i, j), self.columns[j].kind)
-
-
-@dataclass
-class Figure:
-    """An inline SVG picture of the HTML page (not in the workbook)."""
-
-    id: str
-    title: str
-    note: str
-    svg: str
-
-
-@dataclass
-class Sheet:
-    """One worksheet of the workbook and one section of the page."""
-
-    id: str
-    name: str
-    tables: list[Table]
-    figures: list[Figure] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------------------------
-# values
-# ---------------------------------------------------------------------------------------------
-
-def cell_value(v: Any) -> Any:
-    """Turn a result value into a plain Python cell value (None for missing)."""
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, (tuple, list)):
-        return ", ".join(str(cell_value(x)) for x in v)
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
 
 
 def _kind(name: str, series: pd.Series) -> str:

@@ -11,11 +11,11 @@ paragraph only puts given numbers into sentences.
 
 from __future__ import annotations
 
+import datetime
 import io
-import re
-import zipfile
 from typing import TYPE_CHECKING
 
+from ..outputs import reproducible_package
 from ..workflow.thresholds import CRITERIA
 from .labels import spec_title, text
 from .numbers import format_cell, format_number
@@ -286,25 +286,7 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
         p.add_run(" " + text("path_diagram_note", lang))
     buf = io.BytesIO()
     doc.save(buf)
-    return _reproducible(buf.getvalue())
+    return reproducible_package(buf.getvalue(), _FIXED_TIME)
 
 
-_FIXED_TIME = b"2000-01-01T00:00:00Z"
-
-
-def _reproducible(data: bytes) -> bytes:
-    """Repack with fixed zip times and document dates (python-docx stamps the current time)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                 rb"\g<1>" + _FIXED_TIME + rb"\g<3>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, content)
-    return out.getvalue()
-
+_FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
