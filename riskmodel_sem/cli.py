@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
                    help="refit with semopy and report the largest difference of the free "
                         "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
+    p.add_argument("--summary", action="store_true",
+                   help="print a lavaan-style summary (test statistics, fit indices, "
+                        "estimates) to standard output")
     common(p)
 
     p = sub.add_parser("compare", help="compare alternative specifications")

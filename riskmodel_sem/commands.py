@@ -469,6 +469,10 @@ def run(args) -> list[Path]:
                                   estimator=args.estimator, missing=args.missing, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
+    if getattr(args, "summary", False) and analysis.fit is not None:
+        sys.stdout.write(analysis.fit.summary())
+        if not (args.out or args.json):
+            return []
     if not (args.out or args.json):
         _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
         _print_summary(analysis)

@@ -87,6 +87,25 @@ class StructuralResult:
     level: float = 0.95
     f2: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=F2_COLUMNS))
 
+    def summary(self) -> str:
+        """Hypotheses, loading contrasts, indirect and total effects, R² and f² as text."""
+        from ..sem.summary import table_text
+
+        hyp = self.hypotheses.set_index("id")[[c for c in ("lhs", "op", "rhs", "std_all", "est",
+                                                           "pvalue", "ci_lower", "ci_upper",
+                                                           "ci_method", "verdict")]]
+        eff = self.indirect.set_index("id").drop(columns=["expression"], errors="ignore")
+        return "\n".join([table_text("Hypotheses", hyp),
+                          table_text("Loading contrasts", self.contrasts),
+                          table_text("Indirect and total effects", eff),
+                          table_text("R-Square", self.r2),
+                          table_text("f-squared", self.f2)])
+
+    def _repr_html_(self) -> str:
+        from ..sem.summary import summary_html
+
+        return summary_html(self.summary())
+
     def to_dict(self) -> dict:
         """JSON-ready ``{hypotheses, contrasts, indirect, structural_r2, f2, bootstrap}``."""
         boot = None
