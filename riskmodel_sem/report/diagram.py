@@ -185,6 +185,13 @@ def _around(na: _Node, nb: _Node, x_lo: float, x_hi: float, limit: float,
     return cx, cy
 
 
+def _item_gap(axis: str) -> float:
+    """Gap between neighbouring indicators: stacked (``"v"``) or side by side (``"h"``, where
+    the loading labels sit between the arrows)."""
+    return _GAP_ITEM if axis == "v" else _GAP_ITEM_H
+
+
+_GAP_ITEM_H = 22.0
 _GAP_ITEM = 6.0      # between items of one factor
 _GAP_GROUP = 14.0    # between the item groups of two factors
 _GAP_BLOCK = 34.0    # between two top-level blocks
@@ -307,7 +314,7 @@ def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str
         if not kids:
             return own
         total = sum(extent(c, axis) for c in kids)
-        total += sum(_GAP_ITEM if not indicators.get(c) else _GAP_GROUP for c in kids[1:])
+        total += sum(_item_gap(axis) if not indicators.get(c) else _GAP_GROUP for c in kids[1:])
         return max(own, total)
 
     def place(n: str, start: float, axis: str) -> None:
@@ -316,12 +323,13 @@ def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str
         ext = extent(n, axis)
         if kids:
             total = sum(extent(c, axis) for c in kids)
-            total += sum(_GAP_ITEM if not indicators.get(c) else _GAP_GROUP for c in kids[1:])
+            total += sum(_item_gap(axis) if not indicators.get(c) else _GAP_GROUP
+                         for c in kids[1:])
             pos = start + (ext - total) / 2
             centers = []
             for k, c in enumerate(kids):
                 if k:
-                    pos += _GAP_ITEM if not indicators.get(c) else _GAP_GROUP
+                    pos += _item_gap(axis) if not indicators.get(c) else _GAP_GROUP
                 place(c, pos, axis)
                 centers.append(nodes[c].y if axis == "v" else nodes[c].x)
                 pos += extent(c, axis)
@@ -489,7 +497,7 @@ def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str
         dash = "" if sig else ' stroke-dasharray="5,4"'
         parts.append(f'<line x1="{p0[0]:.1f}" y1="{p0[1]:.1f}" x2="{p1[0]:.1f}" y2="{p1[1]:.1f}" '
                      f'stroke="{color}" stroke-width="1.2"{dash} marker-end="url(#rm-arrow)"/>')
-        put_label(along(p1, p0, (0.34, 0.5, 0.22, 0.62, 0.75)), _fmt2(std) + _stars(p), 9.5,
+        put_label(along(p1, p0, (0.34, 0.5, 0.22, 0.62, 0.14, 0.75)), _fmt2(std) + _stars(p), 9.5,
                   color, False)
 
     # structural paths

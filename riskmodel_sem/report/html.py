@@ -18,7 +18,7 @@ from .. import __version__
 from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram,
                       response_distributions)
 from ..workflow.thresholds import CRITERIA
-from .labels import element_name, spec_title, text
+from .labels import element_name, spec_title, text, warning_text
 from .numbers import format_cell
 from .tables import Figure, Sheet, cell_value, run_warnings
 
@@ -148,7 +148,7 @@ def html_text(analysis: Analysis, sheets: list[Sheet], lang: str) -> str:
             f.svg = Markup(f.svg)  # built by diagram.py with every label escaped
     spec = analysis.spec
     title = spec_title(spec, lang)
-    warns = run_warnings(analysis)
+    warns = [warning_text(w, lang) for w in run_warnings(analysis)]
     tpl = _env().get_template("report.html.j2")
     return tpl.render(lang=lang, t=lambda k: text(k, lang), title=title, sections=sections,
                       warnings=warns, version=__version__, font_family=FONT_FAMILY,

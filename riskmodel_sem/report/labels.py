@@ -22,6 +22,9 @@ __all__ = [
     "COLUMN_HEADERS",
     "text",
     "column_header",
+    "name_text",
+    "warning_text",
+    "NAMES",
     "element_name",
     "localized",
     "spec_title",
@@ -67,7 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "fit_note": ("每个拟合指标与其阈值、结论及来源：{rules}。"
                      "大样本下 χ² 检验几乎总是显著，仅供参考。"),
         "loadings": "因子载荷",
-        "loadings_note": ("假设模型（含结构路径）的一阶与二阶因子载荷；测量模型的载荷见“测量模型”表。标准化载荷（std_all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
+        "loadings_note": ("假设模型（含结构路径）的一阶与二阶因子载荷；测量模型的载荷见“测量模型”表。标准化载荷（std.all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
                           "< {loading_std} 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
         "paths": "路径与假设",
         "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
@@ -95,7 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
         "codebook_title": "编码表",
         "figures": "图",
         "path_diagram": "路径图",
-        "path_diagram_note": ("标准化估计（std_all）。实线：p < 0.05；虚线：不显著；* p < .05，** p < .01，"
+        "path_diagram_note": ("标准化估计（std.all）。实线：p < 0.05；虚线：不显著；* p < .05，** p < .01，"
                               "*** p < .001。标记变量的载荷固定，以实线表示。"),
         "loadings_heatmap": "标准化载荷热图",
         "htmt_heatmap": "HTMT 热图",
@@ -188,7 +191,7 @@ TEXT: dict[str, dict[str, str]] = {
                      "reference."),
         "loadings": "Loadings",
         "loadings_note": ("First- and second-order loadings of the hypothesized model (with the structural "
-                          "paths); the measurement model's loadings are in the measurement table. Standardized loadings (std_all) should be "
+                          "paths); the measurement model's loadings are in the measurement table. Standardized loadings (std.all) should be "
                           "≥ {loading_std}, ideally ≥ 0.70 (Hair et al., 2019); those below {loading_std} are highlighted "
                           "in red. Marker loadings are fixed to 1 and have no standard error."),
         "paths": "Paths and hypotheses",
@@ -223,7 +226,7 @@ TEXT: dict[str, dict[str, str]] = {
         "codebook_title": "Codebook",
         "figures": "Figures",
         "path_diagram": "Path diagram",
-        "path_diagram_note": ("Standardized estimates (std_all). Solid: p < 0.05; dashed: not significant; "
+        "path_diagram_note": ("Standardized estimates (std.all). Solid: p < 0.05; dashed: not significant; "
                               "* p < .05, ** p < .01, *** p < .001. Fixed marker loadings are drawn solid."),
         "loadings_heatmap": "Standardized loadings heatmap",
         "htmt_heatmap": "HTMT heatmap",
@@ -366,7 +369,10 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
         "results_paragraph_r2_item": "{c} 方差的 {r2}%",
         "results_paragraph_ind": "间接效应 {id} = {est}，{ci_label} {ci}。",
         "docx_title": "结构方程分析结果",
-        "fit_other": "其他拟合信息（对数似然、信息准则）",
+        "fit_other": "其他拟合信息（对数似然 logL、信息准则 AIC/BIC/SABIC、参数个数 npar）",
+        "failed_targets": "未达标对象",
+        "harman_title": "Harman 单因子检验",
+        "one_factor_title": "单因子模型比较（共同方法偏差）",
         "parameter": "参数",
         "param_loading": "载荷",
         "param_path": "路径",
@@ -473,7 +479,11 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
         "results_paragraph_r2_item": "{r2}% of the variance of {c}",
         "results_paragraph_ind": "The indirect effect {id} was {est}, {ci_label} {ci}.",
         "docx_title": "Structural equation analysis: results",
-        "fit_other": "Other fit information (log-likelihood, information criteria)",
+        "fit_other": ("Other fit information (log-likelihood logL, information criteria AIC, BIC, "
+                      "SABIC, number of parameters npar)"),
+        "failed_targets": "Failing targets",
+        "harman_title": "Harman's single-factor test",
+        "one_factor_title": "One-factor model comparison (common-method bias)",
         "parameter": "Parameter",
         "param_loading": "loading",
         "param_path": "path",
@@ -549,6 +559,158 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Names of result fields, criteria and values that reports show, by language (keys are the
+#: names the results use; :func:`name_text` looks them up).
+NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        # fields and columns
+        "n_obs": "样本量", "n": "样本量", "alpha_std": "标准化 α", "skew_se": "偏度标准误",
+        "kurtosis_se": "峰度标准误", "out_of_scale": "超出量表范围", "missing_items": "缺失题项",
+        "min_loading_std": "最小标准化载荷", "n_factors": "因子数", "eigenvalue": "特征值",
+        "random_eigenvalue": "随机数据特征值", "communality": "共同度", "primary_factor": "主因子",
+        "msa": "MSA", "estimator": "估计方法", "missing": "缺失值处理", "reference": "参照模型",
+        "method": "方法", "rotation": "旋转", "n_iter": "迭代次数", "quantile": "分位数",
+        "seed": "随机种子", "first_eigenvalue": "第一特征值", "share": "解释方差比例",
+        "n_items": "题项数", "overall": "总体 KMO", "converged": "是否收敛",
+        "chisq": "χ²", "df": "df", "pvalue": "p", "reason": "原因", "recommendation": "建议",
+        "kurtosis_b2p": "Mardia 峰度 b2p", "kurtosis_p": "Mardia 峰度 p", "kurtosis_z": "Mardia 峰度 z",
+        "skew_b1p": "Mardia 偏度 b1p", "skew_df": "Mardia 偏度 df", "skew_p": "Mardia 偏度 p",
+        "skew_statistic": "Mardia 偏度统计量", "n_items_abs_kurtosis_ge_7": "|峰度| ≥ 7 的题项数",
+        "n_items_abs_skew_ge_2": "|偏度| ≥ 2 的题项数", "row": "行", "longstring": "最长连续相同作答",
+        "irv": "个体内标准差", "mahalanobis_d2": "马氏距离 D²", "mahalanobis_p": "马氏距离 p",
+        "duplicate": "重复作答", "duration": "作答时长", "speeder": "作答过快", "flagged": "标记",
+        "reasons": "标记原因", "rule": "规则", "cutoff": "临界值", "items": "题项", "normality": "正态性",
+        "respondents": "受访者", "thresholds": "筛查规则", "missing_patterns": "缺失模式", "n_missing_items": "缺失题项数", "n_rows": "行数",
+        "pattern": "模式", "mahalanobis_df": "马氏距离 df", "npar": "参数个数",
+        "missingness": "缺失情况", "test": "检验", "fit": "拟合",
+        # criteria of the thresholds table
+        "alpha": "Cronbach's α", "omega": "McDonald's ω", "omega_higher_order": "高阶 ω", "cr": "组合信度 CR",
+        "ave": "平均方差抽取量 AVE", "loading_std": "标准化载荷", "citc": "校正项总相关", "skew": "偏度",
+        "kurtosis": "峰度", "fornell_larcker": "Fornell–Larcker 准则", "htmt": "HTMT（严格）",
+        "htmt_liberal": "HTMT（宽松）", "htmt2": "HTMT2（严格）", "htmt2_liberal": "HTMT2（宽松）",
+        "kmo": "KMO", "kmo_item": "题项 MSA", "bartlett": "Bartlett 球形检验", "harman": "Harman 单因子检验",
+        "one_factor_cfa": "单因子 CFA 比较", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR",
+        "missing_share": "缺失比例", "longstring_share": "连续相同作答比例", "irv_range_share": "个体内标准差",
+        "speed_fraction": "作答时长比例", "abs_skew": "|偏度|", "abs_kurtosis": "|峰度|",
+        "mardia_alpha": "Mardia 检验显著性水平",
+        # values
+        "listwise": "列表删除", "fiml": "全信息最大似然（FIML）", "ml": "最大似然", "demo": "示例分析",
+        "fit": "拟合", "validate": "验证", "compare": "模型比较", "invariance": "测量不变性",
+        "report": "报告", "oblimin": "斜交旋转（oblimin）", "varimax": "正交旋转（varimax）",
+        "pa": "主轴因子法", "minres": "最小残差法", "bootstrap percentile": "bootstrap 百分位",
+        "delta method Wald": "delta 法 Wald", "Wald": "Wald", "model": "模型",
+        "unrotated principal components": "未旋转主成分", "chisq difference": "χ² 差异检验",
+        "more than this share of the items unanswered": "未作答题项超过该比例",
+        "completion time below this fraction of the median completion time": "作答时长低于中位时长的该比例",
+        "abs skew": "|偏度| 超过临界值", "abs kurtosis": "|峰度| 超过临界值",
+        "mardia alpha": "Mardia 多元正态检验的显著性水平",
+        "longest run of identical consecutive answers >= this share of the items (at least 2 answers long)":
+            "连续相同作答的最长长度 ≥ 题项数的该比例（至少 2 个）",
+        "intra-individual response SD < this share of the scale range (max - min)":
+            "个体内作答标准差 < 量表全距的该比例",
+        "Mahalanobis D^2 against chi-square(df = items answered) with p below this":
+            "马氏距离 D² 对应 χ²（df = 作答题项数）的 p 低于该值",
+        "answer vector identical to another respondent's (all copies flagged)":
+            "作答与另一受访者完全相同（所有副本均标记）",
+        "indirect": "间接效应", "total": "总效应", "defined": "自定义参数",
+        "configural": "形态等同", "metric": "载荷等同", "scalar": "截距等同", "strict": "残差等同",
+    },
+    "en": {
+        "n_obs": "N", "n": "N", "alpha_std": "Standardized alpha", "skew_se": "SE of skewness",
+        "kurtosis_se": "SE of kurtosis", "out_of_scale": "Out of scale", "missing_items": "Missing items",
+        "min_loading_std": "Smallest std. loading", "n_factors": "Factors", "eigenvalue": "Eigenvalue",
+        "random_eigenvalue": "Eigenvalue of random data", "communality": "Communality",
+        "primary_factor": "Primary factor", "msa": "MSA", "estimator": "Estimator",
+        "missing": "Missing data", "reference": "Reference model", "method": "Method",
+        "rotation": "Rotation", "n_iter": "Iterations", "quantile": "Quantile", "seed": "Seed",
+        "first_eigenvalue": "First eigenvalue", "share": "Share of variance", "n_items": "Items",
+        "overall": "Overall KMO", "converged": "Converged", "chisq": "χ²", "df": "df", "pvalue": "p",
+        "reason": "Reason", "recommendation": "Recommendation", "kurtosis_b2p": "Mardia kurtosis b2p",
+        "kurtosis_p": "Mardia kurtosis p", "kurtosis_z": "Mardia kurtosis z",
+        "skew_b1p": "Mardia skewness b1p", "skew_df": "Mardia skewness df", "skew_p": "Mardia skewness p",
+        "skew_statistic": "Mardia skewness statistic",
+        "n_items_abs_kurtosis_ge_7": "Items with |kurtosis| ≥ 7",
+        "n_items_abs_skew_ge_2": "Items with |skewness| ≥ 2", "row": "Row",
+        "longstring": "Longest identical run", "irv": "Intra-individual SD",
+        "mahalanobis_d2": "Mahalanobis D²", "mahalanobis_p": "Mahalanobis p",
+        "duplicate": "Duplicate", "duration": "Duration", "speeder": "Speeder", "flagged": "Flagged",
+        "reasons": "Reasons", "rule": "Rule", "cutoff": "Cut-off", "items": "Items",
+        "normality": "Normality", "respondents": "Respondents", "thresholds": "Screening rules",
+        "missing_patterns": "Missing-data patterns", "n_missing_items": "Missing items",
+        "n_rows": "Rows", "pattern": "Pattern", "mahalanobis_df": "Mahalanobis df",
+        "npar": "Parameters", "missingness": "Missingness", "test": "Test",
+        "fit": "Fit",
+        "alpha": "Cronbach's alpha", "omega": "McDonald's omega", "omega_higher_order": "Higher-order omega",
+        "cr": "Composite reliability", "ave": "Average variance extracted", "loading_std": "Std. loading",
+        "citc": "Corrected item-total r", "skew": "Skewness", "kurtosis": "Kurtosis",
+        "fornell_larcker": "Fornell–Larcker criterion", "htmt": "HTMT (strict)",
+        "htmt_liberal": "HTMT (liberal)", "htmt2": "HTMT2 (strict)", "htmt2_liberal": "HTMT2 (liberal)",
+        "kmo": "KMO", "kmo_item": "Item MSA", "bartlett": "Bartlett's test", "harman": "Harman's single-factor test",
+        "one_factor_cfa": "One-factor CFA comparison", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
+        "srmr": "SRMR", "missing_share": "Share missing", "longstring_share": "Identical-run share",
+        "irv_range_share": "Intra-individual SD", "speed_fraction": "Duration fraction",
+        "abs_skew": "|Skewness|", "abs_kurtosis": "|Kurtosis|", "mardia_alpha": "Mardia's test level",
+        "listwise": "listwise deletion", "fiml": "full-information ML (FIML)", "ml": "maximum likelihood",
+        "demo": "demo", "validate": "validate", "compare": "compare", "invariance": "invariance",
+        "report": "report", "pa": "principal axis", "bootstrap percentile": "bootstrap percentile",
+        "delta method Wald": "delta-method Wald", "unrotated principal components":
+            "unrotated principal components", "chisq difference": "χ² difference test",
+        "indirect": "indirect", "total": "total", "defined": "defined parameter", "model": "model",
+    },
+}
+
+
+def name_text(key, lang: str):
+    """The report's name for a result field, criterion or value ``key`` in ``lang`` (the key
+    itself when it is not a known name; non-strings are returned unchanged). Dotted keys of
+    nested results (``fit.cfi``) are named part by part."""
+    if not isinstance(key, str):
+        return key
+    names = NAMES[lang]
+    if key in names:
+        return names[key]
+    if "." in key and not key.startswith(".") and all(p for p in key.split(".")):
+        head, _, tail = key.partition(".")
+        if head in names or tail in names or tail in COLUMN_HEADERS[lang]:
+            return f"{names.get(head, head)}: {names.get(tail, COLUMN_HEADERS[lang].get(tail, tail))}"
+    if key.replace(" ", "_") in names:
+        return names[key.replace(" ", "_")]
+    return key
+
+
+#: Known warnings in Chinese: (regular expression of the English message, Chinese template
+#: with the groups as ``{1}``, ``{2}``, ...). A warning without a pattern is shown as written.
+WARNINGS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^(.*): (\d+) item answer\(s\) are missing \(([\d.]+)% of cells\)\.$",
+     "{1}：{2} 个题项作答缺失（占全部单元格的 {3}%）。"),
+    (r"^(\d+) row\(s\) with missing answers were left out \(listwise\); the FIML option "
+     r"\(--missing fiml\) keeps them\.$",
+     "{1} 行存在缺失作答，已按列表删除排除；使用 FIML（--missing fiml）可保留这些行。"),
+    (r"^Screening recommends MLR: Mardia's multivariate kurtosis is significant \(z = ([-\d.]+), "
+     r"p = ([\d.e-]+)\): use MLR \(robust standard errors and the Yuan-Bentler scaled test\)\.$",
+     "数据筛查建议使用 MLR：Mardia 多元峰度显著（z = {1}，p = {2}），应采用 MLR（稳健标准误与 "
+     "Yuan–Bentler 校正检验）。"),
+    (r"^Screening recommends MLR: (.*)$", "数据筛查建议使用 MLR：{1}"),
+    (r"^(.*): the optimizer did not converge; estimates are not trustworthy\.$",
+     "{1}：优化未收敛，估计值不可信。"),
+    (r"^(.*): Heywood case\(s\): (.*)\.$", "{1}：出现 Heywood 个案（负方差或相关大于 1）：{2}。"),
+    (r"^(\d+) incomplete row\(s\) were left out \(listwise\)(.*)$", "{1} 行不完整，已按列表删除排除{2}"),
+)
+
+
+def warning_text(message: str, lang: str) -> str:
+    """A run warning in ``lang``: Chinese from :data:`WARNINGS_ZH` where a pattern matches."""
+    if lang != "zh":
+        return message
+    import re
+
+    for pattern, template in WARNINGS_ZH:
+        m = re.match(pattern, message, flags=re.S)
+        if m:
+            return template.format(None, *m.groups())
+    return message
+
+
 def resolve_language(lang: str | None, spec: Spec) -> str:
     """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.
 
@@ -583,8 +745,12 @@ def text(key: str, lang: str) -> str:
 
 
 def column_header(column: str, lang: str) -> str:
-    """Return the header of result column ``column`` in ``lang`` (the name itself if unknown)."""
-    return COLUMN_HEADERS[lang].get(str(column), str(column))
+    """Return the header of result column ``column`` in ``lang`` (:data:`COLUMN_HEADERS`, then
+    :data:`NAMES`; the name itself if unknown)."""
+    column = str(column)
+    if column in COLUMN_HEADERS[lang]:
+        return COLUMN_HEADERS[lang][column]
+    return name_text(column, lang)
 
 
 def localized(element: Any, lang: str, fallback: bool = True) -> str:

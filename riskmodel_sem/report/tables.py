@@ -19,7 +19,8 @@ import pandas as pd
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
 from .numbers import key_kind
 from .tabular import Column, Figure, Sheet, Table, cell_value
-from .labels import column_header, element_name, localized, spec_title, text
+from .labels import (column_header, element_name, localized, name_text, spec_title, text,
+                     warning_text)
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
@@ -118,7 +119,8 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             df = df.rename(columns={first: "name"})
     df.columns = [str(c) for c in df.columns]
     cols = [Column(c, column_header(c, lang), _kind(c, df[c])) for c in df.columns]
-    rows = [[cell_value(_bool_text(v, lang)) for v in rec] for rec in df.itertuples(index=False)]
+    rows = [[name_text(cell_value(_bool_text(v, lang)), lang) for v in rec]
+            for rec in df.itertuples(index=False)]
     if "verdict" in df.columns:  # the verdict words of the results, in the report's language
         j = list(df.columns).index("verdict")
         words = {"supported": text("supported", lang), "not supported": text("not_supported", lang)}
@@ -220,8 +222,8 @@ _FIT_ROWS = (
     ("rmsea", "RMSEA"), ("rmsea_ci_lower", "RMSEA 90% CI lower"),
     ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("rmsea_pvalue", "RMSEA p (≤ .05)"),
     ("rmsea_robust", "RMSEA (robust)"), ("srmr", "SRMR"), ("gfi", "GFI"), ("agfi", "AGFI"),
-    ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "log-likelihood"), ("aic", "AIC"), ("bic", "BIC"),
-    ("bic2", "BIC (sample-size adjusted)"), ("npar", "parameters"),
+    ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "logL"), ("aic", "AIC"), ("bic", "BIC"),
+    ("bic2", "SABIC"), ("npar", "npar"),
 )
 
 
@@ -235,7 +237,8 @@ def _name(spec: Spec, code: str, lang: str) -> str:
 def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
     spec, opts = a.spec, a.options or {}
-    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), spec_title(spec, lang)]]
+    kv: list[list[Any]] = [[t("command"), name_text(a.command, lang)],
+                           [t("spec"), spec_title(spec, lang)]]
     if a.survey is not None:
         # the file name only: the same report whichever folder the data was read from
         kv.append([t("data_file"), Path(a.survey.source).name])
@@ -245,10 +248,10 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     fit = a.fit
     if fit is not None:
         kv += [[t("n_used"), int(fit.n_obs)], [t("estimator"), fit.estimator],
-               [t("missing"), fit.missing], [t("converged"), t("yes" if fit.converged else "no")]]
+               [t("missing"), name_text(fit.missing, lang)], [t("converged"), t("yes" if fit.converged else "no")]]
     for key in ("bootstrap", "seed", "group"):
         if opts.get(key) not in (None, "", 0):
-            kv.append([t(key), cell_value(opts[key])])
+            kv.append([t(key), name_text(cell_value(opts[key]), lang)])
     fails: set[tuple[int, int]] = set()
     if fit is not None:
         parts, bad = [], False
@@ -279,7 +282,8 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     warns = run_warnings(a)
     if warns:
         tables.append(Table("warnings", t("warnings"), t("warnings_note"),
-                            [Column("warning", t("warnings"))], [[w] for w in warns]))
+                            [Column("warning", t("warnings"))],
+                            [[warning_text(w, lang)] for w in warns]))
     return Sheet("summary", t("summary"), tables)
 
 
@@ -303,18 +307,21 @@ def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
                                      for k, x in d.items()}, orient="index")
         df.index.name = "name"
         return frame_table(df, tid, title, note, lang, index_name="name")
-    rows, fails = [], set()
+    rows, fails, kinds = [], set(), {}
     for k, x in d.items():
         if isinstance(x, (dict, list, tuple, pd.DataFrame, np.ndarray)):
             continue
-        rows.append([str(k), cell_value(x)])
+        key = str(k).lower().rsplit(".", 1)[-1]
+        if key in P_COLUMNS or key.endswith("_p"):
+            kinds[(len(rows), 1)] = "p"
+        elif isinstance(cell_value(x), (int, float)):
+            kinds[(len(rows), 1)] = key_kind(key, "auto")
+        rows.append([column_header(str(k), lang), name_text(cell_value(_bool_text(x, lang)), lang)])
         rule = (bounds or {}).get(str(k))
         if rule is not None and _fails_bound(x, *rule):
             fails.add((len(rows) - 1, 1))
     if not rows:
         return None
-    kinds = {(i, 1): "p" for i, r in enumerate(rows) if str(r[0]).lower() in P_COLUMNS
-             or str(r[0]).lower().endswith("_p")}
     return Table(tid, title, note, [Column("key", text("key", lang)),
                                     Column("value", text("value", lang), "auto")], rows, fails,
                  kinds)
@@ -353,7 +360,7 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
             out.extend(_stage_tables(v, tid, lang, note=note, bounds=bounds))
         elif isinstance(v, (str, int, float, np.integer, np.floating)) or (
                 isinstance(v, tuple) and all(isinstance(x, str) for x in v)):
-            plain.append([n.replace("_", " "), cell_value(v)])
+            plain.append([column_header(n, lang), name_text(cell_value(_bool_text(v, lang)), lang)])
     if scalars and plain:
         out.insert(0, Table(f"{prefix}_info", info_title or prefix.replace("_", " "), note,
                             [Column("key", text("key", lang)),
@@ -366,7 +373,7 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
     t = lambda k: text(k, lang)  # noqa: E731
     cols = [Column("criterion", column_header("check", lang)),
             Column("threshold", t("threshold")), Column("passed", column_header("passed", lang)),
-            Column("failed", t("fail")), Column("source", t("source"))]
+            Column("failed", t("failed_targets")), Column("source", t("source"))]
     rows, fails = [], set()
     for crit, g in verdicts.groupby("criterion", sort=False):
         thrs = {cell_value(x) for x in g["threshold"]} if "threshold" in g.columns else {None}
@@ -379,7 +386,7 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
         bad = [str(x) for x, ok in zip(g.get("target", g.index), g["passed"])
                if cell_value(ok) is False]
         listed = ", ".join(bad[:12]) + (" …" if len(bad) > 12 else "")
-        rows.append([str(crit), thr_txt.strip(), f"{sum(passed)} / {len(passed)}", listed,
+        rows.append([name_text(str(crit), lang), thr_txt.strip(), f"{sum(passed)} / {len(passed)}", listed,
                      str(g["source"].iloc[0]) if "source" in g.columns else ""])
         if bad:
             fails.add((len(rows) - 1, 2))
@@ -397,7 +404,11 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
     tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
                          skip=("respondents",))
     if len(scr.respondents):  # every respondent, flagged ones highlighted
-        tabs.append(frame_table(scr.respondents, "screening_respondents", "respondents",
+        resp = scr.respondents
+        if "row" in resp.columns and a.survey is not None:  # rows as the user's file numbers them
+            first = 1 if str(a.survey.source).lower().endswith(".sav") else 2
+            resp = resp.assign(row=resp["row"].astype(int) + first)
+        tabs.append(frame_table(resp, "screening_respondents", name_text("respondents", lang),
                                 t("screening_note"), lang))
     if tabs:
         sheets.append(Sheet("screening", t("screening"), tabs))
@@ -447,7 +458,7 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
             else:
                 flat[k] = x
         tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, tid,
-                          tid.replace("_", " "), t("validity"), lang)
+                          t(f"{tid}_title"), t("validity"), lang)
         if tab is not None:
             tabs.append(tab)
     verdicts = v.verdicts
@@ -498,6 +509,7 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
         if key in ("df", "npar", "df_scaled") and isinstance(v, float) and v.is_integer():
             v = int(v)
         ver = fit_verdict(key, v, lang)
+        label = column_header(key, lang) if key == "npar" else label
         if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
             row = [label, v, "", "", ""]
         else:

@@ -271,9 +271,10 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
             section = _new_section(doc, landscape=wide)
         _table(doc, tab, n, lang,
                section.page_width - section.left_margin - section.right_margin)
-    if section.orientation == WD_ORIENT.LANDSCAPE:
-        section = _new_section(doc, landscape=False)
-    if diagram_png:
+    if diagram_png:  # the diagram is wide: a landscape page of its own
+        if section.orientation != WD_ORIENT.LANDSCAPE:
+            section = _new_section(doc, landscape=True)
+        width = section.page_width - section.left_margin - section.right_margin
         p = doc.add_paragraph()
         p.add_run(f"{text('figure', lang)} 1").bold = True
         p.paragraph_format.keep_with_next = True
