@@ -110,12 +110,17 @@ def test_libreoffice_converts_docx(files, tmp_path):
         src = tmp_path / f"report_{lang}.docx"
         src.write_bytes(files[lang]["report.docx"])
         env = dict(os.environ, HOME=str(tmp_path))
-        for fmt in ("pdf", "png"):
-            subprocess.run([office, "--headless", "--convert-to", fmt, "--outdir", str(tmp_path),
-                            str(src)], check=True, capture_output=True, timeout=240, env=env)
+        subprocess.run([office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                        str(src)], check=True, capture_output=True, timeout=300, env=env)
         pdf = tmp_path / f"report_{lang}.pdf"
-        png = tmp_path / f"report_{lang}.png"
         assert pdf.stat().st_size > 20_000 and pdf.read_bytes().startswith(b"%PDF")
-        assert png.stat().st_size > 10_000
-        shutil.copy(png, ARTIFACTS / f"report_docx_{lang}.png")
         shutil.copy(pdf, ARTIFACTS / f"report_docx_{lang}.pdf")
+        # a picture of the first pages (LibreOffice's Writer has no PNG export; poppler does)
+        if shutil.which("pdftoppm") is None:
+            if os.environ.get("CI"):
+                pytest.fail("pdftoppm is needed in CI (apt-get install poppler-utils).")
+            continue
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-l", "3", str(pdf),
+                        str(ARTIFACTS / f"report_docx_{lang}")], check=True, timeout=120)
+        pages = sorted(ARTIFACTS.glob(f"report_docx_{lang}-*.png"))
+        assert pages and all(p.stat().st_size > 5_000 for p in pages)
