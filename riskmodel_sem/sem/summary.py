@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover - annotations only
-    from .estimation import FitResult
+#: A :class:`~riskmodel_sem.sem.estimation.FitResult` (not imported: estimation imports this
+#: module for ``FitResult.summary()``).
+FitResult = Any
 
 __all__ = ["summary_text", "summary_html", "table_text"]
 
