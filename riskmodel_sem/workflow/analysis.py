@@ -17,13 +17,14 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.estimation import FitResult
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
+    from .power import PowerResult
     from .structural import StructuralResult
     from .validation import ValidationResult
 
 __all__ = ["Analysis", "STAGES"]
 
 #: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
-STAGES = ("validation", "fit", "structural", "comparison", "invariance")
+STAGES = ("validation", "fit", "structural", "comparison", "invariance", "power")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Analysis:
         them); each stage result keeps its own ``warnings`` too.
     crosscheck : CrossCheck or None
         The semopy refit of ``fit --crosscheck semopy`` (JSON key ``crosscheck``).
+    power : PowerResult or None
+        Result of :func:`riskmodel_sem.workflow.power.power_analysis` (JSON keys ``power``,
+        ``analytic``, ``monte_carlo``, ``monte_carlo_chisq``).
     """
 
     command: str
@@ -71,6 +75,7 @@ class Analysis:
     invariance: InvarianceResult | None = None
     warnings: tuple[str, ...] = ()
     crosscheck: CrossCheck | None = None
+    power: PowerResult | None = None
 
     def stage_warnings(self) -> dict[str, tuple[str, ...]]:
         """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``

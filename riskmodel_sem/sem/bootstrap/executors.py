@@ -24,7 +24,9 @@ __all__ = ["execute", "Progress"]
 # ------------------------------------------------------------------------------------------
 
 class Progress:
-    def __init__(self, total: int, enabled: bool):
+    def __init__(self, total: int, enabled: bool, label: str = "Bootstrap",
+                 unit: str = "draws"):
+        self.label, self.unit = label, unit
         self.total = total
         self.done = 0
         self.enabled = enabled
@@ -37,8 +39,8 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         elapsed = time.perf_counter() - self.start
-        sys.stderr.write(f"\rBootstrap [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} draws, {elapsed:.1f} s")
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{self.done}/{self.total} {self.unit}, {elapsed:.1f} s")
         sys.stderr.flush()
 
     def close(self) -> None:
