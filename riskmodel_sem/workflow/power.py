@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +29,7 @@ import pandas as pd
 
 from .._json import records
 from ..errors import OptionError, SpecError
+from ..progress import progress_enabled
 from ..sem.bootstrap.executors import Progress, execute
 from ..sem.defined import defined_jacobian, defined_values
 from ..sem.distributions import norm_ppf, norm_sf
@@ -429,8 +429,7 @@ def _monte_carlo(spec, syntax, ns, reps, seed, alpha, estimator, likert, jobs, s
     task = _Task(spec, truth.model, truth.theta, tuple(ns), int(reps), int(seed), not likert,
                  estimator, tuple(slots), float(alpha), 1 + 2 * len(slots))
     total = len(ns) * reps
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = Progress(total, show, label="Monte Carlo", unit="replications")
+    bar = Progress(total, progress_enabled(progress), label="Monte Carlo", unit="replication")
     try:
         rows, failed, _, _, _ = execute(_run_chunk, task, total, jobs, scheduler, bar)
     finally:
