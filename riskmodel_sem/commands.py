@@ -551,7 +551,7 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         from .sem.bootstrap import bootstrap as run_bootstrap
 
         boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, spec=spec_obj)
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame)
     comparison = None
     alternatives = _alternative_models(spec_obj)
     if alternatives is not None:
