@@ -150,7 +150,7 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "power", "sample", "screening", "items", "reliability", "validity", "fit",
+_ORDER = ("summary", "sample", "power", "screening", "items", "reliability", "validity", "fit",
           "loadings", "paths",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
