@@ -182,10 +182,13 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
         y = g_new - g
         sy = float(s @ y)
         if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
+            # H + a s' + s a' with a = -rho H y + (rho^2 y'Hy + rho) s / 2: the BFGS update
+            # H - rho (H y s' + s y' H) + (rho^2 y'Hy + rho) s s' as one symmetric rank-2 step
             rho = 1.0 / sy
             Hy = H @ y
-            H = (H - rho * (np.outer(Hy, s) + np.outer(s, Hy))
-                 + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s))
+            a = (0.5 * (rho * rho * float(y @ Hy) + rho)) * s - rho * Hy
+            H += np.outer(a, s)
+            H += np.outer(s, a)
         small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
         theta, f, g = theta + s, f_new, g_new
         gmax = _gmax(g)
