@@ -130,7 +130,11 @@ def main(argv=None):
     semopy_py.write_text(SEMOPY_SCRIPT, encoding="utf-8")
     ours = [sys.executable, "-m", "riskmodel_sem"]
     rscript = shutil.which("Rscript")
-    env = dict(os.environ)
+    # byte-compiled modules, as an installed package has them (pip compiles at install):
+    # without them every start compiles the package's sources again
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "riskmodel_sem")],
+                   check=True, env=env)
 
     cases = {
         "fit": {
@@ -167,7 +171,7 @@ def main(argv=None):
                         "--json", str(tmp / "ours_big.json")],
     }
     # --quiet is not an option of every version of the command: drop it when refused
-    probe = subprocess.run(cases["fit"]["ours"], capture_output=True)
+    probe = subprocess.run(cases["fit"]["ours"], capture_output=True, env=env)
     if probe.returncode == 2 and b"--quiet" in probe.stderr:
         for case in cases.values():
             case["ours"] = [a for a in case["ours"] if a != "--quiet"]
