@@ -376,9 +376,10 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     seed : int, optional
         Root seed; without one a fresh seed is drawn and recorded in the result.
     jobs : int
-        Processes on this machine: this one plus ``jobs - 1`` workers (forkserver, or spawn
-        where there is none), each with BLAS limited to one thread. Workers take chunks of
-        draws from a shared queue once started; this process computes chunks meanwhile.
+        Processes on this machine: this one plus ``jobs - 1`` workers (forked once on Linux,
+        spawned elsewhere), each with BLAS limited to one thread. Every process takes the
+        next chunk of draws from one shared queue; the workers are ended and joined before
+        the call returns.
     scheduler : str or distributed.Client, optional
         Address of a Dask scheduler (or a Client): the same chunks of draws run there.
     progress : bool, optional
