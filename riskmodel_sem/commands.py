@@ -196,7 +196,7 @@ def _dask_client(address: str):
 @_collect_warnings
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
-            progress=None, crosscheck=None, anonymous=False) -> Analysis:
+            progress=None, crosscheck=None, anonymous=False, ordered=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
@@ -206,8 +206,11 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     ----------
     data, spec : str or Path
         Survey file and spec (YAML or ``.lav``).
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        None: ML, or WLSMV with ``ordered``.
+    missing : {"listwise", "fiml", "pairwise"}
+    ordered : "all", True or sequence of item names, optional
+        Ordered items (lavaan's ``ordered =``); every item with an ordinal estimator.
     bootstrap : int
         Number of bootstrap draws (0: none).
     seed : int
@@ -228,9 +231,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     Analysis
         With ``crosscheck`` (a :class:`riskmodel_sem.sem.crosscheck.CrossCheck`) when asked.
     """
-    from .sem.estimation import fit_model
+    from .sem.estimation import fit_model, resolve_estimator
     from .workflow.structural import analyze
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     if bootstrap and group is not None:
         raise OptionError("--bootstrap cannot be combined with --group yet.")
     if crosscheck is not None:
@@ -242,7 +246,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
     fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
-                    group=group, source=str(getattr(spec_obj, "source", "model")))
+                    group=group, source=str(getattr(spec_obj, "source", "model")),
+                    ordered=ordered)
     boot = None
     if bootstrap:
         from .sem.bootstrap import bootstrap as run_bootstrap
@@ -263,6 +268,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         checked = crosscheck_semopy(fit, frame)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if crosscheck is not None:
         options["crosscheck"] = crosscheck
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
@@ -272,10 +279,12 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 @_collect_warnings
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None,
-                 anonymous=False) -> Analysis:
+                 anonymous=False, ordered=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
+    from .sem.estimation import resolve_estimator
     from .workflow.validation import validate
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     if duration is not None and duration not in survey.extra.columns:
@@ -284,20 +293,25 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
                           f"columns that are not items: {choices}.")
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                      duration=duration, drop_flagged=drop_flagged, seed=seed)  # ids: as read
+                      duration=duration, drop_flagged=drop_flagged, seed=seed,
+                      ordered=ordered)  # ids: as read
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     return Analysis("validate", spec_obj, survey, options, validation=result)
 
 
 @_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
-                sheet=None, id_column=None, anonymous=False) -> Analysis:
+                sheet=None, id_column=None, anonymous=False, ordered=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
+    from .sem.estimation import resolve_estimator
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
     from .survey.spec import load_spec
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     specs = list(specs)
     if not specs:
         raise OptionError("Give at least one --spec.")
@@ -330,18 +344,23 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
         declared = declared_nesting(first)
         reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,
-                     declared_nesting=declared, reference=reference)
+                     declared_nesting=declared, reference=reference, ordered=ordered)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     return Analysis("compare", first, survey, options, comparison=result)
 
 
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
-                   id_column=None, anonymous=False) -> Analysis:
-    """Configural, metric, scalar and strict invariance across the groups of a column."""
+                   id_column=None, anonymous=False, ordered=None) -> Analysis:
+    """Configural, metric, scalar and strict invariance across the groups of a column
+    (with ordered items: configural, thresholds, metric, scalar as Wu & Estabrook 2016)."""
     from .sem.comparison import invariance
+    from .sem.estimation import resolve_estimator
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     frame = _model_frame(survey, group)
@@ -351,8 +370,10 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
                           "group(s); invariance needs at least two.")
     check_model_data(survey, missing=missing, group=group)
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
-                        missing=missing)
+                        missing=missing, ordered=ordered)
     options = dict(group=group, estimator=estimator, missing=missing)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     return Analysis("invariance", spec_obj, survey, options, invariance=result)
 
 
@@ -450,7 +471,8 @@ def run(args) -> list[Path]:
         analysis = run_fit(args.data, args.spec, estimator=args.estimator,
                            missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
                            jobs=args.jobs, scheduler=args.scheduler, group=args.group,
-                           progress=progress, crosscheck=args.crosscheck, **common)
+                           progress=progress, crosscheck=args.crosscheck,
+                           ordered=args.ordered, **common)
         if analysis.crosscheck is not None:
             c = analysis.crosscheck
             _progress(f"riskmodel-sem: crosscheck with {c.engine} {c.version}: largest absolute "
@@ -459,13 +481,16 @@ def run(args) -> list[Path]:
     elif cmd == "validate":
         analysis = run_validate(args.data, args.spec, missing=args.missing,
                                 estimator=args.estimator, duration=args.duration,
-                                drop_flagged=args.drop_flagged, seed=args.seed, **common)
+                                drop_flagged=args.drop_flagged, seed=args.seed,
+                                ordered=args.ordered, **common)
     elif cmd == "compare":
         analysis = run_compare(args.data, args.spec, alternatives=args.alternatives,
-                               estimator=args.estimator, missing=args.missing, **common)
+                               estimator=args.estimator, missing=args.missing,
+                               ordered=args.ordered, **common)
     elif cmd == "invariance":
         analysis = run_invariance(args.data, args.spec, group=args.group,
-                                  estimator=args.estimator, missing=args.missing, **common)
+                                  estimator=args.estimator, missing=args.missing,
+                                  ordered=args.ordered, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
     if not (args.out or args.json):

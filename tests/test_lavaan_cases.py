@@ -35,6 +35,15 @@ KEY_COLUMNS = {"lhs", "op", "rhs", "block", "group", "level", "label", "efa", "e
 # in docs/fidelity.md. A case fails on any other entry lavaan gives and we do not.
 NOT_REPORTED_COLUMNS = {"std.nox"}
 NOT_REPORTED_FIT = set()
+# Cases where lavaan's optimizer (nlminb, rel.tol 1e-10) stops measurably short of the
+# minimum that ours reaches: estimates then agree to about 1e-6 absolute, which is below the
+# relative tolerance everywhere except at a confidence bound that happens to be near zero.
+# For these cases the CI bounds are compared with an absolute floor of 1e-5, and the test
+# checks that our statistic is indeed the smaller (better) minimum.
+OPTIMIZER_STOPS = {
+    "ord_hs5_school_metric": "lavaan stops at chisq 127.003549103, ours reaches "
+                             "127.003549086; x5|t2's upper bound is -0.0056",
+}
 # modification indices of multi-group fits are not computed yet (see docs/fidelity.md)
 MULTIGROUP_MODINDICES = False
 
@@ -67,7 +76,12 @@ def fit_arguments(case: dict) -> dict:
             kwargs["estimator"] = value
         elif key == "missing":
             kwargs["missing"] = {"ml": "fiml", "fiml": "fiml", "direct": "fiml",
-                                 "listwise": "listwise"}[value]
+                                 "listwise": "listwise", "pairwise": "pairwise"}[value]
+        elif key == "ordered":
+            kwargs["ordered"] = value if isinstance(value, bool) else (
+                [value] if isinstance(value, str) else list(value))
+        elif key == "parameterization":
+            kwargs["parameterization"] = value
         elif key == "group":
             kwargs["group"] = value
         elif key == "group.equal":
@@ -107,9 +121,21 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
     (estimates, fit, r2, modindices) for docs/fidelity.md.
     """
     case, ref, model, data = _load(name)
-    res = fit_model(model, data, **fit_arguments(case))
+    return compare_fitted(ref, fit_model(model, data, **fit_arguments(case)), deviations,
+                          name=name)
+
+
+def compare_fitted(ref: dict, res, deviations: dict | None = None,
+                   name: str = "") -> list[str]:
+    """Every difference between a fitted result and lavaan's results of one case."""
     ngroups = int(ref["ngroups"])
     problems: list[str] = []
+    ci_atol = ATOL
+    if name in OPTIMIZER_STOPS:
+        ci_atol = 1e-5
+        if not res.fit["chisq"] <= ref["fit"]["chisq"]:
+            problems.append(f"{name} is listed in OPTIMIZER_STOPS but our chisq "
+                            f"{res.fit['chisq']!r} is not below lavaan's")
     worst = deviations if deviations is not None else {}
 
     def check(block, ours, theirs, atol, text):
@@ -142,8 +168,9 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
                 if col not in NOT_REPORTED_COLUMNS:
                     problems.append(f"estimates: column {our_col} missing")
                 continue
-            check("estimates", mine[our_col], value, ATOL_P if col == "pvalue" else ATOL,
-                  f"{key} {col}")
+            atol = (ATOL_P if col == "pvalue" else
+                    ci_atol if col in ("ci.lower", "ci.upper") else ATOL)
+            check("estimates", mine[our_col], value, atol, f"{key} {col}")
     extra = set(ours_by_key) - ref_keys
     if extra:
         problems.append(f"estimates: rows lavaan does not have: {sorted(extra)}")
@@ -189,8 +216,19 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
     return problems
 
 
+def _has_ordinal_statistics() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("riskmodel_sem.sem.polychoric") is not None
+
+
 @pytest.mark.parametrize("name", _case_names())
 def test_case_matches_lavaan(name):
+    case = _load(name)[0]
+    if (case.get("options") or {}).get("ordered") and not _has_ordinal_statistics():
+        pytest.skip("ordered data need riskmodel_sem.sem.polychoric (thresholds and "
+                    "polychoric correlations), which this tree does not have yet; "
+                    "test_ordinal_estimation.py fits this case from lavaan's statistics")
     problems = compare_case(name)
     assert not problems, f"{name}: {len(problems)} differences\n" + "\n".join(problems[:40])
 

@@ -125,10 +125,10 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     threshold rows ``x | t1 .. tK`` are added (free; shared across groups with
     ``group_equal`` "thresholds") and a scaling row ``x ~*~ x`` fixed at 1. In groups 2..G
     with thresholds equal, lavaan frees the scaling rows (delta) or the residual variances
-    (theta) and the intercepts stay fixed; with loadings and intercepts equal too the latent
-    means are free, as ``lavaanify`` does. Free parameters are renumbered in table order
-    (shared numbers stay shared), thresholds placed after the loadings and regressions as
-    lavaan lists them.
+    (theta), the intercepts stay fixed and the latent means are free (unless "means" is
+    equal too), as ``lavaanify`` of lavaan 0.6.14 does. Free parameters are renumbered in
+    table order (shared numbers stay shared), thresholds placed after the loadings and
+    regressions as lavaan lists them.
     """
     ordered = set(ordered)
     pt = pt.copy().reset_index(drop=True)
@@ -185,16 +185,13 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     parts = [first] + ([th] if th is not None else []) + [middle] + \
             ([sc] if sc is not None else []) + [last]
     out = pd.concat(parts, ignore_index=True)
-    if th_equal and ngroups > 1:
-        # the latent means of groups 2..G are free once loadings, intercepts (none for
-        # ordered items) and thresholds are equal (lavaan's int.lv.free rule for
-        # group.equal = c("thresholds", "loadings", ...))
-        if "loadings" in group_equal:
-            lv = set(out.loc[out["op"] == "=~", "lhs"])
-            m = (out["op"] == "~1") & out["lhs"].isin(lv) & (out["group"] > 1)
-            if "means" not in group_equal:
-                out.loc[m, "free"] = -1
-                out.loc[m, "ustart"] = np.nan
+    if th_equal and ngroups > 1 and "means" not in group_equal:
+        # lavaan frees the latent means of groups 2..G once the thresholds are equal (as it
+        # does with equal intercepts of continuous indicators)
+        lv = set(out.loc[out["op"] == "=~", "lhs"])
+        m = (out["op"] == "~1") & out["lhs"].isin(lv) & (out["group"] > 1)
+        out.loc[m, "free"] = -1
+        out.loc[m, "ustart"] = np.nan
     # renumber: old shared numbers keep sharing; new free rows (-1) get their own number;
     # threshold rows of groups 2..G with thresholds equal share the group-1 number
     numbers: dict = {}
@@ -544,6 +541,8 @@ def catml_quantities(objective: CategoricalObjective, theta, e_inv, df: int) -> 
     definite."""
     if any(len(l.num) for l in objective.layouts):
         return None
+    if any(np.any(l.delta_par >= 0) for l in objective.layouts):
+        return None  # lavaan's catML refit fails with free scaling factors (NA)
     N = objective.n
     xx3 = 0.0
     xx3_null = 0.0
@@ -629,7 +628,10 @@ def residual_measures(objective: CategoricalObjective, theta) -> dict:
         res = S - sigma
         std_res = res / np.outer(sd_s, sd_s)
         cor_res = S / np.outer(sd_s, sd_s) - sigma / np.outer(sd_m, sd_m)
-        th_res = e[:m]
+        # the mean part: thresholds of the ordered variables (the means of continuous ones
+        # are reproduced exactly and lavaan does not count them)
+        th_res = e[:m][lay.ordered[lay.th_var]]
+        m = len(th_res)
         rmr2, bent2, crmr2 = (np.sum(res[low] ** 2), np.sum(std_res[low] ** 2),
                               np.sum(cor_res[off] ** 2))
         mplus2 = crmr2 + np.sum(((np.diag(S) - np.diag(sigma)) / np.diag(S)) ** 2)
@@ -650,6 +652,8 @@ def residual_measures(objective: CategoricalObjective, theta) -> dict:
     # Mplus version is not given
     out["srmr"] = out["srmr_bentler_nomean"]
     out["srmr_mplus"] = out["srmr_mplus_nomean"] = math.nan
+    # lavaan: sqrt(X2 / nel) with nel the number of statistics of the first group
+    nel = len(objective.obs[0])
     out["wrmr"] = math.sqrt(sum((int(s.n) - 1) * v for s, v in zip(objective.stats, wrmr))
                             / nel) if nel else math.nan
     return out
@@ -668,3 +672,45 @@ def gfi_measures(objective: CategoricalObjective, theta, df: int, npar: int) -> 
     gfi = float(np.dot(ws, vals) / sum(ws))
     return {"gfi": gfi, "agfi": 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0,
             "pgfi": (df / nel) * gfi if nel else math.nan}
+
+
+def modification_indices(model, report, objective: CategoricalObjective, theta, ordered,
+                         parameterization: str) -> pd.DataFrame:
+    """lavaan's ``modindices`` of a single-group categorical fit.
+
+    Notes
+    -----
+    The candidates (:func:`riskmodel_sem.sem.fitmeasures.candidates`) are appended as free
+    parameters at zero; with d the derivative of lavaan's fmin (F/2) and I the expected
+    information sum_g (n_g/N) Delta' W Delta of the extended model,
+    MI = N d^2 / V and EPC = -d / V with V = I_jj - I_j. I_..^-1 I_.j
+    (:func:`riskmodel_sem.sem.fitmeasures.score_tests`; sepc.all from the reporting model,
+    where the latent responses have unit variance).
+    """
+    from .fitmeasures import candidates, score_tests
+    from .model import compile_partable
+
+    cands = candidates(report)
+    if not cands:
+        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
+    q = model.n_free
+    extra = pd.DataFrame({
+        "lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
+        "rhs": [c[2] for c in cands], "user": 10, "group": 1,
+        "free": np.arange(q + 1, q + 1 + len(cands)), "ustart": np.nan, "exo": 0,
+        "label": "", "start": None, "line": 0,
+    })
+    pt = model.partable
+    pt = pd.concat([pt[~pt["op"].isin([":=", "==", "<", ">"])], extra], ignore_index=True)
+    ext = compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
+                           meanstructure=True, syntax=model.syntax, ov_x=())
+    layouts = layout_for(ext, ordered, parameterization)
+    ext_obj = CategoricalObjective(ext, layouts, objective.stats,
+                                   "ULS" if np.all([np.all(w == 1.0) for w in objective.W])
+                                   and objective.W is not None else "DWLS", parameterization)
+    ext_obj.W = objective.W
+    theta_ext = np.concatenate([theta, np.zeros(len(cands))])
+    grad = ext_obj.value_grad(theta_ext)[1]
+    d = 0.5 * grad[q:]
+    info = ext_obj.unit_information(theta_ext)
+    return score_tests(report, theta, cands, d, info, objective.n)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._json import json_value, records
 from ..errors import ModelError, OptionError, RiskModelWarning
-from .estimation import FitResult, check_options, fit_model
+from .estimation import FitResult, check_options, fit_model, resolve_estimator
 from .data import prepare
 from .distributions import chi2_sf
 from .fitmeasures import score_test
@@ -510,6 +510,7 @@ def compare(
     declared_nesting=(),
     reference: str | None = None,
     equivalence_rtol: float = 1e-6,
+    ordered=None,
 ) -> ComparisonResult:
     """Fit several models on the same rows and compare them.
 
@@ -562,7 +563,11 @@ def compare(
     equivalent models in applications of covariance structure analysis. Psychological
     Bulletin, 114(1), 185-199. doi:10.1037/0033-2909.114.1.185
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
+    if ordered is not None:
+        raise OptionError("Comparing models with ordered items (WLSMV) is not available yet; "
+                          "use ML or MLR.")
     if len(syntaxes) < 2:
         raise OptionError("A comparison needs at least two models.")
     names = list(syntaxes)
@@ -652,6 +657,7 @@ def invariance(
     levels=("configural", "metric", "scalar", "strict"),
     alpha: float = 0.05,
     partial_refits: int = 3,
+    ordered=None,
 ) -> InvarianceResult:
     """Configural, metric, scalar and strict invariance across the groups of a column.
 
@@ -710,7 +716,10 @@ def invariance(
     covariance and mean structures: the issue of partial measurement invariance. Psychological
     Bulletin, 105(3), 456-466. doi:10.1037/0033-2909.105.3.456
     """
-    estimator = str(estimator).upper()
+    estimator, ordered = resolve_estimator(estimator, ordered)
+    if ordered is not None:
+        raise OptionError("Invariance with ordered items (Wu & Estabrook 2016) is not "
+                          "available yet; use ML or MLR.")
     missing = str(missing).lower()
     levels = tuple(levels)
     unknown = [lv for lv in levels if lv not in INVARIANCE_LEVELS]

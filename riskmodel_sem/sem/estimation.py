@@ -39,6 +39,7 @@ from .fitmeasures import (baseline_estimates, baseline_model, incremental_indice
 from .model import CompiledModel, SampleMoments
 from .objective import MLObjective, group_data
 from .optimize import minimize
+from .categorical import ORDINAL_ESTIMATORS
 from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
                      yuan_bentler_mplus)
 
@@ -54,6 +55,7 @@ __all__ = [
     "ESTIMATE_COLUMNS",
     "MODINDEX_COLUMNS",
     "fit_ordinal",
+    "resolve_estimator",
 ]
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
@@ -217,12 +219,14 @@ def fit_model(
     syntax: str | pd.DataFrame,
     data: pd.DataFrame,
     *,
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
     group: str | None = None,
     group_equal: tuple[str, ...] = (),
     source: str = "model",
     compute_modindices: bool = True,
+    ordered=None,
+    parameterization: str = "delta",
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -235,11 +239,13 @@ def fit_model(
         column then carries every constraint and ``group_equal`` is not used.
     data : pandas.DataFrame
         Numeric columns named as the model's observed variables (extra columns are ignored).
-    estimator : {"ML", "MLR"}
-        ``"ML"``: expected-information SEs and the likelihood-ratio test (lavaan's ``sem()``
-        default).
-    missing : {"listwise", "fiml"}
-        How rows with missing answers are handled.
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        ``"ML"`` (the default without ordered variables): expected-information SEs and the
+        likelihood-ratio test (lavaan's ``sem()`` default). The last four treat ordered
+        variables as lavaan's categorical approach does (:func:`fit_ordinal`); ``"WLSMV"``
+        is the default when ``ordered`` is given.
+    missing : {"listwise", "fiml", "pairwise"}
+        How rows with missing answers are handled (``"pairwise"`` only with ordered data).
     group : str, optional
         Column defining groups for a multi-group fit.
     group_equal : tuple of str
@@ -248,6 +254,12 @@ def fit_model(
         Name of the model for messages.
     compute_modindices : bool
         Compute modification indices (the most expensive statistic for large models).
+    ordered : True or sequence of str, optional
+        Ordered (ordinal) observed variables, lavaan's ``ordered =``; True makes every
+        observed variable ordered. With estimator WLSMV, ULSMV, DWLS or ULS and no
+        ``ordered``, every observed variable is ordered.
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization`` for ordered variables.
 
     Returns
     -------
@@ -273,21 +285,68 @@ def fit_model(
     >>> round(res.fit["cfi"], 3)  # doctest: +SKIP
     1.0
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
+    if ordered is not None:
+        with one_blas_thread():
+            return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
+                                     group=group, group_equal=tuple(group_equal),
+                                     source=source, ordered=ordered,
+                                     parameterization=parameterization)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
                     compute_modindices=compute_modindices)
 
 
+def resolve_estimator(estimator, ordered):
+    """``(estimator, ordered)`` as lavaan resolves them: ordered variables without an
+    estimator get WLSMV; WLSMV, ULSMV, DWLS or ULS without ``ordered`` make every observed
+    variable ordered (``ordered = TRUE``); otherwise ML. ``ordered`` comes back as None
+    (no ordered variables), True (all) or a tuple of names.
+
+    Raises
+    ------
+    OptionError
+        For ordered variables with ML or MLR.
+    """
+    if isinstance(ordered, str):
+        ordered = True if ordered.strip().lower() == "all" else tuple(
+            v.strip() for v in ordered.split(",") if v.strip())
+    if ordered is False or (ordered is not None and ordered is not True and not len(ordered)):
+        ordered = None
+    if ordered is not None and ordered is not True:
+        ordered = tuple(ordered)
+    est = None if estimator is None else str(estimator).upper()
+    if est is None:
+        est = "WLSMV" if ordered is not None else "ML"
+    if est in ORDINAL_ESTIMATORS:
+        return est, (True if ordered is None else ordered)
+    if ordered is not None:
+        raise OptionError(f"Estimator {est} does not handle ordered variables; use WLSMV "
+                          "(lavaan's default for ordered data), ULSMV, DWLS or ULS.")
+    return est, None
+
+
 def check_options(estimator, missing) -> tuple[str, str]:
-    """Normalized ``(estimator, missing)``; OptionError for anything but ML/MLR and
-    listwise/fiml."""
+    """Normalized ``(estimator, missing)``; OptionError for anything but ML/MLR (listwise or
+    fiml) and WLSMV/ULSMV/DWLS/ULS (listwise or pairwise, as lavaan allows for ordered data)."""
     estimator, missing = str(estimator).upper(), str(missing).lower()
-    if estimator not in ("ML", "MLR"):
-        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
-    if missing not in ("listwise", "fiml"):
-        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    if missing == "ml":
+        missing = "fiml"
+    if estimator not in ("ML", "MLR") + tuple(ORDINAL_ESTIMATORS):
+        raise OptionError(f"Unknown estimator {estimator!r}; use ML, MLR, WLSMV, ULSMV, DWLS "
+                          "or ULS.")
+    if missing not in ("listwise", "fiml", "pairwise"):
+        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise, fiml or "
+                          "pairwise.")
+    if estimator not in ORDINAL_ESTIMATORS and missing == "pairwise":
+        raise OptionError("missing = 'pairwise' (--missing pairwise) needs ordered variables "
+                          "(estimator WLSMV, ULSMV, DWLS or ULS); use listwise or fiml.")
+    if estimator in ORDINAL_ESTIMATORS and missing == "fiml":
+        raise OptionError(f"Estimator {estimator} with missing data takes listwise or pairwise "
+                          "deletion; lavaan's full-information ML for ordered data is not "
+                          "supported.")
     return estimator, missing
 
 
@@ -638,6 +697,12 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         else:
             rob = {k: math.nan for k in ("cfi", "tli", "nnfi", "rni")}
         fit.update({"cfi_robust": rob["cfi"], "tli_robust": rob["tli"]})
+    if df > b_df:
+        # lavaan's lav_fit_nfi and lav_fit_rfi give NA when the model has more degrees of
+        # freedom than the baseline (equal thresholds across groups)
+        inc.update(nfi=math.nan, rfi=math.nan)
+        if scaled is not None:
+            inc_s.update(nfi=math.nan, rfi=math.nan)
     fit.update({k: inc[k] for k in ("nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")})
     if scaled is not None:
         fit.update({f"{k}_scaled": inc_s[k]
@@ -666,6 +731,8 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     report = _ordinal_report_model(model, objective, theta, layouts, parameterization)
     estimates = _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels)
     r2 = standardize.r_squared(report, theta)
+    mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization)
+          if G == 1 else pd.DataFrame(columns=MODINDEX_COLUMNS))
     notes: list[str] = []
     if not converged:
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
@@ -678,13 +745,49 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         notes.append(msg)
     sigma = objective.implied(theta, 0)[1]
     return FitResult(
-        estimates=estimates, fit=fit, r2=r2, modindices=pd.DataFrame(columns=MODINDEX_COLUMNS),
+        estimates=estimates, fit=fit, r2=r2, modindices=mi,
         n_obs=int(N), estimator=estimator, missing=missing, converged=bool(converged),
         iterations=int(iterations), syntax=syntax, observed=observed, latent=model.latent,
         implied_cov=pd.DataFrame(sigma, index=observed, columns=observed),
         sample_cov=pd.DataFrame(moments[0].cov, index=observed, columns=observed),
         group_labels=tuple(labels), warnings=tuple(notes), heywood=tuple(heywood),
         model=report, theta=theta, vcov=vcov)
+
+
+def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, source,
+                      ordered, parameterization) -> FitResult:
+    """Sample statistics of the ordered data per group
+    (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`), then :func:`fit_ordinal`."""
+    try:
+        from .polychoric import ordinal_stats
+    except ImportError:  # the sample statistics of ordered data come with issue 13
+        raise OptionError("Ordered variables need thresholds and polychoric correlations, "
+                          "which this installation does not have yet.") from None
+
+    if isinstance(syntax, pd.DataFrame):
+        raise OptionError(f"{source}: ordered variables need the model as lavaan syntax, not "
+                          "a parameter table.")
+    _, observed, values, groups = model_data(syntax, data, group, source)
+    if ordered is True:
+        is_ord = [True] * len(observed)
+    else:
+        names = [ordered] if isinstance(ordered, str) else list(ordered)
+        unknown = [v for v in names if v not in observed]
+        if unknown:
+            raise OptionError(f"{source}: ordered variable(s) {', '.join(unknown)} are not "
+                              "observed variables of the model.")
+        is_ord = [v in names for v in observed]
+    levels = [np.unique(values[:, j][~np.isnan(values[:, j])]) if o else None
+              for j, o in enumerate(is_ord)]
+    keep = ~np.isnan(values).all(axis=1)
+    if missing == "listwise":
+        keep = ~np.isnan(values).any(axis=1)
+    labels, idx = split_groups(keep, groups)
+    stats = [ordinal_stats(values[rows], observed, is_ord, missing=missing, levels=levels,
+                           group=lab)
+             for lab, rows in zip(labels or (None,), idx)]
+    return fit_ordinal(syntax, stats, estimator=estimator, parameterization=parameterization,
+                       group_equal=group_equal, labels=labels, source=source, missing=missing)
 
 
 def _stats_cov(s) -> np.ndarray:
@@ -761,7 +864,7 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
             std_lv = est
         else:  # ~*~
             est = objective._delta_values(theta, g)[model.observed.index(r.lhs)]
-            std_all = std_lv = est
+            std_lv, std_all = est, 1.0
         se = se_all[f - 1] if f > 0 else 0.0
         row = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": est,
                "se": se}

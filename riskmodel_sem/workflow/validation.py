@@ -21,7 +21,7 @@ from ..psychometrics import reliability as rel
 from ..psychometrics import validity as val
 from .._json import json_value
 from ..errors import DataQualityWarning, ModelError, SurveyDataError
-from ..sem.estimation import FitResult, check_options, fit_model
+from ..sem.estimation import FitResult, check_options, fit_model, resolve_estimator
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
 from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
@@ -201,8 +201,8 @@ def _second_order_syntax(spec: Spec) -> str | None:
 
 def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
              id_column: str | None = None, duration: str | None = None,
-             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100
-             ) -> ValidationResult:
+             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100,
+             ordered=None) -> ValidationResult:
     """Validate the measurement model: screening, reliability, validity and the CFA.
 
     Parameters
@@ -216,8 +216,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         ``"fiml"``: the CFAs use full-information ML; alpha uses pairwise covariances on all
         rows (psych's default), HTMT, KMO, Bartlett and the EFA use the EM correlation
         matrix (``lavCor(missing = "ml")``).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}
         Estimator of the CFAs.
+    ordered : True or sequence of str, optional
+        Ordered items (lavaan's ``ordered =``).
     id_column, duration : str, optional
         Respondent-id and completion-time columns (screening).
     drop_flagged : bool, default False
@@ -253,7 +255,11 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     >>> res = validate(read_survey("surveys/gcrm_synthetic.xlsx", spec), spec)  # doctest: +SKIP
     >>> res.reliability[["construct", "alpha", "cr"]].round(2).head(2)  # doctest: +SKIP
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
+    if ordered is not None:
+        raise OptionError("Validation with ordered items (WLSMV) is not available yet; use "
+                          "ML or MLR.")
     constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
     if not constructs:
         raise SurveyDataError("The spec has no constructs with items to validate.")
