@@ -109,3 +109,65 @@ def test_unknown_estimator_and_parameterization_are_refused():
         fit_ordinal("f =~ x1", stats, estimator="MLR")
     with pytest.raises(OptionError, match="parameterization"):
         fit_ordinal("f =~ x1", stats, parameterization="gamma")
+
+
+INVARIANCE_STEPS = {"configural": (), "thresholds": ("thresholds",),
+                    "metric": ("thresholds", "loadings"),
+                    "scalar": ("thresholds", "loadings", "intercepts")}
+STEP_MEASURES = ("chisq", "df", "npar", "pvalue", "chisq.scaled", "pvalue.scaled",
+                 "chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea",
+                 "rmsea.scaled", "srmr", "baseline.chisq.scaled", "cfi.robust", "rmsea.robust")
+
+
+def _close(ours, theirs, atol=1e-6):
+    if theirs is None:
+        return math.isnan(ours)
+    return math.isclose(ours, theirs, rel_tol=1e-4, abs_tol=atol)
+
+
+def test_wu_estabrook_invariance_steps_and_satorra_2000_tests():
+    """configural -> thresholds -> metric -> scalar as semTools' measEq.syntax(ID.cat =
+    "Wu.Estabrook.2016") builds them, and lavTestLRT's satorra.2000 difference tests."""
+    from riskmodel_sem.sem.comparison import difference_test
+
+    folder = CASES / "ord_hs5_school_invariance"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    labels = list(ref["group_labels"])
+    stats = [lavaan_stats(ref["extras"], lab, int(n)) for lab, n in zip(labels, ref["nobs"])]
+    fits = {lv: fit_ordinal(model, stats, estimator="WLSMV", group_equal=ge,
+                            labels=tuple(labels), id_cat="Wu.Estabrook.2016")
+            for lv, ge in INVARIANCE_STEPS.items()}
+    want = ref["extras"]["invariance"]["fit"]
+    for lv, res in fits.items():
+        for key in STEP_MEASURES:
+            ours, theirs = res.fit[key.replace(".", "_")], want[lv][key]
+            assert _close(ours, theirs, 1e-5 if "pvalue" in key else 1e-6), (lv, key, ours,
+                                                                               theirs)
+    lrt = ref["extras"]["invariance"]["lrt"]
+    order = list(INVARIANCE_STEPS)
+    for prev, lv, row in zip(order, order[1:], lrt[1:]):
+        got = difference_test(fits[lv], fits[prev])
+        assert got["method"] == "satorra.2000"
+        assert got["df_diff"] == row["Df diff"]
+        assert _close(got["chisq_diff"], row["Chisq diff"])
+        assert _close(got["pvalue"], row["Pr(>Chisq)"], 1e-5)
+
+
+@pytest.mark.parametrize("extra, estimator", [("lrt_one_factor", "WLSMV"),
+                                              ("lrt_one_factor_ulsmv", "ULSMV")])
+def test_nested_single_group_difference_test(extra, estimator):
+    from riskmodel_sem.sem.comparison import difference_test
+
+    ref = json.loads((CASES / "ord_hs5_wlsmv" / "lavaan.json").read_text(encoding="utf-8"))
+    model = (CASES / "ord_hs5_wlsmv" / "model.lav").read_text(encoding="utf-8")
+    stats = [lavaan_stats(ref["extras"], None, int(ref["nobs"][0]))]
+    three = fit_ordinal(model, stats, estimator=estimator)
+    one = fit_ordinal("g =~ " + " + ".join(f"x{i}" for i in range(1, 10)), stats,
+                      estimator=estimator)
+    row = ref["extras"][extra][1]
+    got = difference_test(one, three)
+    assert got["df_diff"] == row["Df diff"] == 3
+    assert _close(one.fit["chisq"], row["Chisq"])
+    assert _close(got["chisq_diff"], row["Chisq diff"])
+    assert _close(got["pvalue"], row["Pr(>Chisq)"], 1e-5)

@@ -116,7 +116,7 @@ class CategoricalLayout:
 
 def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
                      parameterization: str = "delta",
-                     group_equal: tuple[str, ...] = ()) -> pd.DataFrame:
+                     group_equal: tuple[str, ...] = (), id_cat: str = "lavaan") -> pd.DataFrame:
     """lavaan's parameter table for ordered indicators, from a meanstructure table of
     :func:`riskmodel_sem.sem.syntax.build_partable`.
 
@@ -126,9 +126,19 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     ``group_equal`` "thresholds") and a scaling row ``x ~*~ x`` fixed at 1. In groups 2..G
     with thresholds equal, lavaan frees the scaling rows (delta) or the residual variances
     (theta), the intercepts stay fixed and the latent means are free (unless "means" is
-    equal too), as ``lavaanify`` of lavaan 0.6.14 does. Free parameters are renumbered in
-    table order (shared numbers stay shared), thresholds placed after the loadings and
-    regressions as lavaan lists them.
+    equal too), as ``lavaanify`` of lavaan 0.6.14 does. With ``id_cat="Wu.Estabrook.2016"``
+    the intercepts of the ordered latent responses are free in groups 2..G instead of the
+    latent means, until "intercepts" are equal too (then the means are free): the
+    identification of Wu & Estabrook (2016) that ``semTools::measEq.syntax(...,
+    ID.cat = "Wu.Estabrook.2016")`` writes. Free parameters are renumbered in table order
+    (shared numbers stay shared), thresholds placed after the loadings and regressions as
+    lavaan lists them.
+
+    References
+    ----------
+    Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+    different levels of invariance for ordered categorical outcomes. *Psychometrika*, 81(4),
+    1014-1045. https://doi.org/10.1007/s11336-016-9506-0
     """
     ordered = set(ordered)
     pt = pt.copy().reset_index(drop=True)
@@ -185,7 +195,13 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     parts = [first] + ([th] if th is not None else []) + [middle] + \
             ([sc] if sc is not None else []) + [last]
     out = pd.concat(parts, ignore_index=True)
-    if th_equal and ngroups > 1 and "means" not in group_equal:
+    wu = id_cat == "Wu.Estabrook.2016"
+    if th_equal and ngroups > 1 and wu and "intercepts" not in group_equal:
+        # Wu & Estabrook: the latent-response intercepts of groups 2..G are free
+        m = (out["op"] == "~1") & out["lhs"].isin(ordered) & (out["group"] > 1)
+        out.loc[m, "free"] = -1
+        out.loc[m, "ustart"] = np.nan
+    elif th_equal and ngroups > 1 and "means" not in group_equal:
         # lavaan frees the latent means of groups 2..G once the thresholds are equal (as it
         # does with equal intercepts of continuous indicators)
         lv = set(out.loc[out["op"] == "=~", "lhs"])
@@ -714,3 +730,67 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     d = 0.5 * grad[q:]
     info = ext_obj.unit_information(theta_ext)
     return score_tests(report, theta, cands, d, info, objective.n)
+
+
+def satorra_2000(restricted, general, theta0, theta1, t0: float, t1: float, m: int) -> dict:
+    """lavaan's difference test for WLSMV/ULSMV fits: Satorra's (2000) test with the
+    scaled-shifted correction (``lavTestLRT(..., method = "satorra.2000")``, the default for
+    these estimators, ``lav_test_diff_Satorra2000`` with ``A.method = "delta"``).
+
+    Parameters
+    ----------
+    restricted, general : CategoricalObjective
+        The nested (H0) and the nesting (H1) model, fitted to the same statistics.
+    theta0, theta1 : numpy.ndarray
+        Their estimates.
+    t0, t1 : float
+        Their standard test statistics; ``m`` the difference of their degrees of freedom.
+
+    Notes
+    -----
+    With Delta1, Delta0 the Jacobians of the implied statistics at each model's estimates,
+    A spans the orthogonal complement of pinv(Delta1) Delta0 (the restrictions in H1's
+    parameters), P the information of H1 and PAAPAAP = P^-1 A' (A P^-1 A')^+ A P^-1:
+    U = V Delta1 PAAPAAP Delta1' V with V = diag(W_g), UG = U diag(f_g Gamma_g);
+    a = sqrt(m / tr(UG^2)), b = m - a tr(UG) (tr(UG) = sum_g f_g tr(U_g Gamma_g)) and
+    T = a (T0 - T1) + b on m degrees of freedom.
+
+    References
+    ----------
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of
+    moment structures. In Heijmans, Pollock & Satorra (Eds.), Innovations in Multivariate
+    Statistical Analysis (pp. 233-247). Kluwer.
+    """
+    from scipy.linalg import null_space
+
+    G = len(general.obs)
+    D1 = [general.jacobian(theta1, g) for g in range(G)]
+    D0 = [restricted.jacobian(theta0, g) for g in range(G)]
+    H = np.linalg.pinv(np.vstack(D1)) @ np.vstack(D0)
+    A = null_space(H.T).T
+    P_inv = np.linalg.inv(general.unit_information(theta1))
+    APA = A @ P_inv @ A.T
+    PAAPAAP = P_inv @ A.T @ np.linalg.pinv(APA) @ A @ P_inv
+    fg = general.weights
+    gammas = [np.asarray(s.gamma, float) for s in general.stats]
+    V = np.concatenate(general.W)
+    Dall = np.vstack(D1)
+    U = (V[:, None] * Dall) @ PAAPAAP @ (Dall.T * V[None, :])
+    n = len(V)
+    Gf = np.zeros((n, n))
+    k = 0
+    for f, gm in zip(fg, gammas):
+        Gf[k:k + gm.shape[0], k:k + gm.shape[0]] = f * gm
+        k += gm.shape[0]
+    UG = U @ Gf
+    tr1 = float(np.trace(UG))
+    tr2 = float(np.sum(UG * UG.T))
+    out = {"chisq_diff": t0 - t1, "df_diff": m, "pvalue": math.nan,
+           "method": "satorra.2000", "scaling_factor": math.nan, "shift": math.nan}
+    if m <= 0 or tr2 <= 0:
+        return out
+    a = math.sqrt(m / tr2)
+    b = m - a * tr1
+    out.update(chisq_diff=(t0 - t1) * a + b, scaling_factor=1.0 / a, shift=b,
+               pvalue=float(chi2_sf((t0 - t1) * a + b, m)))
+    return out

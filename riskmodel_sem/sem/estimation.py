@@ -78,6 +78,10 @@ class FitResult:
         R-squared of every endogenous variable (observed indicators and latent outcomes).
     modindices : pandas.DataFrame
         Modification indices (``MODINDEX_COLUMNS``), sorted decreasingly.
+    ordinal : CategoricalObjective or None
+        For fits with ordered variables: the discrepancy with its sample statistics
+        (thresholds, polychoric correlations, their asymptotic covariance), which difference
+        tests need.
     """
 
     estimates: pd.DataFrame
@@ -100,6 +104,7 @@ class FitResult:
     model: CompiledModel | None = field(default=None, repr=False, compare=False)
     theta: np.ndarray | None = field(default=None, repr=False, compare=False)
     vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
+    ordinal: object | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary with the keys of DESIGN.md §3."""
@@ -227,6 +232,7 @@ def fit_model(
     compute_modindices: bool = True,
     ordered=None,
     parameterization: str = "delta",
+    id_cat: str = "lavaan",
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -260,6 +266,9 @@ def fit_model(
         ``ordered``, every observed variable is ordered.
     parameterization : {"delta", "theta"}
         lavaan's ``parameterization`` for ordered variables.
+    id_cat : {"lavaan", "Wu.Estabrook.2016"}
+        Identification of ordered multi-group models with equal thresholds (see
+        :func:`fit_ordinal`).
 
     Returns
     -------
@@ -292,7 +301,7 @@ def fit_model(
             return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
                                      group=group, group_equal=tuple(group_equal),
                                      source=source, ordered=ordered,
-                                     parameterization=parameterization)
+                                     parameterization=parameterization, id_cat=id_cat)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
@@ -562,7 +571,8 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
 
 def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterization: str = "delta",
                 group_equal: tuple[str, ...] = (), labels: tuple[str, ...] = (),
-                source: str = "model", missing: str = "listwise") -> FitResult:
+                source: str = "model", missing: str = "listwise",
+                id_cat: str = "lavaan") -> FitResult:
     """Fit a model with ordered indicators to their sample statistics, as lavaan 0.6.14.
 
     Parameters
@@ -580,6 +590,11 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         lavaan's ``group.equal``, with ``"thresholds"``.
     labels : tuple of str
         Group labels.
+    id_cat : {"lavaan", "Wu.Estabrook.2016"}
+        Identification of multi-group models with equal thresholds: lavaan's (latent means
+        free) or Wu & Estabrook's (latent-response intercepts free until the intercepts are
+        equal), as ``semTools::measEq.syntax(ID.cat = )``; see
+        :func:`riskmodel_sem.sem.categorical.ordinal_partable`.
 
     Returns
     -------
@@ -630,7 +645,7 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     pt = build_partable(statements, meanstructure=True, ngroups=G, group_equal=base_equal,
                         source=source)
     pt = cat.ordinal_partable(pt, observed, ordered, n_th, parameterization,
-                              tuple(group_equal))
+                              tuple(group_equal), id_cat)
     model = compile_partable(pt, observed, roles.latent, ngroups=G, meanstructure=True,
                              syntax=syntax, ov_x=(), source=source)
     layouts = cat.layout_for(model, ordered, parameterization)
@@ -751,11 +766,11 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         implied_cov=pd.DataFrame(sigma, index=observed, columns=observed),
         sample_cov=pd.DataFrame(moments[0].cov, index=observed, columns=observed),
         group_labels=tuple(labels), warnings=tuple(notes), heywood=tuple(heywood),
-        model=report, theta=theta, vcov=vcov)
+        model=report, theta=theta, vcov=vcov, ordinal=objective)
 
 
 def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, source,
-                      ordered, parameterization) -> FitResult:
+                      ordered, parameterization, id_cat="lavaan") -> FitResult:
     """Sample statistics of the ordered data per group
     (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`), then :func:`fit_ordinal`."""
     try:
@@ -787,7 +802,8 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
                            group=lab)
              for lab, rows in zip(labels or (None,), idx)]
     return fit_ordinal(syntax, stats, estimator=estimator, parameterization=parameterization,
-                       group_equal=group_equal, labels=labels, source=source, missing=missing)
+                       group_equal=group_equal, labels=labels, source=source, missing=missing,
+                       id_cat=id_cat)
 
 
 def _stats_cov(s) -> np.ndarray:

@@ -199,7 +199,7 @@ def _second_order_syntax(spec: Spec) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
+def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | None = None,
              id_column: str | None = None, duration: str | None = None,
              drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100,
              ordered=None) -> ValidationResult:
