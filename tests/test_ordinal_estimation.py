@@ -171,3 +171,55 @@ def test_nested_single_group_difference_test(extra, estimator):
     assert _close(one.fit["chisq"], row["Chisq"])
     assert _close(got["chisq_diff"], row["Chisq diff"])
     assert _close(got["pvalue"], row["Pr(>Chisq)"], 1e-5)
+
+
+def _has_ordinal_statistics() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("riskmodel_sem.sem.polychoric") is not None
+
+
+needs_polychoric = pytest.mark.skipif(
+    not _has_ordinal_statistics(),
+    reason="ordered data need riskmodel_sem.sem.polychoric (thresholds and polychoric "
+           "correlations), which this tree does not have yet")
+
+
+@needs_polychoric
+@pytest.mark.slow
+def test_invariance_from_raw_answers_matches_semtools_steps():
+    import pandas as pd
+
+    from riskmodel_sem.sem.comparison import invariance
+
+    folder = CASES / "ord_hs5_school_invariance"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    data = pd.read_csv(CASES / "data" / "hs_ordinal5.csv")
+    res = invariance(data, model, "school", estimator="WLSMV")
+    assert list(res.models["name"]) == ["configural", "thresholds", "metric", "scalar"]
+    want = ref["extras"]["invariance"]
+    for row in res.models.to_dict("records"):
+        assert _close(row["chisq"], want["fit"][row["name"]]["chisq"])
+        assert _close(row["chisq_scaled"], want["fit"][row["name"]]["chisq.scaled"])
+    for test, lrt in zip(res.tests.to_dict("records"), want["lrt"][1:]):
+        assert test["method"] == "satorra.2000"
+        assert _close(test["chisq_diff"], lrt["Chisq diff"])
+
+
+@needs_polychoric
+@pytest.mark.slow
+def test_command_line_fit_with_ordered_items(tmp_path):
+    from riskmodel_sem.cli import main
+
+    folder = CASES / "ord_hs5_wlsmv"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    out = tmp_path / "res.json"
+    code = main(["fit", str(CASES / "data" / "hs_ordinal5.csv"), "--spec",
+                 str(folder / "model.lav"), "--ordered", "all", "--json", str(out)])
+    assert code == 0
+    res = json.loads(out.read_text(encoding="utf-8"))
+    fit = res.get("fit") or res["structural"]["fit"]
+    assert _close(fit["chisq_scaled"], ref["fit"]["chisq.scaled"])
+    ops = {r["op"] for r in (res.get("estimates") or res["structural"]["estimates"])}
+    assert {"|", "~*~"} <= ops

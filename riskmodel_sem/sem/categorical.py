@@ -262,24 +262,30 @@ def layout_for(model, ordered, parameterization: str) -> list[CategoricalLayout]
     """The :class:`CategoricalLayout` of each group of a compiled ordinal model."""
     pt = model.partable
     obs = list(model.observed)
+    index = {v: i for i, v in enumerate(obs)}
     p = len(obs)
-    is_ord = np.array([v in set(ordered) for v in obs])
-    off_c, off_r = [], []
-    for j in range(p):
-        for i in range(j + 1, p):
-            off_r.append(i)
-            off_c.append(j)
+    ordered = set(ordered)
+    is_ord = np.array([v in ordered for v in obs])
+    off_c, off_r = np.triu_indices(p, 1)  # column by column below the diagonal
+    order = np.lexsort((off_r, off_c))
+    off_r, off_c = off_r[order], off_c[order]
+    columns = zip(pt["op"].tolist(), pt["lhs"].tolist(), pt["group"].tolist(),
+                  pt["free"].tolist(), pt["ustart"].tolist())
+    ths: dict = {}
+    scales: dict = {}
+    for op, lhs, group, free, ustart in columns:
+        if op == "|":
+            ths.setdefault((int(group), lhs), []).append((int(free), ustart))
+        elif op == "~*~":
+            scales[(int(group), lhs)] = (int(free), ustart)
     out = []
     for g in range(1, model.ngroups + 1):
-        rows = pt[pt["group"] == g]
         th_var, th_par, th_val = [], [], []
-        ths = rows[rows["op"] == "|"]
         for i, v in enumerate(obs):
             if is_ord[i]:
-                r = ths[ths["lhs"] == v]
-                for f, u in zip(r["free"].tolist(), r["ustart"].tolist()):
+                for f, u in ths.get((g, v), ()):
                     th_var.append(i)
-                    th_par.append(int(f) - 1 if f > 0 else -2)
+                    th_par.append(f - 1 if f > 0 else -2)
                     th_val.append(np.nan if f > 0 else float(u))
             else:
                 th_var.append(i)
@@ -287,16 +293,16 @@ def layout_for(model, ordered, parameterization: str) -> list[CategoricalLayout]
                 th_val.append(np.nan)
         dpar = np.full(p, -1)
         dval = np.ones(p)
-        sc = rows[rows["op"] == "~*~"]
-        for v, f, u in zip(sc["lhs"].tolist(), sc["free"].tolist(), sc["ustart"].tolist()):
-            i = obs.index(v)
+        for (gg, v), (f, u) in scales.items():
+            if gg != g:
+                continue
             if f > 0:
-                dpar[i] = int(f) - 1
+                dpar[index[v]] = f - 1
             else:
-                dval[i] = float(u)
+                dval[index[v]] = float(u)
         out.append(CategoricalLayout(is_ord, np.array(th_var, int), np.array(th_par, int),
                                      np.array(th_val, float), np.flatnonzero(~is_ord),
-                                     np.array(off_r, int), np.array(off_c, int), dpar, dval))
+                                     off_r.astype(int), off_c.astype(int), dpar, dval))
     return out
 
 
@@ -367,8 +373,9 @@ class CategoricalObjective:
         d[lay.ordered] = 1.0 / np.sqrt(sigma0[lay.ordered, lay.ordered])
         return d
 
-    def _delta_values(self, theta, g) -> np.ndarray:
-        """Scaling factors d of group g's observed variables (1 for continuous ones)."""
+    def scaling_factors(self, theta, g) -> np.ndarray:
+        """Scaling factors d of group g's observed variables (1 for continuous ones): the
+        ``~*~`` values (delta parameterization) or 1/sqrt(Sigma*_ii) (theta)."""
         lay = self.layouts[g]
         full, _ = self.model.implied(theta, g, all_vars=True)
         p = len(lay.ordered)
@@ -395,11 +402,38 @@ class CategoricalObjective:
         return vec, sigma, mu
 
     def jacobian(self, theta, g) -> np.ndarray:
-        """Delta_g = d sigma_g / d theta, shape (len(sigma_g), q)."""
+        """Delta_g = d sigma_g / d theta, shape (len(sigma_g), q) (the last one computed per
+        group is kept: the optimizer asks for the gradient and the information at the same
+        point)."""
+        theta = np.asarray(theta, float)
+        cache = self.__dict__.setdefault("_jac_cache", {})
+        hit = cache.get(g)
+        if hit is not None and hit[0].shape == theta.shape and np.array_equal(hit[0], theta):
+            return hit[1]
+        out = self._jacobian(theta, g)
+        cache[g] = (theta.copy(), out)
+        return out
+
+    def _jacobian(self, theta, g) -> np.ndarray:
+        """Delta_g = d sigma_g / d theta, shape (len(sigma_g), q).
+
+        Built from the factored derivatives of :meth:`CompiledModel.entry_terms` (dSigma* =
+        u v' + v u' per free matrix entry): only the entries sigma needs (off-diagonal pairs,
+        the variances of continuous variables and, for the theta parameterization, of the
+        ordered ones) are formed.
+        """
         lay = self.layouts[g]
         q = self.n_free
         p = len(lay.ordered)
-        d_sig, d_mu = self.model.jacobian(theta, g)  # (q, p, p), (q, p)
+        U, V, scale, par, mean = self.model.entry_terms(theta, g)
+        r, c = lay.off_r, lay.off_c
+        d_off = np.zeros((q, len(r)))
+        np.add.at(d_off, par, scale[:, None] * (U[:, r] * V[:, c] + V[:, r] * U[:, c]))
+        d_diag = np.zeros((q, p))
+        np.add.at(d_diag, par, 2.0 * scale[:, None] * U * V)
+        d_mu = np.zeros((q, p))
+        if mean is not None:
+            np.add.at(d_mu, mean[1], mean[0])
         full, mu_all = self.model.implied(theta, g, all_vars=True)
         sigma0 = full[:p, :p]
         mu = mu_all[:p]
@@ -410,7 +444,7 @@ class CategoricalObjective:
             dd[lay.delta_par[k], k] = 1.0
         else:
             o = np.flatnonzero(lay.ordered)
-            dd[:, o] = -0.5 * sigma0[o, o] ** -1.5 * d_sig[:, o, o]
+            dd[:, o] = -0.5 * np.diag(sigma0)[o] ** -1.5 * d_diag[:, o]
         ext = np.append(theta, [np.nan, np.nan])
         tau = np.where(lay.th_par >= 0, ext[lay.th_par], lay.th_val)
         n_th = len(lay.th_var)
@@ -422,9 +456,8 @@ class CategoricalObjective:
         free_th = np.flatnonzero(o & (lay.th_par >= 0))
         J_th[free_th, lay.th_par[free_th]] += d[vi[free_th]]
         J_th[~o] = -d_mu[:, vi[~o]].T
-        J_var = d_sig[:, lay.num, lay.num].T
-        r, c = lay.off_r, lay.off_c
-        J_off = ((d[r] * d[c])[:, None] * d_sig[:, r, c].T
+        J_var = d_diag[:, lay.num].T
+        J_off = ((d[r] * d[c])[:, None] * d_off.T
                  + (sigma0[r, c])[:, None] * (dd[:, r].T * d[c][:, None]
                                               + d[r][:, None] * dd[:, c].T))
         return np.vstack([J_th, J_var, J_off])
@@ -721,15 +754,20 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     ext = compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
                            meanstructure=True, syntax=model.syntax, ov_x=())
     layouts = layout_for(ext, ordered, parameterization)
-    ext_obj = CategoricalObjective(ext, layouts, objective.stats,
-                                   "ULS" if np.all([np.all(w == 1.0) for w in objective.W])
-                                   and objective.W is not None else "DWLS", parameterization)
-    ext_obj.W = objective.W
+    ext_obj = CategoricalObjective.__new__(CategoricalObjective)
+    ext_obj.__dict__.update(objective.__dict__)
+    ext_obj.model, ext_obj.layouts, ext_obj._jac_cache = ext, layouts, {}
     theta_ext = np.concatenate([theta, np.zeros(len(cands))])
-    grad = ext_obj.value_grad(theta_ext)[1]
-    d = 0.5 * grad[q:]
-    info = ext_obj.unit_information(theta_ext)
-    return score_tests(report, theta, cands, d, info, objective.n)
+    # one Jacobian of the extended model; only the blocks the score tests need
+    D = ext_obj.jacobian(theta_ext, 0)
+    W = objective.W[0]
+    e = objective.obs[0] - ext_obj.implied(theta_ext, 0)[0]
+    Dc = D[:, q:]
+    d = -objective.fweights[0] * (Dc.T @ (W * e))  # derivative of lavaan's fmin
+    info = objective.unit_information(theta)
+    cross = (Dc.T * W) @ D[:, :q]
+    diag = np.einsum("ij,i,ij->j", Dc, W, Dc)
+    return score_tests(report, theta, cands, d, (info, cross, diag), objective.n)
 
 
 def satorra_2000(restricted, general, theta0, theta1, t0: float, t1: float, m: int) -> dict:

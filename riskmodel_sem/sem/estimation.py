@@ -839,16 +839,18 @@ def _ordinal_report_model(model, objective, theta, layouts, parameterization):
     if parameterization != "delta":
         return model
     pt = model.partable.copy()
+    where = {(lhs, int(g)): k for k, (op, lhs, rhs, g) in enumerate(zip(
+        pt["op"].tolist(), pt["lhs"].tolist(), pt["rhs"].tolist(), pt["group"].tolist()))
+        if op == "~~" and lhs == rhs}
+    ustart = pt["ustart"].to_numpy(dtype=float).copy()
     for g, lay in enumerate(layouts):
         full, _ = model.implied(theta, g, all_vars=True)
-        d = objective._delta_values(theta, g)
+        d = objective.scaling_factors(theta, g)
         for i in np.flatnonzero(lay.ordered):
-            v = model.observed[i]
-            k = pt.index[(pt["op"] == "~~") & (pt["lhs"] == v) & (pt["rhs"] == v)
-                         & (pt["group"] == g + 1)]
-            resid_now = float(pt.loc[k[0], "ustart"])
-            explained = full[i, i] - resid_now
-            pt.loc[k, "ustart"] = 1.0 / d[i] ** 2 - explained
+            k = where[(model.observed[i], g + 1)]
+            explained = full[i, i] - ustart[k]
+            ustart[k] = 1.0 / d[i] ** 2 - explained
+    pt["ustart"] = ustart
     return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
                             meanstructure=True, syntax=model.syntax, ov_x=())
 
@@ -867,19 +869,23 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
     se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
     out = []
     crit = norm_ppf(0.975)
+    deltas = [objective.scaling_factors(theta, g) for g in range(model.ngroups)]
+    position = {v: i for i, v in enumerate(model.observed)}
+    core_records = core_rows.to_dict("records")
     for r in rows.itertuples(index=False):
         k = (r.lhs, r.op, r.rhs) + ((int(r.group),) if model.ngroups > 1 else ())
         if r.op in ("=~", "~", "~~", "~1"):
-            out.append(core_rows.iloc[core_idx[k]].to_dict())
+            out.append(core_records[core_idx[k]])
             continue
         g = int(r.group) - 1
         f = int(r.free)
+        d = deltas[g][position[r.lhs]]
         if r.op == "|":
             est = theta[f - 1] if f > 0 else float(r.ustart)
-            std_all = est / _ystar_sd(objective, theta, g, model.observed.index(r.lhs))
-            std_lv = est
+            # standardized by the sd of the latent response, 1/d
+            std_lv, std_all = est, est * d
         else:  # ~*~
-            est = objective._delta_values(theta, g)[model.observed.index(r.lhs)]
+            est = d
             std_lv, std_all = est, 1.0
         se = se_all[f - 1] if f > 0 else 0.0
         row = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": est,
@@ -895,10 +901,3 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
     if len(defined_rows):
         table = pd.concat([table, defined_rows], ignore_index=True)
     return table.reset_index(drop=True)
-
-
-def _ystar_sd(objective, theta, g, i) -> float:
-    """Standard deviation of the latent response y*_i before scaling (1/d in the delta
-    parameterization)."""
-    d = objective._delta_values(theta, g)
-    return 1.0 / d[i]

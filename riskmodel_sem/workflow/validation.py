@@ -257,9 +257,6 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
     """
     estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
-    if ordered is not None:
-        raise OptionError("Validation with ordered items (WLSMV) is not available yet; use "
-                          "ML or MLR.")
     constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
     if not constructs:
         raise SurveyDataError("The spec has no constructs with items to validate.")
@@ -303,7 +300,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
 
     def fit(syntax: str, source: str, mi: bool) -> FitResult:
         return fit_model(syntax, analysis, estimator=estimator, missing=missing,
-                         source=source, compute_modindices=mi)
+                         source=source, compute_modindices=mi,
+                         ordered=None if ordered is None else (
+                             ordered if ordered is True else
+                             tuple(v for v in ordered if v in cols) or None))
 
     cfa = fit(spec.measurement_syntax(), "measurement model", True)
     notes.extend(cfa.warnings)
