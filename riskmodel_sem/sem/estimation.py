@@ -30,14 +30,14 @@ from ._blas import one_blas_thread
 from .._json import json_value, records
 from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
                       IdentificationWarning, OptionError)
-from .data import model_data, prepare, sample_moments, split_groups
+from .data import compile_source, model_data, prepare, sample_moments, split_groups
 from .defined import defined_parameters
 from .distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
 from .fitmeasures import (baseline_estimates, baseline_model, incremental_indices, n_moments,
                           rmsea_measures)
 from .model import CompiledModel, SampleMoments
-from .objective import MLObjective, group_data
+from .objective import MLObjective, group_data, moments_group
 from .optimize import minimize
 from .categorical import ORDINAL_ESTIMATORS
 from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
@@ -54,13 +54,17 @@ __all__ = [
     "assemble",
     "ESTIMATE_COLUMNS",
     "MODINDEX_COLUMNS",
+    "PopulationFit",
+    "fit_population",
+    "Refit",
+    "refit",
     "fit_ordinal",
     "resolve_estimator",
 ]
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                     "ci_upper", "std_lv", "std_all"]
-MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,8 @@ class FitResult:
     r2 : dict
         R-squared of every endogenous variable (observed indicators and latent outcomes).
     modindices : pandas.DataFrame
-        Modification indices (``MODINDEX_COLUMNS``), sorted decreasingly.
+        Modification indices (``MODINDEX_COLUMNS``, plus ``group`` for several groups),
+        sorted decreasingly.
     ordinal : CategoricalObjective or None
         For fits with ordered variables: the discrepancy with its sample statistics
         (thresholds, polychoric correlations, their asymptotic covariance), which difference
@@ -230,6 +235,10 @@ def fit_model(
     group_equal: tuple[str, ...] = (),
     source: str = "model",
     compute_modindices: bool = True,
+    meanstructure: bool = False,
+    fixed_x: bool = True,
+    orthogonal: bool = False,
+    std_lv: bool = False,
     ordered=None,
     parameterization: str = "delta",
     id_cat: str = "lavaan",
@@ -260,6 +269,20 @@ def fit_model(
         Name of the model for messages.
     compute_modindices : bool
         Compute modification indices (the most expensive statistic for large models).
+    meanstructure : bool
+        lavaan's ``meanstructure = TRUE``: intercepts and latent means in the model. The mean
+        structure is also on with FIML, with groups and whenever the syntax has ``~ 1``, as in
+        lavaan.
+    fixed_x : bool
+        lavaan's ``fixed.x`` (default TRUE): observed exogenous covariates are fixed at their
+        sample moments, and the log-likelihood and information criteria are conditional on
+        them; ``False`` makes their variances, covariances and means free parameters.
+    orthogonal : bool
+        lavaan's ``orthogonal = TRUE``: the latent covariances that are free by default are
+        fixed to zero.
+    std_lv : bool
+        lavaan's ``std.lv = TRUE``: every latent variable is scaled by fixing its (residual)
+        variance to one instead of its first loading.
     ordered : True or sequence of str, optional
         Ordered (ordinal) observed variables, lavaan's ``ordered =``; True makes every
         observed variable ordered. With estimator WLSMV, ULSMV, DWLS or ULS and no
@@ -269,6 +292,7 @@ def fit_model(
     id_cat : {"lavaan", "Wu.Estabrook.2016"}
         Identification of ordered multi-group models with equal thresholds (see
         :func:`fit_ordinal`).
+
 
     Returns
     -------
@@ -305,7 +329,8 @@ def fit_model(
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, source=source,
-                    compute_modindices=compute_modindices)
+                    compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
+                    fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
 
 def resolve_estimator(estimator, ordered):
@@ -360,14 +385,18 @@ def check_options(estimator, missing) -> tuple[str, str]:
 
 
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
-         compute_modindices):
+         compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False,
+         std_lv=False):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
     notes: list[str] = []
     if missing == "listwise":
         model, moments, values, labels = prepare(syntax, data, group=group,
-                                                 group_equal=group_equal, source=source)
+                                                 group_equal=group_equal,
+                                                 meanstructure=meanstructure, fixed_x=fixed_x,
+                                                 orthogonal=orthogonal, std_lv=std_lv,
+                                                 source=source)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -382,7 +411,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)
@@ -502,13 +531,14 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
-    if compute_modindices and model.ngroups == 1 and singular:
+    if compute_modindices and singular:
         # lavaan's modindices() stops here ("information matrix is singular")
         notes.append(f"{source}: modification indices were not computed: the information "
                      "matrix is singular.")
     mi = (fitmeasures.modification_indices(model, moments, theta, groups)
-          if compute_modindices and model.ngroups == 1 and not singular
-          else pd.DataFrame(columns=MODINDEX_COLUMNS))
+          if compute_modindices and not singular
+          else pd.DataFrame(columns=MODINDEX_COLUMNS[:3] + (["group"] if model.ngroups > 1
+                                                             else []) + MODINDEX_COLUMNS[3:]))
     sigma = model.implied(theta, 0)[0]
     return FitResult(
         estimates=estimates,
@@ -563,6 +593,177 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
     table["ci_lower"] = table["est"] - crit * table["se"]
     table["ci_upper"] = table["est"] + crit * table["se"]
     return table
+
+
+# ------------------------------------------------------------------------------------------
+# a model fitted to population moments (power analysis)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PopulationFit:
+    """A model fitted by ML to a population covariance matrix.
+
+    Attributes
+    ----------
+    model : CompiledModel
+    theta : numpy.ndarray
+        The (pseudo-)true parameter values: the minimizer of F_ML(Sigma_pop, Sigma(theta)).
+    information : numpy.ndarray
+        The unit expected information at ``theta``; ``inv(information) / N`` is the
+        asymptotic covariance matrix of the estimates at sample size N.
+    f_ml : float
+        The ML discrepancy at the minimum (lavaan's ``2 * fmin``; 0 when the model holds in
+        the population).
+    df : int
+        Degrees of freedom of the model.
+    converged : bool
+    """
+
+    model: CompiledModel
+    theta: np.ndarray
+    information: np.ndarray
+    f_ml: float
+    df: int
+    converged: bool
+
+    def vcov(self, n: int) -> np.ndarray:
+        """Asymptotic covariance matrix of the estimates at sample size ``n``."""
+        return np.linalg.inv(self.information) / n
+
+
+def fit_population(syntax, cov, observed, *, source: str = "model") -> PopulationFit:
+    """Fit a model by ML to a population covariance matrix (no data, no mean structure).
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+    cov : array_like
+        Population covariance matrix of ``observed``.
+    observed : sequence of str
+        Names of the rows and columns of ``cov``.
+    source : str
+        Name of the model for messages.
+
+    Returns
+    -------
+    PopulationFit
+
+    Notes
+    -----
+    The estimates and the expected information equal lavaan's for
+    ``sem(model, sample.cov = Sigma, sample.nobs = N, sample.cov.rescale = FALSE)``; the
+    standard errors at N are ``sqrt(diag(inv(information)) / N)``, lavaan's expected-information
+    SEs of that fit.
+    """
+    cov = np.asarray(cov, dtype=float)
+    observed = tuple(observed)
+    mom = SampleMoments(n=1, mean=np.zeros(len(observed)), cov=cov)
+    with one_blas_thread():
+        model = compile_source(syntax, observed, meanstructure=False, ngroups=1,
+                               group_equal=(), moments=[mom], source=source)
+        order = [observed.index(v) for v in model.observed]
+        cov = cov[np.ix_(order, order)]
+        mom = SampleMoments(n=1, mean=np.zeros(len(order)), cov=cov)
+        objective = MLObjective(model, [moments_group(1, mom.mean, cov, meanstructure=False)])
+        theta, _, converged, fmin2 = _optimize(objective, _start_values(model, [mom]))
+        info = objective.expected_information(theta)
+    df = n_moments(model) - model.n_free
+    return PopulationFit(model, theta, info, float(fmin2), int(df), bool(converged))
+
+
+@dataclass(frozen=True)
+class Refit:
+    """Estimates, standard errors and the model test of a compiled model refitted to new data.
+
+    Attributes
+    ----------
+    theta, se : numpy.ndarray
+        Free parameters and their standard errors (ML: expected information; MLR: sandwich).
+    defined, defined_se : numpy.ndarray
+        The ``:=`` parameters and their delta-method standard errors.
+    chisq, pvalue : float
+        The model test (MLR: the Yuan-Bentler scaled statistic, lavaan's ``chisq.scaled``).
+    converged, admissible : bool
+        Convergence, and lavaan's post.check (no negative variance).
+    """
+
+    theta: np.ndarray
+    se: np.ndarray
+    defined: np.ndarray
+    defined_se: np.ndarray
+    chisq: float
+    pvalue: float
+    converged: bool
+    admissible: bool
+
+
+def refit(model: CompiledModel, values: np.ndarray, theta0: np.ndarray, *,
+          estimator: str = "ML") -> Refit:
+    """Refit a compiled one-group model (no mean structure) to complete data, quickly.
+
+    Parameters
+    ----------
+    model : CompiledModel
+        The model, compiled once (for example :attr:`PopulationFit.model`).
+    values : numpy.ndarray
+        (n, p) complete data in the order of ``model.observed``.
+    theta0 : numpy.ndarray
+        Starting values (for example the population values).
+    estimator : {"ML", "MLR"}
+
+    Returns
+    -------
+    Refit
+
+    Notes
+    -----
+    The same estimates, standard errors and test statistic as :func:`fit_model` with
+    ``estimator`` on the same rows (Fisher scoring from ``theta0`` to max |gradient| < 1e-9),
+    without parsing, pandas, fit indices, standardized values or modification indices: the
+    work of one Monte Carlo replication.
+    """
+    estimator, _ = check_options(estimator, "listwise")
+    with one_blas_thread():
+        return _refit(model, values, theta0, estimator)
+
+
+def _refit(model, values, theta0, estimator) -> Refit:
+    from .defined import defined_jacobian, defined_values
+
+    mom = sample_moments(values)
+    group = group_data(values, mom.mean)
+    objective = MLObjective(model, [group])
+    theta, _, converged, fmin2 = _optimize(objective, np.asarray(theta0, dtype=float))
+    n = values.shape[0]
+    chisq = n * fmin2
+    df = n_moments(model) - model.n_free
+    try:
+        if estimator == "MLR":
+            polished = minimize(objective, theta, "newton", tol=2e-11, max_iter=3)
+            theta = polished.theta
+            chisq = n * polished.fun
+            vcov, hess_inv, b0 = sandwich(objective, theta)
+            x_idx = [model.observed.index(v) for v in model.ov_x]
+            h1 = h1_quantities([group], [(mom.cov, mom.mean)], x_idx)
+            yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, _free_rows(model))
+            chisq = float(yb.get("chisq_scaled", math.nan))
+        else:
+            vcov = np.linalg.inv(objective.expected_information(theta)) / n
+    except np.linalg.LinAlgError:
+        vcov = np.full((model.n_free, model.n_free), np.nan)
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    if model.rows.definitions:
+        defined = defined_values(model, theta)
+        jac = defined_jacobian(model, theta)
+        defined_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0.0, None))
+    else:
+        defined = defined_se = np.zeros(0)
+    pvalue = float(chi2_sf(chisq, df)) if df > 0 and math.isfinite(chisq) else math.nan
+    A, S, _ = model.matrices(theta, 0)
+    admissible = bool(np.all(np.diag(S) >= 0.0))
+    return Refit(theta, se, defined, defined_se, float(chisq), pvalue, bool(converged),
+                 admissible)
 
 
 # ------------------------------------------------------------------------------------------
