@@ -87,7 +87,8 @@ def wlsmv(repeat: int, out: str) -> None:
     t_est = _median_time(lambda: estimation.fit_model(syntax, data, estimator="WLSMV",
                                                       compute_modindices=False), repeat)
     ours = estimation.fit_model(syntax, data, estimator="WLSMV")
-    l_all, l_est = statistics.median(lav["all"]), statistics.median(lav["estimates"])
+    l_all, l_est = (statistics.median(lav[k] if isinstance(lav[k], list) else [lav[k]])
+                    for k in ("all", "estimates"))
     lines = [
         "# WLSMV fit of the paper's model: riskmodel-sem against lavaan",
         "",

@@ -22,6 +22,6 @@ run <- function(all = TRUE) {
 fit <- run()
 all <- vapply(seq_len(reps), function(i) system.time(run(TRUE))[["elapsed"]], 0)
 est <- vapply(seq_len(reps), function(i) system.time(run(FALSE))[["elapsed"]], 0)
-writeLines(toJSON(list(all = all, estimates = est, chisq = fitMeasures(fit, "chisq")[[1]],
+writeLines(toJSON(list(all = I(all), estimates = I(est), chisq = fitMeasures(fit, "chisq")[[1]],
                        version = as.character(packageVersion("lavaan"))),
                   digits = NA, auto_unbox = TRUE), args[4])

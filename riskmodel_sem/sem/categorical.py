@@ -736,10 +736,10 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     (:func:`riskmodel_sem.sem.fitmeasures.score_tests`; sepc.all from the reporting model,
     where the latent responses have unit variance).
     """
-    from .fitmeasures import candidates, score_tests
+    from .fitmeasures import score_test
     from .model import compile_partable
 
-    cands = candidates(report)
+    cands = _mi_candidates(report)
     if not cands:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
     q = model.n_free
@@ -767,7 +767,61 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     info = objective.unit_information(theta)
     cross = (Dc.T * W) @ D[:, :q]
     diag = np.einsum("ij,i,ij->j", Dc, W, Dc)
-    return score_tests(report, theta, cands, d, (info, cross, diag), objective.n)
+    test = score_test(d, (info, cross, diag), objective.n, None, joint=False)
+    mi, epc = test["mi"], test["epc"]
+    full_cov, _ = report.implied(theta, 0, all_vars=True)
+    sd = np.sqrt(np.diag(full_cov))
+    _, S, _ = report.matrices(theta, 0)
+    idx = {v_: i for i, v_ in enumerate(report.observed + report.latent)}
+    p = len(report.observed)
+    sepc = np.empty(len(cands))
+    sepc_lv = np.empty(len(cands))
+    for k, (lhs, op, rhs) in enumerate(cands):
+        if op == "=~":
+            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
+            sepc_lv[k] = epc[k] * sd[idx[lhs]]
+        elif op == "~":
+            sepc[k] = sepc_lv[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
+        else:
+            prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
+            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
+            sepc_lv[k] = epc[k] if idx[lhs] < p else sepc[k]
+    # no exogenous covariates with ordered data: sepc.nox is sepc.all
+    table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
+                          "rhs": [c[2] for c in cands], "mi": mi, "epc": epc,
+                          "sepc_lv": sepc_lv, "sepc_all": sepc, "sepc_nox": sepc})
+    table = table[np.isfinite(table["mi"])]
+    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _mi_candidates(model) -> list[tuple[str, str, str]]:
+    """The candidates lavaan's ``modindices`` lists for a single-group model with ordered
+    indicators: loadings of every factor on every indicator, residual covariances among the
+    indicators and covariances and regressions among the factors that the model does not
+    have."""
+    pt = model.partable
+    present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
+    present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
+    present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
+    out = []
+    nox = list(model.observed)
+    for lv in model.latent:
+        for ov in nox:
+            if (lv, "=~", ov) not in present:
+                out.append((lv, "=~", ov))
+    for i, a in enumerate(nox):
+        for b in nox[i + 1:]:
+            if (a, "~~", b) not in present:
+                out.append((a, "~~", b))
+    for i, a in enumerate(model.latent):
+        for b in model.latent[i + 1:]:
+            if (a, "~~", b) not in present:
+                out.append((a, "~~", b))
+    for a in model.latent:
+        for b in model.latent:
+            if a != b and (a, "~", b) not in present and (b, "~", a) not in present:
+                out.append((a, "~", b))
+    return out
 
 
 def satorra_2000(restricted, general, theta0, theta1, t0: float, t1: float, m: int) -> dict:

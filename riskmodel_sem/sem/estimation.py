@@ -1096,7 +1096,7 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
         z = est / se if f > 0 and se > 0 else math.nan
         row.update(z=z, pvalue=2.0 * norm_sf(abs(z)) if f > 0 and se > 0 else math.nan,
                    ci_lower=est - crit * se, ci_upper=est + crit * se,
-                   std_lv=std_lv, std_all=std_all, se_std_all=math.nan)
+                   std_lv=std_lv, std_all=std_all, std_nox=std_all, se_std_all=math.nan)
         out.append(row)
     table = pd.DataFrame(out)
     if len(defined_rows):
