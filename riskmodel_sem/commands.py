@@ -560,7 +560,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     check_model_data(survey, missing=missing)
     _progress("riskmodel-sem: screening and validating the measurement model ...")
     validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                          duration=duration, drop_flagged=drop_flagged, seed=seed)
+                          duration=duration, drop_flagged=drop_flagged, seed=seed,
+                          bootstrap=bootstrap)
     survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
                              duration=duration)
     check_model_data(survey, missing=missing)
