@@ -249,8 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="significance level (default 0.05)")
     p.add_argument("--power", dest="target", type=_fraction("power", 1.0), default=0.80,
                    help="power a required N must reach (default 0.80)")
-    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                   help="estimator of the Monte Carlo fits (default ML)")
+    p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV", "ULSMV"], default="ML",
+                   type=str.upper, help="estimator of the Monte Carlo fits (default ML; WLSMV "
+                                        "and ULSMV treat every item as ordered)")
     p.add_argument("--continuous", action="store_true",
                    help="simulate continuous answers instead of the spec's Likert categories")
     p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",

@@ -166,7 +166,8 @@ def test_power_needs_population_values(tmp_path):
 
 @pytest.mark.parametrize("kwargs", [dict(ns=()), dict(ns=(5,)), dict(ns=(100, 100)),
                                     dict(reps=-1), dict(alpha=0.7), dict(target=1.0),
-                                    dict(estimator="GLS"), dict(jobs=0), dict(seed=-3)])
+                                    dict(estimator="GLS"), dict(jobs=0), dict(seed=-3),
+                                    dict(estimator="WLSMV", likert=False, reps=1)])
 def test_bad_options_are_refused(spec, kwargs):
     with pytest.raises(OptionError):
         power_analysis(spec, **kwargs)
@@ -222,3 +223,14 @@ def test_command_bad_options_exit_2_on_one_line(args, needle):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("riskmodel-sem: error:") and needle in lines[0]
+
+
+@pytest.mark.slow
+def test_monte_carlo_with_wlsmv(spec):
+    """WLSMV replications fit every item as ordered; the truth is the latent-response model."""
+    res = power_analysis(spec, ns=(300,), reps=3, seed=2, estimator="WLSMV", progress=False)
+    mc = res.monte_carlo.set_index("label")
+    assert (mc["converged"] == 3).all()
+    truth = res.paths.drop_duplicates("label").set_index("label")["est"]
+    np.testing.assert_allclose(mc["true"], truth[mc.index], rtol=1e-12)
+    assert res.monte_carlo_chisq.iloc[0]["converged"] == 3

@@ -22,18 +22,19 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .._json import records
-from ..errors import OptionError, SpecError
+from ..errors import ModelError, OptionError, SpecError
 from ..progress import progress_enabled
 from ..sem.bootstrap.executors import Progress, execute
 from ..sem.defined import defined_jacobian, defined_values
 from ..sem.distributions import norm_ppf, norm_sf
-from ..sem.estimation import check_options, fit_population, refit
+from ..sem.estimation import fit_model, fit_population, refit
 from ..sem.power import (RMSEA_CONVENTION, rmsea_n_required, rmsea_power, wald_n_required,
                          wald_power)
 from ..sem.standardize import standardized_values
@@ -49,7 +50,9 @@ MAX_REPLICATIONS = 100_000
 #: Largest sample size of a Monte Carlo replication.
 MAX_MC_N = 100_000
 #: Estimators of the Monte Carlo fits.
-MC_ESTIMATORS = ("ML", "MLR")
+MC_ESTIMATORS = ("ML", "MLR", "WLSMV", "ULSMV")
+#: Estimators that treat the Likert answers as ordered categories (every item ordered).
+_ORDINAL = ("WLSMV", "ULSMV")
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ def _values(slots, theta, defined) -> np.ndarray:
 @dataclass(frozen=True)
 class _Task:
     spec: Spec
+    syntax: str
     model: object
     theta0: np.ndarray
     ns: tuple
@@ -198,12 +202,35 @@ def _one_replication(task: _Task, b: int):
     rep = b % task.reps
     frame = simulate_survey(task.spec, n, replication_seed(task.seed, n, rep),
                             continuous=task.continuous, recoded=True)
+    if task.estimator in _ORDINAL:
+        return _ordinal_replication(task, frame)
     values = frame[list(task.model.observed)].to_numpy(dtype=float)
     res = refit(task.model, values, task.theta0, estimator=task.estimator)
     est = _values(task.slots, res.theta, res.defined)
     se = _values(task.slots, res.se, res.defined_se)
     row = np.concatenate([[res.pvalue], est, se])
     return row, not res.converged, res.admissible
+
+
+def _ordinal_replication(task: _Task, frame):
+    """A WLSMV/ULSMV fit of one replication with every item ordered (lavaan's
+    ``ordered = TRUE``); the model test is the scaled-shifted one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = fit_model(task.syntax, frame, estimator=task.estimator, ordered=True,
+                            compute_modindices=False)
+        except ModelError:
+            return np.full(task.width, np.nan), True, False
+    est = fit.estimates
+    rows = {(r["op"], r["label"] if r["op"] != ":=" else r["lhs"]): r
+            for r in est.to_dict("records")}
+    picked = [rows.get(("~", s.label) if s.kind == "path" else (":=", s.label), {})
+              for s in task.slots]
+    values = [r.get("est", math.nan) for r in picked]
+    ses = [r.get("se", math.nan) for r in picked]
+    row = np.concatenate([[fit.fit.get("pvalue_scaled", math.nan)], values, ses])
+    return row, not fit.converged, not fit.heywood
 
 
 def _run_chunk(task: _Task, start: int, stop: int):
@@ -297,8 +324,9 @@ def power_analysis(spec: Spec, *, ns=DEFAULT_NS, reps: int = 0, seed: int = 2023
         Significance level of every test.
     target : float
         Power a required N must reach.
-    estimator : {"ML", "MLR"}
-        Estimator of the Monte Carlo fits.
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV"}
+        Estimator of the Monte Carlo fits (WLSMV and ULSMV with every item ordered; their
+        bias and coverage refer to the population model of the latent responses).
     likert : bool
         Cut the simulated answers into the spec's Likert categories (default), or keep them
         continuous.
@@ -336,10 +364,13 @@ def power_analysis(spec: Spec, *, ns=DEFAULT_NS, reps: int = 0, seed: int = 2023
     size and determine power. *Structural Equation Modeling*, 9(4), 599-620.
     """
     ns = _check(ns, reps, seed, alpha, target, jobs)
-    estimator, _ = check_options(estimator, "listwise")
+    estimator = str(estimator).upper()
     if estimator not in MC_ESTIMATORS:
         raise OptionError(f"power --estimator {estimator}: Monte Carlo power is available for "
-                          f"{' and '.join(MC_ESTIMATORS)}.")
+                          f"{', '.join(MC_ESTIMATORS)}.")
+    if estimator in _ORDINAL and not likert:
+        raise OptionError(f"power --estimator {estimator} treats the answers as ordered "
+                          "categories; leave out --continuous.")
     if spec.population is None:
         raise SpecError(f"{spec.source}: power needs the population values of a YAML spec "
                         "(its 'population' block); a lavaan model file has none.")
@@ -418,15 +449,16 @@ def power_analysis(spec: Spec, *, ns=DEFAULT_NS, reps: int = 0, seed: int = 2023
 
 def _monte_carlo(spec, syntax, ns, reps, seed, alpha, estimator, likert, jobs, scheduler,
                  progress, slots, pop):
-    if likert:
+    if likert and estimator not in _ORDINAL:
+        # ML on the category codes converges to the model fitted to their covariance
         sig = population_covariance(spec, categorized=True)
         truth = fit_population(syntax, sig.to_numpy(), list(sig.columns), source=str(spec.source))
-    else:
+    else:  # continuous answers, or polychoric correlations estimating the latent ones
         truth = pop
     defined = defined_values(truth.model, truth.theta) if truth.model.rows.definitions \
         else np.zeros(0)
     true = _values(slots, truth.theta, defined)
-    task = _Task(spec, truth.model, truth.theta, tuple(ns), int(reps), int(seed), not likert,
+    task = _Task(spec, syntax, truth.model, truth.theta, tuple(ns), int(reps), int(seed), not likert,
                  estimator, tuple(slots), float(alpha), 1 + 2 * len(slots))
     total = len(ns) * reps
     bar = Progress(total, progress_enabled(progress), label="Monte Carlo", unit="replication")
