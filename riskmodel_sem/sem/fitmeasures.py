@@ -283,15 +283,17 @@ def _gfi(model, moments, theta) -> float:
 
 
 def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, logl=None,
-                 unrestricted_logl=None, baseline=None) -> dict:
+                 unrestricted_logl=None, baseline=None, n_eq=0) -> dict:
     """lavaan's ``fitMeasures()`` for an ML fit (names with "_" for ".").
 
     ``fmin2`` is the minimized discrepancy F (twice lavaan's ``fmin``). ``extra`` adds
     robust (scaled) measures computed by the caller; ``logl`` and ``baseline`` override the
-    complete-data formulas (FIML).
+    complete-data formulas (FIML). ``n_eq`` is the rank of the Jacobian of the ``==``
+    constraints: lavaan's ``npar`` is the number of free parameters minus ``n_eq``
+    (``lav_utils_get_npar``) and the df grow by it (``lav_model_test``).
     """
     n = sum(m.n for m in moments)
-    npar = model.n_free
+    npar = model.n_free - n_eq
     chisq = n * fmin2
     df = n_moments(model) - npar
     p = len(model.observed)
@@ -370,7 +372,7 @@ def candidates(model) -> list[tuple[str, str, str]]:
     return out
 
 
-def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
+def modification_indices(model, moments, theta, groups=None, basis=None) -> pd.DataFrame:
     """Univariate score tests for fixed-to-zero parameters (lavaan's ``modindices``).
 
     Parameters
@@ -380,6 +382,10 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     theta : numpy.ndarray
     groups : list of GroupData, optional
         The raw data by missing-data pattern (FIML); by default the sample moments.
+    basis : numpy.ndarray, optional
+        With ``==``/``<``/``>`` constraints, the null space K of the active constraints'
+        Jacobian: the model's information is then inverted as K (K' I K)^-1 K' (lavaan's
+        ``inverted.information``, ``lav_model_information_augment_invert``).
 
     Notes
     -----
@@ -403,12 +409,13 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     if len(groups) == 1 and objective.complete:
         cross, diag = ext.candidate_information(theta_ext, model.n_free)
         info = model.expected_information(theta, 0)
-        return score_tests(model, theta, cands, d, (info, cross, diag), objective.n)
+        return score_tests(model, theta, cands, d, (info, cross, diag), objective.n,
+                           basis=basis)
     full = objective.expected_information(theta_ext)
-    return score_tests(model, theta, cands, d, full, objective.n)
+    return score_tests(model, theta, cands, d, full, objective.n, basis=basis)
 
 
-def score_test(d, information, n, tested, joint: bool = True) -> dict:
+def score_test(d, information, n, tested, joint: bool = True, basis=None) -> dict:
     """Score (Lagrange multiplier) tests of freeing parameters of an extended model at
     estimates where they are held at their constrained values.
 
@@ -425,6 +432,8 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         Indices of the tested parameters in ``information`` (ignored for blocks).
     joint : bool
         Also compute the joint test of all tested parameters.
+    basis : numpy.ndarray, optional
+        Null space K of the model's active constraints: I_rr^-1 is then K (K' I_rr K)^-1 K'.
 
     Returns
     -------
@@ -450,7 +459,10 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         i_tr = information[np.ix_(tested, rest)]
         i_tt = information[np.ix_(tested, tested)]
         i_tt_diag = np.diag(i_tt)
-    i_rr_inv = np.linalg.inv(i_rr)
+    if basis is None:
+        i_rr_inv = np.linalg.inv(i_rr)
+    else:
+        i_rr_inv = basis @ np.linalg.inv(basis.T @ i_rr @ basis) @ basis.T
     v = i_tt_diag - np.einsum("ij,jk,ik->i", i_tr, i_rr_inv, i_tr)
     ok = v >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -463,13 +475,14 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
     return {"mi": mi, "epc": epc, "lm": lm, "df": len(d)}
 
 
-def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
+def score_tests(model, theta, candidates, d, information, n, basis=None) -> pd.DataFrame:
     """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
     and the (unit) information of the extended model, whose first q rows and columns are the
     model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
     diagonal of I[candidates, candidates]); see :func:`score_test`."""
     q = model.n_free
-    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False)
+    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False,
+                      basis=basis)
     mi, epc = test["mi"], test["epc"]
     full_cov, _ = model.implied(theta, 0, all_vars=True)
     sd = np.sqrt(np.diag(full_cov))

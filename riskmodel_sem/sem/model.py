@@ -75,6 +75,7 @@ class _Rows:
     free: np.ndarray
     labels: dict
     definitions: tuple = ()
+    constraints: tuple = ()
 
 
 def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
@@ -102,9 +103,15 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
         (lhs, compile_definition(rhs, f"line {int(line)}"))
         for lhs, rhs, line in zip(defs["lhs"].tolist(), defs["rhs"].tolist(),
                                   defs["line"].tolist()))
+    cons = pt[pt["op"].isin(["==", "<", ">"])]
+    constraints = tuple(
+        (op, compile_definition(lhs, f"line {int(line)}"),
+         compile_definition(rhs, f"line {int(line)}"), f"{lhs} {op} {rhs}")
+        for lhs, op, rhs, line in zip(cons["lhs"].tolist(), cons["op"].tolist(),
+                                      cons["rhs"].tolist(), cons["line"].tolist()))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
                  rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
-                 labels, definitions)
+                 labels, definitions, constraints)
 
 
 @dataclass(frozen=True)

@@ -283,6 +283,8 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
             if op == ":=" and not _IDENT_RE.match(lhs_text):
                 raise SpecError(f"{at(0)}: {lhs_text!r} is not a valid parameter name.")
             rhs_text = re.sub(r"\s+", "", rhs_text)  # lavaan stores "c+a*b"
+            if op != ":=":
+                lhs_text = re.sub(r"\s+", "", lhs_text)
             rhs_at = pos + len(op) + len(line[pos + len(op):]) - len(line[pos + len(op):].lstrip())
             if op != ":=":
                 _check_expression(lhs_text, at(0))
