@@ -35,18 +35,19 @@ import numpy as np
 from scipy import optimize as _sp_optimize
 
 from ..errors import ModelError
-from .defined import evaluate_definitions
+from .defined import compile_definition, evaluate_definitions
 from .numdiff import central_jacobian
 from .optimize import OptimizeResult, minimize
 
-__all__ = ["has_constraints", "label_slots", "constraint_values", "constraint_jacobian",
-           "linear_equalities", "null_space", "ReducedObjective", "constrained_minimize",
-           "linear_reduction", "sqp_minimize",
-           "active_basis", "n_equality", "constraint_rows", "ACTIVE_SLACK"]
+__all__ = ["ConstraintSet", "constraint_set", "has_constraints", "null_space",
+           "ReducedObjective", "constrained_minimize", "linear_reduction", "sqp_minimize",
+           "active_basis", "n_equality", "ACTIVE_SLACK"]
 
 #: lavaan's slack: an inequality constraint with c_in <= 1e-5 at the estimates is active
 #: (``nlminb.constr``).
 ACTIVE_SLACK = 1e-5
+
+_COMPILED: dict = {}
 
 
 def has_constraints(model) -> bool:
@@ -54,98 +55,128 @@ def has_constraints(model) -> bool:
     return model.rows is not None and bool(model.rows.constraints)
 
 
-def label_slots(model) -> tuple:
-    """``(label, free index or -1, fixed value)`` of every label of the model's rows."""
-    rows = model.rows
-    values = model.row_values(np.zeros(model.n_free))
-    return tuple((lab, int(rows.free[k]), float(values[k])) for lab, k in rows.labels.items())
-
-
-def _environment(model, theta, slots=None) -> dict:
-    slots = label_slots(model) if slots is None else slots
-    env = {lab: (float(theta[k]) if k >= 0 else value) for lab, k, value in slots}
-    env.update(evaluate_definitions(model.rows.definitions, env))
-    return env
-
-
 def _value(func, env) -> float:
     try:
         return float(func(env))
-    except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+    except (KeyError, ValueError, OverflowError, ZeroDivisionError, TypeError):
         return math.nan
 
 
-def constraint_values(model, theta, slots=None) -> tuple[np.ndarray, np.ndarray]:
-    """``(c_eq, c_in)`` at theta: equality residuals lhs - rhs and inequality slacks (>= 0
-    when satisfied), in parameter-table order."""
-    env = _environment(model, theta, slots)
-    eq, ineq = [], []
-    for op, lhs, rhs, _ in model.rows.constraints:
-        a, b = _value(lhs, env), _value(rhs, env)
-        if op == "==":
-            eq.append(a - b)
-        elif op == ">":
-            ineq.append(a - b)
-        else:
-            ineq.append(b - a)
-    return np.array(eq, float), np.array(ineq, float)
+@dataclass(frozen=True)
+class ConstraintSet:
+    """A model's ``==``/``<``/``>`` rows as functions of the free parameters.
+
+    Holds only text and numbers (it pickles, for bootstrap workers); the expressions are
+    compiled once per process.
+
+    Attributes
+    ----------
+    rows : tuple of (op, lhs, rhs)
+        The constraint rows in parameter-table order.
+    definitions : tuple of (name, expression)
+        The ``:=`` rows (constraints may use their names).
+    slots : tuple of (label, free index or -1, fixed value)
+        Where every label's value comes from.
+    q : int
+        Number of free parameters.
+    """
+
+    rows: tuple
+    definitions: tuple
+    slots: tuple
+    q: int
+
+    def _compiled(self):
+        key = (self.rows, self.definitions)
+        if key not in _COMPILED:
+            _COMPILED[key] = (
+                tuple((name, compile_definition(expr)) for name, expr in self.definitions),
+                tuple((op, compile_definition(lhs), compile_definition(rhs))
+                      for op, lhs, rhs in self.rows))
+        return _COMPILED[key]
+
+    @property
+    def n_eq(self) -> int:
+        return sum(1 for r in self.rows if r[0] == "==")
+
+    def environment(self, theta) -> dict:
+        """Values of the labels and ``:=`` names at theta."""
+        env = {lab: (float(theta[k]) if k >= 0 else value) for lab, k, value in self.slots}
+        env.update(evaluate_definitions(self._compiled()[0], env))
+        return env
+
+    def values(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """``(c_eq, c_in)`` at theta: equality residuals lhs - rhs and inequality slacks
+        (>= 0 when satisfied), in parameter-table order."""
+        env = self.environment(theta)
+        eq, ineq = [], []
+        for op, lhs, rhs in self._compiled()[1]:
+            a, b = _value(lhs, env), _value(rhs, env)
+            if op == "==":
+                eq.append(a - b)
+            else:
+                ineq.append(a - b if op == ">" else b - a)
+        return np.array(eq, float), np.array(ineq, float)
+
+    def row_values(self, env: dict) -> np.ndarray:
+        """The value lavaan's ``parameterEstimates(..., remove.eq = FALSE, remove.ineq =
+        FALSE)`` shows in ``est`` for every constraint row: lhs - rhs for ``==`` and ``>``,
+        rhs - lhs for ``<``, with labels and ``:=`` names valued by ``env`` (with
+        standardized values: lavaan's ``std.lv``/``std.all`` of these rows)."""
+        out = []
+        for op, lhs, rhs in self._compiled()[1]:
+            a, b = _value(lhs, env), _value(rhs, env)
+            out.append(b - a if op == "<" else a - b)
+        return np.array(out, float)
+
+    def jacobian(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """Jacobians ``(H_eq, H_in)`` of :meth:`values` (central differences, as lavaan's
+        ``lav_func_jacobian_simple``; exact for linear constraints)."""
+        used = sorted({k for _, k, _ in self.slots if k >= 0})
+
+        def both(t):
+            return np.concatenate(self.values(t))
+
+        jac = central_jacobian(both, np.asarray(theta, float), h=1e-6, columns=used)
+        if jac.shape[0] != len(self.rows):
+            jac = np.zeros((len(self.rows), self.q))
+        return jac[:self.n_eq], jac[self.n_eq:]
+
+    def linear_equalities(self, theta) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(H, c0)`` with c_eq(t) = H t + c0 when every constraint is a linear equality;
+        None when there is an inequality or a nonlinear equality (the Jacobian and the
+        values are compared at theta and at a distant point)."""
+        if not self.rows or self.n_eq < len(self.rows):
+            return None
+        theta = np.asarray(theta, float)
+        H, _ = self.jacobian(theta)
+        shifted = theta + 0.37 + 0.5 * np.abs(theta)
+        H2, _ = self.jacobian(shifted)
+        if not np.all(np.isfinite(H)) or not np.allclose(H, H2, rtol=1e-7, atol=1e-8):
+            return None
+        c_theta, c_shift = self.values(theta)[0], self.values(shifted)[0]
+        if not np.allclose(c_shift - c_theta, H @ (shifted - theta), rtol=1e-7, atol=1e-8):
+            return None
+        H = np.where(np.abs(H) < 1e-10, 0.0, np.round(H, 10))
+        return H, c_theta - H @ theta
+
+    def text(self) -> str:
+        return "; ".join(f"{lhs} {op} {rhs}" for op, lhs, rhs in self.rows)
 
 
-def constraint_rows(model, theta, env=None) -> np.ndarray:
-    """The value lavaan's ``parameterEstimates(..., remove.eq = FALSE, remove.ineq = FALSE)``
-    shows in ``est`` for every constraint row: lhs - rhs for ``==`` and ``>``, rhs - lhs for
-    ``<``. ``env`` maps labels and ``:=`` names to values (default: at theta); with
-    standardized values it gives lavaan's ``std.lv``/``std.all`` of these rows."""
-    env = _environment(model, theta) if env is None else env
-    out = []
-    for op, lhs, rhs, _ in model.rows.constraints:
-        a, b = _value(lhs, env), _value(rhs, env)
-        out.append(b - a if op == "<" else a - b)
-    return np.array(out, float)
-
-
-def _used_columns(model) -> list[int]:
+def constraint_set(model) -> ConstraintSet | None:
+    """The model's constraints (None without ``==``/``<``/``>`` rows)."""
+    if not has_constraints(model):
+        return None
+    pt = model.partable
+    cons = pt[pt["op"].isin(["==", "<", ">"])]
+    defs = pt[pt["op"] == ":="]
     rows = model.rows
-    return sorted({int(rows.free[k]) for k in rows.labels.values() if rows.free[k] >= 0})
-
-
-def constraint_jacobian(model, theta, slots=None) -> tuple[np.ndarray, np.ndarray]:
-    """Jacobians ``(H_eq, H_in)`` of :func:`constraint_values` (central differences, as
-    lavaan's ``lav_func_jacobian_complex``/``_simple``; exact for linear constraints)."""
-    slots = label_slots(model) if slots is None else slots
-    n_eq = sum(1 for c in model.rows.constraints if c[0] == "==")
-
-    def both(t):
-        e, i = constraint_values(model, t, slots)
-        return np.concatenate([e, i])
-
-    jac = central_jacobian(both, np.asarray(theta, float), h=1e-6,
-                           columns=_used_columns(model))
-    if jac.shape[0] != len(model.rows.constraints):
-        jac = np.zeros((len(model.rows.constraints), model.n_free))
-    return jac[:n_eq], jac[n_eq:]
-
-
-def linear_equalities(model, theta) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(H, c0)`` with c_eq(t) = H t + c0 when every constraint is a linear equality; None
-    when there is an inequality or a nonlinear equality (checked by comparing the Jacobian at
-    theta and at a distant point)."""
-    cons = model.rows.constraints
-    if not cons or any(c[0] != "==" for c in cons):
-        return None
-    slots = label_slots(model)
-    theta = np.asarray(theta, float)
-    H, _ = constraint_jacobian(model, theta, slots)
-    shifted = theta + 0.37 + 0.5 * np.abs(theta)
-    H2, _ = constraint_jacobian(model, shifted, slots)
-    if not np.all(np.isfinite(H)) or not np.allclose(H, H2, rtol=1e-7, atol=1e-8):
-        return None
-    c_theta, _ = constraint_values(model, theta, slots)
-    c_shift, _ = constraint_values(model, shifted, slots)
-    if not np.allclose(c_shift - c_theta, H @ (shifted - theta), rtol=1e-7, atol=1e-8):
-        return None
-    H = np.where(np.abs(H) < 1e-10, 0.0, np.round(H, 10))
-    return H, c_theta - H @ theta
+    values = model.row_values(np.zeros(model.n_free))
+    slots = tuple((lab, int(rows.free[k]), float(values[k])) for lab, k in rows.labels.items())
+    return ConstraintSet(
+        tuple(zip(cons["op"].tolist(), cons["lhs"].tolist(), cons["rhs"].tolist())),
+        tuple(zip(defs["lhs"].tolist(), defs["rhs"].tolist())), slots, model.n_free)
 
 
 def null_space(H: np.ndarray, q: int, tol: float = 1e-7) -> tuple[np.ndarray, int]:
@@ -213,29 +244,27 @@ class ReducedObjective:
         return self.objective.scores(self.theta(alpha)) @ self.K
 
 
-def n_equality(model, theta) -> int:
+def n_equality(cset: ConstraintSet | None, theta) -> int:
     """Rank of the equality constraints' Jacobian at theta (lavaan's ``neq``)."""
-    if not has_constraints(model):
+    if cset is None or not cset.n_eq:
         return 0
-    H, _ = constraint_jacobian(model, theta)
-    return null_space(H, model.n_free)[1]
+    H, _ = cset.jacobian(theta)
+    return null_space(H, cset.q)[1]
 
 
-def active_basis(model, theta) -> tuple[np.ndarray, np.ndarray, int]:
+def active_basis(cset: ConstraintSet, theta) -> tuple[np.ndarray, np.ndarray, int]:
     """``(K, active, rank)``: orthonormal basis of the null space of the Jacobian of the
     equality and active inequality constraints at theta; the active inequalities (slack
     <= :data:`ACTIVE_SLACK`); the rank of that Jacobian."""
-    q = model.n_free
-    if not has_constraints(model):
-        return np.eye(q), np.zeros(0, bool), 0
-    H_eq, H_in = constraint_jacobian(model, theta)
-    _, c_in = constraint_values(model, theta)
+    H_eq, H_in = cset.jacobian(theta)
+    _, c_in = cset.values(theta)
     active = c_in <= ACTIVE_SLACK
-    K, rank = null_space(np.vstack([H_eq, H_in[active]]), q)
+    K, rank = null_space(np.vstack([H_eq, H_in[active]]), cset.q)
     return K, active, rank
 
 
-def linear_reduction(objective, theta0, source: str = "model") -> ReducedObjective | None:
+def linear_reduction(objective, theta0, cset: ConstraintSet, source: str = "model"
+                     ) -> ReducedObjective | None:
     """The objective over alpha (theta = k0 + K alpha) when every constraint is a linear
     equality; None otherwise.
 
@@ -244,23 +273,21 @@ def linear_reduction(objective, theta0, source: str = "model") -> ReducedObjecti
     ModelError
         When the equality constraints are inconsistent.
     """
-    model = objective.model
-    linear = linear_equalities(model, theta0)
+    linear = cset.linear_equalities(theta0)
     if linear is None:
         return None
     H, c0 = linear
     k0 = np.linalg.lstsq(H, -c0, rcond=None)[0]
     if np.max(np.abs(H @ k0 + c0), initial=0.0) > 1e-8:
-        shown = "; ".join(c[3] for c in model.rows.constraints)
-        raise ModelError(f"{source}: The equality constraints ({shown}) cannot all hold at "
-                         "once.")
+        raise ModelError(f"{source}: The equality constraints ({cset.text()}) cannot all "
+                         "hold at once.")
     K, _ = null_space(H, len(theta0))
     return ReducedObjective(objective, K, k0)
 
 
-def constrained_minimize(objective, theta0, *, method: str = "scoring", tol: float = 1e-9,
-                         max_iter: int = 500, source: str = "model", **options
-                         ) -> OptimizeResult:
+def constrained_minimize(objective, theta0, cset: ConstraintSet, *, method: str = "scoring",
+                         tol: float = 1e-9, max_iter: int = 500, source: str = "model",
+                         **options) -> OptimizeResult:
     """Minimize the objective subject to the model's ``==``, ``<`` and ``>`` constraints.
 
     Parameters
@@ -268,6 +295,7 @@ def constrained_minimize(objective, theta0, *, method: str = "scoring", tol: flo
     objective : MLObjective
     theta0 : numpy.ndarray
         Starting values (need not satisfy the constraints).
+    cset : ConstraintSet
     method, tol, max_iter, **options
         Passed to :func:`riskmodel_sem.sem.optimize.minimize` for linear equality constraints
         (minimized over alpha); see the module notes for the other constraints.
@@ -286,17 +314,17 @@ def constrained_minimize(objective, theta0, *, method: str = "scoring", tol: flo
         When the equality constraints are inconsistent.
     """
     theta0 = np.asarray(theta0, float)
-    reduced = linear_reduction(objective, theta0, source)
+    reduced = linear_reduction(objective, theta0, cset, source)
     if reduced is not None:
         res = minimize(reduced, reduced.alpha(theta0), method, tol=tol, max_iter=max_iter,
                        **options)
         return OptimizeResult(reduced.theta(res.theta), res.fun, reduced.K @ res.grad,
                               res.iterations, res.converged)
-    return sqp_minimize(objective, theta0, tol=tol, max_iter=max_iter, source=source)
+    return sqp_minimize(objective, theta0, cset, tol=tol, max_iter=max_iter, source=source)
 
 
-def sqp_minimize(objective, theta0, *, tol: float = 1e-9, max_iter: int = 500,
-                 source: str = "model") -> OptimizeResult:
+def sqp_minimize(objective, theta0, cset: ConstraintSet, *, tol: float = 1e-9,
+                 max_iter: int = 500, source: str = "model") -> OptimizeResult:
     """SLSQP on F, then scoring-SQP steps on the active set until the projected gradient is
     below ``tol`` and the active constraints hold to 1e-12.
 
@@ -304,25 +332,17 @@ def sqp_minimize(objective, theta0, *, tol: float = 1e-9, max_iter: int = 500,
     expected information, g the gradient and H, c the Jacobian and values of the equality and
     active inequality constraints; a step that leaves an inactive inequality stops it.
     """
-    model = objective.model
-    slots = label_slots(model)
-    n_eq = sum(1 for c in model.rows.constraints if c[0] == "==")
-    last = {}
-
     def fun(t):
         r = objective.value_grad(t)
-        if r is None:
-            return 1e10, np.zeros_like(t)
-        last["ok"] = t
-        return r
+        return (1e10, np.zeros_like(t)) if r is None else r
 
     cons = []
-    if n_eq:
-        cons.append({"type": "eq", "fun": lambda t: constraint_values(model, t, slots)[0],
-                     "jac": lambda t: constraint_jacobian(model, t, slots)[0]})
-    if n_eq < len(model.rows.constraints):
-        cons.append({"type": "ineq", "fun": lambda t: constraint_values(model, t, slots)[1],
-                     "jac": lambda t: constraint_jacobian(model, t, slots)[1]})
+    if cset.n_eq:
+        cons.append({"type": "eq", "fun": lambda t: cset.values(t)[0],
+                     "jac": lambda t: cset.jacobian(t)[0]})
+    if cset.n_eq < len(cset.rows):
+        cons.append({"type": "ineq", "fun": lambda t: cset.values(t)[1],
+                     "jac": lambda t: cset.jacobian(t)[1]})
     opt = _sp_optimize.minimize(fun, theta0, jac=True, method="SLSQP", constraints=cons,
                                 options={"maxiter": max(max_iter, 1000), "ftol": 1e-14})
     theta = opt.x
@@ -330,12 +350,15 @@ def sqp_minimize(objective, theta0, *, tol: float = 1e-9, max_iter: int = 500,
     if objective.value_grad(theta) is None:
         raise ModelError(f"{source}: The constrained optimizer left the admissible region; "
                          "give start values in the model syntax.")
-    info_fn = getattr(objective, "complete_information", objective.expected_information)
+    # the scoring matrix: the complete-data expected information, or the Hessian when the
+    # objective carries no compiled model (bootstrap draws)
+    info_fn = (objective.complete_information if objective.model is not None
+               else objective.observed_information)
     converged = False
     f, grad = objective.value_grad(theta)
     for _ in range(50):
-        H_eq, H_in = constraint_jacobian(model, theta, slots)
-        c_eq, c_in = constraint_values(model, theta, slots)
+        H_eq, H_in = cset.jacobian(theta)
+        c_eq, c_in = cset.values(theta)
         active = c_in <= ACTIVE_SLACK
         H = np.vstack([H_eq, H_in[active]])
         c = np.concatenate([c_eq, c_in[active]])
@@ -354,14 +377,14 @@ def sqp_minimize(objective, theta0, *, tol: float = 1e-9, max_iter: int = 500,
             break
         trial = theta + step
         res = objective.value_grad(trial)
-        _, c_in_new = constraint_values(model, trial, slots)
+        _, c_in_new = cset.values(trial)
         if res is None or np.any(c_in_new[~active] < -1e-12):
             break
         theta, (f, grad) = trial, res
         iterations += 1
     if not converged:
         # accept what SLSQP found when its own test passed and the projection is small
-        K, _, _ = active_basis(model, theta)
+        K, _, _ = active_basis(cset, theta)
         converged = bool(opt.success and np.max(np.abs(K.T @ grad), initial=0.0) < 1e-6)
-    K, _, _ = active_basis(model, theta)
+    K, _, _ = active_basis(cset, theta)
     return OptimizeResult(theta, f, K @ (K.T @ grad), iterations, converged)

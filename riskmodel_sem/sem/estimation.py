@@ -34,8 +34,8 @@ from .data import model_data, prepare, sample_moments, split_groups
 from .defined import defined_parameters
 from .distributions import norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
-from .constraints import (ReducedObjective, active_basis, constraint_rows, has_constraints,
-                          linear_reduction, n_equality, sqp_minimize)
+from .constraints import (ReducedObjective, active_basis, constraint_set, linear_reduction,
+                          n_equality, sqp_minimize)
 from .fitmeasures import baseline_estimates, baseline_model, incremental_indices, n_moments
 from .model import CompiledModel, SampleMoments
 from .objective import MLObjective, group_data
@@ -216,10 +216,12 @@ def _estimate(objective, theta0, fiml, robust_se, source):
     :func:`riskmodel_sem.sem.constraints.sqp_minimize`. Returns (theta, iterations,
     converged, F)."""
     target, start = objective, theta0
-    if has_constraints(objective.model):
-        target = linear_reduction(objective, theta0, source)
+    cset = constraint_set(objective.model)
+    if cset is not None:
+        target = linear_reduction(objective, theta0, cset, source)
         if target is None:
-            res = sqp_minimize(objective, theta0, tol=2e-8 if fiml else 1e-9, source=source)
+            res = sqp_minimize(objective, theta0, cset, tol=2e-8 if fiml else 1e-9,
+                               source=source)
             return res.theta, res.iterations, res.converged, res.fun
         start = target.alpha(theta0)
     if fiml:
@@ -362,16 +364,17 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
     base_objective = MLObjective(base, groups)
     b_chisq, b_df = total * base_objective.value(theta_b), n_moments(model) - base.n_free
     baseline = (float(b_chisq), int(b_df))
-    n_eq = n_equality(model, theta)
+    cset = constraint_set(model)
+    n_eq = n_equality(cset, theta)
     df = n_moments(model) - model.n_free + n_eq
     chisq = total * fmin2
 
     # with constraints, every information and the sandwich are taken on the null space of
     # the Jacobian of the equality and active inequality constraints, theta = theta^ + K a
     # (lavaan's lav_model_information_augment_invert)
-    constrained = has_constraints(model)
+    constrained = cset is not None
     na_se = None
-    K = active_basis(model, theta)[0] if constrained else None
+    K = active_basis(cset, theta)[0] if constrained else None
     se_objective = ReducedObjective(objective, K, theta) if constrained else objective
     at = np.zeros(K.shape[1]) if constrained else theta
 
@@ -398,7 +401,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                 vcov = np.full_like(info, np.nan)
         if missing == "fiml":
             fc = fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df,
-                                "V3" if robust_se else "V6")
+                                "V3" if robust_se else "V6", basis=K)
             for k in [k for k in extra if k.endswith("_robust")]:
                 del extra[k]
             rob = incremental_indices(fc["x3"], df, fc["x3_null"], b_df, fc["c3"],
@@ -551,12 +554,16 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels, na_se=None) -> pd
     if len(defined):
         table = pd.concat([table, defined], ignore_index=True)
     n_tested = len(table)
-    if has_constraints(model):
+    cset = constraint_set(model)
+    if cset is not None:
         cons = pt[pt["op"].isin(["==", "<", ">"])]
         table = pd.concat([table, pd.DataFrame({
             "lhs": cons["lhs"].to_numpy(), "op": cons["op"].to_numpy(),
             "rhs": cons["rhs"].to_numpy(), "label": "",
-            "est": constraint_rows(model, theta), "se": 0.0})], ignore_index=True)
+            "est": cset.row_values(cset.environment(theta)), "se": 0.0})],
+            ignore_index=True)
+        if model.ngroups > 1:
+            table.loc[n_tested:, "group"] = 0  # lavaan's group of these rows
     free_mask = np.concatenate([rows["free"].to_numpy() > 0,
                                 np.ones(n_tested - len(rows), bool),
                                 np.zeros(len(table) - n_tested, bool)])

@@ -75,7 +75,7 @@ class _Rows:
     free: np.ndarray
     labels: dict
     definitions: tuple = ()
-    constraints: tuple = ()
+    constraints: tuple = ()  # (op, lhs, rhs) of the ==, <, > rows
 
 
 def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
@@ -104,11 +104,7 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
         for lhs, rhs, line in zip(defs["lhs"].tolist(), defs["rhs"].tolist(),
                                   defs["line"].tolist()))
     cons = pt[pt["op"].isin(["==", "<", ">"])]
-    constraints = tuple(
-        (op, compile_definition(lhs, f"line {int(line)}"),
-         compile_definition(rhs, f"line {int(line)}"), f"{lhs} {op} {rhs}")
-        for lhs, op, rhs, line in zip(cons["lhs"].tolist(), cons["op"].tolist(),
-                                      cons["rhs"].tolist(), cons["line"].tolist()))
+    constraints = tuple(zip(cons["op"].tolist(), cons["lhs"].tolist(), cons["rhs"].tolist()))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
                  rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
                  labels, definitions, constraints)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .constraints import constraint_rows
+from .constraints import constraint_set
 from .defined import evaluate_definitions
 from .numdiff import central_jacobian
 
@@ -62,13 +62,14 @@ def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
     if not r.definitions and not r.constraints:
         return out
     extra = np.empty((nb, len(r.definitions) + len(r.constraints)))
+    cset = constraint_set(model)
     for b in range(nb):
         env = {lab: out[b, k] for lab, k in r.labels.items()}
         values = evaluate_definitions(r.definitions, env)
         env.update(values)
         extra[b, :len(r.definitions)] = [values[name] for name, _ in r.definitions]
         if r.constraints:
-            extra[b, len(r.definitions):] = constraint_rows(model, None, env)
+            extra[b, len(r.definitions):] = cset.row_values(env)
     return np.concatenate([out, extra], axis=1)
 
 
