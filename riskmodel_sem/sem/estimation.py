@@ -373,7 +373,6 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
     # the Jacobian of the equality and active inequality constraints, theta = theta^ + K a
     # (lavaan's lav_model_information_augment_invert)
     constrained = cset is not None
-    na_se = None
     K = active_basis(cset, theta)[0] if constrained else None
     se_objective = ReducedObjective(objective, K, theta) if constrained else objective
     at = np.zeros(K.shape[1]) if constrained else theta
@@ -413,14 +412,12 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         if vcov is None:
             vcov = _scaled_inverse(info) / total
         vcov = K @ vcov @ K.T
+        # a parameter the active constraints determine has no sampling variance: SE 0 and no
+        # z (lavaan's generalized inverse of the bordered information leaves rounding noise
+        # there, printed as 0 or, when negative, NA)
         determined = np.linalg.norm(K, axis=1) < 1e-8
         vcov[determined, :] = 0.0
         vcov[:, determined] = 0.0
-        if not robust_se:
-            # a parameter the active constraints determine has no sampling variance: lavaan's
-            # generalized inverse of the bordered information leaves a rounding-level negative
-            # variance there, reported as NA (the sandwich's is >= 0 and reported as 0)
-            na_se = determined
 
     for msg in notes:
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
@@ -429,7 +426,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                     compute_modindices=compute_modindices, vcov=vcov, test_extra=extra,
                     logl=logl, unrestricted_logl=unrestricted, baseline=baseline,
                     groups=groups if missing == "fiml" else None, notes=tuple(notes),
-                    n_eq=n_eq, basis=K, na_se=na_se)
+                    n_eq=n_eq, basis=K)
 
 
 def _free_rows(model) -> int:
@@ -454,15 +451,14 @@ def _smallest_scaled_eigenvalue(info) -> float:
 def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estimator, missing,
              labels, source, compute_modindices, vcov=None, test_extra=None, logl=None,
              unrestricted_logl=None, baseline=None, groups=None, notes=(), n_eq=0,
-             basis=None, na_se=None):
+             basis=None):
     """Build a FitResult from a converged parameter vector (shared by ML, MLR and FIML).
 
     ``groups`` (the data by missing-data pattern) make the modification indices FIML's;
     ``notes`` are earlier warnings to keep in the result. With ``==``/``<``/``>``
     constraints, ``info`` is the information on the null space ``basis`` (K) of the active
     constraints' Jacobian, ``vcov`` is given in theta, and ``n_eq`` is the rank of the
-    equality constraints (lavaan's ``npar`` is q - n_eq); ``na_se`` marks the free
-    parameters whose SE lavaan reports as NA."""
+    equality constraints (lavaan's ``npar`` is q - n_eq)."""
     total_n = sum(m.n for m in moments)
     notes: list[str] = list(notes)
     if not converged:
@@ -485,7 +481,7 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         vcov = np.linalg.inv(info / np.outer(d, d)) / np.outer(d, d) / total_n
     if singular and basis is not None:
         vcov = np.full((model.n_free, model.n_free), np.nan)
-    estimates = _estimate_table(model, theta, vcov, labels, na_se)
+    estimates = _estimate_table(model, theta, vcov, labels)
     std = standardize.standardized_solution(model, theta, vcov, estimates)
     estimates = pd.concat([estimates, std], axis=1)
     heywood = standardize.heywood_cases(model, theta, estimates)
@@ -530,22 +526,19 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
     )
 
 
-def _estimate_table(model: CompiledModel, theta, vcov, labels, na_se=None) -> pd.DataFrame:
+def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
     """Parameter estimates with SEs, z, p and 95% Wald CIs; ``:=`` rows by the delta method;
     then the ``==``/``<``/``>`` rows with lavaan's ``est`` (lhs - rhs, or rhs - lhs for
     ``<``), SE 0 and no test, as ``parameterEstimates(..., remove.eq = FALSE, remove.ineq =
     FALSE)`` shows them.
 
     As lavaan's ``parameterEstimates``, an SE below sqrt(machine epsilon) is reported as 0 and
-    gets no z, p (its CI collapses to the estimate); ``na_se`` marks free parameters whose SE
-    is NA."""
+    gets no z, p (its CI collapses to the estimate)."""
     pt = model.partable
     rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
     se = np.zeros(len(rows))
     with np.errstate(invalid="ignore"):
         se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    if na_se is not None:
-        se_all = np.where(na_se, np.nan, se_all)
     est = model.row_values(theta)
     free = model.rows.free
     se[free >= 0] = se_all[free[free >= 0]]
