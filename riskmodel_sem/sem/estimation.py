@@ -300,7 +300,12 @@ def fit_model(
     -----
     Point estimates, standard errors, ``fitMeasures``, ``parameterEstimates(standardized =
     TRUE)``, ``lavInspect(fit, "r2")`` and ``modindices`` match lavaan 0.6.14 (see the fidelity
-    table in the README).
+    table in the README). Constraints written as ``==``, ``<`` and ``>`` rows hold at the
+    estimates (:mod:`riskmodel_sem.sem.constraints`): linear equalities by reparametrization,
+    others by SQP; SEs come from the information inverted on the null space of the equality
+    and active inequality constraints (lavaan's ``lav_model_information_augment_invert``),
+    ``npar`` and ``df`` count the rank of the equality constraints, and the constraint rows
+    follow the estimates with lavaan's ``est`` (``remove.eq = FALSE, remove.ineq = FALSE``).
 
     Examples
     --------
