@@ -89,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=["zh", "en"],
                        help="language of report labels (default: the spec's)")
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+        quiet(p)
+
+    def quiet(p):
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bars or step messages (warnings are still printed)")
+
+    def screening_options(p):
+        p.add_argument("--duration", metavar="COL",
+                       help="completion-time column for flagging speeders (default: the "
+                            "spec's survey.duration)")
+        p.add_argument("--drop-flagged", action="store_true",
+                       help="leave out the respondents that screening flags (careless, "
+                            "speeders, outliers); with --out they go to cleaned.xlsx")
 
     def estimation_options(p):
         p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
@@ -109,14 +122,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
+
+    p = sub.add_parser("report", help="the whole analysis of a survey in one report")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec (riskmodel-sem init drafts one) or lavaan model file")
+    estimation_options(p)
+    p.add_argument("--group", metavar="COL",
+                   help="also test measurement invariance across the groups of COL")
+    p.add_argument("--bootstrap", type=_draws, default=0, metavar="N",
+                   help="bootstrap draws for the indirect effects (0: none)")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed (default 20231)")
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
+                   help="worker processes for the bootstrap (same results for any J)")
+    screening_options(p)
+    common(p)
+    for action in p._actions:  # noqa: SLF001 - --out is required for a report
+        if action.dest == "out":
+            action.required = True
+            action.help = "folder for report.xlsx, report.html, results.json (and cleaned.xlsx)"
+
+    p = sub.add_parser("init", help="draft a spec from a questionnaire export")
+    p.add_argument("data", metavar="SURVEY", help="the platform's export: .xlsx, .csv or .sav "
+                                                  "(Wenjuanxing, Qualtrics, Credamo, ...)")
+    p.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first data sheet)")
+    p.add_argument("--out", required=True, metavar="SPEC.yaml", help="the spec to write")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="seed of the parallel analysis (default 20231)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
 
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
     estimation_options(p)
-    p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
-    p.add_argument("--drop-flagged", action="store_true",
-                   help="drop flagged respondents before the analyses")
+    screening_options(p)
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
                    help="random seed (default 20231)")
     common(p)
@@ -137,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
                    help="refit with semopy and report the largest difference of the free "
                         "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
+    screening_options(p)
     common(p)
 
     p = sub.add_parser("compare", help="compare alternative specifications")
@@ -145,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alternatives", action="store_true",
                    help="also fit the alternatives M0-M7 generated from a YAML spec")
     estimation_options(p)
+    screening_options(p)
     common(p)
 
     p = sub.add_parser("invariance", help="measurement invariance across groups")
@@ -152,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML spec or lavaan model file (.lav)")
     p.add_argument("--group", required=True, metavar="COL")
     estimation_options(p)
+    screening_options(p)
     common(p)
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
@@ -163,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed (default 20230602, the bundled survey's)")
     p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
     return parser
 
 
@@ -179,7 +224,9 @@ def main(argv=None) -> int:
             parser.print_help(sys.stderr)
             return 2
         from . import commands
+        from .progress import set_quiet
 
+        set_quiet(getattr(args, "quiet", False))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RiskModelWarning)
             written = commands.run(args)
@@ -190,8 +237,9 @@ def main(argv=None) -> int:
                 if text not in seen:
                     seen.add(text)
                     print(f"riskmodel-sem: warning: {_one_line(text)}", file=sys.stderr)
-        for path in written:
-            print(f"wrote {path}", file=sys.stderr)
+        if not getattr(args, "quiet", False):
+            for path in written:
+                print(f"wrote {path}", file=sys.stderr)
         return 0
     except RiskModelError as exc:
         if debug:

@@ -141,7 +141,7 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "screening", "items", "reliability", "validity", "fit", "loadings", "paths",
+_ORDER = ("summary", "sample", "screening", "items", "reliability", "validity", "fit", "loadings", "paths",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
 

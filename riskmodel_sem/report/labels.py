@@ -278,6 +278,92 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+#: Texts of the sample section and of ``cleaned.xlsx``.
+_SAMPLE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "sample": "样本",
+        "sample_note": "样本的人口学特征（各选项的人数与百分比）、样本量评估与数据清洗。",
+        "sample_table": "样本描述",
+        "sample_table_note": ("各人口学变量每个选项的人数、占分析样本的百分比与有效百分比"
+                              "（不含未作答）。"),
+        "missing_category": "（未作答）",
+        "sample_size": "样本量评估",
+        "sample_size_note": ("经验规则：N ≥ 200（Kline, 2016）；每个自由参数至少 5 个样本"
+                             "（Bentler & Chou, 1987）。未达标者以红色标出。"),
+        "sample_n": "分析所用样本量 N",
+        "sample_npar": "自由参数个数",
+        "sample_ratio": "N / 自由参数",
+        "sample_planned": "功效分析所需样本量",
+        "sample_sources": "来源",
+        "sample_advice": "建议",
+        "sample_ok": "样本量满足两条经验规则。",
+        "cleaning": "数据清洗",
+        "cleaning_note": "筛查标记的作答者及其原因；使用 --drop-flagged 时这些作答者不进入后续分析。",
+        "cleaning_read": "读入的作答者",
+        "cleaning_flagged": "被标记的作答者",
+        "cleaning_dropped": "剔除的作答者",
+        "cleaning_kept": "保留的作答者",
+        "cleaning_reason_count": "原因：{reason}",
+        "flagged_title": "被标记的作答者",
+        "flagged_note": "行号为原文件中的行（表头为第 1 行）。",
+        "rows_dropped": "剔除的作答者（筛查）",
+        "reason_missing": "半数以上题项未作答",
+        "reason_longstring": "连续大量相同作答",
+        "reason_irv": "作答几乎无变化",
+        "reason_mahalanobis": "多元异常值（Mahalanobis p < .001）",
+        "reason_duplicate": "与他人作答完全相同",
+        "reason_speeder": "用时不足中位数的一半",
+        "cleaned_sheet": "清洗后数据",
+        "dropped_sheet": "剔除的作答者",
+        "cleaned_row": "原文件行号",
+        "cleaned_id": "编号",
+        "cleaned_reasons": "剔除原因",
+    },
+    "en": {
+        "sample": "Sample",
+        "sample_note": ("Who answered (counts and percentages of each demographic answer), "
+                        "whether N is large enough, and the respondents screening flagged."),
+        "sample_table": "Sample description",
+        "sample_table_note": ("Counts of each answer of the demographic questions, percent of "
+                              "the respondents analysed and valid percent (without blanks)."),
+        "missing_category": "(no answer)",
+        "sample_size": "Sample size",
+        "sample_size_note": ("Rules of thumb: N ≥ 200 (Kline, 2016); at least 5 respondents per "
+                             "free parameter (Bentler & Chou, 1987). Values below are in red."),
+        "sample_n": "N analysed",
+        "sample_npar": "Free parameters",
+        "sample_ratio": "N per free parameter",
+        "sample_planned": "N asked for by the power analysis",
+        "sample_sources": "Sources",
+        "sample_advice": "Advice",
+        "sample_ok": "N meets both rules of thumb.",
+        "cleaning": "Data cleaning",
+        "cleaning_note": ("Respondents flagged by screening and why; with --drop-flagged they "
+                          "are left out of every analysis after screening."),
+        "cleaning_read": "Respondents read",
+        "cleaning_flagged": "Respondents flagged",
+        "cleaning_dropped": "Respondents dropped",
+        "cleaning_kept": "Respondents kept",
+        "cleaning_reason_count": "Reason: {reason}",
+        "flagged_title": "Flagged respondents",
+        "flagged_note": "Row numbers are those of the original file (the header is row 1).",
+        "rows_dropped": "Respondents dropped (screening)",
+        "reason_missing": "more than half of the items unanswered",
+        "reason_longstring": "the same answer in a long run of items",
+        "reason_irv": "almost no variation across the answers",
+        "reason_mahalanobis": "multivariate outlier (Mahalanobis p < .001)",
+        "reason_duplicate": "answers identical to another respondent's",
+        "reason_speeder": "completed in under half the median time",
+        "cleaned_sheet": "cleaned",
+        "dropped_sheet": "dropped",
+        "cleaned_row": "row in file",
+        "cleaned_id": "id",
+        "cleaned_reasons": "reasons dropped",
+    },
+}
+for _lang, _texts in _SAMPLE_TEXT.items():
+    TEXT[_lang].update(_texts)
+
 #: Headers of known result columns (unknown columns keep their own name).
 COLUMN_HEADERS: dict[str, dict[str, str]] = {
     "zh": {
@@ -342,6 +428,20 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "loading_std": "Std. loading",
     },
 }
+
+#: Column headers of the sample tables.
+_SAMPLE_HEADERS = {
+    "zh": {"variable": "变量", "category": "选项", "n": "人数", "percent": "百分比(%)",
+           "valid_percent": "有效百分比(%)", "row": "行号", "id": "编号", "reasons": "原因",
+           "dropped": "已剔除"},
+    "en": {"variable": "Variable", "category": "Answer", "n": "n", "percent": "Percent",
+           "valid_percent": "Valid percent", "row": "Row", "id": "Id", "reasons": "Reasons",
+           "dropped": "Dropped"},
+}
+for _lang, _heads in _SAMPLE_HEADERS.items():
+    for _k, _v in _heads.items():
+        COLUMN_HEADERS[_lang].setdefault(_k, _v)
+
 
 def resolve_language(lang: str | None, spec: Spec) -> str:
     """Return the report language: ``lang`` if given, else the spec's, else ``"en"``.
