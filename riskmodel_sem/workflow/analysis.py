@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.estimation import FitResult
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
+    from .power import PowerResult
     from .sample import Cleaning, SampleReport
     from .structural import StructuralResult
     from .validation import ValidationResult
@@ -24,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 __all__ = ["Analysis", "STAGES"]
 
 #: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
-STAGES = ("cleaning", "sample", "validation", "fit", "structural", "comparison", "invariance")
+STAGES = ("cleaning", "sample", "validation", "fit", "structural", "comparison", "invariance",
+          "power")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Analysis:
     sample : SampleReport or None
         Frequencies of the demographic columns and the sample-size advice (JSON key
         ``sample``).
+    power : PowerResult or None
+        Result of :func:`riskmodel_sem.workflow.power.power_analysis` (JSON keys ``power``,
+        ``analytic``, ``monte_carlo``, ``monte_carlo_chisq``).
     """
 
     command: str
@@ -80,6 +85,7 @@ class Analysis:
     crosscheck: CrossCheck | None = None
     cleaning: Cleaning | None = None
     sample: SampleReport | None = None
+    power: PowerResult | None = None
 
     def stage_warnings(self) -> dict[str, tuple[str, ...]]:
         """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``
@@ -92,6 +98,22 @@ class Analysis:
             if stage is not None and hasattr(stage, "warnings"):
                 out[name] = tuple(stage.warnings)
         return out
+
+    def summary(self) -> str:
+        """Every stage's ``summary()`` in the order of :data:`STAGES`, then the warnings."""
+        parts = [f"riskmodel-sem {self.command}: {getattr(self.spec, 'name', '')}"]
+        for name in STAGES:
+            stage = getattr(self, name)
+            if stage is not None and hasattr(stage, "summary"):
+                parts.append(f"== {name} ==\n{stage.summary()}")
+        if self.warnings:
+            parts.append("Warnings:\n" + "\n".join(f"  {w}" for w in self.warnings))
+        return "\n\n".join(parts) + "\n"
+
+    def _repr_html_(self) -> str:
+        from ..sem.summary import summary_html
+
+        return summary_html(self.summary())
 
     def to_dict(self) -> dict:
         """JSON-ready results with the keys of DESIGN.md §3; no key overwrites another.
