@@ -538,7 +538,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     check_model_data(survey, missing=missing)
     _progress("riskmodel-sem: screening and validating the measurement model ...")
     validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                          duration=duration, drop_flagged=drop_flagged, seed=seed)
+                          duration=duration, drop_flagged=drop_flagged, seed=seed,
+                          bootstrap=bootstrap)
     survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
                              duration=duration)
     check_model_data(survey, missing=missing)
@@ -573,6 +574,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         check_model_data(survey, missing=missing, group=group)
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
                          estimator=estimator, missing=missing)
+    power = _report_power(spec_obj, fit)
+    if planned_n is None and power is not None:
+        planned_n = _planned_n(power)
     sample = _sample(survey, spec_obj, fit, group=group, planned_n=planned_n)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group, drop_flagged=bool(drop_flagged), duration=duration)
@@ -580,7 +584,35 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         options["planned_n"] = int(planned_n)
     return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
                     structural=structural, comparison=comparison, invariance=inv,
-                    cleaning=cleaning, sample=sample)
+                    cleaning=cleaning, sample=sample, power=power)
+
+
+def _report_power(spec, fit):
+    """The analytic power analysis of a spec with population values, at the survey's N (None
+    without population values)."""
+    if getattr(spec, "population", None) is None:
+        return None
+    from .errors import ModelError, SpecError
+    from .workflow.power import power_analysis
+
+    try:
+        return power_analysis(spec, ns=(max(int(fit.n_obs), 10),))
+    except (ModelError, SpecError, OptionError) as exc:
+        warnings.warn(f"The power analysis of the spec's population values was skipped: {exc}",
+                      RiskModelWarning, stacklevel=2)
+        return None
+
+
+def _planned_n(power) -> int | None:
+    """The N every hypothesized path needs for the target power (None when one never gets
+    there or the model has none)."""
+    kinds = dict(zip(power.paths["label"], power.paths["kind"]))
+    needed = [n for label, n in zip(power.paths_required["label"],
+                                    power.paths_required["n_required"])
+              if kinds.get(label) == "path"]
+    if not needed or any(n is None or n != n for n in needed):
+        return None
+    return int(max(needed))
 
 
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:

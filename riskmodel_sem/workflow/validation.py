@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..psychometrics import reliability as rel
 from ..psychometrics import validity as val
-from .._json import json_value
+from .._json import json_value, records
 from ..errors import DataQualityWarning, ModelError, SurveyDataError
 from ..sem.estimation import FitResult, check_options, fit_model
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
@@ -112,6 +112,7 @@ class ValidationResult:
     thresholds: dict
     options: dict
     warnings: tuple[str, ...] = field(default=())
+    htmt_ci: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def all_passed(self) -> bool:
@@ -162,6 +163,7 @@ class ValidationResult:
             "items": items,
             "htmt": _matrix(self.htmt),
             "htmt2": _matrix(self.htmt2),
+            **({"htmt_ci": records(self.htmt_ci)} if len(self.htmt_ci) else {}),
             "fornell_larcker": _matrix(self.fornell_larcker),
             "kmo": self.kmo.to_dict(),
             "bartlett": self.bartlett.to_dict(),
@@ -222,8 +224,8 @@ def _second_order_syntax(spec: Spec) -> str | None:
 
 def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
              id_column: str | None = None, duration: str | None = None,
-             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100
-             ) -> ValidationResult:
+             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100,
+             bootstrap: int = 0) -> ValidationResult:
     """Validate the measurement model: screening, reliability, validity and the CFA.
 
     Parameters
@@ -247,6 +249,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         Seed of the parallel analysis.
     n_iter : int
         Random data sets of the parallel analysis.
+    bootstrap : int, default 0
+        With a number of draws, bootstrap percentile intervals of HTMT
+        (:func:`riskmodel_sem.psychometrics.validity.htmt_bootstrap`, seeded by ``seed``;
+        listwise data only), shown beside HTMT in the reports as SmartPLS prints them.
 
     Returns
     -------
@@ -392,6 +398,8 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     n_corr = len(analysis)
     htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
     htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
+    htmt_ci = (val.htmt_bootstrap(analysis[cols], constructs, n_boot=int(bootstrap), seed=seed)
+               if bootstrap and missing == "listwise" else pd.DataFrame())
     fl = val.fornell_larcker(cfa, aves)
     kmo_res = val.kmo(corr)
     bart = val.bartlett(corr, n_corr)
@@ -469,5 +477,5 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         fornell_larcker=fl, kmo=kmo_res,
         bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
         rows_used=rows_used, thresholds=thr, options=options,
-        warnings=tuple(dict.fromkeys(notes)))
+        warnings=tuple(dict.fromkeys(notes)), htmt_ci=htmt_ci)
 
