@@ -21,7 +21,7 @@ from ..psychometrics import reliability as rel
 from ..psychometrics import validity as val
 from .._json import json_value, records
 from ..errors import DataQualityWarning, ModelError, SurveyDataError
-from ..sem.estimation import FitResult, check_options, fit_model
+from ..sem.estimation import FitResult, check_options, fit_model, resolve_estimator
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
 from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
@@ -222,10 +222,10 @@ def _second_order_syntax(spec: Spec) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
+def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | None = None,
              id_column: str | None = None, duration: str | None = None,
              drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100,
-             bootstrap: int = 0) -> ValidationResult:
+             ordered=None, bootstrap: int = 0) -> ValidationResult:
     """Validate the measurement model: screening, reliability, validity and the CFA.
 
     Parameters
@@ -239,8 +239,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         ``"fiml"``: the CFAs use full-information ML; alpha uses pairwise covariances on all
         rows (psych's default), HTMT, KMO, Bartlett and the EFA use the EM correlation
         matrix (``lavCor(missing = "ml")``).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}
         Estimator of the CFAs.
+    ordered : True or sequence of str, optional
+        Ordered items (lavaan's ``ordered =``).
     id_column, duration : str, optional
         Respondent-id and completion-time columns (screening).
     drop_flagged : bool, default False
@@ -280,6 +282,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     >>> res = validate(read_survey("surveys/gcrm_synthetic.xlsx", spec), spec)  # doctest: +SKIP
     >>> res.reliability[["construct", "alpha", "cr"]].round(2).head(2)  # doctest: +SKIP
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
     constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
     if not constructs:
@@ -324,7 +327,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
 
     def fit(syntax: str, source: str, mi: bool) -> FitResult:
         return fit_model(syntax, analysis, estimator=estimator, missing=missing,
-                         source=source, compute_modindices=mi)
+                         source=source, compute_modindices=mi,
+                         ordered=None if ordered is None else (
+                             ordered if ordered is True else
+                             tuple(v for v in ordered if v in cols) or None))
 
     cfa = fit(spec.measurement_syntax(), "measurement model", True)
     notes.extend(cfa.warnings)
