@@ -63,6 +63,32 @@ def _draws(text):
 _JOBS = _int_option("jobs", 1, limits.max_jobs, " (the cores this machine has)")
 
 
+def _sample_sizes(text):
+    """--n: comma-separated sample sizes from 10 to 100000."""
+    parts = [t.strip() for t in text.split(",")]
+    one = _int_option("n", 10, 100_000)
+    sizes = tuple(one(t) for t in parts if t)
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"n needs sample sizes such as 150,300,600, got {text!r}")
+    if len(set(sizes)) != len(sizes):
+        raise argparse.ArgumentTypeError(f"n lists a sample size twice: {text!r}")
+    return sizes
+
+
+def _fraction(name, upper):
+    """An argparse type: a number strictly between 0 and ``upper``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
+        if not 0.0 < value < upper:
+            raise argparse.ArgumentTypeError(f"{name} must lie between 0 and {upper:g}, "
+                                             f"got {text}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command in DESIGN.md §3 (plus a few extensions)."""
     parser = _Parser(prog="riskmodel-sem",
@@ -197,6 +223,30 @@ def build_parser() -> argparse.ArgumentParser:
     estimation_options(p)
     screening_options(p)
     common(p)
+
+    p = sub.add_parser("power", help="power and sample size from the spec's population values")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec with a population block")
+    p.add_argument("--n", dest="ns", type=_sample_sizes, default=(150, 300, 600),
+                   metavar="N,N,...", help="sample sizes (default 150,300,600)")
+    p.add_argument("--reps", type=_int_option("reps", 0, 100_000), default=0, metavar="R",
+                   help="Monte Carlo replications per sample size (default 0: analytic power "
+                        "only; 500 or more are usual)")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed of the replications (default 20231)")
+    p.add_argument("--alpha", type=_fraction("alpha", 0.5), default=0.05,
+                   help="significance level (default 0.05)")
+    p.add_argument("--power", dest="target", type=_fraction("power", 1.0), default=0.80,
+                   help="power a required N must reach (default 0.80)")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="estimator of the Monte Carlo fits (default ML)")
+    p.add_argument("--continuous", action="store_true",
+                   help="simulate continuous answers instead of the spec's Likert categories")
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
+                   help="worker processes for the replications (same results for any J)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the replications on a Dask cluster at this address")
+    common(p, data=False)
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
     p.add_argument("--spec", required=True, metavar="SPEC",

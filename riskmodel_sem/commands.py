@@ -624,6 +624,28 @@ def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:
     return write_files({target: draft.text.encode("utf-8")})
 
 
+@_collect_warnings
+def run_power(spec, *, ns=(150, 300, 600), reps=0, seed=20231, alpha=0.05, target=0.80,
+              estimator="ML", likert=True, jobs=1, scheduler=None, progress=None) -> Analysis:
+    """Analytic and Monte Carlo power of the spec's hypothesized model (no survey needed)."""
+    from .survey.spec import load_spec
+    from .workflow.power import power_analysis
+
+    spec_obj = load_spec(spec)
+    client = _dask_client(scheduler) if scheduler else None
+    try:
+        result = power_analysis(spec_obj, ns=ns, reps=reps, seed=seed, alpha=alpha,
+                                target=target, estimator=estimator, likert=likert, jobs=jobs,
+                                scheduler=client, progress=progress)
+    finally:
+        if client is not None:
+            client.close()
+    options = {"ns": list(ns), "reps": reps, "seed": seed, "alpha": alpha,
+               "target_power": target, "estimator": estimator,
+               "data": "likert" if likert else "continuous", "jobs": jobs}
+    return Analysis("power", spec_obj, None, options, power=result)
+
+
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
     """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
     to ``json_file``, all whole or not at all."""
@@ -688,6 +710,17 @@ def run(args) -> list[Path]:
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
         out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
+    if cmd == "power":
+        analysis = run_power(args.spec, ns=args.ns, reps=args.reps, seed=args.seed,
+                             alpha=args.alpha, target=args.target, estimator=args.estimator,
+                             likert=not args.continuous, jobs=args.jobs,
+                             scheduler=args.scheduler, progress=sys.stderr.isatty())
+        if not (args.out or args.json):
+            _progress("riskmodel-sem: no --out or --json given; printing the power summary "
+                      "only.")
+            _print_power(analysis.power)
+            return []
+        return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column, anonymous=args.no_ids)
     screening = dict(duration=args.duration, drop_flagged=args.drop_flagged)
     if cmd == "report":
@@ -753,3 +786,10 @@ def _print_summary(analysis: Analysis) -> None:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
         print("  ".join(f"{k}={fit.fit[k]:.3f}" if k != "df" else f"df={fit.fit[k]}"
                         for k in keys if k in fit.fit))
+
+
+def _print_power(result) -> None:
+    print(f"df={result.df}  N required: close fit {result.n_required_close}, not-close fit "
+          f"{result.n_required_notclose}")
+    for _, r in result.paths_required.iterrows():
+        print(f"{r['label']}: N required {r['n_required']}")

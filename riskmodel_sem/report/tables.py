@@ -767,6 +767,50 @@ def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
                                                text("modindices_note", lang), lang)])
 
 
+def power_sentence(p, lang: str) -> str:
+    """The methods-section sentence of a power analysis, in the report's language."""
+    t = lambda k: text(k, lang)  # noqa: E731
+    fmt = lambda v: f"{v:.2f}".lstrip("0") if isinstance(v, float) else str(v)  # noqa: E731
+    req = lambda n: t("power_more_than") if n is None else f"{int(n):,}"  # noqa: E731
+    paths = p.paths_required.merge(p.paths[["label", "kind"]].drop_duplicates(), on="label")
+    paths = paths[paths["kind"] == "path"]
+    if len(paths):
+        worst = paths.assign(order=paths["n_required"].fillna(10 ** 9)).sort_values("order").iloc[-1]
+        weakest = t("power_sentence_weakest").format(p_label=worst["label"],
+                                                     p_n=req(worst["n_required"]),
+                                                     p_target=fmt(p.target))
+    else:
+        weakest = t("power_sentence_none")
+    return t("power_sentence").format(p_df=p.df, p_alpha=fmt(p.alpha), p_target=fmt(p.target),
+                                      p_n_close=req(p.n_required_close),
+                                      p_n_not=req(p.n_required_notclose), p_weakest=weakest)
+
+
+def _power_sheet(a: Analysis, lang: str) -> Sheet | None:
+    p = a.power
+    if p is None:
+        return None
+    t = lambda k: text(k, lang)  # noqa: E731
+    required = pd.concat([
+        pd.DataFrame({"label": [t("power_series_close"), t("power_series_notclose")],
+                      "n_required": [p.n_required_close, p.n_required_notclose]}),
+        p.paths_required], ignore_index=True)
+    tabs = [
+        Table("power_methods", t("power_methods"), "",
+              [Column("text", t("power_methods"))], [[power_sentence(p, lang)]]),
+        frame_table(required, "power_required", t("power_required"),
+                    t("power_required_note"), lang),
+        frame_table(p.rmsea, "power_rmsea", t("power_rmsea"), t("power_rmsea_note"), lang),
+        frame_table(p.paths, "power_paths", t("power_paths"), t("power_paths_note"), lang),
+    ]
+    if p.monte_carlo is not None:
+        tabs.append(frame_table(p.monte_carlo, "power_mc", t("power_mc"), t("power_mc_note"),
+                                lang))
+        tabs.append(frame_table(p.monte_carlo_chisq, "power_mc_chisq", t("power_mc_chisq"),
+                                t("power_mc_chisq_note"), lang))
+    return Sheet("power", t("power"), tabs)
+
+
 def _sample_sheet(a: Analysis, lang: str) -> Sheet | None:
     """Sample description, sample-size advice and the respondents screening flagged."""
     t = lambda k: text(k, lang)  # noqa: E731
@@ -857,7 +901,7 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
         sheets.append(sample)
     sheets += _validation_sheets(analysis, lang)
     for make in (_fit_sheet, _loadings_sheet, _paths_sheet, _indirect_sheet, _comparison_sheet,
-                 _invariance_sheet, _mi_sheet):
+                 _invariance_sheet, _mi_sheet, _power_sheet):
         s = make(analysis, lang)
         if s is not None:
             sheets.append(s)

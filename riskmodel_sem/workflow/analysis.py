@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.estimation import FitResult
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
+    from .power import PowerResult
     from .sample import Cleaning, SampleReport
     from .structural import StructuralResult
     from .validation import ValidationResult
@@ -24,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 __all__ = ["Analysis", "STAGES"]
 
 #: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
-STAGES = ("cleaning", "sample", "validation", "fit", "structural", "comparison", "invariance")
+STAGES = ("cleaning", "sample", "validation", "fit", "structural", "comparison", "invariance",
+          "power")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Analysis:
     sample : SampleReport or None
         Frequencies of the demographic columns and the sample-size advice (JSON key
         ``sample``).
+    power : PowerResult or None
+        Result of :func:`riskmodel_sem.workflow.power.power_analysis` (JSON keys ``power``,
+        ``analytic``, ``monte_carlo``, ``monte_carlo_chisq``).
     """
 
     command: str
@@ -80,6 +85,7 @@ class Analysis:
     crosscheck: CrossCheck | None = None
     cleaning: Cleaning | None = None
     sample: SampleReport | None = None
+    power: PowerResult | None = None
 
     def stage_warnings(self) -> dict[str, tuple[str, ...]]:
         """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``

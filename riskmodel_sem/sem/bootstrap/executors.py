@@ -22,15 +22,16 @@ __all__ = ["execute", "Progress"]
 # ------------------------------------------------------------------------------------------
 
 class Progress:
-    """The bootstrap's bar (:func:`riskmodel_sem.progress.progress_bar`, with ETA)."""
+    """The bar of a run of draws (:func:`riskmodel_sem.progress.progress_bar`, with ETA)."""
 
-    def __init__(self, total: int, enabled: bool):
+    def __init__(self, total: int, enabled: bool, label: str = "Bootstrap",
+                 unit: str = "draw"):
         from ...progress import progress_bar
 
         self.total = total
         self.done = 0
         self.enabled = enabled
-        self._bar = progress_bar(total, "Bootstrap", unit="draw", enabled=enabled)
+        self._bar = progress_bar(total, label, unit=unit, enabled=enabled)
 
     def update(self, k: int) -> None:
         self.done += k
