@@ -337,7 +337,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         finally:
             if client is not None:
                 client.close()
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame if group is None else None)
     checked = None
     if crosscheck is not None:
         from .sem.crosscheck import crosscheck_semopy
@@ -551,7 +551,7 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         from .sem.bootstrap import bootstrap as run_bootstrap
 
         boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, spec=spec_obj)
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame)
     comparison = None
     alternatives = _alternative_models(spec_obj)
     if alternatives is not None:
@@ -573,6 +573,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         check_model_data(survey, missing=missing, group=group)
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
                          estimator=estimator, missing=missing)
+    power = _report_power(spec_obj, fit)
+    if planned_n is None and power is not None:
+        planned_n = _planned_n(power)
     sample = _sample(survey, spec_obj, fit, group=group, planned_n=planned_n)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group, drop_flagged=bool(drop_flagged), duration=duration)
@@ -580,7 +583,35 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         options["planned_n"] = int(planned_n)
     return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
                     structural=structural, comparison=comparison, invariance=inv,
-                    cleaning=cleaning, sample=sample)
+                    cleaning=cleaning, sample=sample, power=power)
+
+
+def _report_power(spec, fit):
+    """The analytic power analysis of a spec with population values, at the survey's N (None
+    without population values)."""
+    if getattr(spec, "population", None) is None:
+        return None
+    from .errors import ModelError, SpecError
+    from .workflow.power import power_analysis
+
+    try:
+        return power_analysis(spec, ns=(max(int(fit.n_obs), 10),))
+    except (ModelError, SpecError, OptionError) as exc:
+        warnings.warn(f"The power analysis of the spec's population values was skipped: {exc}",
+                      RiskModelWarning, stacklevel=2)
+        return None
+
+
+def _planned_n(power) -> int | None:
+    """The N every hypothesized path needs for the target power (None when one never gets
+    there or the model has none)."""
+    kinds = dict(zip(power.paths["label"], power.paths["kind"]))
+    needed = [n for label, n in zip(power.paths_required["label"],
+                                    power.paths_required["n_required"])
+              if kinds.get(label) == "path"]
+    if not needed or any(n is None or n != n for n in needed):
+        return None
+    return int(max(needed))
 
 
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
@@ -647,7 +678,8 @@ def run_power(spec, *, ns=(150, 300, 600), reps=0, seed=20231, alpha=0.05, targe
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
-    """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
+    """Write ``report.xlsx``, ``report.html``, ``report.docx``, ``diagram.svg``, ``diagram.png``
+    and ``results.json`` into ``out`` and/or the JSON
     to ``json_file``, all whole or not at all."""
     payloads: dict[Path, bytes] = {}
     results = to_json_bytes(analysis.to_dict())
@@ -754,6 +786,10 @@ def run(args) -> list[Path]:
                                   **screening, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
+    if getattr(args, "summary", False) and analysis.fit is not None:
+        sys.stdout.write(analysis.fit.summary())
+        if not (args.out or args.json):
+            return []
     if not (args.out or args.json):
         _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
         _print_summary(analysis)
@@ -766,7 +802,9 @@ def _check_outputs(args) -> None:
     targets = []
     if getattr(args, "out", None):
         folder = check_output_path(args.out, folder=True)
-        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json",
+        from .report import REPORT_FILES
+
+        targets += [folder / name for name in (*REPORT_FILES.values(), "results.json",
                                                CLEANED_FILE)]
     if getattr(args, "json", None):
         targets.append(check_output_path(args.json, folder=False))

@@ -8,18 +8,18 @@ Policy forbids scripts and any network access.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
-from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram, power_curves,
+from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram, power_figure,
                       response_distributions)
 from ..workflow.thresholds import CRITERIA
-from .labels import column_header, element_name, spec_title, text
+from .labels import element_name, spec_title, text, warning_text
+from .numbers import format_cell
 from .tables import Figure, Sheet, cell_value, run_warnings
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -27,35 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
 __all__ = ["html_text", "format_cell"]
-
-
-def format_cell(value: Any, kind: str) -> str:
-    """Format one cell as the workbook shows it: three decimals, p as "<.001".
-
-    Parameters
-    ----------
-    value : float, int, str, bool or None
-    kind : {"text", "num", "p", "int", "auto"}
-
-    Returns
-    -------
-    str
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if kind == "p":
-            return "<.001" if value < 0.001 else f"{value:.3f}"
-        if kind == "int" and value.is_integer():
-            return str(int(value))
-        return f"{value:.3f}"
-    return str(value)
 
 
 def _env() -> Environment:
@@ -109,14 +80,9 @@ def _figures(a: Analysis, sheets: list[Sheet], lang: str) -> dict[str, list[Figu
         out.setdefault("items", []).append(
             Figure("fig_distributions", t("distributions"), t("distributions_note"), svg))
     if a.power is not None and len(a.power.curves):
-        p = a.power
-        titles = {"rmsea_close": t("power_series_close"),
-                  "rmsea_notclose": t("power_series_notclose")}
-        marks = dict(zip(p.paths_required["label"], p.paths_required["n_required"]))
-        marks.update(rmsea_close=p.n_required_close, rmsea_notclose=p.n_required_notclose)
-        svg = power_curves(p.curves, p.target, titles, marks, y_label=column_header("power", lang))
         out.setdefault("power", []).append(
-            Figure("fig_power_curves", t("power_curves"), t("power_curves_note"), svg))
+            Figure("fig_power_curves", t("power_curves"), t("power_curves_note"),
+                   power_figure(a.power, lang)))
     draws, intervals = _bootstrap(a)
     if draws is not None:
         titles = {c: _effect_title(spec, c, lang) for c in draws.columns}
@@ -150,7 +116,8 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "power", "sample", "screening", "items", "reliability", "validity", "fit",
+_ORDER = ("summary", "sample", "power", "screening", "items", "reliability", "validity",
+          "measurement", "fit",
           "loadings", "paths",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
@@ -186,7 +153,7 @@ def html_text(analysis: Analysis, sheets: list[Sheet], lang: str) -> str:
             f.svg = Markup(f.svg)  # built by diagram.py with every label escaped
     spec = analysis.spec
     title = spec_title(spec, lang)
-    warns = run_warnings(analysis)
+    warns = [warning_text(w, lang) for w in run_warnings(analysis)]
     tpl = _env().get_template("report.html.j2")
     return tpl.render(lang=lang, t=lambda k: text(k, lang), title=title, sections=sections,
                       warnings=warns, version=__version__, font_family=FONT_FAMILY,
