@@ -21,7 +21,7 @@ from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
 
 __all__ = ["run", "run_init", "run_fit", "run_validate", "run_compare", "run_invariance",
-           "run_report", "run_demo",
+           "run_report", "run_demo", "demo_estimator",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
 #: The cleaned data written beside a report with --drop-flagged.
@@ -272,7 +272,7 @@ def _dask_client(address: str):
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
             progress=None, crosscheck=None, anonymous=False, duration=None,
-            drop_flagged=False) -> Analysis:
+            drop_flagged=False, ordered=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
@@ -282,8 +282,11 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     ----------
     data, spec : str or Path
         Survey file and spec (YAML or ``.lav``).
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        None: ML, or WLSMV with ``ordered``.
+    missing : {"listwise", "fiml", "pairwise"}
+    ordered : "all", True or sequence of item names, optional
+        Ordered items (lavaan's ``ordered =``); every item with an ordinal estimator.
     bootstrap : int
         Number of bootstrap draws (0: none).
     seed : int
@@ -308,9 +311,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     Analysis
         With ``crosscheck`` (a :class:`riskmodel_sem.sem.crosscheck.CrossCheck`) when asked.
     """
-    from .sem.estimation import fit_model
+    from .sem.estimation import fit_model, resolve_estimator
     from .workflow.structural import analyze
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     if bootstrap and group is not None:
         raise OptionError("--bootstrap cannot be combined with --group yet.")
     if crosscheck is not None:
@@ -324,7 +328,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
     fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
-                    group=group, source=str(getattr(spec_obj, "source", "model")))
+                    group=group, source=str(getattr(spec_obj, "source", "model")),
+                    ordered=ordered)
     boot = None
     if bootstrap:
         from .sem.bootstrap import bootstrap as run_bootstrap
@@ -345,6 +350,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         checked = crosscheck_semopy(fit, frame)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if crosscheck is not None:
         options["crosscheck"] = crosscheck
     if drop_flagged:
@@ -357,10 +364,12 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 @_collect_warnings
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None,
-                 anonymous=False) -> Analysis:
+                 anonymous=False, ordered=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
+    from .sem.estimation import resolve_estimator
     from .workflow.validation import validate
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     from .workflow.sample import clean
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
@@ -368,11 +377,14 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
     duration = _duration_column(survey, spec_obj, duration)
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                      duration=duration, drop_flagged=drop_flagged, seed=seed)  # ids: as read
+                      duration=duration, drop_flagged=drop_flagged, seed=seed,
+                      ordered=ordered)  # ids: as read
     kept, cleaning = clean(survey, result.screening, drop_flagged=drop_flagged,
                            duration=duration)
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     return Analysis("validate", spec_obj, survey, options, validation=result,
                     cleaning=cleaning, sample=_sample(kept, spec_obj))
 
@@ -380,12 +392,14 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
 @_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
                 sheet=None, id_column=None, anonymous=False, duration=None,
-                drop_flagged=False) -> Analysis:
+                drop_flagged=False, ordered=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
+    from .sem.estimation import resolve_estimator
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
     from .survey.spec import load_spec
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     specs = list(specs)
     if not specs:
         raise OptionError("Give at least one --spec.")
@@ -420,9 +434,12 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
         declared = declared_nesting(first)
         reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,
-                     declared_nesting=declared, reference=reference, progress=None)
+                     declared_nesting=declared, reference=reference, progress=None,
+                     ordered=ordered)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if drop_flagged:
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("compare", first, survey, options, comparison=result, cleaning=cleaning)
@@ -431,10 +448,13 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
                    id_column=None, anonymous=False, duration=None,
-                   drop_flagged=False) -> Analysis:
-    """Configural, metric, scalar and strict invariance across the groups of a column."""
+                   drop_flagged=False, ordered=None) -> Analysis:
+    """Configural, metric, scalar and strict invariance across the groups of a column
+    (with ordered items: configural, thresholds, metric, scalar as Wu & Estabrook 2016)."""
     from .sem.comparison import invariance
+    from .sem.estimation import resolve_estimator
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
@@ -445,8 +465,10 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
                           "group(s); invariance needs at least two.")
     check_model_data(survey, missing=missing, group=group)
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
-                        missing=missing)
+                        missing=missing, ordered=ordered)
     options = dict(group=group, estimator=estimator, missing=missing)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if drop_flagged:
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("invariance", spec_obj, survey, options, invariance=result,
@@ -462,6 +484,30 @@ def _shown(path: Path) -> Path:
         return path
 
 
+
+
+def demo_estimator(survey, spec) -> tuple[str, str, str]:
+    """The estimator the demo runs: screening's recommendation (WLSMV for items with fewer
+    than five categories or strongly asymmetric answers, MLR otherwise; see
+    :func:`riskmodel_sem.psychometrics.screening.screen`) when this version can estimate it,
+    MLR otherwise. Returns ``(recommended, used, sentence)``."""
+    from .psychometrics.screening import screen
+    from .sem.estimation import check_options
+
+    with warnings.catch_warnings():
+        # validation screens again and reports these remarks itself
+        warnings.simplefilter("ignore", RiskModelWarning)
+        normality = screen(survey, spec).normality
+    recommended = str(normality["recommendation"])
+    used = recommended
+    try:
+        check_options(recommended, "listwise")
+    except OptionError:
+        used = "MLR"
+    sentence = (f"Screening recommends {recommended}: {normality['reason']} The demo runs "
+                f"{used}" + (" as recommended." if used == recommended else
+                             f", because {recommended} is not available in this version."))
+    return recommended, used, sentence
 
 
 def _alternative_models(spec):
@@ -538,7 +584,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     check_model_data(survey, missing=missing)
     _progress("riskmodel-sem: screening and validating the measurement model ...")
     validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                          duration=duration, drop_flagged=drop_flagged, seed=seed)
+                          duration=duration, drop_flagged=drop_flagged, seed=seed,
+                          bootstrap=bootstrap)
     survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
                              duration=duration)
     check_model_data(survey, missing=missing)
@@ -616,9 +663,19 @@ def _planned_n(power) -> int | None:
 
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """``report`` on the bundled survey and the paper's spec: sample, screening, validation,
-    the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7."""
-    return run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
-                      seed=seed, jobs=jobs, command="demo")
+    the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7,
+    all with the estimator the demo's own screening recommends (:func:`demo_estimator`); the
+    choice and its reason are printed and kept in the options (``estimator_recommended``,
+    ``estimator_choice``)."""
+    spec0, survey0 = load_inputs(BUNDLED_SURVEY, BUNDLED_SPEC)
+    recommended, estimator, sentence = demo_estimator(survey0, spec0)
+    _progress(f"riskmodel-sem: {sentence}")
+    analysis = run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
+                          seed=seed, jobs=jobs, estimator=estimator, command="demo")
+    options = dict(analysis.options)
+    options["estimator_recommended"] = recommended
+    options["estimator_choice"] = sentence
+    return dataclasses.replace(analysis, options=options)
 
 
 def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:
@@ -766,7 +823,7 @@ def run(args) -> list[Path]:
                            missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
                            jobs=args.jobs, scheduler=args.scheduler, group=args.group,
                            progress=progress, crosscheck=args.crosscheck, **screening,
-                           **common)
+                           ordered=args.ordered, **common)
         if analysis.crosscheck is not None:
             c = analysis.crosscheck
             _progress(f"riskmodel-sem: crosscheck with {c.engine} {c.version}: largest absolute "
@@ -775,15 +832,15 @@ def run(args) -> list[Path]:
     elif cmd == "validate":
         analysis = run_validate(args.data, args.spec, missing=args.missing,
                                 estimator=args.estimator, seed=args.seed, **screening,
-                                **common)
+                                ordered=args.ordered, **common)
     elif cmd == "compare":
         analysis = run_compare(args.data, args.spec, alternatives=args.alternatives,
                                estimator=args.estimator, missing=args.missing, **screening,
-                               **common)
+                               ordered=args.ordered, **common)
     elif cmd == "invariance":
         analysis = run_invariance(args.data, args.spec, group=args.group,
                                   estimator=args.estimator, missing=args.missing,
-                                  **screening, **common)
+                                  **screening, ordered=args.ordered, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
     if getattr(args, "summary", False) and analysis.fit is not None:
