@@ -126,7 +126,7 @@ def gfi_missing(model, theta, groups, df) -> dict:
             "pgfi": (df / nel) * gfi if nel else math.nan}
 
 
-def prepare_fiml(syntax, data, group, group_equal, source):
+def prepare_fiml(syntax, data, group, group_equal, source, group_partial=()):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -181,5 +181,6 @@ def prepare_fiml(syntax, data, group, group_equal, source):
                                      complete=gd.complete))
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
-                           group_equal=group_equal, moments=moments, source=source)
+                           group_equal=group_equal, group_partial=group_partial,
+                           moments=moments, source=source)
     return model, moments, groups, h1, labels, notes

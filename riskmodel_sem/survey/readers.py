@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import SurveyDataError
 from .spec import Spec
 
-__all__ = ["SurveyData", "read_survey", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
+__all__ = ["SurveyData", "read_survey", "find_column", "strip_question_number", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
            "MAX_XLSX_CELLS", "MAX_SURVEY_BYTES"]
 
 #: Cap on the uncompressed size of an .xlsx workbook (sum over its zip members), checked before
@@ -342,6 +342,47 @@ def _read_sav(path: Path) -> _Raw:
 # ---------------------------------------------------------------------------------------------
 
 _QNUM_RE = re.compile(r"^\s*(?:Q\s*)?\d+\s*[、.．:：)）]\s*", re.IGNORECASE)
+
+
+def strip_question_number(header: str) -> str:
+    """A header without the questionnaire platform's question number in front of it.
+
+    ``"1.您的性别"``, ``"1、您的性别"``, ``"Q1: 您的性别"`` and ``"1）您的性别"`` all give
+    ``"您的性别"``; a header without a number is returned stripped of surrounding blanks.
+    """
+    return _QNUM_RE.sub("", str(header), count=1).strip()
+
+
+def find_column(columns, name: str, *, where: str, what: str = "column") -> str:
+    """The one column of ``columns`` that ``name`` names.
+
+    Tried in turn, the first tier with exactly one hit wins: the header itself, the header
+    ignoring case and surrounding blanks, the header without the platform's question number
+    (:func:`strip_question_number`: ``"您的性别"`` names ``"1.您的性别"``).
+
+    Raises
+    ------
+    SurveyDataError
+        Naming ``where`` (the file and sheet) when no column or more than one column matches,
+        with the columns to choose from.
+    """
+    columns = [str(c) for c in columns]
+    want = str(name).strip()
+    fold = want.casefold()
+    bare = strip_question_number(want).casefold()
+    tiers = ([c for c in columns if c == name],
+             [c for c in columns if c.strip().casefold() == fold],
+             [c for c in columns if strip_question_number(c).casefold() == bare])
+    for hits in tiers:
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise SurveyDataError(f"{where}: {what.capitalize()} {name!r} matches more than one "
+                                  f"column ({', '.join(map(repr, hits))}); give the full "
+                                  "header.")
+    choices = ", ".join(map(repr, columns)) or "none"
+    raise SurveyDataError(f"{where}: No {what} {name!r}; use one of the columns that are not "
+                          f"items: {choices}.")
 
 
 def _starts_with_code(header: str, code: str) -> bool:
