@@ -381,9 +381,9 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, group_partial,
         h1 = h1_quantities(groups, h1_moments, x_idx)
         if robust_se:
             vcov, hess_inv, b0 = sandwich(objective, theta)
-            yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, model.n_free)
+            yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, _free_rows(model))
             _, hess_inv_b, b0_b = sandwich(base_objective, theta_b)
-            yb_b = yuan_bentler_mplus(b_chisq, b_df, h1, hess_inv_b, b0_b, base.n_free)
+            yb_b = yuan_bentler_mplus(b_chisq, b_df, h1, hess_inv_b, b0_b, _free_rows(base))
             extra.update(scaled_measures(chisq, df, total, G, yb, b_chisq, b_df, yb_b))
             info = (objective.expected_information(theta) if missing == "listwise"
                     else objective.observed_information(theta))
@@ -411,6 +411,12 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, group_partial,
                     compute_modindices=compute_modindices, vcov=vcov, test_extra=extra,
                     logl=logl, unrestricted_logl=unrestricted, baseline=baseline,
                     groups=groups if missing == "fiml" else None, notes=tuple(notes))
+
+
+def _free_rows(model) -> int:
+    """Number of free rows of the parameter table: lavaan's ``nx.free``, which counts every
+    parameter held equal to another (by ``group.equal`` or a shared label) separately."""
+    return int(np.count_nonzero(model.rows.free >= 0))
 
 
 def _smallest_scaled_eigenvalue(info) -> float:

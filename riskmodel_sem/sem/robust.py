@@ -108,6 +108,8 @@ def yuan_bentler_mplus(chisq, df, h1: H1Information, e_inv, b0, npar) -> dict:
     b0 : numpy.ndarray
         The model's unit first-order information (mean casewise score cross-product).
     npar : int
+        lavaan's ``nx.free``: free rows of the parameter table, each parameter held equal to
+        another counted separately.
 
     Returns
     -------
