@@ -72,6 +72,8 @@ def fit_arguments(case: dict) -> dict:
             kwargs["group"] = value
         elif key == "group.equal":
             kwargs["group_equal"] = (value,) if isinstance(value, str) else tuple(value)
+        elif key == "group.partial":
+            kwargs["group_partial"] = (value,) if isinstance(value, str) else tuple(value)
         else:
             pytest.fail(f"lavaan option {key!r} is not mapped to fit_model")
     return kwargs

@@ -89,7 +89,8 @@ def r_squared(model, theta) -> dict:
     """R-squared of each endogenous variable: 1 - residual variance / implied variance.
 
     Matches ``lavInspect(fit, "r2")``: observed indicators and dependent variables and latent
-    variables that are regressed or are indicators of a higher-order factor.
+    variables that are regressed or are indicators of a higher-order factor; NaN where the
+    residual variance is negative (R² > 1), as lavaan's NA.
     """
     pt = model.partable
     endo = set(pt.loc[pt["op"] == "=~", "rhs"]) | set(pt.loc[pt["op"] == "~", "lhs"])
@@ -101,7 +102,9 @@ def r_squared(model, theta) -> dict:
         for i, v in enumerate(names):
             if v in endo:
                 key = v if model.ngroups == 1 else f"{v}.g{g + 1}"
-                out[key] = float(1.0 - S[i, i] / full[i, i])
+                value = float(1.0 - S[i, i] / full[i, i])
+                # a negative residual variance: lavaan reports NA rather than R² > 1
+                out[key] = value if value <= 1.0 else float("nan")
     return out
 
 

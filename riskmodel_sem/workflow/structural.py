@@ -391,6 +391,8 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
     columns = (EFFECT_COLUMNS[:2] + lead + EFFECT_COLUMNS[2:]
                + (_BOOT_COLUMNS if bootstrap is not None else []))
     indirect = pd.DataFrame(eff_rows, columns=columns)
+    if G > 1:
+        indirect["group"] = indirect["group"].astype("Int64")
 
     # ---- R² of the endogenous constructs ----
     pt = model.partable
