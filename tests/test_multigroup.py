@@ -3,7 +3,13 @@
 The ``mg_*`` cases of the corpus (tests/lavaan_cases/) carry lavaan's per-path Wald tests
 (``d := b_a - b_b`` with the model's vcov), the ``lavTestLRT`` of each path made equal in two
 groups, the omnibus test and the metric-invariance test, computed by
-``tests/lavaan_cases/group_differences.R``. Every row is compared at 1e-4 relative.
+``tests/lavaan_cases/group_differences.R``. Every row is compared at 1e-4 relative (atol 1e-6,
+1e-5 for p-values). The Wald difference ``diff = est_a - est_b`` of two nearly equal paths
+cancels digits: lavaan's own optimizer leaves its estimates about 1e-6 from the optimum (ours
+reach |gradient| < 1e-9; on a recursive path model they equal the OLS solution to 1e-12), so
+``diff``, ``z`` and the Wald ``pvalue`` are held to the tolerance their inputs carry (1e-4 of
+|est_a| + |est_b| for diff, propagated through z = diff / se and p = 2 (1 - Phi(|z|))) when
+that is the larger one.
 """
 
 from __future__ import annotations
@@ -23,14 +29,13 @@ from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.sem.multigroup import compare_groups, equate_parameters
 from riskmodel_sem.survey.readers import strip_question_number
 
-# the cases on the paper's 33-item model refit it 7 to 17 times: slow
-SLOW = {"mg_hs_paths_loadings_mlr", "mg_hs_paths_shared_label", "mg_gcrm_district_ml", "mg_gcrm_district_loadings_ml", "mg_gcrm_district_loadings_mlr",
-        "mg_gcrm_gender_loadings_mlr", "mg_gcrm_gender_mlr", "mg_gcrm_gender_ml"}
+# every case but one refits its model 4 to 10 times: slow
+FAST = {"mg_hs_paths_regressions_partial"}
 
 
 def _cases() -> list:
     names = sorted(p.parent.name for p in CASES.glob("mg_*/lavaan.json"))
-    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in names]
+    return [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in names]
 
 
 def _same(ours, theirs, atol=ATOL) -> bool:
@@ -61,13 +66,22 @@ def test_path_differences_match_lavaan(name):
         for col in ("est_a", "est_b", "diff", "se", "z", "pvalue", "chisq_diff", "df_diff",
                     "pvalue_lrt"):
             atol = ATOL_P if col.startswith("pvalue") else ATOL
-            if col == "diff" and row["se"] == 0:  # a shared label: 0 up to rounding
-                atol = 1e-12
+            carried = RTOL * (abs(row["est_a"]) + abs(row["est_b"]))  # tolerance of the inputs
+            if col == "diff":
+                atol = 1e-12 if row["se"] == 0 else max(atol, carried)
+            elif col == "z" and row["se"]:
+                atol = max(atol, carried / row["se"])
+            elif col == "pvalue" and row["se"] and row["z"] is not None:
+                dens = math.exp(-row["z"] ** 2 / 2) / math.sqrt(2 * math.pi)
+                atol = max(atol, 2 * dens * carried / row["se"])
             if not _same(mine[col], row[col], atol):
                 problems.append(f"{row['lhs']}~{row['rhs']} {row['group_a']}-{row['group_b']} "
                                 f"{col}: ours {mine[col]!r}, lavaan {row[col]!r}")
     for block, theirs in (("omnibus", ref["omnibus"]), ("metric", ref["metric"])):
         mine = res.omnibus if block == "omnibus" else res.metric
+        if mine is None:  # a model without loadings: no metric test (lavaan: df 0)
+            assert not theirs["df_diff"]
+            continue
         for col in ("chisq_diff", "df_diff", "pvalue"):
             if not _same(mine[col], theirs[col], ATOL_P if col == "pvalue" else ATOL):
                 problems.append(f"{block} {col}: ours {mine[col]!r}, lavaan {theirs[col]!r}")

@@ -166,8 +166,14 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
         rni = 1.0 - t1 / t2 if t2 != 0 else math.nan
         out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
     if c == 1.0 and c_b == 1.0:
-        rfi = ((b_chisq / b_df - chisq / df) / (b_chisq / b_df) if df > 0 and b_df > 0
-               else math.nan)
+        # lavaan's lav_fit_rfi: NA when df > df.null, 1 for df = 0 or a negative index
+        if df > b_df:
+            rfi = math.nan
+        elif df > 0 and b_df > 0:
+            t1, t2 = b_chisq / b_df - chisq / df, b_chisq / b_df
+            rfi = 1.0 if t1 < 0 or t2 < 0 else t1 / t2
+        else:
+            rfi = 1.0
         nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else math.nan
         out.update(rfi=rfi, nfi=nfi, pnfi=(df / b_df) * nfi if b_df > 0 else math.nan,
                    ifi=(b_chisq - chisq) / (b_chisq - df) if b_chisq != df else math.nan)
@@ -265,18 +271,27 @@ def _residual_measures(model, moments, theta) -> dict:
 
 def _gfi(model, moments, theta) -> float:
     """LISREL GFI, 1 - e'We / s'Ws, with the normal-theory weight matrix at the implied
-    covariance (lavaan's ``WLS.V`` for ML)."""
+    covariance (lavaan's ``WLS.V`` for ML; with fixed.x the rows and columns of the covariates'
+    own variances, covariances and means are zero, as ``lav_mvnorm_information_expected``
+    with ``x.idx``)."""
     vals, weights = [], []
+    x = [model.observed.index(v) for v in model.ov_x if v in model.observed]
     for g, mom in enumerate(moments):
         sigma, mu = model.implied(theta, g)
         winv = np.linalg.inv(sigma)
         e = mom.cov - sigma
+        s = mom.cov.copy()
+        d, m = mom.mean - mu, mom.mean.copy()
+        if x:  # fixed.x: the weight of the covariates' own moments is zero (lavaan's x.idx)
+            e[np.ix_(x, x)] = 0.0
+            s[np.ix_(x, x)] = 0.0
+            d[x] = 0.0
+            m[x] = 0.0
         t1 = 0.5 * np.trace(winv @ e @ winv @ e)
-        t2 = 0.5 * np.trace(winv @ mom.cov @ winv @ mom.cov)
+        t2 = 0.5 * np.trace(winv @ s @ winv @ s)
         if model.meanstructure:
-            d = mom.mean - mu
             t1 += d @ winv @ d
-            t2 += mom.mean @ winv @ mom.mean
+            t2 += m @ winv @ m
         vals.append(1.0 - t1 / t2)
         weights.append(mom.n)
     return float(np.dot(weights, vals) / sum(weights))
@@ -302,6 +317,11 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
         # complete data: logl_h1 in closed form and logl = logl_h1 - N F / 2
         unrestricted_logl = sum(-0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
                                 for mom in moments)
+        x = [model.observed.index(v) for v in model.ov_x if v in model.observed]
+        if x:  # fixed.x: the likelihood of y given x (lavaan drops the marginal of x)
+            unrestricted_logl -= sum(
+                -0.5 * mom.n * (len(x) * _LOG2PI + np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
+                                + len(x)) for mom in moments)
         logl = unrestricted_logl - n * fmin2 / 2.0
     out = {
         "npar": npar,
@@ -328,7 +348,9 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     out["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
     out["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
     gfi = _gfi(model, moments, theta)
-    nel = n_moments(model)
+    # lavaan's nel: every sample statistic, the covariates' included (length(WLS.obs))
+    p_all = len(model.observed)
+    nel = model.ngroups * (p_all * (p_all + 1) // 2 + (p_all if model.meanstructure else 0))
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi if nel else math.nan

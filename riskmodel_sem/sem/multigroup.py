@@ -305,8 +305,15 @@ def compare_groups(fit: FitResult, data: pd.DataFrame, group: str, *, group_equa
             "delta_rmsea": (metric_fit.fit.get(rmsea, math.nan)
                             - configural.fit.get(rmsea, math.nan)),
             "measures": [cfi, rmsea]})
+    equal = equal_paths(fit)
+    shared = equal[equal["reason"] == "label"]
+    if len(shared):
+        paths = ", ".join(f"{r.lhs} ~ {r.rhs} ({r.label})" for r in shared.itertuples())
+        notes.append(f"The label(s) of {paths} are shared by all groups, which holds those paths "
+                     "equal across groups (lavaan's rule for a plain label); their differences "
+                     "are not tested. Write c(a1, a2, ...) for one label per group.")
     return GroupComparison(group=group, group_labels=labels,
                            group_n=tuple(fit.group_n), group_equal=group_equal,
                            path_differences=differences, omnibus=omnibus, metric=metric_test,
-                           equal=equal_paths(fit), warnings=tuple(dict.fromkeys(notes)),
+                           equal=equal, warnings=tuple(dict.fromkeys(notes)),
                            fits=fits)
