@@ -31,6 +31,11 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
+import datetime as _dt
+import io
+import re
+from xml.etree import ElementTree as _ET
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,7 +48,7 @@ except ImportError:  # pragma: no cover - not POSIX
 from ._json import json_value
 from .errors import OutputError
 
-__all__ = ["write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path",
+__all__ = ["reproducible_package", "write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path",
            "check_target", "finish_interrupted", "InterruptedAfterWriting"]
 
 
@@ -393,3 +398,48 @@ def to_json_bytes(data: dict) -> bytes:
     """UTF-8 JSON with NaN/inf as null and Chinese text kept readable."""
     return (json.dumps(json_value(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
             ).encode("utf-8")
+
+
+def reproducible_package(data: bytes, when: _dt.datetime) -> bytes:
+    """Repack an Office package (xlsx, docx) so that the same content gives the same bytes.
+
+    Parameters
+    ----------
+    data : bytes
+        The zip package as the writer library produced it.
+    when : datetime.datetime
+        The time stamped on every zip entry and in ``docProps/core.xml`` (created, modified).
+
+    Returns
+    -------
+    bytes
+
+    Notes
+    -----
+    Writers stamp the current time into the document properties and every zip entry, and
+    serialize XML differently depending on whether lxml is installed (openpyxl writes
+    ``<a/>`` or ``<a />`` and places namespace declarations differently). Every XML part is
+    therefore rewritten in canonical form (W3C Canonical XML 2.0, Python's
+    ``xml.etree.ElementTree.canonicalize``) with an XML declaration, and every entry gets
+    the same time and permissions, in the original order.
+    """
+    stamp = when.timetuple()[:6]
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                text = _ET.canonicalize(content.decode("utf-8"))
+                if info.filename == "docProps/core.xml":
+                    text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                                  lambda m: m.group(1) + iso + m.group(3), text)
+                content = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                           + text).encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            entry.create_system = 0
+            dst.writestr(entry, content)
+    return out.getvalue()

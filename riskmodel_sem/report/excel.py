@@ -10,9 +10,8 @@ quote prefix, so it is neither evaluated when opened nor when edited.
 
 from __future__ import annotations
 
+import datetime
 import io
-import re
-import zipfile
 from typing import Any
 
 from openpyxl import Workbook
@@ -21,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableStyleInfo
 
+from ..outputs import reproducible_package
 from .tables import Sheet, Table
 
 __all__ = ["workbook_bytes", "safe_text", "NUMBER_FORMAT", "P_FORMAT", "FORMULA_PREFIXES"]
@@ -147,27 +147,7 @@ def workbook_bytes(sheets: list[Sheet]) -> bytes:
         ws.column_dimensions["A"].width = max(10, min(widths.get(1, 10), _MAX_WIDTH))
     buf = io.BytesIO()
     wb.save(buf)
-    return _reproducible(buf.getvalue())
+    return reproducible_package(buf.getvalue(), _FIXED_TIME)
 
 
-_FIXED_TIME = "2000-01-01T00:00:00Z"
-
-
-def _reproducible(data: bytes) -> bytes:
-    """Repack the workbook with fixed timestamps so that the same results give the same bytes.
-
-    openpyxl stamps the document properties and every zip entry with the current time.
-    """
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                 rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>", content)
-            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, content)
-    return out.getvalue()
+_FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)

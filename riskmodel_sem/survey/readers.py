@@ -121,8 +121,10 @@ def _check_zip_size(path: Path) -> None:
                               "sheet alone or as .csv.")
 
 
-_VALUED_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>/]*>')
-_CELL_OPEN_RE = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*?(/?)>')
+# a cell with content: an opening tag not closed at once (``<c .../>`` and ``<c ...></c>``, as
+# writers with and without lxml save a blank formatted cell, are empty)
+_VALUED_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})\d+"[^>/]*>(?!\s*</c>)')
+_CELL_OPEN_RE = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"[^>]*?(/>|>\s*</c>|>)')
 _FORMULA_ONLY_RE = re.compile(
     rb'<c r="([A-Z]{1,3}\d+)"[^>/]*>\s*<f[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 
@@ -172,7 +174,7 @@ def _check_extent(path: Path, zf: zipfile.ZipFile, part: str | None, where: str)
         if pos < 0:
             break
         m = _CELL_OPEN_RE.match(xml, pos)
-        if m and not m.group(2):
+        if m and m.group(2) == b">":
             height = int(m.group(1))
             break
     if width * height > MAX_XLSX_CELLS:

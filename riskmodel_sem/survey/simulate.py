@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import OptionError, SpecError
-from ..outputs import write_bytes
+from ..outputs import reproducible_package, write_bytes
 from ..limits import MAX_SIMULATED_RESPONDENTS
 from .spec import Spec, load_spec
 
@@ -184,29 +182,6 @@ def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False) -> 
 # writing
 # ---------------------------------------------------------------------------------------------
 
-def _fixed_zip(payload: bytes) -> bytes:
-    """Rewrite a zip archive with a fixed timestamp on every entry (same order, same data).
-
-    openpyxl stamps ``dcterms:modified`` with the time of saving; it is reset here too.
-    """
-    src = zipfile.ZipFile(io.BytesIO(payload))
-    buf = io.BytesIO()
-    stamp = FIXED_TIMESTAMP.timetuple()[:6]
-    iso = FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            new = zipfile.ZipInfo(info.filename, date_time=stamp)
-            new.compress_type = zipfile.ZIP_DEFLATED
-            new.external_attr = 0o600 << 16
-            new.create_system = 0
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + iso + rb"\g<2>", data)
-            dst.writestr(new, data)
-    return buf.getvalue()
-
-
 def _export_frame(spec: Spec, n: int, seed: int, text_fraction: float,
                   missing_cells: int) -> pd.DataFrame:
     answers = simulate_survey(spec, n, seed)
@@ -313,7 +288,7 @@ def write_synthetic_xlsx(spec: Spec, n: int, seed: int, out_path: str | Path,
     props.modified = FIXED_TIMESTAMP
     buf = io.BytesIO()
     wb.save(buf)
-    return write_bytes(Path(out_path), _fixed_zip(buf.getvalue()))
+    return write_bytes(Path(out_path), reproducible_package(buf.getvalue(), FIXED_TIMESTAMP))
 
 
 def run_simulate(spec_path: str | Path, n: int, seed: int, out_path: str | Path) -> Path:
