@@ -326,8 +326,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         ngroups = survey.extra[group].dropna().map(group_label).nunique()
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
-    syntax = (spec_obj.model_syntax(ngroups=ngroups) if ngroups > 1
-              else spec_obj.model_syntax())
+    # one label per group, unless the paths are to be equal (group.equal "regressions": the
+    # spec's labels are then shared, which holds them equal, as lavaan reads a plain label)
+    syntax = (spec_obj.model_syntax(ngroups=ngroups)
+              if ngroups > 1 and "regressions" not in group_equal else spec_obj.model_syntax())
     fit = fit_model(syntax, frame, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, group_partial=group_partial,
                     source=str(getattr(spec_obj, "source", "model")))

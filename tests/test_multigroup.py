@@ -110,12 +110,34 @@ def test_strip_question_number():
 
 
 @pytest.fixture(scope="module")
-def gender_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mg") / "r.json"
+def gender_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mg")
     code = main(["fit", str(BUNDLED_SURVEY), "--spec", str(BUNDLED_SPEC), "--group", "性别",
-                 "--json", str(out)])
+                 "--out", str(out)])
     assert code == 0
-    return json.loads(out.read_text(encoding="utf-8"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def gender_run(gender_out):
+    return json.loads((gender_out / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_report_shows_groups(gender_out, gender_run):
+    from openpyxl import load_workbook
+
+    book = load_workbook(gender_out / "report.xlsx", read_only=True)
+    names = book.sheetnames
+    groups = next(n for n in names if n in ("多组比较", "Groups"))
+    cells = [c for row in book[groups].iter_rows(values_only=True) for c in row if c]
+    n = {g["label"]: g["n"] for g in gender_run["groups"]}
+    assert "男" in cells and "女" in cells and n["女"] in cells
+    assert any(isinstance(c, str) and "平台方风险 → SOL" in c for c in cells)
+    html = (gender_out / "report.html").read_text(encoding="utf-8")
+    for tid in ('id="path_differences"', 'id="metric_invariance"', 'id="fig_path_diagram_g1"',
+                'id="fig_path_diagram_g2"', f"女 (n = {n['女']})"):
+        assert tid in html
 
 
 @pytest.mark.slow

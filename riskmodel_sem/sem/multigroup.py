@@ -306,6 +306,8 @@ def compare_groups(fit: FitResult, data: pd.DataFrame, group: str, *, group_equa
                             - configural.fit.get(rmsea, math.nan)),
             "measures": [cfi, rmsea]})
     equal = equal_paths(fit)
+    if "regressions" in group_equal:  # asked for: equal whatever holds them so
+        equal["reason"] = "group.equal"
     shared = equal[equal["reason"] == "label"]
     if len(shared):
         paths = ", ".join(f"{r.lhs} ~ {r.rhs} ({r.label})" for r in shared.itertuples())
