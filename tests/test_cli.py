@@ -190,3 +190,24 @@ def test_invariance_results_hold_the_printed_warnings(tmp_path, capsys, referenc
         ["invariance", str(reference_dir / "holzinger1939_missing.csv"),
          "--spec", str(reference_dir / "models" / "hs_three_factor.lav"), "--group", "school"],
         tmp_path / "i.json", capsys, 1)
+
+
+def test_fit_with_intercepts_in_the_syntax(tmp_path, reference_dir):
+    """``x1 ~ 1`` and ``visual ~ 0*1`` switch the mean structure on (lavaan's rule) and reach
+    lavaan's chi-square, df and intercept SEs from the command line
+    (tests/lavaan_cases/hs_intercept_fixed_latent_mean holds the full comparison)."""
+    spec = tmp_path / "means.lav"
+    case = json.loads((reference_dir.parent / "lavaan_cases" / "hs_intercept_fixed_latent_mean"
+                       / "lavaan.json").read_text(encoding="utf-8"))
+    spec.write_text((reference_dir.parent / "lavaan_cases" / "hs_intercept_fixed_latent_mean"
+                     / "model.lav").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "means.json"
+    assert main(["fit", str(reference_dir / "holzinger1939.csv"), "--spec", str(spec),
+                 "--json", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["fit"]["df"] == case["fit"]["df"]
+    assert results["fit"]["chisq"] == pytest.approx(case["fit"]["chisq"], rel=1e-4)
+    ours = {(r["lhs"], r["op"]): r for r in results["estimates"] if r["op"] == "~1"}
+    for row in (r for r in case["estimates"] if r["op"] == "~1"):
+        assert ours[(row["lhs"], "~1")]["est"] == pytest.approx(row["est"], rel=1e-4, abs=1e-6)
+        assert ours[(row["lhs"], "~1")]["se"] == pytest.approx(row["se"], rel=1e-4, abs=1e-6)

@@ -33,10 +33,21 @@ ESTIMATE_COLUMNS = {"est": "est", "se": "se", "z": "z", "pvalue": "pvalue",
 KEY_COLUMNS = {"lhs", "op", "rhs", "block", "group", "level", "label", "efa", "exo"}
 # parameterEstimates / fitMeasures entries riskmodel-sem does not report yet; each is listed
 # in docs/fidelity.md. A case fails on any other entry lavaan gives and we do not.
-NOT_REPORTED_COLUMNS = {"std.nox"}
+NOT_REPORTED_COLUMNS: set = set()
 NOT_REPORTED_FIT = set()
-# modification indices of multi-group fits are not computed yet (see docs/fidelity.md)
-MULTIGROUP_MODINDICES = False
+# Entries where lavaan's own optimizer stops before the optimum (nlminb, rel.tol = 1e-10) and
+# the difference shows in a confidence bound near zero: est and se of the row match at 1e-4
+# but est - 1.96 se, being close to 0, does not at 1e-6 absolute. riskmodel-sem's solution has
+# the lower objective (F and its gradient at both solutions in docs/fidelity.md). Each entry
+# names the case and the comparison; everything else in these cases is compared as usual.
+KNOWN_DIFFERENCES = {
+    ("hs_fiml_covariates_nofx", "estimates ('x9', '~1', '', 1) ci.lower"):
+        "lavaan's max |gradient| 4.2e-6 (speed ~ grade); F 0.374107792587 against our "
+        "0.374107792583; x9 ~ 1: est 1.3815503 / 1.3815570, se 0.7106162 / 0.7106157",
+    ("hs_intercepts_labelled", "estimates ('x4', '~~', 'x4', 1) ci.upper"):
+        "a negative residual variance (-0.2573) whose upper bound is 0.0019: est -0.25727711 "
+        "/ -0.25728079, se 0.13224429 / 0.1322449",
+}
 
 
 def _case_names() -> list[str]:
@@ -74,6 +85,8 @@ def fit_arguments(case: dict) -> dict:
             kwargs["group_equal"] = (value,) if isinstance(value, str) else tuple(value)
         elif key == "group.partial":
             kwargs["group_partial"] = (value,) if isinstance(value, str) else tuple(value)
+        elif key in ("fixed.x", "meanstructure", "orthogonal", "std.lv"):
+            kwargs[key.replace(".", "_")] = bool(value)
         else:
             pytest.fail(f"lavaan option {key!r} is not mapped to fit_model")
     return kwargs
@@ -115,6 +128,8 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
     worst = deviations if deviations is not None else {}
 
     def check(block, ours, theirs, atol, text):
+        if (name, f"{block} {text}") in KNOWN_DIFFERENCES:
+            return
         worst[block] = max(worst.get(block, 0.0), deviation(ours, theirs))
         if not _close(ours, theirs, atol):
             problems.append(f"{block} {text}: ours {ours!r}, lavaan {theirs!r}")
@@ -173,7 +188,7 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
             check("r2", res.r2.get(var), value, ATOL, var)
 
     # the ten largest modification indices
-    if ref.get("modindices") and (ngroups == 1 or MULTIGROUP_MODINDICES):
+    if ref.get("modindices"):
         top = ref["modindices"][:10]
         mi = res.modindices.to_dict("records")
         if ngroups == 1:
@@ -186,7 +201,8 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
             if got is None:
                 problems.append(f"modindices: lavaan's top-ten {key} missing")
                 continue
-            for col, our_col in (("mi", "mi"), ("epc", "epc"), ("sepc.all", "sepc_all")):
+            for col, our_col in (("mi", "mi"), ("epc", "epc"), ("sepc.lv", "sepc_lv"),
+                                 ("sepc.all", "sepc_all"), ("sepc.nox", "sepc_nox")):
                 check("modindices", got.get(our_col), row[col], 1e-5, f"{key} {col}")
     return problems
 

@@ -805,7 +805,8 @@ def _invariance_sheet(a: Analysis, lang: str) -> Sheet | None:
 def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.fit is None or a.fit.modindices is None or not len(a.fit.modindices):
         return None
-    mi = a.fit.modindices
+    mi = a.fit.modindices.drop(columns=["sepc_lv", "sepc_nox"], errors="ignore")  # the
+    # sheet shows MI, EPC and the completely standardized EPC, as papers report them
     mi = mi[[CRITERIA["modindex"].passes(x) for x in mi["mi"]]].head(MAX_MI_ROWS)
     t = text("modindices", lang)
     if not len(mi):

@@ -34,7 +34,7 @@ def model_variables(model_source, source="model"):
 
 
 def compile_source(model_source, observed, *, meanstructure, ngroups, group_equal, moments,
-                   source, group_partial=()):
+                   source, fixed_x=True, orthogonal=False, std_lv=False, group_partial=()):
     """Compile lavaan syntax (:func:`compile_model`) or a parameter table
     (:func:`compile_partable`) for the data's observed variables."""
     if isinstance(model_source, pd.DataFrame):
@@ -44,8 +44,8 @@ def compile_source(model_source, observed, *, meanstructure, ngroups, group_equa
                                 meanstructure=meanstructure or None, moments=moments,
                                 source=source)
     return compile_model(model_source, observed, meanstructure=meanstructure, ngroups=ngroups,
-                         group_equal=group_equal, group_partial=group_partial,
-                         moments=moments, source=source)
+                         group_equal=group_equal, group_partial=group_partial, moments=moments,
+                         fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv, source=source)
 
 
 def sample_moments(values: np.ndarray) -> SampleMoments:
@@ -161,9 +161,12 @@ def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:
     return labels, [np.flatnonzero(keep & (groups == lab)) for lab in labels]
 
 
-def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, source="model",
-            group_partial=()):
-    """Select and clean the data for a model; return (model, moments, values, labels)."""
+def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, fixed_x=True,
+            orthogonal=False, std_lv=False, source="model", group_partial=()):
+    """Select and clean the data for a model; return (model, moments, values, labels).
+
+    The mean structure is on with ``meanstructure``, with groups, or when the model has an
+    intercept (``~ 1``), lavaan's rule."""
     _, observed, values, groups = model_data(syntax, data, group, source)
     labels, groups_idx = split_groups(~np.isnan(values).any(axis=1), groups)
     moments = []
@@ -179,5 +182,6 @@ def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, so
     model = compile_source(syntax, observed, meanstructure=meanstructure or bool(group),
                            ngroups=len(moments), group_equal=group_equal,
                            group_partial=group_partial, moments=moments,
-                           source=source)
+                           source=source, fixed_x=fixed_x, orthogonal=orthogonal,
+                           std_lv=std_lv)
     return model, moments, [values[idx] for idx in groups_idx], labels

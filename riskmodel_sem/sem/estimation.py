@@ -58,7 +58,7 @@ __all__ = [
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                     "ci_upper", "std_lv", "std_all"]
-MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
 #: lavaan's ``group.equal`` kinds that a fit accepts.
 GROUP_EQUAL_KINDS = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
                      "lv.variances", "lv.covariances", "regressions")
@@ -80,7 +80,8 @@ class FitResult:
     r2 : dict
         R-squared of every endogenous variable (observed indicators and latent outcomes).
     modindices : pandas.DataFrame
-        Modification indices (``MODINDEX_COLUMNS``), sorted decreasingly.
+        Modification indices (``MODINDEX_COLUMNS``, plus ``group`` for several groups),
+        sorted decreasingly.
     group_labels : tuple of str
         The groups' values in the data, in lavaan's group order (first appearance).
     group_n : tuple of int
@@ -240,6 +241,10 @@ def fit_model(
     group_partial: tuple = (),
     source: str = "model",
     compute_modindices: bool = True,
+    meanstructure: bool = False,
+    fixed_x: bool = True,
+    orthogonal: bool = False,
+    std_lv: bool = False,
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -270,6 +275,20 @@ def fit_model(
         Name of the model for messages.
     compute_modindices : bool
         Compute modification indices (the most expensive statistic for large models).
+    meanstructure : bool
+        lavaan's ``meanstructure = TRUE``: intercepts and latent means in the model. The mean
+        structure is also on with FIML, with groups and whenever the syntax has ``~ 1``, as in
+        lavaan.
+    fixed_x : bool
+        lavaan's ``fixed.x`` (default TRUE): observed exogenous covariates are fixed at their
+        sample moments, and the log-likelihood and information criteria are conditional on
+        them; ``False`` makes their variances, covariances and means free parameters.
+    orthogonal : bool
+        lavaan's ``orthogonal = TRUE``: the latent covariances that are free by default are
+        fixed to zero.
+    std_lv : bool
+        lavaan's ``std.lv = TRUE``: every latent variable is scaled by fixing its (residual)
+        variance to one instead of its first loading.
 
     Returns
     -------
@@ -300,7 +319,8 @@ def fit_model(
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, group_partial=tuple(group_partial), source=source,
-                    compute_modindices=compute_modindices)
+                    compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
+                    fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
 
 def check_options(estimator, missing) -> tuple[str, str]:
@@ -327,16 +347,19 @@ def check_group_equal(group_equal) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kinds))
 
 
-def _fit(syntax, data, *, estimator, missing, group, group_equal, group_partial, source,
-         compute_modindices):
+def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
+         compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False,
+         std_lv=False, group_partial=()):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
     notes: list[str] = []
     if missing == "listwise":
         model, moments, values, labels = prepare(syntax, data, group=group,
-                                                 group_equal=group_equal, source=source,
-                                                 group_partial=group_partial)
+                                                 group_equal=group_equal,
+                                                 meanstructure=meanstructure, fixed_x=fixed_x,
+                                                 orthogonal=orthogonal, std_lv=std_lv,
+                                                 source=source, group_partial=group_partial)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -351,7 +374,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, group_partial,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source, group_partial)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv,
+            group_partial)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)
@@ -471,13 +495,14 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
                                    extra=test_extra, logl=logl,
                                    unrestricted_logl=unrestricted_logl, baseline=baseline)
     r2 = standardize.r_squared(model, theta)
-    if compute_modindices and model.ngroups == 1 and singular:
+    if compute_modindices and singular:
         # lavaan's modindices() stops here ("information matrix is singular")
         notes.append(f"{source}: modification indices were not computed: the information "
                      "matrix is singular.")
     mi = (fitmeasures.modification_indices(model, moments, theta, groups)
-          if compute_modindices and model.ngroups == 1 and not singular
-          else pd.DataFrame(columns=MODINDEX_COLUMNS))
+          if compute_modindices and not singular
+          else pd.DataFrame(columns=MODINDEX_COLUMNS[:3] + (["group"] if model.ngroups > 1
+                                                             else []) + MODINDEX_COLUMNS[3:]))
     sigma = model.implied(theta, 0)[0]
     return FitResult(
         estimates=estimates,

@@ -20,7 +20,8 @@ from ..errors import ModelError
 from .data import compile_source, model_data, split_groups
 from .em import em_estimate
 from .model import SampleMoments
-from .objective import MLObjective, group_data, h1_information, model_delta, moments_group
+from .objective import (MLObjective, group_data, h1_information, model_delta, moments_group,
+                        vech_index)
 
 __all__ = ["prepare_fiml", "fiml_corrected", "gfi_missing"]
 
@@ -41,7 +42,9 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     complete-data information, both at the EM moments, U = W_m - W_m Delta (Delta' W_m
     Delta)^-1 Delta' W_m, and k = tr(W_c W_m^-1 U W_m^-1) (version V6, ML) or
     k = tr(U W_m^-1 W_c W_m^-1 U Gamma) with Gamma = W_m^-1 J_m W_m^-1 (version V3, MLR);
-    c_hat = k / df. Matches ``lav_fit_fiml_corrected`` (lavaan 0.6.14).
+    c_hat = k / df. Matches ``lav_fit_fiml_corrected`` (lavaan 0.6.14), including its W_c
+    from a refit with lavaan's default fixed.x = TRUE: with ``fixed.x = FALSE`` the rows and
+    columns of the observed covariates' own moments are zero in W_c.
 
     References
     ----------
@@ -51,6 +54,11 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     """
     total = sum(gd.n for gd in groups)
     x3 = x3b = 0.0
+    p = len(model.observed)
+    free_x = [model.observed.index(v) for v in model.exogenous if v not in model.ov_x]
+    r, c = vech_index(p)
+    xmask = np.concatenate([np.isin(np.arange(p), free_x),
+                            np.isin(r, free_x) & np.isin(c, free_x)])
     Wm, Wc, Wmi, Gam, D, DB = [], [], [], [], [], []
     for g, gd in enumerate(groups):
         fg = gd.n / total
@@ -61,6 +69,9 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
         wm = h1.A1[g]
         keep = h1.keep[g]
         wc = h1_information(s, m, em_group, True, "expected")
+        if free_x:  # lavaan refits the model with its default fixed.x = TRUE for W_c
+            wc[xmask, :] = 0.0
+            wc[:, xmask] = 0.0
         wc = wc[np.ix_(keep, keep)]
         wmi = np.linalg.inv(wm)
         Wm.append(fg * wm)
@@ -105,7 +116,8 @@ def gfi_missing(model, theta, groups, df) -> dict:
     ``missing = "ml"``: the means of the observed values and the pairwise-complete covariance
     matrix (divisor n_ij - 1) rescaled by (n - 1)/n; e = s - (mu, vech Sigma) of the model; and
     W is the pattern-wise expected information of the saturated model at the model-implied
-    moments (``lav_model_h1_information_expected``). AGFI = 1 - (nel/df)(1 - GFI),
+    moments (``lav_model_h1_information_expected``), with the rows and columns of fixed.x
+    covariates' own moments set to zero. AGFI = 1 - (nel/df)(1 - GFI),
     PGFI = (df/nel) GFI. Matches ``lav_fit_gfi_lavobject``.
     """
     vals, weights = [], []
@@ -115,8 +127,13 @@ def gfi_missing(model, theta, groups, df) -> dict:
         frame = pd.DataFrame(gd.values)
         cov = frame.cov().to_numpy() * (gd.n - 1) / gd.n
         mean = np.nanmean(gd.values, axis=0)
+        e_cov, e_mean = cov - sigma, mean - mu
+        x = [model.observed.index(v) for v in model.ov_x]  # fixed.x moments drop out
+        for c_, m_ in ((cov, mean), (e_cov, e_mean)):
+            c_[np.ix_(x, x)] = 0.0
+            m_[x] = 0.0
         s_quad = _expected_quadratic(cov, mean, sigma, gd)
-        e_quad = _expected_quadratic(cov - sigma, mean - mu, sigma, gd)
+        e_quad = _expected_quadratic(e_cov, e_mean, sigma, gd)
         p = len(mu)
         nel += p * (p + 1) // 2 + p
         vals.append(1.0 - e_quad / s_quad)
@@ -126,7 +143,8 @@ def gfi_missing(model, theta, groups, df) -> dict:
             "pgfi": (df / nel) * gfi if nel else math.nan}
 
 
-def prepare_fiml(syntax, data, group, group_equal, source, group_partial=()):
+def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False,
+                 std_lv=False, group_partial=()):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -136,7 +154,7 @@ def prepare_fiml(syntax, data, group, group_equal, source, group_partial=()):
     if dropped:
         notes.append(f"{source}: {dropped} row(s) with no answer on any model variable were "
                      "left out (lavaan does the same).")
-    x_idx = [observed.index(v) for v in ov_x if v in observed]
+    x_idx = [observed.index(v) for v in ov_x if v in observed] if fixed_x else []
     if x_idx:
         bad = keep & np.isnan(values[:, x_idx]).any(axis=1)
         if bad.any():
@@ -182,5 +200,6 @@ def prepare_fiml(syntax, data, group, group_equal, source, group_partial=()):
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
                            group_equal=group_equal, group_partial=group_partial,
-                           moments=moments, source=source)
+                           moments=moments, source=source,
+                           fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv)
     return model, moments, groups, h1, labels, notes

@@ -11,6 +11,7 @@ model's statistic and df, N the total sample size, G the number of groups):
 - SRMR (Bentler) = sqrt(mean of ((s_ij - sigma_ij) / sqrt(s_ii s_jj))^2) over i >= j
 - logl, AIC = -2 logl + 2 npar, BIC = -2 logl + npar log N, BIC2 with (N + 2) / 24
 - GFI = 1 - e'We / s'Ws with the normal-theory weight matrix, AGFI, PGFI (LISREL)
+- with fixed.x covariates, logl and the information criteria conditional on them
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import pandas as pd
 from scipy import optimize
 
 from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
-from .model import compile_partable, extend_model
-from .objective import MLObjective, moments_group
+from .em import em_estimate
+from .model import compile_partable
+from .objective import MLObjective, h1_information, model_delta, moments_group, vech_index
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
-           "score_tests", "score_test", "candidates", "n_moments", "baseline_model",
-           "baseline_estimates", "baseline_statistic"]
+           "score_test", "candidates", "n_moments", "baseline_model",
+           "baseline_estimates", "baseline_statistic", "loglik_x"]
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -45,23 +47,26 @@ def n_moments(model) -> int:
 
 def baseline_model(model, moments):
     """lavaan's baseline (independence) model as a compiled model: per group free variances
-    (and means, with a mean structure) of the non-covariates; fixed.x covariates keep their
-    sample moments (``lav_partable_independence``).
+    (and means, with a mean structure) of the non-covariates; the observed exogenous
+    covariates keep their sample moments under fixed.x and are saturated (free variances,
+    covariances and means) otherwise (``lav_partable_independence``).
 
     Parameters
     ----------
     model : CompiledModel
     moments : list of SampleMoments
-        Per group; the covariates' moments are fixed at these values.
+        Per group; the fixed.x covariates' moments are fixed at these values.
 
     Returns
     -------
     CompiledModel
-        Free parameters per group: the variances, then the means.
+        Free parameters per group: the variances, then the means of the other variables, then
+        the covariates' free (co)variances and means (see :func:`baseline_estimates`).
     """
     observed = model.observed
-    ov_x = [v for v in observed if v in model.ov_x]
-    y = [v for v in observed if v not in ov_x]
+    x = [v for v in observed if v in model.exogenous or v in model.ov_x]
+    fixed = set(model.ov_x)
+    y = [v for v in observed if v not in x]
     rows = []
     free = 0
     for g in range(1, model.ngroups + 1):
@@ -72,41 +77,71 @@ def baseline_model(model, moments):
             for v in y:
                 free += 1
                 rows.append((v, "~1", "", g, free, np.nan, 0))
-        for i, a in enumerate(ov_x):
-            for b in ov_x[i:]:
-                rows.append((a, "~~", b, g, 0, np.nan, 1))
-            if model.meanstructure:
-                rows.append((a, "~1", "", g, 0, np.nan, 1))
+        for i, a in enumerate(x):
+            for b in x[i:]:
+                exo = int(a in fixed)
+                free += 1 - exo
+                rows.append((a, "~~", b, g, 0 if exo else free, np.nan, exo))
+        if model.meanstructure:
+            for a in x:
+                exo = int(a in fixed)
+                free += 1 - exo
+                rows.append((a, "~1", "", g, 0 if exo else free, np.nan, exo))
     pt = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "free", "ustart", "exo"])
     pt["user"] = 0
     pt["label"] = ""
     pt["start"] = None
     return compile_partable(pt, observed, (), ngroups=model.ngroups,
                             meanstructure=model.meanstructure, moments=moments,
-                            ov_x=tuple(ov_x), source="baseline")
+                            ov_x=tuple(v for v in x if v in fixed),
+                            exogenous=tuple(x), source="baseline")
 
 
 def baseline_estimates(base, values_by_group) -> np.ndarray:
     """Closed-form ML estimates of :func:`baseline_model`: per variable the mean and the
-    variance (divisor n) of its observed values (the likelihood factorizes over variables)."""
-    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
+    variance (divisor n) of its observed values (the likelihood factorizes over variables);
+    for free covariates their joint mean and covariance (by EM when values are missing)."""
+    x = [i for i, v in enumerate(base.observed) if v in base.exogenous]
+    y = [i for i, v in enumerate(base.observed) if i not in x]
+    free_x = [i for i in x if base.observed[i] not in base.ov_x]
     theta = []
     for vals in values_by_group:
-        vals = vals[:, y]
-        theta.append(np.nanvar(vals, axis=0))
+        theta.append(np.nanvar(vals[:, y], axis=0))
         if base.meanstructure:
-            theta.append(np.nanmean(vals, axis=0))
+            theta.append(np.nanmean(vals[:, y], axis=0))
+        if free_x:
+            xv = vals[:, free_x]
+            xv = xv[~np.isnan(xv).all(axis=1)]
+            em = em_estimate(xv)
+            theta.append(_lower_by_column(em.cov))
+            if base.meanstructure:
+                theta.append(em.mean)
     return np.concatenate(theta)
+
+
+def _lower_by_column(cov) -> np.ndarray:
+    """Entries (i, j), j >= i, in the order ``for i: for j >= i`` (the baseline's rows)."""
+    k = cov.shape[0]
+    return np.array([cov[i, j] for i in range(k) for j in range(i, k)])
 
 
 def baseline_statistic(model, moments) -> tuple[float, int]:
     """Chi-square and df of lavaan's independence model with complete data: N F at the
     closed-form estimates, which is sum_g n_g (sum_y log s_yy + log|S_xx| - log|S|)."""
     base = baseline_model(model, moments)
-    y = [i for i, v in enumerate(base.observed) if v not in base.ov_x]
-    theta = np.concatenate([np.concatenate([np.diag(m.cov)[y]] +
-                                           ([m.mean[y]] if model.meanstructure else []))
-                            for m in moments])
+    x = [i for i, v in enumerate(base.observed) if v in base.exogenous]
+    y = [i for i, v in enumerate(base.observed) if i not in x]
+    free_x = [i for i in x if base.observed[i] not in base.ov_x]
+    parts = []
+    for m in moments:
+        parts.append(np.diag(m.cov)[y])
+        if model.meanstructure:
+            parts.append(m.mean[y])
+        if free_x:
+            parts.append(_lower_by_column(m.cov[np.ix_(free_x, free_x)]))
+            if model.meanstructure:
+                parts.append(m.mean[free_x])
+    theta = np.concatenate(parts)
     groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
               for m in moments]
     n = sum(m.n for m in moments)
@@ -140,7 +175,10 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
     both are zero), TLI = 1 - (t1 df_B) / (t2 df), RNI = 1 - t1 / t2. c = 1 gives Bentler's
     (1990) CFI and Tucker-Lewis; the scaling factors give the robust CFI/TLI of
     Brosseau-Liard & Savalei (2014, eq. 15). NFI = (X2_B - X2) / X2_B, PNFI = (df / df_B) NFI,
-    IFI = (X2_B - X2) / (X2_B - df), RFI = (X2_B/df_B - X2/df) / (X2_B/df_B). Matches
+    IFI = (X2_B - X2) / (X2_B - df), RFI = (X2_B/df_B - X2/df) / (X2_B/df_B). lavaan's edge
+    rules are kept: at df = 0 CFI, TLI, NFI and RFI are 1; RFI is 1 when its numerator is
+    negative, IFI when X2_B < df; RFI and NFI are NaN when df > df_B; RNI is NaN when
+    t2 = 0; scaling applies only when df > 0 and both factors differ from 1. Matches
     ``lav_fit_cfi``, ``lav_fit_tli``, ``lav_fit_rni`` and ``lav_fit_nfi`` etc. of lavaan
     0.6.14 (``lav_fit_cfi.R``).
 
@@ -153,31 +191,46 @@ def incremental_indices(chisq, df, b_chisq, b_df, c: float = 1.0, c_b: float = 1
     nonnormality. *Multivariate Behavioral Research*, 49(5), 460-470.
     https://doi.org/10.1080/00273171.2014.933697
     """
+    unscaled = c == 1.0 and c_b == 1.0
+    if not all(math.isfinite(v) for v in (chisq, df, b_chisq, b_df, c, c_b)):
+        nan = {k: math.nan for k in ("cfi", "tli", "nnfi", "rni")}
+        if unscaled:
+            nan.update(rfi=math.nan, nfi=math.nan, pnfi=math.nan, ifi=math.nan)
+        return nan
+    if not (df > 0 and c != 1.0 and c_b != 1.0):
+        c = c_b = 1.0  # lavaan scales only when both factors differ from one and df > 0
     t1, t2 = chisq - c * df, b_chisq - c_b * b_df
-    keys = ("cfi", "tli", "nnfi", "rni")
-    if not all(math.isfinite(v) for v in (t1, t2)):
-        out = {k: math.nan for k in keys}
+    a, b = max(t1, 0.0), max(t1, t2, 0.0)
+    cfi = 1.0 if _all_equal_zero(a) and _all_equal_zero(b) else 1.0 - a / b
+    if df > 0 and abs(t2 * df) > 0:
+        tli = 1.0 - (t1 * b_df) / (t2 * df)
     else:
-        a = max(t1, 0.0)
-        b = max(t1, t2, 0.0)
-        cfi = 1.0 if (math.isclose(a, 0.0, abs_tol=1.5e-8)
-                      and math.isclose(b, 0.0, abs_tol=1.5e-8)) else 1.0 - a / b
-        tli = 1.0 - (t1 * b_df) / (t2 * df) if df > 0 and b_df > 0 and abs(t2) > 0 else 1.0
-        rni = 1.0 - t1 / t2 if t2 != 0 else math.nan
-        out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
-    if c == 1.0 and c_b == 1.0:
-        # lavaan's lav_fit_rfi: NA when df > df.null, 1 for df = 0 or a negative index
+        tli = 1.0
+    rni = math.nan if _all_equal_zero(t2) else 1.0 - t1 / t2
+    out = {"cfi": cfi, "tli": tli, "nnfi": tli, "rni": rni}
+    if unscaled:
         if df > b_df:
             rfi = math.nan
         elif df > 0 and b_df > 0:
-            t1, t2 = b_chisq / b_df - chisq / df, b_chisq / b_df
-            rfi = 1.0 if t1 < 0 or t2 < 0 else t1 / t2
+            r1, r2 = b_chisq / b_df - chisq / df, b_chisq / b_df
+            rfi = 1.0 if (r1 < 0 or r2 < 0) else r1 / r2
         else:
             rfi = 1.0
-        nfi = (b_chisq - chisq) / b_chisq if b_chisq > 0 else math.nan
-        out.update(rfi=rfi, nfi=nfi, pnfi=(df / b_df) * nfi if b_df > 0 else math.nan,
-                   ifi=(b_chisq - chisq) / (b_chisq - df) if b_chisq != df else math.nan)
+        if df > b_df or _all_equal_zero(b_chisq):
+            nfi = math.nan
+        else:
+            nfi = (b_chisq - chisq) / b_chisq if df > 0 else 1.0
+        pnfi = ((df / b_df) * (b_chisq - chisq) / b_chisq if b_df > 0 and b_chisq > 0
+                else math.nan)
+        i2 = b_chisq - df
+        ifi = 1.0 if i2 < 0 else math.nan if _all_equal_zero(i2) else (b_chisq - chisq) / i2
+        out.update(rfi=rfi, nfi=nfi, pnfi=pnfi, ifi=ifi)
     return out
+
+
+def _all_equal_zero(x: float) -> bool:
+    """R's ``isTRUE(all.equal(x, 0))``: an absolute difference below 1.5e-8."""
+    return abs(x) < 1.5e-8
 
 
 def _ncp_root(chisq, df, target, upper):
@@ -192,7 +245,8 @@ def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.0
     Notes
     -----
     Matches ``lav_fit_rmsea``, ``lav_fit_rmsea_ci`` and ``lav_fit_rmsea_closefit`` of lavaan
-    0.6.14: the noncentrality is divided by N (not N - 1) and multiplied by G.
+    0.6.14: the noncentrality is divided by N (not N - 1) and multiplied by G; both bounds of
+    the interval are 0 when df < 1 (a scaled RMSEA's df, tr(U Gamma), can be).
     """
     out = {"rmsea": math.nan, "rmsea_ci_lower": math.nan, "rmsea_ci_upper": math.nan,
            "rmsea_ci_level": level, "rmsea_pvalue": math.nan, "rmsea_close_h0": close,
@@ -204,13 +258,13 @@ def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.0
     g = math.sqrt(ngroups)
     out["rmsea"] = g * math.sqrt(max(chisq - df, 0.0) / (n * df))
     upper_p, lower_p = 1 - (1 - level) / 2, (1 - level) / 2
-    if chi2_cdf(chisq, df) < upper_p:
+    if df < 1 or chi2_cdf(chisq, df) < upper_p:
         lo = 0.0
     else:
         lo = _ncp_root(chisq, df, upper_p, max(chisq, 1.0) * 4)
     out["rmsea_ci_lower"] = g * math.sqrt(lo / (n * df))
     n_upper = max(n, chisq * 4)
-    if ncx2_cdf(chisq, df, n_upper) > lower_p or chi2_cdf(chisq, df) < lower_p:
+    if df < 1 or ncx2_cdf(chisq, df, n_upper) > lower_p or chi2_cdf(chisq, df) < lower_p:
         hi = 0.0
     else:
         hi = _ncp_root(chisq, df, lower_p, n_upper)
@@ -271,30 +325,62 @@ def _residual_measures(model, moments, theta) -> dict:
 
 def _gfi(model, moments, theta) -> float:
     """LISREL GFI, 1 - e'We / s'Ws, with the normal-theory weight matrix at the implied
-    covariance (lavaan's ``WLS.V`` for ML; with fixed.x the rows and columns of the covariates'
-    own variances, covariances and means are zero, as ``lav_mvnorm_information_expected``
-    with ``x.idx``)."""
+    covariance (lavaan's ``WLS.V`` for ML).
+
+    With fixed.x covariates, W has the rows and columns of the covariates' own moments (their
+    means and the x-by-x block of vech) set to zero, as ``lav_mvnorm_information_expected(x.idx
+    = ...)`` does; so those moments drop out of both quadratic forms."""
     vals, weights = [], []
-    x = [model.observed.index(v) for v in model.ov_x if v in model.observed]
+    x = _x_index(model)
     for g, mom in enumerate(moments):
         sigma, mu = model.implied(theta, g)
         winv = np.linalg.inv(sigma)
-        e = mom.cov - sigma
-        s = mom.cov.copy()
-        d, m = mom.mean - mu, mom.mean.copy()
-        if x:  # fixed.x: the weight of the covariates' own moments is zero (lavaan's x.idx)
-            e[np.ix_(x, x)] = 0.0
-            s[np.ix_(x, x)] = 0.0
-            d[x] = 0.0
-            m[x] = 0.0
+        e, s = mom.cov - sigma, mom.cov.copy()
+        e[np.ix_(x, x)] = 0.0
+        s[np.ix_(x, x)] = 0.0
         t1 = 0.5 * np.trace(winv @ e @ winv @ e)
         t2 = 0.5 * np.trace(winv @ s @ winv @ s)
         if model.meanstructure:
+            d, m = mom.mean - mu, mom.mean.copy()
+            d[x] = 0.0
+            m[x] = 0.0
             t1 += d @ winv @ d
             t2 += m @ winv @ m
         vals.append(1.0 - t1 / t2)
         weights.append(mom.n)
     return float(np.dot(weights, vals) / sum(weights))
+
+
+def _hoelter(chisq, df, n, alpha) -> float:
+    """Hoelter's critical N, chi2_{1-alpha}(df) / (X2 / N) + 1; NaN for a saturated model with
+    X2 below machine epsilon, 1 when df = 0 otherwise (``lav_fit_cn``)."""
+    if df == 0 and chisq < np.finfo(float).eps:
+        return math.nan
+    quantile = chi2_ppf(1 - alpha, df) if df > 0 else 0.0
+    if chisq <= 0:
+        return math.inf if quantile > 0 else math.nan
+    return quantile / (chisq / n) + 1
+
+
+def _x_index(model) -> list[int]:
+    """Positions of the fixed.x covariates among the observed variables."""
+    return [model.observed.index(v) for v in model.ov_x]
+
+
+def loglik_x(model, moments) -> float:
+    """Log-likelihood of the fixed.x covariates at their sample moments,
+    sum_g -n_g/2 (p_x log(2 pi) + log|S_xx,g| + p_x).
+
+    lavaan 0.6.14 subtracts it from ``logl`` and ``unrestricted.logl`` (so AIC, BIC and BIC2),
+    which are then conditional on the covariates (``lav_mvnorm_loglik_samplestats`` and
+    ``lav_mvnorm_h1_loglik_samplestats`` with ``x.idx``; with missing data the x block of the
+    EM moments, ``lav_mvnorm_missing_loglik_samplestats``)."""
+    x = _x_index(model)
+    if not x:
+        return 0.0
+    px = len(x)
+    return float(sum(-0.5 * mom.n * (px * _LOG2PI + np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
+                                     + px) for mom in moments))
 
 
 def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, logl=None,
@@ -303,7 +389,9 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
 
     ``fmin2`` is the minimized discrepancy F (twice lavaan's ``fmin``). ``extra`` adds
     robust (scaled) measures computed by the caller; ``logl`` and ``baseline`` override the
-    complete-data formulas (FIML).
+    complete-data formulas (FIML). With fixed.x covariates, ``logl``, ``unrestricted_logl``,
+    AIC, BIC and BIC2 are conditional on them (:func:`loglik_x`), GFI leaves their moments out
+    and AGFI/PGFI count all p(p+1)/2 [+ p] sample moments, as lavaan 0.6.14 reports them.
     """
     n = sum(m.n for m in moments)
     npar = model.n_free
@@ -317,12 +405,9 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
         # complete data: logl_h1 in closed form and logl = logl_h1 - N F / 2
         unrestricted_logl = sum(-0.5 * mom.n * (p * _LOG2PI + np.linalg.slogdet(mom.cov)[1] + p)
                                 for mom in moments)
-        x = [model.observed.index(v) for v in model.ov_x if v in model.observed]
-        if x:  # fixed.x: the likelihood of y given x (lavaan drops the marginal of x)
-            unrestricted_logl -= sum(
-                -0.5 * mom.n * (len(x) * _LOG2PI + np.linalg.slogdet(mom.cov[np.ix_(x, x)])[1]
-                                + len(x)) for mom in moments)
         logl = unrestricted_logl - n * fmin2 / 2.0
+    logl_x = loglik_x(model, moments)
+    logl, unrestricted_logl = logl - logl_x, unrestricted_logl - logl_x
     out = {
         "npar": npar,
         "fmin": fmin2 / 2.0,
@@ -344,13 +429,10 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     })
     out.update(rmsea_measures(chisq, df, n, model.ngroups))
     out.update(_residual_measures(model, moments, theta))
-    f = chisq / n
-    out["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
-    out["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
+    out["cn_05"] = _hoelter(chisq, df, n, 0.05)
+    out["cn_01"] = _hoelter(chisq, df, n, 0.01)
     gfi = _gfi(model, moments, theta)
-    # lavaan's nel: every sample statistic, the covariates' included (length(WLS.obs))
-    p_all = len(model.observed)
-    nel = model.ngroups * (p_all * (p_all + 1) // 2 + (p_all if model.meanstructure else 0))
+    nel = model.ngroups * (p * (p + 1) // 2 + (p if model.meanstructure else 0))  # x included
     out["gfi"] = gfi
     out["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     out["pgfi"] = (df / nel) * gfi if nel else math.nan
@@ -365,35 +447,78 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
 # modification indices
 # ------------------------------------------------------------------------------------------
 
-def candidates(model) -> list[tuple[str, str, str]]:
+def candidates(model, theta) -> pd.DataFrame:
+    """lavaan's candidate parameters for modification indices: the extended parameter table.
+
+    Returns the model rows of the parameter table (``=~``, ``~``, ``~~``, ``~1``) with the
+    candidates numbered as free parameters q+1, q+2, ... and a column ``candidate``; their
+    values at ``theta`` are in ``ustart`` (the fixed value or sample moment, 0 for new rows).
+
+    Notes
+    -----
+    As ``modindices()`` builds it (``lav_partable_full`` merged into the table with
+    ``lav_object_extended(all.free = TRUE)``), per group:
+
+    - every fixed row of the table (a covariance fixed to 0, a fixed loading, intercept or
+      latent mean, the fixed.x covariates' moments);
+    - loadings of every latent variable on every observed variable that is neither an
+      exogenous covariate nor in a regression (``~``) on either side;
+    - covariances among the observed indicators, and among the latent variables;
+    - regressions of every variable in a ``~`` row on every other such variable, except an
+      indicator on a latent variable;
+    - with a mean structure, intercepts of all variables;
+
+    leaving out what is already in the table (``a ~ b`` and ``b =~ a`` being one entry).
+    """
     pt = model.partable
-    present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
-    present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
-    # "a ~ b" and "b =~ a" are the same matrix entry
-    present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
-    out = []
-    nox = [v for v in model.observed if v not in model.ov_x]
-    for lv in model.latent:
-        for ov in nox:
-            if (lv, "=~", ov) not in present:
-                out.append((lv, "=~", ov))
-    for i, a in enumerate(nox):
-        for b in nox[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for i, a in enumerate(model.latent):
-        for b in model.latent[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for a in model.latent:
-        for b in model.latent:
-            if a != b and (a, "~", b) not in present and (b, "~", a) not in present:
-                out.append((a, "~", b))
-    return out
+    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])].copy()
+    q = model.n_free
+    values = model.row_values(theta)
+    observed, latent = model.observed, model.latent
+    x_names = set(model.exogenous) | set(model.ov_x)
+    nox = [v for v in observed if v not in x_names]
+    indicators = set(rows.loc[rows["op"] == "=~", "rhs"]) & set(observed)
+    reg = rows[rows["op"] == "~"]
+    eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
+    eqs_set = set(eqs)
+    rows["candidate"] = False
+    counter = q
+    fixed = rows["free"].to_numpy() <= 0
+    rows["ustart"] = np.where(fixed, values, rows["ustart"].to_numpy(float))
+    for idx in rows.index[fixed]:
+        counter += 1
+        rows.loc[idx, ["free", "candidate"]] = [counter, True]
+    new = []
+    for g in range(1, model.ngroups + 1):
+        mine = rows[rows["group"] == g]
+        present = set(zip(mine["lhs"], mine["op"], mine["rhs"]))
+        present |= {(r, "~~", l) for l, o, r in present if o == "~~"}
+        present |= {(r, "~", l) for l, o, r in present if o == "=~"}
+        present |= {(r, "=~", l) for l, o, r in present if o == "~"}
+        wanted = [(lv, "=~", ov) for lv in latent for ov in nox if ov not in eqs_set]
+        ind = [v for v in nox if v in indicators]
+        wanted += [(ind[i], "~~", b) for i in range(len(ind)) for b in ind[i:]]
+        wanted += [(latent[i], "~~", b) for i in range(len(latent)) for b in latent[i:]]
+        wanted += [(a, "~", b) for a in eqs for b in eqs
+                   if a != b and not (a in indicators and b in latent)]
+        if model.meanstructure:
+            wanted += [(v, "~1", "") for v in observed + latent]
+        for key in wanted:
+            if key not in present:
+                present.add(key)
+                if key[1] == "~~":
+                    present.add((key[2], "~~", key[0]))
+                counter += 1
+                new.append(dict(lhs=key[0], op=key[1], rhs=key[2], user=10, group=g,
+                                free=counter, ustart=0.0, exo=0, label="", start=None,
+                                candidate=True))
+    if new:
+        rows = pd.concat([rows, pd.DataFrame(new)], ignore_index=True)
+    return rows.reset_index(drop=True)
 
 
 def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
-    """Univariate score tests for fixed-to-zero parameters (lavaan's ``modindices``).
+    """Univariate score tests of lavaan's candidate parameters (lavaan's ``modindices``).
 
     Parameters
     ----------
@@ -403,31 +528,117 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     groups : list of GroupData, optional
         The raw data by missing-data pattern (FIML); by default the sample moments.
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``lhs, op, rhs`` (+ ``group`` with several groups), ``mi, epc, sepc_lv, sepc_all,
+        sepc_nox``, sorted by decreasing MI; candidates whose MI is not defined are left out.
+
     Notes
     -----
-    For each candidate parameter j, with d_j the derivative of lavaan's fmin (F/2) and
-    I the expected information of the extended model (pattern-wise with missing data):
-    V = I_jj - I_j,theta I_theta,theta^{-1} I_theta,j, MI = N d_j^2 / V,
-    EPC = -d_j / V; sepc_all standardizes the EPC like ``std_all`` (covariances by the residual
-    standard deviations). Candidates with V < eps^(1/3) are dropped, as lavaan does.
+    Candidates: :func:`candidates`. For each candidate parameter j, with d_j the derivative
+    of lavaan's fmin (F/2) at the estimates (candidates at their fixed values) and I the
+    expected information of the extended model (pattern-wise with missing data; with fixed.x
+    covariates, the saturated information with the rows of their own moments zeroed, as
+    lavaan's ``x.idx`` does): V = I_jj - I_j,theta I_theta,theta^{-1} I_theta,j, MI = N d_j^2 / V,
+    EPC = -d_j / V. Candidates with V < eps^(1/3) are dropped, as lavaan does. The
+    standardized EPCs scale the EPC with the fitted model's standard deviations as
+    ``std_lv``, ``std_all`` and ``std_nox`` do (covariances by residual standard deviations;
+    a freed variance other than a fixed.x covariate's shows its estimate standardized; a
+    variance whose value is below sqrt(eps) shows 0; for ``sepc_all`` a covariance with a
+    fixed.x covariate is divided by the square root of that covariate's variance EPC, NaN
+    when it is below sqrt(eps), lavaan's arithmetic), as
+    ``modindices(standardized = TRUE, cov.std = TRUE)``.
     """
-    cands = candidates(model)
-    if not cands:
-        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
-    ext = extend_model(model, cands, moments)
-    theta_ext = np.concatenate([theta, np.zeros(len(cands))])
+    from .standardize import entry_factors
+
+    table = candidates(model, theta)
+    cand = table["candidate"].to_numpy(bool)
+    if not cand.any():
+        return pd.DataFrame(columns=_mi_columns(model))
+    ext = compile_partable(table.drop(columns="candidate"), model.observed, model.latent,
+                           ngroups=model.ngroups, meanstructure=model.meanstructure,
+                           moments=moments, syntax=model.syntax, ov_x=model.ov_x,
+                           exogenous=model.exogenous)
+    q = model.n_free
+    par = table["free"].to_numpy(int) - 1
+    theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
+    theta_ext[par[cand]] = table.loc[cand, "ustart"].to_numpy(float)
     if groups is None:
         groups = [moments_group(m.n, m.mean, m.cov, meanstructure=model.meanstructure)
                   for m in moments]
     objective = MLObjective(ext, groups)
     _, grad = objective.value_grad(theta_ext)
-    d = 0.5 * grad[model.n_free:]
-    if len(groups) == 1 and objective.complete:
-        cross, diag = ext.candidate_information(theta_ext, model.n_free)
-        info = model.expected_information(theta, 0)
-        return score_tests(model, theta, cands, d, (info, cross, diag), objective.n)
-    full = objective.expected_information(theta_ext)
-    return score_tests(model, theta, cands, d, full, objective.n)
+    d = 0.5 * grad[q:]
+    if model.ov_x:
+        information = _information_without_x(objective, theta_ext)
+    elif len(groups) == 1 and objective.complete:
+        cross, diag = ext.candidate_information(theta_ext, q)
+        information = (model.expected_information(theta, 0), cross, diag)
+    else:
+        information = objective.expected_information(theta_ext)
+    test = score_test(d, information, objective.n, np.arange(q, ext.n_free), joint=False)
+    # rows in the order of their parameter numbers q, q+1, ...
+    order = np.argsort(par[cand])
+    rows = table[cand].iloc[order]
+    epc = test["epc"]
+    out = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                        "rhs": rows["rhs"].to_numpy()})
+    if model.ngroups > 1:
+        out["group"] = rows["group"].to_numpy(int)
+    out["mi"], out["epc"] = test["mi"], epc
+    r = ext.rows
+    k = np.flatnonzero(cand)[order]  # ext.rows follow the table's order
+    variance = (r.kind[k] == 2) & (r.i[k] == r.j[k])
+    own = variance & (rows["exo"].to_numpy() != 1)  # a freed variance shows its estimate
+    value = np.where(own, np.abs(rows["ustart"].to_numpy(float)), np.abs(epc))
+    small = variance & (value < math.sqrt(np.finfo(float).eps))
+    # std_all divides a covariance by the square roots of the variances' values in the same
+    # list, where a fixed.x covariate's variance holds its own EPC (NaN when below sqrt(eps))
+    exo_var = variance & ~own
+    x_sd = {(g, i): (math.sqrt(abs(e)) if np.isfinite(e) and abs(e) >= math.sqrt(
+        np.finfo(float).eps) else math.nan)
+        for g, i, e in zip(r.group[k][exo_var], r.i[k][exo_var], epc[exo_var])}
+    for kind in ("std_lv", "std_all", "std_nox"):
+        f = entry_factors(model, theta, r.group[k], r.i[k], r.j[k], r.kind[k], kind)
+        if kind == "std_all" and x_sd:
+            for n, (g, i, j, kd) in enumerate(zip(r.group[k], r.i[k], r.j[k], r.kind[k])):
+                if kd == 2 and i != j and ((g, i) in x_sd or (g, j) in x_sd):
+                    _, S, _ = model.matrices(theta, g)
+                    f[n] = 1.0 / (x_sd.get((g, i), math.sqrt(abs(S[i, i])))
+                                  * x_sd.get((g, j), math.sqrt(abs(S[j, j]))))
+        with np.errstate(invalid="ignore"):
+            sepc = np.sign(epc) * value * f
+        out[f"sepc_{kind[4:]}"] = np.where(small, 0.0, sepc)
+    out = out[np.isfinite(out["mi"])]
+    return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _mi_columns(model) -> list[str]:
+    return (["lhs", "op", "rhs"] + (["group"] if model.ngroups > 1 else [])
+            + ["mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"])
+
+
+def _information_without_x(objective, theta) -> np.ndarray:
+    """sum_g (n_g/N) Delta_g' W_g Delta_g with W_g the saturated model's expected information
+    (pattern-wise with missing data) at the implied moments and the rows of the fixed.x
+    covariates' own moments (their means and x-by-x covariances) set to zero, as lavaan's
+    ``lav_mvnorm_information_expected(x.idx = ...)`` in the extended model of ``modindices``."""
+    model = objective.model
+    x = [model.observed.index(v) for v in model.ov_x]
+    p = len(model.observed)
+    r, c = vech_index(p)
+    xx = np.isin(r, x) & np.isin(c, x)
+    info = np.zeros((model.n_free, model.n_free))
+    for g, gd in enumerate(objective.groups):
+        sigma, mu = objective.implied(theta, g)
+        with_mean = gd.fixed_mean is None
+        delta = model_delta(model, theta, g, with_mean)
+        drop = np.concatenate([np.isin(np.arange(p), x), xx]) if with_mean else xx
+        delta[drop] = 0.0
+        info += objective.weights[g] * delta.T @ h1_information(sigma, mu, gd, with_mean,
+                                                                  "expected") @ delta
+    return info
 
 
 def score_test(d, information, n, tested, joint: bool = True) -> dict:
@@ -483,31 +694,3 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         V = i_tt - i_tr @ i_rr_inv @ i_tr.T
         lm = float(n * d @ np.linalg.lstsq(V, d, rcond=None)[0])
     return {"mi": mi, "epc": epc, "lm": lm, "df": len(d)}
-
-
-def score_tests(model, theta, candidates, d, information, n) -> pd.DataFrame:
-    """MI, EPC and standardized EPC of candidate parameters from their fmin derivatives ``d``
-    and the (unit) information of the extended model, whose first q rows and columns are the
-    model's own parameters (or its blocks: the model's information, I[candidates, :q] and the
-    diagonal of I[candidates, candidates]); see :func:`score_test`."""
-    q = model.n_free
-    test = score_test(d, information, n, np.arange(q, q + len(candidates)), joint=False)
-    mi, epc = test["mi"], test["epc"]
-    full_cov, _ = model.implied(theta, 0, all_vars=True)
-    sd = np.sqrt(np.diag(full_cov))
-    _, S, _ = model.matrices(theta, 0)
-    idx = {v_: i for i, v_ in enumerate(model.observed + model.latent)}
-    sepc = np.empty(len(candidates))
-    for k, (lhs, op, rhs) in enumerate(candidates):
-        if op == "=~":
-            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
-        elif op == "~":
-            sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
-        else:
-            prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
-            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-    table = pd.DataFrame({"lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
-                          "rhs": [c[2] for c in candidates], "mi": mi, "epc": epc,
-                          "sepc_all": sepc})
-    table = table[np.isfinite(table["mi"])]
-    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)

@@ -15,6 +15,7 @@ estimation runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from .defined import compile_definition
 from ..errors import ModelError
 from .syntax import build_partable, parse_syntax, variable_roles
 
-__all__ = ["CompiledModel", "compile_model", "compile_partable", "extend_model", "SampleMoments"]
+__all__ = ["CompiledModel", "compile_model", "compile_partable", "SampleMoments"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,11 @@ class CompiledModel:
     n_free : int
         Number of free parameters q.
     meanstructure : bool
+    ov_x : tuple of str
+        The observed covariates fixed at their sample moments (fixed.x).
+    exogenous : tuple of str
+        lavaan's ``ov.x``: observed variables that only predict (fixed or not); ``std_nox``
+        leaves them unstandardized.
     """
 
     partable: pd.DataFrame
@@ -133,6 +139,7 @@ class CompiledModel:
     syntax: str = ""
     ov_x: tuple[str, ...] = ()
     rows: _Rows | None = field(default=None, repr=False)
+    exogenous: tuple[str, ...] = ()
 
     def row_values(self, theta: np.ndarray) -> np.ndarray:
         """Value of every model row of the parameter table (free and fixed) at ``theta``."""
@@ -329,6 +336,9 @@ def compile_model(
     group_equal: tuple[str, ...] = (),
     moments: list[SampleMoments] | None = None,
     group_partial: tuple = (),
+    fixed_x: bool = True,
+    orthogonal: bool = False,
+    std_lv: bool = False,
     source: str = "model",
 ) -> CompiledModel:
     """Parse lavaan syntax, build the parameter table and compile it.
@@ -351,6 +361,13 @@ def compile_model(
     group_partial : tuple
         Parameters exempt from ``group_equal`` (lavaan's ``group.partial``); see
         :func:`riskmodel_sem.sem.syntax.build_partable`.
+    fixed_x : bool
+        lavaan's ``fixed.x``: observed exogenous covariates fixed at their sample moments
+        (default) or their variances, covariances (and means) free parameters.
+    orthogonal : bool
+        lavaan's ``orthogonal``: default latent covariances fixed to zero.
+    std_lv : bool
+        lavaan's ``std.lv``: latent (residual) variances fixed to one, first loadings free.
     source : str
         Name for error messages.
 
@@ -367,8 +384,11 @@ def compile_model(
     """
     statements = parse_syntax(syntax, source)
     roles = variable_roles(statements)
+    # lavaan switches the mean structure on whenever the syntax has an intercept (``~ 1``)
+    meanstructure = meanstructure or any(s.op == "~1" for s in statements)
     pt = build_partable(statements, meanstructure=meanstructure, ngroups=ngroups,
                         group_equal=tuple(group_equal), group_partial=tuple(group_partial),
+                        fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv,
                         source=source)
     observed = roles.observed
     if observed_order is not None:
@@ -388,9 +408,10 @@ def compile_model(
             f"{source}: the model has {q} free parameters but the data give only {n_moments} "
             "sample moments, so it is not identified."
         )
-    ov_x = tuple(v for v in observed if v in roles.ov_x)
+    exogenous = tuple(v for v in observed if v in roles.ov_x)
     return compile_partable(pt, observed, latent, ngroups=ngroups, meanstructure=meanstructure,
-                            moments=moments, syntax=syntax, ov_x=ov_x, source=source)
+                            moments=moments, syntax=syntax, ov_x=exogenous if fixed_x else (),
+                            exogenous=exogenous, source=source)
 
 
 def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
@@ -432,7 +453,7 @@ def _blocks(pt, observed, latent, ngroups, moments) -> tuple[_Block, ...]:
 
 def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | None = None,
                      meanstructure: bool | None = None, moments=None, syntax: str = "",
-                     ov_x=None, source: str = "model") -> CompiledModel:
+                     ov_x=None, exogenous=None, source: str = "model") -> CompiledModel:
     """Compile a lavaan-style parameter table (as :func:`~riskmodel_sem.sem.syntax.build_partable`
     makes it, possibly edited) without going back to syntax.
 
@@ -451,8 +472,10 @@ def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | 
         Default: from the table (``group`` maximum; any ``~1`` row).
     moments : list of SampleMoments, optional
         Values of the ``exo`` (fixed.x) rows.
-    syntax, ov_x, source : optional
-        Kept on the compiled model for messages and fit measures.
+    syntax, ov_x, exogenous, source : optional
+        Kept on the compiled model for messages and fit measures; ``exogenous`` (lavaan's
+        ``ov.x``) defaults to the observed variables that only predict (by the table's user
+        rows) and ``ov_x`` to the variables of ``exo`` rows.
 
     Returns
     -------
@@ -487,22 +510,10 @@ def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | 
     if ov_x is None:
         exo = {l for o, l, e in zip(ops, lhs, pt["exo"].tolist()) if e == 1 and o == "~~"}
         ov_x = tuple(v for v in observed if v in exo)
+    if exogenous is None:
+        user = pt[pt["user"] == 1] if "user" in pt.columns else pt
+        roles = variable_roles([SimpleNamespace(lhs=a, op=b, rhs=c) for a, b, c in
+                                zip(user["lhs"], user["op"], user["rhs"])])
+        exogenous = tuple(v for v in observed if v in roles.ov_x or v in ov_x)
     return CompiledModel(pt, observed, latent, ngroups, q, bool(meanstructure), blocks, syntax,
-                         tuple(ov_x), _row_arrays(pt, observed, latent))
-
-
-def extend_model(model: CompiledModel, candidates, moments) -> CompiledModel:
-    """The model with extra free parameters (lhs, op, rhs) appended, in group 1 (used for
-    modification indices)."""
-    q = model.n_free
-    extra = pd.DataFrame({
-        "lhs": [c[0] for c in candidates], "op": [c[1] for c in candidates],
-        "rhs": [c[2] for c in candidates], "user": 10, "group": 1,
-        "free": np.arange(q + 1, q + 1 + len(candidates)), "ustart": np.nan, "exo": 0,
-        "label": "", "start": None,
-    })
-    pt = pd.concat([model.partable[model.partable["op"].isin(["=~", "~", "~~", "~1"])], extra],
-                   ignore_index=True)
-    return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
-                            meanstructure=model.meanstructure, moments=moments,
-                            syntax=model.syntax, ov_x=model.ov_x)
+                         tuple(ov_x), _row_arrays(pt, observed, latent), tuple(exogenous))

@@ -161,8 +161,7 @@ def scaled_measures(chisq, df, n, G, yb, b_chisq, b_df, yb_base) -> dict:
     rob = incremental_indices(chisq, df, b_chisq, b_df, c, cb)
     out.update({f"{k}_robust": v for k, v in rob.items()})
     # "scaled" RMSEA: the unscaled statistic on tr(U Gamma) degrees of freedom
-    # (a saturated model has df 0 whatever rounding leaves in the trace)
-    sc = rmsea_measures(chisq, yb["trace"] if df > 0 else 0, n, G)
+    sc = rmsea_measures(chisq, yb["trace"], n, G)
     for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
               "rmsea_notclose_pvalue"):
         out[f"{k}_scaled"] = sc[k]

@@ -1,7 +1,8 @@
 """Standardized solutions, R-squared and Heywood checks from a fitted parameter vector.
 
 ``std_lv`` rescales latent variables to unit variance, ``std_all`` rescales every variable by
-its model-implied standard deviation, as lavaan's ``standardizedSolution`` /
+its model-implied standard deviation, ``std_nox`` every variable but the observed exogenous
+covariates (lavaan's ``ov.x``), as lavaan's ``standardizedSolution`` /
 ``parameterEstimates(standardized = TRUE)`` do. Standard errors of ``std_all`` come from the
 delta method with a numerical Jacobian of the standardization (lavaan's
 ``standardizedSolution(type = "std.all")`` column ``se``).
@@ -15,7 +16,8 @@ import pandas as pd
 from .defined import evaluate_definitions
 from .numdiff import central_jacobian
 
-__all__ = ["standardized_values", "standardized_solution", "r_squared", "heywood_cases"]
+__all__ = ["standardized_values", "standardized_solution", "r_squared", "heywood_cases",
+           "entry_factors"]
 
 
 def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
@@ -36,27 +38,14 @@ def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
 def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
     """:func:`standardized_values` for each row of ``thetas`` (B, q), vectorized over B."""
     r = model.rows
-    p = len(model.observed)
     nb = thetas.shape[0]
     out = np.empty((nb, len(r.kind)))
-    eye = np.eye(model.n_vars)
     for g in range(model.ngroups):
         A, S, m = model.matrices_batch(thetas, g)
-        E = np.linalg.inv(eye - A)
-        sd = np.sqrt(np.clip(np.einsum("bij,bij->bi", E @ S, E), 0, None))
-        if kind == "std_lv":
-            sd[:, :p] = 1.0
         k = r.group == g
         i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            path = A[:, i, j] * sd[:, j] / sd[:, i]
-            var = S[:, i, i] / sd[:, i] ** 2
-            prod = S[:, i, i] * S[:, j, j]
-            cov = np.where(prod > 0, S[:, i, j] / np.sqrt(np.abs(prod)), np.nan)
-            if kind == "std_lv":
-                cov = np.where((i < p) & (j < p), S[:, i, j], cov)
-            mean = m[:, i] / sd[:, i]
-        out[:, k] = np.select([kd <= 1, (kd == 2) & (i == j), kd == 2], [path, var, cov], mean)
+        values = np.select([kd <= 1, kd == 2], [A[:, i, j], S[:, i, j]], m[:, i])
+        out[:, k] = values * _factors(model, A, S, i, j, kd, kind)
     if not r.definitions:
         return out
     defined = np.empty((nb, len(r.definitions)))
@@ -67,21 +56,76 @@ def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
     return np.concatenate([out, defined], axis=1)
 
 
+def _factors(model, A, S, i, j, kd, kind) -> np.ndarray:
+    """The factor that standardizes the value of each matrix entry (i, j) of kind ``kd``
+    (0 loading, 1 regression, 2 (co)variance, 3 intercept), shape (B, len(i)), from stacked
+    matrices A and S (B, n, n); see :func:`standardized_values`."""
+    p = len(model.observed)
+    n = model.n_vars
+    E = np.linalg.inv(np.eye(n) - A)
+    sd = np.sqrt(np.clip(np.einsum("bij,bij->bi", E @ S, E), 0, None))
+    rsd = np.sqrt(np.abs(np.einsum("bii->bi", S)))
+    if kind == "std_lv":
+        sd[:, :p] = 1.0
+    own = sd  # the sd an outcome (or indicator) is divided by
+    if kind == "std_nox":  # covariates keep their scale, except as outcomes of a path
+        x = [model.observed.index(v) for v in model.exogenous if v in model.observed]
+        own = sd.copy()
+        sd[:, x] = 1.0
+        rsd[:, x] = 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        path = sd[:, j] / own[:, i]
+        var = 1.0 / sd[:, i] ** 2
+        cov = 1.0 / (rsd[:, i] * rsd[:, j])
+        if kind == "std_lv":
+            cov = np.where((i < p) & (j < p), 1.0, cov)
+        mean = 1.0 / sd[:, i]
+    return np.select([kd <= 1, (kd == 2) & (i == j), kd == 2], [path, var, cov], mean)
+
+
+def entry_factors(model, theta, group, i, j, kd, kind: str = "std_all") -> np.ndarray:
+    """Standardization factors of arbitrary matrix entries of a fitted model (entries that
+    need not be parameters of it, e.g. candidates of modification indices): a value v of
+    entry k standardizes to v * factor[k], with the model's own standard deviations at
+    ``theta`` (how lavaan's ``lav_standardize_*`` scale ``sepc.lv``, ``sepc.all`` and
+    ``sepc.nox``).
+
+    Parameters
+    ----------
+    model : CompiledModel
+    theta : numpy.ndarray
+    group, i, j, kd : numpy.ndarray
+        0-based group, matrix row and column, and kind (0 ``=~`` with i the indicator, 1 ``~``
+        with i the outcome, 2 ``~~``, 3 ``~1``) of each entry.
+    kind : {"std_lv", "std_all", "std_nox"}
+    """
+    group, i, j, kd = (np.asarray(a, int) for a in (group, i, j, kd))
+    out = np.empty(len(i))
+    for g in range(model.ngroups):
+        k = group == g
+        A, S, _ = model.matrices(np.asarray(theta, float), g)
+        out[k] = _factors(model, A[None], S[None], i[k], np.maximum(j[k], 0), kd[k], kind)[0]
+    return out
+
+
 def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``std_lv``, ``std_all`` and ``se_std_all`` aligned with the estimates table.
+    """Columns ``std_lv``, ``std_all``, ``std_nox`` and ``se_std_all`` aligned with the
+    estimates table.
 
     ``se_std_all`` is the delta-method SE sqrt(J V J') with J the central-difference Jacobian
     of the std_all values (all 2q perturbed parameter vectors evaluated in one batch).
     """
     std_lv = standardized_values(model, theta, "std_lv")
     std_all = standardized_values(model, theta, "std_all")
+    std_nox = standardized_values(model, theta, "std_nox")
     jac = central_jacobian(lambda thetas: _standardized_batch(model, thetas, "std_all"),
                            theta, h=1e-6, vectorized=True)
     with np.errstate(invalid="ignore"):
         var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))
     se[np.abs(jac).sum(axis=1) < 1e-12] = 0.0
-    return pd.DataFrame({"std_lv": std_lv, "std_all": std_all, "se_std_all": se},
+    return pd.DataFrame({"std_lv": std_lv, "std_all": std_all, "std_nox": std_nox,
+                         "se_std_all": se},
                         index=estimates.index)
 
 
@@ -89,8 +133,8 @@ def r_squared(model, theta) -> dict:
     """R-squared of each endogenous variable: 1 - residual variance / implied variance.
 
     Matches ``lavInspect(fit, "r2")``: observed indicators and dependent variables and latent
-    variables that are regressed or are indicators of a higher-order factor; NaN where the
-    residual variance is negative (R² > 1), as lavaan's NA.
+    variables that are regressed or are indicators of a higher-order factor; NaN (lavaan's NA)
+    where the residual variance is negative.
     """
     pt = model.partable
     endo = set(pt.loc[pt["op"] == "=~", "rhs"]) | set(pt.loc[pt["op"] == "~", "lhs"])
@@ -102,9 +146,8 @@ def r_squared(model, theta) -> dict:
         for i, v in enumerate(names):
             if v in endo:
                 key = v if model.ngroups == 1 else f"{v}.g{g + 1}"
-                value = float(1.0 - S[i, i] / full[i, i])
-                # a negative residual variance: lavaan reports NA rather than R² > 1
-                out[key] = value if value <= 1.0 else float("nan")
+                r2 = float(1.0 - S[i, i] / full[i, i])
+                out[key] = r2 if r2 <= 1.0 else float("nan")  # a negative residual variance
     return out
 
 

@@ -377,6 +377,7 @@ def build_partable(
     ngroups: int = 1,
     fixed_x: bool = True,
     std_lv: bool = False,
+    orthogonal: bool = False,
     group_equal: tuple[str, ...] = (),
     group_partial: tuple = (),
     source: str = "model",
@@ -394,7 +395,13 @@ def build_partable(
     fixed_x : bool
         Exogenous observed covariates are fixed at their sample (co)variances, as lavaan's default.
     std_lv : bool
-        Identify factors by unit variance instead of a fixed first loading.
+        Identify factors by unit variance instead of a fixed first loading (lavaan's
+        ``std.lv``; with ``"loadings"`` in ``group_equal`` the variances of groups 2..G are
+        free, as in lavaan).
+    orthogonal : bool
+        lavaan's ``orthogonal = TRUE``: the covariances that would be free by default among
+        exogenous latent variables and among the residuals of endogenous latent variables
+        are fixed to zero instead (a covariance written in the syntax stays as written).
     group_equal : tuple of str
         Any of ``"loadings"``, ``"intercepts"``, ``"means"``, ``"residuals"``,
         ``"residual.covariances"``, ``"lv.variances"``, ``"lv.covariances"``,
@@ -491,14 +498,22 @@ def build_partable(
             if v not in ov_x:
                 add(v, "~~", v, g, False)
         for v in roles.latent:
-            add(v, "~~", v, g, False, fixed=1.0 if std_lv else None)
+            # std.lv: unit (residual) variances; with equal loadings only in group 1 (lavaan
+            # frees them in the other groups)
+            unit = std_lv and not (g > 1 and "loadings" in group_equal)
+            add(v, "~~", v, g, False, fixed=1.0 if unit else None)
+        zero = 0.0 if orthogonal else None
         for a, b in combinations(roles.lv_x, 2):
-            add(a, "~~", b, g, False)
+            add(a, "~~", b, g, False, fixed=zero)
         for a, b in combinations(roles.lv_y + roles.ov_y, 2):
-            add(a, "~~", b, g, False)
-        for i, a in enumerate(ov_x):
-            for b in ov_x[i:]:
-                add(a, "~~", b, g, False, fixed=np.nan, exo=1)
+            add(a, "~~", b, g, False, fixed=zero if a in roles.lv_y and b in roles.lv_y
+                else None)
+        for i, a in enumerate(roles.ov_x):
+            for b in roles.ov_x[i:]:
+                if fixed_x:
+                    add(a, "~~", b, g, False, fixed=np.nan, exo=1)
+                else:  # fixed.x = FALSE: the covariates' (co)variances are free parameters
+                    add(a, "~~", b, g, False)
         if meanstructure:
             for v in roles.observed:
                 add(v, "~1", "", g, False, fixed=np.nan if v in ov_x else None,
