@@ -83,6 +83,32 @@ def _partial(text):
 _JOBS = _int_option("jobs", 1, limits.max_jobs, " (the cores this machine has)")
 
 
+def _sample_sizes(text):
+    """--n: comma-separated sample sizes from 10 to 100000."""
+    parts = [t.strip() for t in text.split(",")]
+    one = _int_option("n", 10, 100_000)
+    sizes = tuple(one(t) for t in parts if t)
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"n needs sample sizes such as 150,300,600, got {text!r}")
+    if len(set(sizes)) != len(sizes):
+        raise argparse.ArgumentTypeError(f"n lists a sample size twice: {text!r}")
+    return sizes
+
+
+def _fraction(name, upper):
+    """An argparse type: a number strictly between 0 and ``upper``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
+        if not 0.0 < value < upper:
+            raise argparse.ArgumentTypeError(f"{name} must lie between 0 and {upper:g}, "
+                                             f"got {text}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command in DESIGN.md §3 (plus a few extensions)."""
     parser = _Parser(prog="riskmodel-sem",
@@ -109,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=["zh", "en"],
                        help="language of report labels (default: the spec's)")
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+        quiet(p)
+
+    def quiet(p):
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bars or step messages (warnings are still printed)")
+
+    def screening_options(p):
+        p.add_argument("--duration", metavar="COL",
+                       help="completion-time column for flagging speeders (default: the "
+                            "spec's survey.duration)")
+        p.add_argument("--drop-flagged", action="store_true",
+                       help="leave out the respondents that screening flags (careless, "
+                            "speeders, outliers); with --out they go to cleaned.xlsx")
 
     def min_group_size(p):
         p.add_argument("--min-group-size", type=_int_option("min-group-size", 2), metavar="N",
@@ -134,14 +173,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
+
+    p = sub.add_parser("report", help="the whole analysis of a survey in one report")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec (riskmodel-sem init drafts one) or lavaan model file")
+    estimation_options(p)
+    p.add_argument("--group", metavar="COL",
+                   help="also test measurement invariance across the groups of COL")
+    p.add_argument("--bootstrap", type=_draws, default=0, metavar="N",
+                   help="bootstrap draws for the indirect effects (0: none)")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed (default 20231)")
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
+                   help="worker processes for the bootstrap (same results for any J)")
+    screening_options(p)
+    common(p)
+    for action in p._actions:  # noqa: SLF001 - --out is required for a report
+        if action.dest == "out":
+            action.required = True
+            action.help = "folder for report.xlsx, report.html, results.json (and cleaned.xlsx)"
+
+    p = sub.add_parser("init", help="draft a spec from a questionnaire export")
+    p.add_argument("data", metavar="SURVEY", help="the platform's export: .xlsx, .csv or .sav "
+                                                  "(Wenjuanxing, Qualtrics, Credamo, ...)")
+    p.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first data sheet)")
+    p.add_argument("--out", required=True, metavar="SPEC.yaml", help="the spec to write")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="seed of the parallel analysis (default 20231)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
 
     p = sub.add_parser("validate", help="screening, reliability, validity, CFA")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
     estimation_options(p)
-    p.add_argument("--duration", metavar="COL", help="completion-time column (seconds)")
-    p.add_argument("--drop-flagged", action="store_true",
-                   help="drop flagged respondents before the analyses")
+    screening_options(p)
     p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
                    help="random seed (default 20231)")
     common(p)
@@ -173,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
                    help="refit with semopy and report the largest difference of the free "
                         "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
+    screening_options(p)
     common(p)
 
     p = sub.add_parser("compare", help="compare alternative specifications")
@@ -181,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alternatives", action="store_true",
                    help="also fit the alternatives M0-M7 generated from a YAML spec")
     estimation_options(p)
+    screening_options(p)
     common(p)
 
     p = sub.add_parser("invariance", help="measurement invariance across groups")
@@ -190,7 +259,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="group column (its header, or the header without the question number)")
     min_group_size(p)
     estimation_options(p)
+    screening_options(p)
     common(p)
+
+    p = sub.add_parser("power", help="power and sample size from the spec's population values")
+    p.add_argument("--spec", required=True, metavar="SPEC",
+                   help="YAML spec with a population block")
+    p.add_argument("--n", dest="ns", type=_sample_sizes, default=(150, 300, 600),
+                   metavar="N,N,...", help="sample sizes (default 150,300,600)")
+    p.add_argument("--reps", type=_int_option("reps", 0, 100_000), default=0, metavar="R",
+                   help="Monte Carlo replications per sample size (default 0: analytic power "
+                        "only; 500 or more are usual)")
+    p.add_argument("--seed", type=_int_option("seed", 0), default=20231,
+                   help="random seed of the replications (default 20231)")
+    p.add_argument("--alpha", type=_fraction("alpha", 0.5), default=0.05,
+                   help="significance level (default 0.05)")
+    p.add_argument("--power", dest="target", type=_fraction("power", 1.0), default=0.80,
+                   help="power a required N must reach (default 0.80)")
+    p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
+                   help="estimator of the Monte Carlo fits (default ML)")
+    p.add_argument("--continuous", action="store_true",
+                   help="simulate continuous answers instead of the spec's Likert categories")
+    p.add_argument("--jobs", type=_JOBS, default=1, metavar="J",
+                   help="worker processes for the replications (same results for any J)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the replications on a Dask cluster at this address")
+    common(p, data=False)
 
     p = sub.add_parser("simulate", help="simulate a survey from the spec's population values")
     p.add_argument("--spec", required=True, metavar="SPEC",
@@ -201,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed (default 20230602, the bundled survey's)")
     p.add_argument("--out", required=True, metavar="FILE", help=".xlsx or .csv")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    quiet(p)
     return parser
 
 
@@ -217,7 +312,9 @@ def main(argv=None) -> int:
             parser.print_help(sys.stderr)
             return 2
         from . import commands
+        from .progress import set_quiet
 
+        set_quiet(getattr(args, "quiet", False))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RiskModelWarning)
             written = commands.run(args)
@@ -228,8 +325,9 @@ def main(argv=None) -> int:
                 if text not in seen:
                     seen.add(text)
                     print(f"riskmodel-sem: warning: {_one_line(text)}", file=sys.stderr)
-        for path in written:
-            print(f"wrote {path}", file=sys.stderr)
+        if not getattr(args, "quiet", False):
+            for path in written:
+                print(f"wrote {path}", file=sys.stderr)
         return 0
     except RiskModelError as exc:
         if debug:

@@ -20,8 +20,12 @@ from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
 
-__all__ = ["run", "run_fit", "run_validate", "run_compare", "run_invariance", "run_demo",
+__all__ = ["run", "run_init", "run_fit", "run_validate", "run_compare", "run_invariance",
+           "run_report", "run_demo",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
+
+#: The cleaned data written beside a report with --drop-flagged.
+CLEANED_FILE = "cleaned.xlsx"
 
 #: The paper's model and the synthetic survey shipped inside the package (package data).
 BUNDLED_SPEC = bundled_spec()
@@ -62,7 +66,78 @@ def _collect_warnings(run_stages):
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    from .progress import progress_enabled
+
+    if progress_enabled(True):  # step messages go, as the bars, with --quiet
+        print(message, file=sys.stderr, flush=True)
+
+
+def _column(survey, name: str, what: str) -> str:
+    """The column of ``survey.extra`` named ``name`` by its header or by its header without
+    the platform's question number (:func:`riskmodel_sem.survey.headers.find_column`)."""
+    from .survey.headers import find_column
+
+    cols = list(survey.extra.columns)
+    try:
+        return cols[find_column(name, [str(c) for c in cols], where=_where(survey), what=what)]
+    except SurveyDataError:
+        questions = getattr(survey, "questions", {}) or {}
+        texts = [str(questions.get(c, "")) for c in cols]
+        if not any(texts):
+            raise
+        try:  # a Qualtrics column named by its question text ("What is your age?")
+            return cols[find_column(name, texts, where=_where(survey), what=what)]
+        except SurveyDataError:
+            pass
+        raise
+
+
+def _duration_column(survey, spec, duration):
+    """``--duration`` or else the spec's ``survey.duration``, as a column of the data."""
+    if duration is not None:
+        return _column(survey, duration, "duration column")
+    named = getattr(getattr(spec, "survey", None), "duration", None)
+    if named:
+        return _column(survey, named, "duration column (the spec's survey.duration)")
+    return None
+
+
+def _screened(survey, spec, *, duration=None, drop_flagged=False):
+    """Screen the respondents when flagged rows are to be dropped and drop them; return the
+    data to analyse and the :class:`~riskmodel_sem.workflow.sample.Cleaning` record (None
+    when nothing was asked)."""
+    if not drop_flagged:
+        return survey, None
+    from .psychometrics.screening import screen
+    from .workflow.sample import clean
+
+    duration = _duration_column(survey, spec, duration)
+    return clean(survey, screen(survey, spec, duration=duration), drop_flagged=True,
+                 duration=duration)
+
+
+def _power_command() -> bool:
+    """Whether this installation has ``riskmodel-sem power`` (its ``run_power`` lives here,
+    beside the other commands)."""
+    return "run_power" in globals()
+
+
+def _sample(survey, spec, fit=None, *, group=None, planned_n=None):
+    """The sample stage: frequencies of the demographic columns (the spec's
+    ``survey.demographics``, else the group column) and the sample-size advice."""
+    from .workflow.sample import SampleReport, describe_sample, sample_size_advice
+
+    names = list(getattr(getattr(spec, "survey", None), "demographics", ()) or ())
+    cols = [_column(survey, n, "demographic column (the spec's survey.demographics)")
+            for n in names]
+    if group is not None and group not in cols:
+        cols.append(group)
+    description = describe_sample(survey.extra, cols) if cols else None
+    advice = None
+    if fit is not None and "npar" in fit.fit:
+        advice = sample_size_advice(int(fit.n_obs), int(fit.fit["npar"]), planned_n=planned_n,
+                                    power_command=_power_command())
+    return SampleReport(description, advice)
 
 
 def load_inputs(data, spec, *, sheet=None, id_column=None, anonymous=False):
@@ -95,7 +170,7 @@ def select_groups(survey, group, *, min_group_size=None, missing="listwise"):
     survey : riskmodel_sem.survey.readers.SurveyData
     group : str
         The column's header, or its header without the platform's question number
-        (``"您的性别"`` for ``"1.您的性别"``; :func:`riskmodel_sem.survey.readers.find_column`).
+        (``"您的性别"`` for ``"1.您的性别"``; :func:`riskmodel_sem.survey.headers.find_column`).
     min_group_size : int, optional
         Groups with fewer usable rows (complete rows under listwise deletion, rows with an
         answer under FIML) are left out, with a warning naming them and their sizes.
@@ -115,9 +190,8 @@ def select_groups(survey, group, *, min_group_size=None, missing="listwise"):
         When fewer than two groups remain.
     """
     from .sem.data import group_label
-    from .survey.readers import find_column
 
-    name = find_column(survey.extra.columns, group, where=_where(survey), what="group column")
+    name = _column(survey, group, "group column")
     labels = survey.extra[name]
     blank = labels.isna() | labels.map(lambda v: isinstance(v, str) and not v.strip())
     usable = (survey.data.notna().all(axis=1) if missing == "listwise"
@@ -258,7 +332,8 @@ def _dask_client(address: str):
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, group_equal=(), group_partial=(),
             min_group_size=None, sheet=None, id_column=None,
-            progress=None, crosscheck=None, anonymous=False) -> Analysis:
+            progress=None, crosscheck=None, anonymous=False, duration=None,
+            drop_flagged=False) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
@@ -294,6 +369,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         Refit the model with semopy and compare the free estimates
         (:func:`riskmodel_sem.sem.crosscheck.crosscheck_semopy`); needs ``missing="listwise"``
         and no ``group``.
+    duration : str, optional
+        Completion-time column for screening (default: the spec's ``survey.duration``).
+    drop_flagged : bool
+        Leave out the respondents that screening flags (``Analysis.cleaning`` records them).
 
     Returns
     -------
@@ -317,6 +396,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         check_crosscheck_options(crosscheck, missing=missing, group=group, estimator=estimator)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
+    check_model_data(survey, missing=missing)
+    survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
     ngroups = 1
     if group is not None:
         group, survey = select_groups(survey, group, min_group_size=min_group_size,
@@ -366,8 +447,11 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
                        min_group_size=min_group_size)
     if crosscheck is not None:
         options["crosscheck"] = crosscheck
+    if drop_flagged:
+        options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
-                    groups=groups, crosscheck=checked)
+                    groups=groups, crosscheck=checked, cleaning=cleaning,
+                    sample=_sample(survey, spec_obj, fit if group is None else None))
 
 
 @_collect_warnings
@@ -377,23 +461,26 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
     """Screening, reliability, validity and the CFA of the measurement model."""
     from .workflow.validation import validate
 
+    from .workflow.sample import clean
+
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
-    if duration is not None and duration not in survey.extra.columns:
-        choices = ", ".join(map(str, survey.extra.columns)) or "none"
-        raise OptionError(f"{_where(survey)}: No duration column {duration!r}; use one of the "
-                          f"columns that are not items: {choices}.")
+    duration = _duration_column(survey, spec_obj, duration)
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
                       duration=duration, drop_flagged=drop_flagged, seed=seed)  # ids: as read
+    kept, cleaning = clean(survey, result.screening, drop_flagged=drop_flagged,
+                           duration=duration)
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
-    return Analysis("validate", spec_obj, survey, options, validation=result)
+    return Analysis("validate", spec_obj, survey, options, validation=result,
+                    cleaning=cleaning, sample=_sample(kept, spec_obj))
 
 
 @_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
-                sheet=None, id_column=None, anonymous=False) -> Analysis:
+                sheet=None, id_column=None, anonymous=False, duration=None,
+                drop_flagged=False) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
@@ -406,6 +493,8 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
     first, survey = load_inputs(data, spec_objs[0], sheet=sheet, id_column=id_column,
                                 anonymous=anonymous)
     check_model_data(survey, missing=missing)
+    survey, cleaning = _screened(survey, first, duration=duration, drop_flagged=drop_flagged)
+    dropped = cleaning.dropped_positions if cleaning is not None else ()
     syntaxes = {}
     for s in spec_objs:
         name = getattr(s, "name", None) or Path(str(s.source)).stem
@@ -419,7 +508,7 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
             other = load_inputs(data, s, sheet=sheet, id_column=id_column,
                                 anonymous=anonymous)[1]
             for c in missing_items:
-                frame[c] = other.data[c].to_numpy()
+                frame[c] = np.delete(other.data[c].to_numpy(), dropped)
     declared, reference = (), next(iter(syntaxes))
     if alternatives:
         generated = generate_alternatives(first)
@@ -431,15 +520,18 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
         declared = declared_nesting(first)
         reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,
-                     declared_nesting=declared, reference=reference)
+                     declared_nesting=declared, reference=reference, progress=None)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
-    return Analysis("compare", first, survey, options, comparison=result)
+    if drop_flagged:
+        options.update(drop_flagged=True, duration=cleaning.duration)
+    return Analysis("compare", first, survey, options, comparison=result, cleaning=cleaning)
 
 
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
-                   id_column=None, anonymous=False, min_group_size=None) -> Analysis:
+                   id_column=None, anonymous=False, duration=None,
+                   drop_flagged=False, min_group_size=None) -> Analysis:
     """Configural, metric, scalar and strict invariance across the groups of a column (named
     by its header or its header without the question number; groups smaller than
     ``min_group_size`` left out with a warning)."""
@@ -447,6 +539,7 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
+    survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
     group, survey = select_groups(survey, group, min_group_size=min_group_size,
                                   missing=missing)
     frame = _model_frame(survey, group)
@@ -454,7 +547,10 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
                         missing=missing)
     options = dict(group=group, estimator=estimator, missing=missing)
-    return Analysis("invariance", spec_obj, survey, options, invariance=result)
+    if drop_flagged:
+        options.update(drop_flagged=True, duration=cleaning.duration)
+    return Analysis("invariance", spec_obj, survey, options, invariance=result,
+                    cleaning=cleaning, sample=_sample(survey, spec_obj, group=group))
 
 
 def _shown(path: Path) -> Path:
@@ -468,27 +564,186 @@ def _shown(path: Path) -> Path:
 
 
 
-@_collect_warnings
-def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
-    """The bundled survey and the paper's spec: validation, the hypothesized model, the
-    hypotheses and the comparison of the alternatives M0-M7."""
+def _alternative_models(spec):
+    """The alternatives M0-M7 generated from a YAML spec, each distinct model once (a spec
+    without structural paths has M3 = M1), or None when fewer than two remain."""
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
-    from .sem.comparison import compare
+
+    if getattr(spec, "lavaan_text", None) is not None or len(spec.constructs) < 1:
+        return None
+    models: dict[str, str] = {}
+    for name, syntax in generate_alternatives(spec).items():
+        if syntax not in models.values():
+            models[name] = syntax
+    if len(models) < 2:
+        return None
+    reference = hypothesized_name(spec)
+    if reference not in models:
+        reference = next((n for n, x in models.items() if x == spec.model_syntax()),
+                         next(iter(models)))
+    nesting = [pair for pair in declared_nesting(spec) if all(p in models for p in pair)]
+    return models, nesting, reference
+
+
+@_collect_warnings
+def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="listwise",
+               drop_flagged=False, duration=None, seed=20231, jobs=1, sheet=None,
+               id_column=None, anonymous=False, planned_n=None, command="report") -> Analysis:
+    """The whole analysis of a survey in one report.
+
+    Sample description and screening (with ``drop_flagged``, the flagged respondents are left
+    out of everything after screening), reliability and validity, the hypothesized model with
+    its hypotheses and indirect effects (bootstrap CIs with ``bootstrap`` draws), the
+    alternative models M0-M7 and, with ``group``, measurement invariance across its groups.
+
+    Parameters
+    ----------
+    data, spec : str or Path
+        Survey file and spec (YAML or ``.lav``).
+    group : str, optional
+        Column whose groups the invariance analysis compares.
+    bootstrap : int
+        Draws for the indirect effects (0: delta-method intervals).
+    estimator : {"ML", "MLR"}
+    missing : {"listwise", "fiml"}
+    drop_flagged : bool
+        Leave out the respondents flagged by screening.
+    duration : str, optional
+        Completion-time column (default: the spec's ``survey.duration``).
+    seed, jobs : int
+        Seed of the parallel analysis and the bootstrap; worker processes of the bootstrap.
+    planned_n : int, optional
+        The N a power analysis asked for; the sample-size note cites it.
+    command : str
+        Name recorded in the results (``"demo"`` for the bundled files).
+
+    Returns
+    -------
+    Analysis
+        With ``sample``, ``cleaning``, ``validation``, ``fit``, ``structural``,
+        ``comparison`` and (with ``group``) ``invariance``.
+    """
+    from .errors import ModelError
+    from .sem.comparison import compare, invariance
+    from .sem.estimation import fit_model
+    from .workflow.sample import clean
+    from .workflow.structural import analyze
     from .workflow.validation import validate
 
-    fitted = run_fit(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
-                     seed=seed, jobs=jobs)
-    spec, survey = fitted.spec, fitted.survey
-    _progress("riskmodel-sem: validating the measurement model ...")
-    validation = validate(survey, spec, seed=seed)
-    _progress("riskmodel-sem: comparing the alternatives M0-M7 ...")
-    comparison = compare(survey.data, generate_alternatives(spec),
-                         declared_nesting=declared_nesting(spec),
-                         reference=hypothesized_name(spec))
-    options = dict(fitted.options)
-    return Analysis("demo", spec, survey, options, validation=validation, fit=fitted.fit,
-                    structural=fitted.structural, comparison=comparison,
-                    warnings=fitted.warnings)
+    spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
+                                   anonymous=anonymous)
+    duration = _duration_column(survey, spec_obj, duration)
+    if group is not None:
+        group = _column(survey, group, "group column")
+    check_model_data(survey, missing=missing)
+    _progress("riskmodel-sem: screening and validating the measurement model ...")
+    validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
+                          duration=duration, drop_flagged=drop_flagged, seed=seed)
+    survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
+                             duration=duration)
+    check_model_data(survey, missing=missing)
+    _progress("riskmodel-sem: fitting the hypothesized model ...")
+    frame = survey.data
+    fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
+                    source=str(getattr(spec_obj, "source", "model")))
+    boot = None
+    if bootstrap:
+        from .sem.bootstrap import bootstrap as run_bootstrap
+
+        boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, spec=spec_obj)
+    structural = analyze(fit, spec_obj, boot)
+    comparison = None
+    alternatives = _alternative_models(spec_obj)
+    if alternatives is not None:
+        models, nesting, reference = alternatives
+        _progress(f"riskmodel-sem: comparing the alternative models {', '.join(models)} ...")
+        try:
+            comparison = compare(frame, models, estimator=estimator, missing=missing,
+                                 declared_nesting=nesting, reference=reference)
+        except ModelError as exc:
+            warnings.warn(f"The alternative models were not compared: {exc}", RiskModelWarning,
+                          stacklevel=2)
+    inv = None
+    if group is not None:
+        _progress(f"riskmodel-sem: measurement invariance across {group!r} ...")
+        n_groups = survey.extra[group].dropna().astype(str).nunique()
+        if n_groups < 2:
+            raise OptionError(f"{_where(survey)}: The group column {group!r} has {n_groups} "
+                              "group(s); invariance needs at least two.")
+        check_model_data(survey, missing=missing, group=group)
+        inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
+                         estimator=estimator, missing=missing)
+    sample = _sample(survey, spec_obj, fit, group=group, planned_n=planned_n)
+    options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
+                   jobs=jobs, group=group, drop_flagged=bool(drop_flagged), duration=duration)
+    if planned_n is not None:
+        options["planned_n"] = int(planned_n)
+    return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
+                    structural=structural, comparison=comparison, invariance=inv,
+                    cleaning=cleaning, sample=sample)
+
+
+def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
+    """``report`` on the bundled survey and the paper's spec: sample, screening, validation,
+    the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7."""
+    return run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
+                      seed=seed, jobs=jobs, command="demo")
+
+
+def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:
+    """Draft a spec from a questionnaire export and write it to ``out`` (whole or not at all).
+
+    See :func:`riskmodel_sem.workflow.draft.draft_spec` for how columns, the scale and the
+    constructs are found. The draft is loaded again before it is written, so a file that is
+    written always loads.
+    """
+    import tempfile
+
+    from .survey.spec import load_spec
+    from .workflow.draft import draft_spec
+
+    target = check_output_path(out, folder=False)
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        raise OptionError(f"{out}: The spec must be a .yaml file (--out spec.yaml).")
+    if Path(data).resolve() == target.resolve():
+        raise OutputError(f"{target}: This output would replace the input file {data}; "
+                          "choose another --out.")
+    draft = draft_spec(data, sheet, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:  # the draft must load as written
+        check = Path(tmp) / target.name
+        check.write_text(draft.text, encoding="utf-8")
+        load_spec(check)
+    n_items = sum(len(v) for v in draft.constructs.values())
+    how = ("item codes in the headers" if draft.method == "codes" else
+           "an exploratory factor analysis (a proposal: edit the constructs)")
+    _progress(f"riskmodel-sem: {n_items} items on {len(draft.constructs)} constructs from {how}"
+              + (f"; {len(draft.unassigned)} item(s) left out" if draft.unassigned else "")
+              + (f"; reverse-keyed proposed: {', '.join(draft.reverse)}" if draft.reverse
+                 else "")
+              + f"; {len(draft.demographics)} demographic column(s).")
+    return write_files({target: draft.text.encode("utf-8")})
+
+
+@_collect_warnings
+def run_power(spec, *, ns=(150, 300, 600), reps=0, seed=20231, alpha=0.05, target=0.80,
+              estimator="ML", likert=True, jobs=1, scheduler=None, progress=None) -> Analysis:
+    """Analytic and Monte Carlo power of the spec's hypothesized model (no survey needed)."""
+    from .survey.spec import load_spec
+    from .workflow.power import power_analysis
+
+    spec_obj = load_spec(spec)
+    client = _dask_client(scheduler) if scheduler else None
+    try:
+        result = power_analysis(spec_obj, ns=ns, reps=reps, seed=seed, alpha=alpha,
+                                target=target, estimator=estimator, likert=likert, jobs=jobs,
+                                scheduler=client, progress=progress)
+    finally:
+        if client is not None:
+            client.close()
+    options = {"ns": list(ns), "reps": reps, "seed": seed, "alpha": alpha,
+               "target_power": target, "estimator": estimator,
+               "data": "likert" if likert else "continuous", "jobs": jobs}
+    return Analysis("power", spec_obj, None, options, power=result)
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
@@ -505,6 +760,14 @@ def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) ->
         for name, payload in render_reports(analysis, lang=lang).items():
             payloads[folder / name] = payload
         payloads[folder / "results.json"] = results
+        cleaning = analysis.cleaning
+        if cleaning is not None and cleaning.drop_flagged and analysis.survey is not None:
+            from .report.cleaned import cleaned_workbook
+            from .survey.readers import read_table
+
+            table = read_table(analysis.survey.source, analysis.survey.sheet)
+            payloads[folder / CLEANED_FILE] = cleaned_workbook(
+                table, cleaning, lang=lang or getattr(analysis.spec, "language", "en"))
     if not payloads:
         return []
     _refuse_inputs(analysis, payloads)
@@ -535,8 +798,10 @@ def _refuse_inputs(analysis: Analysis, payloads: dict) -> None:
 def run(args) -> list[Path]:
     """Run one parsed command line; return the files written."""
     cmd = args.command
-    if cmd != "simulate":
+    if cmd not in ("simulate", "init"):
         _check_outputs(args)
+    if cmd == "init":
+        return run_init(args.data, args.out, sheet=args.sheet, seed=args.seed)
     if cmd == "simulate":
         from .survey.simulate import run_simulate
 
@@ -545,16 +810,34 @@ def run(args) -> list[Path]:
         analysis = run_demo(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs)
         out = args.out or Path("reports", "demo")  # below the current folder
         return write_outputs(analysis, out=out, lang=args.lang)
+    if cmd == "power":
+        analysis = run_power(args.spec, ns=args.ns, reps=args.reps, seed=args.seed,
+                             alpha=args.alpha, target=args.target, estimator=args.estimator,
+                             likert=not args.continuous, jobs=args.jobs,
+                             scheduler=args.scheduler, progress=sys.stderr.isatty())
+        if not (args.out or args.json):
+            _progress("riskmodel-sem: no --out or --json given; printing the power summary "
+                      "only.")
+            _print_power(analysis.power)
+            return []
+        return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
     common = dict(sheet=args.sheet, id_column=args.id_column, anonymous=args.no_ids)
+    screening = dict(duration=args.duration, drop_flagged=args.drop_flagged)
+    if cmd == "report":
+        analysis = run_report(args.data, args.spec, group=args.group, bootstrap=args.bootstrap,
+                              estimator=args.estimator, missing=args.missing, seed=args.seed,
+                              jobs=args.jobs, **screening, **common)
+        return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
     if cmd == "fit":
-        progress = sys.stderr.isatty()
+        progress = None  # a bar on a terminal, none in a pipe or with --quiet
         analysis = run_fit(args.data, args.spec, estimator=args.estimator,
                            missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
                            jobs=args.jobs, scheduler=args.scheduler, group=args.group,
                            group_equal=args.group_equal or (),
                            group_partial=args.group_partial or (),
                            min_group_size=args.min_group_size,
-                           progress=progress, crosscheck=args.crosscheck, **common)
+                           progress=progress, crosscheck=args.crosscheck, **screening,
+                           **common)
         if analysis.crosscheck is not None:
             c = analysis.crosscheck
             _progress(f"riskmodel-sem: crosscheck with {c.engine} {c.version}: largest absolute "
@@ -562,15 +845,17 @@ def run(args) -> list[Path]:
                       "free parameters.")
     elif cmd == "validate":
         analysis = run_validate(args.data, args.spec, missing=args.missing,
-                                estimator=args.estimator, duration=args.duration,
-                                drop_flagged=args.drop_flagged, seed=args.seed, **common)
+                                estimator=args.estimator, seed=args.seed, **screening,
+                                **common)
     elif cmd == "compare":
         analysis = run_compare(args.data, args.spec, alternatives=args.alternatives,
-                               estimator=args.estimator, missing=args.missing, **common)
+                               estimator=args.estimator, missing=args.missing, **screening,
+                               **common)
     elif cmd == "invariance":
         analysis = run_invariance(args.data, args.spec, group=args.group,
                                   estimator=args.estimator, missing=args.missing,
-                                  min_group_size=args.min_group_size, **common)
+                                  min_group_size=args.min_group_size,
+                                  **screening, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
     if not (args.out or args.json):
@@ -585,7 +870,8 @@ def _check_outputs(args) -> None:
     targets = []
     if getattr(args, "out", None):
         folder = check_output_path(args.out, folder=True)
-        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json")]
+        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json",
+                                               CLEANED_FILE)]
     if getattr(args, "json", None):
         targets.append(check_output_path(args.json, folder=False))
     specs = getattr(args, "spec", None)
@@ -604,3 +890,10 @@ def _print_summary(analysis: Analysis) -> None:
         keys = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
         print("  ".join(f"{k}={fit.fit[k]:.3f}" if k != "df" else f"df={fit.fit[k]}"
                         for k in keys if k in fit.fit))
+
+
+def _print_power(result) -> None:
+    print(f"df={result.df}  N required: close fit {result.n_required_close}, not-close fit "
+          f"{result.n_required_notclose}")
+    for _, r in result.paths_required.iterrows():
+        print(f"{r['label']}: N required {r['n_required']}")

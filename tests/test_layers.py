@@ -2,7 +2,7 @@
 
 Layers, lowest first (DESIGN.md §2):
 
-0. ``errors``, ``_json``, ``outputs``, ``limits``: the error hierarchy, JSON conversion, atomic
+0. ``errors``, ``_json``, ``outputs``, ``limits``, ``progress``: the error hierarchy, JSON conversion, atomic
    writing and the bounds on options,
    used everywhere and importing nothing above them;
 1. ``sem``: the estimation engine, which knows nothing of surveys;
@@ -26,7 +26,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "riskmodel_sem"
 
-_RANKS = {"errors": 0, "_json": 0, "outputs": 0, "limits": 0, "sem": 1, "survey": 2, "psychometrics": 3,
+_RANKS = {"errors": 0, "_json": 0, "outputs": 0, "limits": 0, "progress": 0, "sem": 1, "survey": 2, "psychometrics": 3,
           "workflow": 4, "report": 5, "commands": 6, "cli": 6, "__main__": 6, "": 6}
 
 

@@ -27,7 +27,6 @@ from riskmodel_sem.cli import main
 from riskmodel_sem.commands import BUNDLED_SPEC, BUNDLED_SURVEY
 from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.sem.multigroup import compare_groups, equate_parameters
-from riskmodel_sem.survey.readers import strip_question_number
 
 # every case but one refits its model 4 to 10 times: slow
 FAST = {"mg_hs_paths_regressions_partial"}
@@ -100,13 +99,6 @@ def test_equate_parameters_makes_one_parameter_of_two_groups():
     assert sorted(set(table.loc[table["free"] > 0, "free"])) == list(
         range(1, int(table["free"].max()) + 1))
     assert pt.loc[pt["op"] == "~", "free"].nunique() == 2  # input untouched
-
-
-def test_strip_question_number():
-    assert strip_question_number("1.您的性别") == "您的性别"
-    assert strip_question_number("12、您的性别") == "您的性别"
-    assert strip_question_number("Q3: gender") == "gender"
-    assert strip_question_number("性别") == "性别"
 
 
 @pytest.fixture(scope="module")

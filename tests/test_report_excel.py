@@ -17,9 +17,9 @@ from riskmodel_sem.survey.spec import load_spec
 from _report_fixtures import gcrm_analysis
 from conftest import REFERENCE, load_reference_data
 
-ZH_SHEETS = ["摘要", "数据筛查", "题项", "信度", "效度", "模型拟合", "因子载荷", "路径与假设", "间接效应",
+ZH_SHEETS = ["摘要", "样本", "数据筛查", "题项", "信度", "效度", "模型拟合", "因子载荷", "路径与假设", "间接效应",
              "模型比较", "修正指数", "模型设定"]
-EN_SHEETS = ["Summary", "Screening", "Items", "Reliability", "Validity", "Model fit", "Loadings",
+EN_SHEETS = ["Summary", "Sample", "Screening", "Items", "Reliability", "Validity", "Model fit", "Loadings",
              "Paths and hypotheses", "Indirect effects", "Model comparison",
              "Modification indices", "Specification"]
 ZH_HEADERS = {

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
 __all__ = ["path_diagram", "heatmap", "response_distributions", "bootstrap_histograms",
-           "FONT_FAMILY"]
+           "power_curves", "FONT_FAMILY"]
 
 #: Font stack with CJK fonts first so Chinese labels render (Noto CJK / WenQuanYi on Linux).
 FONT_FAMILY = ("'Noto Sans CJK SC','Noto Sans SC','WenQuanYi Zen Hei','Microsoft YaHei',"
@@ -570,3 +570,76 @@ def bootstrap_histograms(draws: pd.DataFrame, intervals: dict[str, tuple[float |
     h = 10 + (ph + 40) * max(n_rows, 1)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="bootstrap" role="img" '
             f'viewBox="0 0 {w} {h}" width="{w}" font-family="{FONT_FAMILY}">{"".join(parts)}</svg>')
+
+
+def power_curves(curves: pd.DataFrame, target: float, titles: dict[str, str],
+                 marks: dict[str, int | None] | None = None, x_label: str = "N",
+                 y_label: str = "power") -> str:
+    """Power against sample size, one line per series, with the target power marked.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Columns ``series, n, power`` as the results give them.
+    target : float
+        The power a required N must reach (a dashed horizontal line).
+    titles : dict
+        ``{series: legend text}``.
+    marks : dict, optional
+        ``{series: N}``: the required N of a series, marked with a dot on its line.
+    x_label, y_label : str
+        Axis titles.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element (logarithmic N axis).
+    """
+    series = list(dict.fromkeys(curves["series"]))
+    w, h, left, right, top, bottom = 640, 320, 52, 190, 16, 44
+    ns = curves["n"].to_numpy(dtype=float)
+    lo, hi = math.log(ns.min()), math.log(ns.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    sx = lambda n: left + (math.log(n) - lo) / (hi - lo) * (w - left - right)  # noqa: E731
+    sy = lambda p: top + (1.0 - p) * (h - top - bottom)  # noqa: E731
+    colors = _category_colors(max(len(series), 2))
+    parts = [f'<line x1="{left}" y1="{sy(0):.1f}" x2="{w - right}" y2="{sy(0):.1f}" stroke="#333"/>',
+             f'<line x1="{left}" y1="{sy(0):.1f}" x2="{left}" y2="{sy(1):.1f}" stroke="#333"/>']
+    for p in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        parts.append(f'<text x="{left - 6}" y="{sy(p) + 4:.1f}" font-size="10" '
+                     f'text-anchor="end">{p:.1f}</text>')
+    ticks = [n for n in (30, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000)
+             if math.exp(lo) <= n <= math.exp(hi)]
+    for n in ticks:
+        parts.append(f'<line x1="{sx(n):.1f}" y1="{sy(0):.1f}" x2="{sx(n):.1f}" '
+                     f'y2="{sy(0) + 4:.1f}" stroke="#333"/>')
+        parts.append(f'<text x="{sx(n):.1f}" y="{sy(0) + 16:.1f}" font-size="10" '
+                     f'text-anchor="middle">{n}</text>')
+    parts.append(f'<line x1="{left}" y1="{sy(target):.1f}" x2="{w - right}" y2="{sy(target):.1f}" '
+                 f'stroke="#888" stroke-dasharray="4,3"/>')
+    parts.append(f'<text x="{(left + w - right) / 2:.1f}" y="{h - 8}" font-size="11" '
+                 f'text-anchor="middle">{_e(x_label)}</text>')
+    parts.append(f'<text x="14" y="{(top + h - bottom) / 2:.1f}" font-size="11" '
+                 f'text-anchor="middle" transform="rotate(-90 14 {(top + h - bottom) / 2:.1f})">'
+                 f'{_e(y_label)}</text>')
+    for k, name in enumerate(series):
+        d = curves[curves["series"] == name].sort_values("n")
+        pts = " ".join(f"{sx(n):.1f},{sy(p):.1f}" for n, p in zip(d["n"], d["power"]))
+        color = colors[k % len(colors)]
+        dash = ' stroke-dasharray="6,3"' if str(name).startswith("rmsea") else ""
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" '
+                     f'stroke-width="1.8"{dash}/>')
+        req = (marks or {}).get(name)
+        if req is not None and math.exp(lo) <= req <= math.exp(hi):
+            parts.append(f'<circle cx="{sx(req):.1f}" cy="{sy(target):.1f}" r="3.5" '
+                         f'fill="{color}"/>')
+        ly = top + 8 + 16 * k
+        parts.append(f'<line x1="{w - right + 12}" y1="{ly}" x2="{w - right + 34}" y2="{ly}" '
+                     f'stroke="{color}" stroke-width="2"{dash}/>')
+        parts.append(f'<text x="{w - right + 40}" y="{ly + 4}" font-size="10">'
+                     f'{_e(titles.get(name, name))}</text>')
+    h_total = max(h, top + 16 * len(series) + 16)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="power-curves" role="img" '
+            f'viewBox="0 0 {w} {h_total}" width="{w}" font-family="{FONT_FAMILY}">'
+            f'{"".join(parts)}</svg>')

@@ -23,7 +23,7 @@ from openpyxl.worksheet.table import TableStyleInfo
 from ..outputs import reproducible_package
 from .tables import Sheet, Table
 
-__all__ = ["workbook_bytes", "safe_text", "NUMBER_FORMAT", "P_FORMAT", "FORMULA_PREFIXES"]
+__all__ = ["workbook_bytes", "data_workbook_bytes", "safe_text", "NUMBER_FORMAT", "P_FORMAT", "FORMULA_PREFIXES"]
 
 #: Three decimals.
 NUMBER_FORMAT = "0.000"
@@ -151,3 +151,32 @@ def workbook_bytes(sheets: list[Sheet]) -> bytes:
 
 
 _FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)
+
+
+def data_workbook_bytes(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    """A workbook of plain data sheets (a header row and rows of cells), e.g. cleaned data.
+
+    Parameters
+    ----------
+    sheets : list of (name, header, rows)
+        Numbers are stored as numbers, everything else as inert text (:func:`_put`); the
+        header row is bold and frozen.
+
+    Returns
+    -------
+    bytes
+        The workbook, with fixed timestamps (the same content gives the same bytes).
+    """
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, header, rows in sheets:
+        ws = wb.create_sheet(title="".join("_" if ch in '[]:*?/\\' else ch for ch in name)[:31])
+        for j, h in enumerate(header, start=1):
+            _put(ws, 1, j, h, "text").font = Font(bold=True)
+        for i, row in enumerate(rows, start=2):
+            for j, v in enumerate(row, start=1):
+                _put(ws, i, j, v, "auto")
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return reproducible_package(buf.getvalue(), _FIXED_TIME)

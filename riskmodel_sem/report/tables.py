@@ -309,6 +309,11 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
         if a.survey.sheet:
             kv.append([t("sheet"), a.survey.sheet])
         kv.append([t("n_rows"), int(len(a.survey.data))])
+    if a.cleaning is not None and a.cleaning.drop_flagged:
+        reasons = ", ".join(f"{text(f'reason_{k}', lang)}: {v}"
+                            for k, v in a.cleaning.reasons.items())
+        kv.append([t("rows_dropped"), f"{a.cleaning.n_dropped} / {a.cleaning.n_rows}"
+                   + (f" ({reasons})" if reasons else "")])
     fit = a.fit
     if fit is not None:
         kv += [[t("n_used"), int(fit.n_obs)], [t("estimator"), fit.estimator],
@@ -817,6 +822,103 @@ def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
                                                text("modindices_note", lang), lang)])
 
 
+def power_sentence(p, lang: str) -> str:
+    """The methods-section sentence of a power analysis, in the report's language."""
+    t = lambda k: text(k, lang)  # noqa: E731
+    fmt = lambda v: f"{v:.2f}".lstrip("0") if isinstance(v, float) else str(v)  # noqa: E731
+    req = lambda n: t("power_more_than") if n is None else f"{int(n):,}"  # noqa: E731
+    paths = p.paths_required.merge(p.paths[["label", "kind"]].drop_duplicates(), on="label")
+    paths = paths[paths["kind"] == "path"]
+    if len(paths):
+        worst = paths.assign(order=paths["n_required"].fillna(10 ** 9)).sort_values("order").iloc[-1]
+        weakest = t("power_sentence_weakest").format(p_label=worst["label"],
+                                                     p_n=req(worst["n_required"]),
+                                                     p_target=fmt(p.target))
+    else:
+        weakest = t("power_sentence_none")
+    return t("power_sentence").format(p_df=p.df, p_alpha=fmt(p.alpha), p_target=fmt(p.target),
+                                      p_n_close=req(p.n_required_close),
+                                      p_n_not=req(p.n_required_notclose), p_weakest=weakest)
+
+
+def _power_sheet(a: Analysis, lang: str) -> Sheet | None:
+    p = a.power
+    if p is None:
+        return None
+    t = lambda k: text(k, lang)  # noqa: E731
+    required = pd.concat([
+        pd.DataFrame({"label": [t("power_series_close"), t("power_series_notclose")],
+                      "n_required": [p.n_required_close, p.n_required_notclose]}),
+        p.paths_required], ignore_index=True)
+    tabs = [
+        Table("power_methods", t("power_methods"), "",
+              [Column("text", t("power_methods"))], [[power_sentence(p, lang)]]),
+        frame_table(required, "power_required", t("power_required"),
+                    t("power_required_note"), lang),
+        frame_table(p.rmsea, "power_rmsea", t("power_rmsea"), t("power_rmsea_note"), lang),
+        frame_table(p.paths, "power_paths", t("power_paths"), t("power_paths_note"), lang),
+    ]
+    if p.monte_carlo is not None:
+        tabs.append(frame_table(p.monte_carlo, "power_mc", t("power_mc"), t("power_mc_note"),
+                                lang))
+        tabs.append(frame_table(p.monte_carlo_chisq, "power_mc_chisq", t("power_mc_chisq"),
+                                t("power_mc_chisq_note"), lang))
+    return Sheet("power", t("power"), tabs)
+
+
+def _sample_sheet(a: Analysis, lang: str) -> Sheet | None:
+    """Sample description, sample-size advice and the respondents screening flagged."""
+    t = lambda k: text(k, lang)  # noqa: E731
+    sample, cleaning = a.sample, a.cleaning
+    tabs: list[Table] = []
+    desc = sample.description if sample is not None else None
+    if desc is not None and len(desc.table):
+        cols = [Column(k, column_header(k, lang), kind) for k, kind in
+                (("variable", "text"), ("category", "text"), ("n", "int"), ("percent", "num"),
+                 ("valid_percent", "num"))]
+        rows = [[r["variable"], t("missing_category") if pd.isna(r["category"]) else r["category"],
+                 int(r["n"]), cell_value(r["percent"]), cell_value(r["valid_percent"])]
+                for r in desc.table.to_dict(orient="records")]
+        tabs.append(Table("sample_description", t("sample_table"), t("sample_table_note"),
+                          cols, rows))
+    advice = sample.advice if sample is not None else None
+    if advice is not None:
+        kv: list[list[Any]] = [[t("sample_n"), int(advice.n)], [t("sample_npar"), int(advice.n_free)],
+                               [t("sample_ratio"), cell_value(advice.ratio)]]
+        fails = set()
+        if advice.small_n:
+            fails.add((0, 1))
+        if advice.low_ratio:
+            fails.add((2, 1))
+        if advice.planned_n is not None:
+            kv.append([t("sample_planned"), int(advice.planned_n)])
+        kv.append([t("sample_advice"), " ".join(advice.messages) or t("sample_ok")])
+        kv.append([t("sample_sources"), " ".join(advice.sources)])
+        tabs.append(Table("sample_size", t("sample_size"), t("sample_size_note"),
+                          [Column("key", t("key")), Column("value", t("value"), "auto")],
+                          kv, fails))
+    if cleaning is not None:
+        kv = [[t("cleaning_read"), int(cleaning.n_rows)],
+              [t("cleaning_flagged"), int(cleaning.n_flagged)],
+              [t("cleaning_dropped"), int(cleaning.n_dropped)],
+              [t("cleaning_kept"), int(cleaning.n_rows - cleaning.n_dropped)]]
+        kv += [[t("cleaning_reason_count").format(reason=t(f"reason_{k}")), int(v)]
+               for k, v in cleaning.reasons.items()]
+        tabs.append(Table("cleaning", t("cleaning"), t("cleaning_note"),
+                          [Column("key", t("key")), Column("value", t("value"), "auto")], kv))
+        if len(cleaning.flagged):
+            sep = "；" if lang == "zh" else "; "
+            rows = [[int(r["row"]), cell_value(r["id"]),
+                     sep.join(t(f"reason_{c.strip()}") for c in r["reasons"].split(",")),
+                     t("yes" if r["dropped"] else "no")]
+                    for r in cleaning.flagged.to_dict(orient="records")]
+            cols = [Column(k, column_header(k, lang), kind) for k, kind in
+                    (("row", "int"), ("id", "auto"), ("reasons", "text"), ("dropped", "text"))]
+            tabs.append(Table("flagged_respondents", t("flagged_title"), t("flagged_note"),
+                              cols, rows))
+    return Sheet("sample", t("sample"), tabs) if tabs else None
+
+
 def _spec_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
     syntax = a.fit.syntax if a.fit is not None and a.fit.syntax else a.spec.model_syntax()
@@ -849,9 +951,12 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
         Specification; sheets whose stage is missing are left out.
     """
     sheets = [_summary_sheet(analysis, lang)]
+    sample = _sample_sheet(analysis, lang)
+    if sample is not None:
+        sheets.append(sample)
     sheets += _validation_sheets(analysis, lang)
     for make in (_fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet, _indirect_sheet,
-                 _comparison_sheet, _invariance_sheet, _mi_sheet):
+                 _comparison_sheet, _invariance_sheet, _mi_sheet, _power_sheet):
         s = make(analysis, lang)
         if s is not None:
             sheets.append(s)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._json import json_value, records
+from ..progress import progress_bar
 from ..errors import ModelError, OptionError, RiskModelWarning
 from .estimation import FitResult, check_options, fit_model
 from .data import prepare
@@ -510,6 +511,7 @@ def compare(
     declared_nesting=(),
     reference: str | None = None,
     equivalence_rtol: float = 1e-6,
+    progress: bool | None = None,
 ) -> ComparisonResult:
     """Fit several models on the same rows and compare them.
 
@@ -531,6 +533,9 @@ def compare(
     equivalence_rtol : float
         Models with the same df whose chi-squares differ by less than this fraction are
         equivalent.
+    progress : bool, optional
+        Show a bar over the models on stderr (default: on a terminal, see
+        :func:`riskmodel_sem.progress.progress_enabled`).
 
     Returns
     -------
@@ -576,8 +581,13 @@ def compare(
             raise OptionError(f"Declared nesting names unknown model(s) {', '.join(unknown)}.")
     variables = {n: _model_variables(s, n) for n, s in syntaxes.items()}
     rows = _common_rows(data, variables, missing)
-    fits = {n: fit_model(s, rows, estimator=estimator, missing=missing, source=n,
-                         compute_modindices=False) for n, s in syntaxes.items()}
+    fits = {}
+    with progress_bar(len(syntaxes), "Models", unit="model", enabled=progress) as bar:
+        for n, s in syntaxes.items():
+            bar.set_postfix_str(str(n))
+            fits[n] = fit_model(s, rows, estimator=estimator, missing=missing, source=n,
+                                compute_modindices=False)
+            bar.update(1)
     notes = [w for f in fits.values() for w in f.warnings]
     n_used = {f.n_obs for f in fits.values()}
     if len(n_used) > 1:
@@ -652,6 +662,7 @@ def invariance(
     levels=("configural", "metric", "scalar", "strict"),
     alpha: float = 0.05,
     partial_refits: int = 3,
+    progress: bool | None = None,
 ) -> InvarianceResult:
     """Configural, metric, scalar and strict invariance across the groups of a column.
 
@@ -674,6 +685,8 @@ def invariance(
         Level of the difference tests.
     partial_refits : int
         How many of the best-scoring releases to refit for the partial-invariance search.
+    progress : bool, optional
+        Show a bar over the levels on stderr (default: on a terminal).
 
     Returns
     -------
@@ -732,10 +745,13 @@ def invariance(
         raise OptionError(f"The group column {group!r} has fewer than two groups.")
 
     fits: dict[str, FitResult] = {}
-    for lv in levels:
-        fits[lv] = fit_model(syntax, rows, estimator=estimator, missing=missing, group=group,
-                             group_equal=INVARIANCE_LEVELS[lv], source=lv,
-                             compute_modindices=False)
+    with progress_bar(len(levels), "Invariance", unit="model", enabled=progress) as bar:
+        for lv in levels:
+            bar.set_postfix_str(lv)
+            fits[lv] = fit_model(syntax, rows, estimator=estimator, missing=missing,
+                                 group=group, group_equal=INVARIANCE_LEVELS[lv], source=lv,
+                                 compute_modindices=False)
+            bar.update(1)
     notes = [w for f in fits.values() for w in f.warnings]
     n = next(iter(fits.values())).n_obs
     size, criteria = _chen_criteria(n)

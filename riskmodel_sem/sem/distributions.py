@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["chi2_sf", "chi2_cdf", "chi2_ppf", "ncx2_cdf", "ncx2_sf", "norm_cdf", "norm_sf",
-           "norm_ppf", "f_ppf"]
+__all__ = ["chi2_sf", "chi2_cdf", "chi2_ppf", "ncx2_cdf", "ncx2_sf", "ncx2_ppf", "norm_cdf",
+           "norm_sf", "norm_ppf", "f_ppf"]
 
 
 def chi2_sf(x, df):
@@ -52,6 +52,17 @@ def ncx2_sf(x, df, nc):
     """1 - P(X <= x) for X ~ noncentral chi-square(df, nc), computed as lavaan does
     (``1 - pchisq(x, df, ncp = nc)``)."""
     return 1.0 - ncx2_cdf(x, df, nc)
+
+
+def ncx2_ppf(q, df, nc):
+    """The q-quantile of noncentral chi-square(df, nc) (R's ``qchisq(q, df, ncp = nc)``); the
+    central quantile when nc = 0."""
+    q, df, nc = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (q, df, nc)))
+    out = chi2_ppf(q, df)
+    pos = nc != 0
+    if np.any(pos):
+        out = np.where(pos, special.chndtrix(q, df, np.where(pos, nc, 1.0)), out)
+    return out[()] if out.ndim == 0 else out
 
 
 def norm_cdf(x):

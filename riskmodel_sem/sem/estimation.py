@@ -30,13 +30,13 @@ from ._blas import one_blas_thread
 from .._json import json_value, records
 from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
                       IdentificationWarning, OptionError)
-from .data import model_data, prepare, sample_moments, split_groups
+from .data import compile_source, model_data, prepare, sample_moments, split_groups
 from .defined import defined_parameters
-from .distributions import norm_ppf, norm_sf
+from .distributions import chi2_sf, norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
 from .fitmeasures import baseline_estimates, baseline_model, incremental_indices, n_moments
 from .model import CompiledModel, SampleMoments
-from .objective import MLObjective, group_data
+from .objective import MLObjective, group_data, moments_group
 from .optimize import minimize
 from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
                      yuan_bentler_mplus)
@@ -54,6 +54,10 @@ __all__ = [
     "assemble",
     "ESTIMATE_COLUMNS",
     "MODINDEX_COLUMNS",
+    "PopulationFit",
+    "fit_population",
+    "Refit",
+    "refit",
 ]
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
@@ -564,3 +568,174 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
     table["ci_lower"] = table["est"] - crit * table["se"]
     table["ci_upper"] = table["est"] + crit * table["se"]
     return table
+
+
+# ------------------------------------------------------------------------------------------
+# a model fitted to population moments (power analysis)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PopulationFit:
+    """A model fitted by ML to a population covariance matrix.
+
+    Attributes
+    ----------
+    model : CompiledModel
+    theta : numpy.ndarray
+        The (pseudo-)true parameter values: the minimizer of F_ML(Sigma_pop, Sigma(theta)).
+    information : numpy.ndarray
+        The unit expected information at ``theta``; ``inv(information) / N`` is the
+        asymptotic covariance matrix of the estimates at sample size N.
+    f_ml : float
+        The ML discrepancy at the minimum (lavaan's ``2 * fmin``; 0 when the model holds in
+        the population).
+    df : int
+        Degrees of freedom of the model.
+    converged : bool
+    """
+
+    model: CompiledModel
+    theta: np.ndarray
+    information: np.ndarray
+    f_ml: float
+    df: int
+    converged: bool
+
+    def vcov(self, n: int) -> np.ndarray:
+        """Asymptotic covariance matrix of the estimates at sample size ``n``."""
+        return np.linalg.inv(self.information) / n
+
+
+def fit_population(syntax, cov, observed, *, source: str = "model") -> PopulationFit:
+    """Fit a model by ML to a population covariance matrix (no data, no mean structure).
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+    cov : array_like
+        Population covariance matrix of ``observed``.
+    observed : sequence of str
+        Names of the rows and columns of ``cov``.
+    source : str
+        Name of the model for messages.
+
+    Returns
+    -------
+    PopulationFit
+
+    Notes
+    -----
+    The estimates and the expected information equal lavaan's for
+    ``sem(model, sample.cov = Sigma, sample.nobs = N, sample.cov.rescale = FALSE)``; the
+    standard errors at N are ``sqrt(diag(inv(information)) / N)``, lavaan's expected-information
+    SEs of that fit.
+    """
+    cov = np.asarray(cov, dtype=float)
+    observed = tuple(observed)
+    mom = SampleMoments(n=1, mean=np.zeros(len(observed)), cov=cov)
+    with one_blas_thread():
+        model = compile_source(syntax, observed, meanstructure=False, ngroups=1,
+                               group_equal=(), moments=[mom], source=source)
+        order = [observed.index(v) for v in model.observed]
+        cov = cov[np.ix_(order, order)]
+        mom = SampleMoments(n=1, mean=np.zeros(len(order)), cov=cov)
+        objective = MLObjective(model, [moments_group(1, mom.mean, cov, meanstructure=False)])
+        theta, _, converged, fmin2 = _optimize(objective, _start_values(model, [mom]))
+        info = objective.expected_information(theta)
+    df = n_moments(model) - model.n_free
+    return PopulationFit(model, theta, info, float(fmin2), int(df), bool(converged))
+
+
+@dataclass(frozen=True)
+class Refit:
+    """Estimates, standard errors and the model test of a compiled model refitted to new data.
+
+    Attributes
+    ----------
+    theta, se : numpy.ndarray
+        Free parameters and their standard errors (ML: expected information; MLR: sandwich).
+    defined, defined_se : numpy.ndarray
+        The ``:=`` parameters and their delta-method standard errors.
+    chisq, pvalue : float
+        The model test (MLR: the Yuan-Bentler scaled statistic, lavaan's ``chisq.scaled``).
+    converged, admissible : bool
+        Convergence, and lavaan's post.check (no negative variance).
+    """
+
+    theta: np.ndarray
+    se: np.ndarray
+    defined: np.ndarray
+    defined_se: np.ndarray
+    chisq: float
+    pvalue: float
+    converged: bool
+    admissible: bool
+
+
+def refit(model: CompiledModel, values: np.ndarray, theta0: np.ndarray, *,
+          estimator: str = "ML") -> Refit:
+    """Refit a compiled one-group model (no mean structure) to complete data, quickly.
+
+    Parameters
+    ----------
+    model : CompiledModel
+        The model, compiled once (for example :attr:`PopulationFit.model`).
+    values : numpy.ndarray
+        (n, p) complete data in the order of ``model.observed``.
+    theta0 : numpy.ndarray
+        Starting values (for example the population values).
+    estimator : {"ML", "MLR"}
+
+    Returns
+    -------
+    Refit
+
+    Notes
+    -----
+    The same estimates, standard errors and test statistic as :func:`fit_model` with
+    ``estimator`` on the same rows (Fisher scoring from ``theta0`` to max |gradient| < 1e-9),
+    without parsing, pandas, fit indices, standardized values or modification indices: the
+    work of one Monte Carlo replication.
+    """
+    estimator, _ = check_options(estimator, "listwise")
+    with one_blas_thread():
+        return _refit(model, values, theta0, estimator)
+
+
+def _refit(model, values, theta0, estimator) -> Refit:
+    from .defined import defined_jacobian, defined_values
+
+    mom = sample_moments(values)
+    group = group_data(values, mom.mean)
+    objective = MLObjective(model, [group])
+    theta, _, converged, fmin2 = _optimize(objective, np.asarray(theta0, dtype=float))
+    n = values.shape[0]
+    chisq = n * fmin2
+    df = n_moments(model) - model.n_free
+    try:
+        if estimator == "MLR":
+            polished = minimize(objective, theta, "newton", tol=2e-11, max_iter=3)
+            theta = polished.theta
+            chisq = n * polished.fun
+            vcov, hess_inv, b0 = sandwich(objective, theta)
+            x_idx = [model.observed.index(v) for v in model.ov_x]
+            h1 = h1_quantities([group], [(mom.cov, mom.mean)], x_idx)
+            yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, _free_rows(model))
+            chisq = float(yb.get("chisq_scaled", math.nan))
+        else:
+            vcov = np.linalg.inv(objective.expected_information(theta)) / n
+    except np.linalg.LinAlgError:
+        vcov = np.full((model.n_free, model.n_free), np.nan)
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    if model.rows.definitions:
+        defined = defined_values(model, theta)
+        jac = defined_jacobian(model, theta)
+        defined_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0.0, None))
+    else:
+        defined = defined_se = np.zeros(0)
+    pvalue = float(chi2_sf(chisq, df)) if df > 0 and math.isfinite(chisq) else math.nan
+    A, S, _ = model.matrices(theta, 0)
+    admissible = bool(np.all(np.diag(S) >= 0.0))
+    return Refit(theta, se, defined, defined_se, float(chisq), pvalue, bool(converged),
+                 admissible)

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SurveyDataError
+from .headers import closest_headers, header_variants, normalize_header
 from .spec import Spec
 
-__all__ = ["SurveyData", "read_survey", "find_column", "strip_question_number", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
+__all__ = ["SurveyData", "SurveyTable", "read_survey", "read_table", "ID_CANDIDATES", "MISSING_TOKENS", "MAX_XLSX_BYTES",
            "MAX_XLSX_CELLS", "MAX_SURVEY_BYTES"]
 
 #: Cap on the uncompressed size of an .xlsx workbook (sum over its zip members), checked before
@@ -38,7 +39,8 @@ MAX_XLSX_CELLS = 5_000_000
 MAX_SURVEY_BYTES = 2 * 2**30
 
 #: Column names recognised as the respondent id (case-insensitive), in order of preference.
-ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id")
+ID_CANDIDATES = ("id", "序号", "编号", "respondent", "respondent_id", "ResponseId", "作答ID",
+                 "答卷编号")
 
 #: Cell texts read as a missing answer (case-insensitive, after stripping whitespace).
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", ".", "-", "(跳过)", "跳过",
@@ -69,6 +71,11 @@ class SurveyData:
         Number of answers that came as scale labels rather than numbers.
     warnings : tuple of str
         Remarks on usable but imperfect data (missing answers, duplicated ids, ...).
+    first_row : int
+        The row number a spreadsheet shows for ``data``'s first row (2; 4 for a Qualtrics
+        export; SPSS cases count from 1).
+    questions : dict
+        ``{column of extra: question text}`` from a second header row (Qualtrics).
     """
 
     data: pd.DataFrame
@@ -79,6 +86,8 @@ class SurveyData:
     codebook: pd.DataFrame
     n_text_mapped: int = 0
     warnings: tuple[str, ...] = field(default=())
+    first_row: int = 2
+    questions: dict = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -102,6 +111,7 @@ class _Raw:
         self.row_word = row_word
         self.value_labels: dict[str, dict] = {}  # SPSS value labels by column
         self.whole_floats_as_int = False  # spreadsheets store 3 as 3.0: shown as 3 in labels
+        self.texts = [""] * len(header)  # question texts of a second header row (Qualtrics)
 
     def at(self, i: int, col: str) -> str:
         return f"{self.where}, {self.row_word} {i + self.row_offset}, column {col!r}"
@@ -257,7 +267,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[_Raw, str]:
         [[] for _ in range(width)]
     raw = _Raw(header, columns, where, 2)
     raw.whole_floats_as_int = True
-    return raw, chosen
+    return _qualtrics_rows(raw), chosen
 
 
 def _header_text(v: Any) -> str:
@@ -317,7 +327,27 @@ def _read_csv(path: Path) -> _Raw:
     header = [_header_text(v) for v in df.iloc[0].tolist()]
     body = df.iloc[1:]
     columns = [body.iloc[:, j].tolist() for j in range(df.shape[1])]
-    return _Raw(header, columns, str(path), 2)
+    return _qualtrics_rows(_Raw(header, columns, str(path), 2))
+
+
+_IMPORT_ID_RE = re.compile(r'^\s*\{\s*"ImportId"\s*:', re.IGNORECASE)
+
+
+def _qualtrics_rows(raw: _Raw) -> _Raw:
+    """A Qualtrics export has three header rows: names ("Q5_1"), question texts ("Please
+    rate… - The platform is slow") and import ids (``{"ImportId":"QID5_1"}``). When the third
+    row is import ids, the second becomes :attr:`_Raw.texts` and both leave the data; rows keep
+    the numbers a spreadsheet shows (the first answer is row 4)."""
+    if not raw.columns or len(raw.columns[0]) < 2:
+        return raw
+    third = [col[1] for col in raw.columns if col[1] not in (None, "")]
+    if not third or sum(isinstance(v, str) and bool(_IMPORT_ID_RE.match(v))
+                        for v in third) < max(1, len(third) // 2):
+        return raw
+    raw.texts = [_header_text(col[0]) for col in raw.columns]
+    raw.columns = [col[2:] for col in raw.columns]
+    raw.row_offset += 2
+    return raw
 
 
 def _read_sav(path: Path) -> _Raw:
@@ -346,47 +376,6 @@ def _read_sav(path: Path) -> _Raw:
 _QNUM_RE = re.compile(r"^\s*(?:Q\s*)?\d+\s*[、.．:：)）]\s*", re.IGNORECASE)
 
 
-def strip_question_number(header: str) -> str:
-    """A header without the questionnaire platform's question number in front of it.
-
-    ``"1.您的性别"``, ``"1、您的性别"``, ``"Q1: 您的性别"`` and ``"1）您的性别"`` all give
-    ``"您的性别"``; a header without a number is returned stripped of surrounding blanks.
-    """
-    return _QNUM_RE.sub("", str(header), count=1).strip()
-
-
-def find_column(columns, name: str, *, where: str, what: str = "column") -> str:
-    """The one column of ``columns`` that ``name`` names.
-
-    Tried in turn, the first tier with exactly one hit wins: the header itself, the header
-    ignoring case and surrounding blanks, the header without the platform's question number
-    (:func:`strip_question_number`: ``"您的性别"`` names ``"1.您的性别"``).
-
-    Raises
-    ------
-    SurveyDataError
-        Naming ``where`` (the file and sheet) when no column or more than one column matches,
-        with the columns to choose from.
-    """
-    columns = [str(c) for c in columns]
-    want = str(name).strip()
-    fold = want.casefold()
-    bare = strip_question_number(want).casefold()
-    tiers = ([c for c in columns if c == name],
-             [c for c in columns if c.strip().casefold() == fold],
-             [c for c in columns if strip_question_number(c).casefold() == bare])
-    for hits in tiers:
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            raise SurveyDataError(f"{where}: {what.capitalize()} {name!r} matches more than one "
-                                  f"column ({', '.join(map(repr, hits))}); give the full "
-                                  "header.")
-    choices = ", ".join(map(repr, columns)) or "none"
-    raise SurveyDataError(f"{where}: No {what} {name!r}; use one of the columns that are not "
-                          f"items: {choices}.")
-
-
 def _starts_with_code(header: str, code: str) -> bool:
     h = _QNUM_RE.sub("", header, count=1)
     if not h.casefold().startswith(code.casefold()):
@@ -397,31 +386,68 @@ def _starts_with_code(header: str, code: str) -> bool:
     return not (nxt.isascii() and (nxt.isalnum() or nxt == "_"))
 
 
-def _match_columns(raw: _Raw, codes: tuple[str, ...]) -> dict[str, int]:
+def _item_hits(raw: _Raw, item, variants: list[tuple[str, ...]]) -> tuple[list[int], str]:
+    """Columns that could hold ``item``, by the first rule that finds any, and the rule."""
+    header = raw.header
+    code = item.code
+    if item.column:
+        hits = [j for j, h in enumerate(header) if h == item.column]
+        if not hits:
+            target = normalize_header(item.column)
+            hits = [j for j, v in enumerate(variants) if target and target in v]
+        return hits, "column"
+    tiers = (
+        [j for j, h in enumerate(header) if h == code],
+        [j for j, h in enumerate(header) if h.casefold() == code.casefold()],
+        [j for j, h in enumerate(header) if h and _starts_with_code(h, code)],
+    )
+    for hits in tiers:
+        if hits:
+            return hits, "code"
+    for text in (item.zh, item.en):
+        target = normalize_header(text) if text else ""
+        if target:
+            hits = [j for j, v in enumerate(variants) if target in v]
+            if hits:
+                return hits, "text"
+    return [], ""
+
+
+def _match_columns(raw: _Raw, spec: Spec) -> dict[str, int]:
+    """Find each item's column: by its ``column`` key when the spec gives one, else by its
+    code (exact, any case, or at the start of the header), else by its question text (zh or
+    en) in normal form (:func:`riskmodel_sem.survey.headers.normalize_header`), compared with
+    the header, with a matrix row's own text, and with the question-text row of a Qualtrics
+    export."""
     header = raw.header
     where = raw.where
+    variants = [tuple(dict.fromkeys(header_variants(h) + header_variants(t)))
+                for h, t in zip(header, raw.texts)]
     found: dict[str, int] = {}
     missing = []
-    for code in codes:
-        tiers = (
-            [j for j, h in enumerate(header) if h == code],
-            [j for j, h in enumerate(header) if h.casefold() == code.casefold()],
-            [j for j, h in enumerate(header) if h and _starts_with_code(h, code)],
-        )
-        for hits in tiers:
-            if len(hits) == 1:
-                found[code] = hits[0]
-                break
-            if len(hits) > 1:
-                cols = ", ".join(repr(header[j]) for j in hits)
-                raise SurveyDataError(f"{where}: Item {code} matches more than one column "
-                                      f"({cols}); rename or remove the duplicates.")
+    for item in spec.items:
+        hits, rule = _item_hits(raw, item, variants)
+        if len(hits) == 1:
+            found[item.code] = hits[0]
+        elif len(hits) > 1:
+            cols = ", ".join(repr(header[j]) for j in hits)
+            how = {"column": f"its column {item.column!r}", "code": "its code",
+                   "text": "its question text"}[rule]
+            raise SurveyDataError(f"{where}: Item {item.code} matches more than one column by "
+                                  f"{how} ({cols}); rename or remove the duplicates, or give the "
+                                  "whole header as the item's 'column' in the spec.")
         else:
-            missing.append(code)
+            missing.append(item)
     if missing:
-        raise SurveyDataError(f"{where}: Missing item column(s): {', '.join(missing)} "
-                              f"({len(missing)} of {len(codes)} items not found); check the "
-                              "header row against the spec's item codes.")
+        def shown(item) -> str:
+            name = item.column or item.zh or item.en or item.code
+            close = ", ".join(repr(h) for h in closest_headers(name, header, 2))
+            return f"{item.code} (closest: {close})" if close else item.code
+        listed = "; ".join(shown(i) for i in missing[:5])
+        more = f"; and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise SurveyDataError(f"{where}: Missing item column(s): {listed}{more} "
+                              f"({len(missing)} of {len(spec.items)} items not found); an item "
+                              "is found by its code, its 'column' key or its question text.")
     used: dict[int, str] = {}
     for code, j in found.items():
         if j in used:
@@ -544,6 +570,106 @@ def _check_values(x: np.ndarray, spec: Spec, raw: _Raw, header: str) -> None:
 # entry point
 # ---------------------------------------------------------------------------------------------
 
+def _open_raw(path: str | Path, sheet: str | None) -> tuple[_Raw, str | None, Path]:
+    """Read a survey file's header and cells (any of the supported types); see
+    :func:`read_survey` for the errors."""
+    p = Path(path)
+    if not p.exists():
+        raise SurveyDataError(f"{p}: Survey file not found.")
+    if not p.is_file():
+        raise SurveyDataError(f"{p}: Not a regular file (a folder, device or pipe); give a "
+                              ".xlsx, .csv or .sav file.")
+    if p.stat().st_size > MAX_SURVEY_BYTES:
+        raise SurveyDataError(f"{p}: The file is larger than {MAX_SURVEY_BYTES // 2**30} GB; "
+                              "split it or keep only the columns the spec uses.")
+    try:
+        with open(p, "rb"):  # read-only, as every later access
+            pass
+    except OSError as exc:
+        raise SurveyDataError(f"{p}: The file cannot be opened ({exc.strerror or exc}); check "
+                              "its permissions or close the program that locks it.") from None
+    ext = p.suffix.lower()
+    chosen_sheet = None
+    try:
+        if ext in (".xlsx", ".xlsm"):
+            raw, chosen_sheet = _read_xlsx(p, sheet)
+        elif ext == ".csv":
+            raw = _read_csv(p)
+        elif ext == ".sav":
+            raw = _read_sav(p)
+        elif ext in (".yaml", ".yml", ".lav"):
+            raise SurveyDataError(f"{p}: This is a spec, not a survey; give the survey (.xlsx, "
+                                  ".csv or .sav) as the data and the spec with --spec.")
+        else:
+            raise SurveyDataError(f"{p}: Unsupported file type {p.suffix!r} (use .xlsx, .csv or "
+                                  ".sav).")
+    except PermissionError:
+        raise SurveyDataError(f"{p}: Permission denied.") from None
+    if ext != ".xlsx" and sheet is not None and ext != ".xlsm":
+        raise SurveyDataError(f"{p}: A sheet was given but the file is not an Excel workbook.")
+    if not any(raw.header):
+        raise SurveyDataError(f"{raw.where}: The header row is empty.")
+    n = len(raw.columns[0]) if raw.columns else 0
+    if n == 0:
+        raise SurveyDataError(f"{raw.where}: The file has a header but no data rows.")
+    return raw, chosen_sheet, p
+
+
+
+@dataclass(frozen=True)
+class SurveyTable:
+    """A survey file's cells as read, before any spec is applied (for drafting a spec and
+    for writing the cleaned data).
+
+    Attributes
+    ----------
+    header : tuple of str
+        The header row.
+    texts : tuple of str
+        Question texts of a second header row (Qualtrics), else empty strings.
+    columns : tuple of tuple
+        Each column's cells: numbers, text or None (blank).
+    where : str
+        File (and sheet) for messages.
+    sheet : str or None
+        The worksheet read (xlsx).
+    first_row : int
+        The row number a spreadsheet shows for the first respondent (2, or 4 for Qualtrics).
+    row_word : str
+        "row" ("case" for SPSS files).
+    """
+
+    header: tuple[str, ...]
+    texts: tuple[str, ...]
+    columns: tuple[tuple[Any, ...], ...]
+    where: str
+    sheet: str | None
+    first_row: int
+    row_word: str = "row"
+
+    @property
+    def n_rows(self) -> int:
+        """Number of respondents."""
+        return len(self.columns[0]) if self.columns else 0
+
+
+def read_table(path: str | Path, sheet: str | None = None) -> SurveyTable:
+    """Read a survey file's header and cells without a spec.
+
+    The same readers and checks as :func:`read_survey` (file types, size limits, encodings,
+    the Qualtrics header rows); blank cells are None.
+
+    Raises
+    ------
+    SurveyDataError
+        As :func:`read_survey`, for a file that cannot be read.
+    """
+    raw, chosen, _ = _open_raw(path, sheet)
+    columns = tuple(tuple(_labels(raw, col)) for col in raw.columns)
+    return SurveyTable(tuple(raw.header), tuple(raw.texts), columns, raw.where, chosen,
+                       raw.row_offset, raw.row_word)
+
+
 def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
                 id_column: str | None = None, *, anonymous: bool = False) -> SurveyData:
     """Read a survey file and code its item answers as numbers.
@@ -597,48 +723,12 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
     >>> survey.data.shape                                                  # doctest: +SKIP
     (600, 33)
     """
-    p = Path(path)
-    if not p.exists():
-        raise SurveyDataError(f"{p}: Survey file not found.")
-    if not p.is_file():
-        raise SurveyDataError(f"{p}: Not a regular file (a folder, device or pipe); give a "
-                              ".xlsx, .csv or .sav file.")
-    if p.stat().st_size > MAX_SURVEY_BYTES:
-        raise SurveyDataError(f"{p}: The file is larger than {MAX_SURVEY_BYTES // 2**30} GB; "
-                              "split it or keep only the columns the spec uses.")
-    try:
-        with open(p, "rb"):  # read-only, as every later access
-            pass
-    except OSError as exc:
-        raise SurveyDataError(f"{p}: The file cannot be opened ({exc.strerror or exc}); check "
-                              "its permissions or close the program that locks it.") from None
-    ext = p.suffix.lower()
-    chosen_sheet = None
-    try:
-        if ext in (".xlsx", ".xlsm"):
-            raw, chosen_sheet = _read_xlsx(p, sheet)
-        elif ext == ".csv":
-            raw = _read_csv(p)
-        elif ext == ".sav":
-            raw = _read_sav(p)
-        elif ext in (".yaml", ".yml", ".lav"):
-            raise SurveyDataError(f"{p}: This is a spec, not a survey; give the survey (.xlsx, "
-                                  ".csv or .sav) as the data and the spec with --spec.")
-        else:
-            raise SurveyDataError(f"{p}: Unsupported file type {p.suffix!r} (use .xlsx, .csv or "
-                                  ".sav).")
-    except PermissionError:
-        raise SurveyDataError(f"{p}: Permission denied.") from None
-    if ext != ".xlsx" and sheet is not None and ext != ".xlsm":
-        raise SurveyDataError(f"{p}: A sheet was given but the file is not an Excel workbook.")
-    if not any(raw.header):
-        raise SurveyDataError(f"{raw.where}: The header row is empty.")
-    n = len(raw.columns[0]) if raw.columns else 0
-    if n == 0:
-        raise SurveyDataError(f"{raw.where}: The file has a header but no data rows.")
-
+    raw, chosen_sheet, p = _open_raw(path, sheet)
+    n = len(raw.columns[0])
+    if id_column is None and spec.survey.id is not None:
+        id_column = spec.survey.id
     codes = spec.item_codes
-    found = _match_columns(raw, codes)
+    found = _match_columns(raw, spec)
     taken = set(found.values())
     id_j = _find_id(raw, id_column, taken)
     if id_j is not None and id_j in taken:
@@ -672,6 +762,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
 
     value_labels = raw.value_labels
     extra_cols = {}
+    extra_index: dict[str, int] = {}
     seen: dict[str, int] = {}
     for j, h in enumerate(raw.header):
         if j in taken or j == id_j:
@@ -687,6 +778,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
             mapping = value_labels[h]
             col = [mapping.get(v, v) for v in col]
         extra_cols[name] = col
+        extra_index[name] = j
     extra = pd.DataFrame(extra_cols, index=pd.RangeIndex(n))
 
     n_missing = int(frame.isna().sum().sum())
@@ -712,4 +804,7 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
         "scale_max": [smax] * len(codes),
     })
     return SurveyData(data=frame, ids=ids, extra=extra, source=p, sheet=chosen_sheet,
-                      codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings))
+                      codebook=codebook, n_text_mapped=n_text, warnings=tuple(warnings),
+                      first_row=raw.row_offset,
+                      questions={name: raw.texts[j] for name, j in extra_index.items()
+                                 if raw.texts[j]})

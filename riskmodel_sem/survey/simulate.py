@@ -14,6 +14,7 @@ frame and the same workbook bytes.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 import io
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from ..outputs import reproducible_package, write_bytes
 from ..limits import MAX_SIMULATED_RESPONDENTS
 from .spec import Spec, load_spec
 
-__all__ = ["simulate_survey", "write_synthetic_xlsx", "run_simulate", "FIXED_TIMESTAMP"]
+__all__ = ["simulate_survey", "population_covariance", "write_synthetic_xlsx", "run_simulate",
+           "FIXED_TIMESTAMP"]
 
 #: Timestamp written into generated workbooks (properties and zip entries) for identical bytes.
 FIXED_TIMESTAMP = _dt.datetime(2023, 6, 2, 0, 0, 0)
@@ -44,8 +46,23 @@ def _check_args(n: int, seed: int) -> None:
         raise OptionError(f"The seed must be a non-negative integer, got {seed!r}.")
 
 
-def _latent_scores(spec: Spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Draw the top-level latent variables (exogenous, then endogenous in causal order)."""
+@dataclass(frozen=True)
+class _Structure:
+    """The standardized structure of the top-level latent variables of a spec's population.
+
+    ``exog`` are drawn jointly through ``chol``; ``steps`` generate the endogenous ones in
+    causal order, each as ``(lhs, rhs names, coefficients, residual variance)``; ``cov`` is
+    the implied covariance of every pair of top-level latents.
+    """
+
+    exog: tuple
+    chol: np.ndarray
+    steps: tuple
+    cov: dict
+
+
+def _latent_structure(spec: Spec) -> _Structure:
+    """Exogenous correlations and the causal order of the structural regressions."""
     pop = spec.population
     in_dim = {f for d in spec.dimensions for f in d.factors}
     top = list(spec.dimension_codes) + [c for c in spec.construct_codes if c not in in_dim]
@@ -70,11 +87,11 @@ def _latent_scores(spec: Spec, n: int, rng: np.random.Generator) -> dict[str, np
     except np.linalg.LinAlgError:
         raise SpecError(f"{spec.source}: population.covariances: The correlations among "
                         "exogenous latent variables are not positive definite.") from None
-    z = rng.standard_normal((n, len(exog))) @ chol.T
-    scores = {name: z[:, k] for k, name in enumerate(exog)}
+    steps = []
+    done = set(exog)
     pending = [t for t in top if t in regs]
     while pending:
-        ready = [t for t in pending if all(r in scores for r in regs[t])]
+        ready = [t for t in pending if all(r in done for r in regs[t])]
         if not ready:
             raise SpecError(f"{spec.source}: structural: The regressions among "
                             f"{', '.join(pending)} form a cycle; simulation needs a recursive "
@@ -89,18 +106,109 @@ def _latent_scores(spec: Spec, n: int, rng: np.random.Generator) -> dict[str, np
                 raise SpecError(f"{spec.source}: population.regressions.{lhs}: The coefficients "
                                 f"explain {explained:.4f} of the variance of {lhs}; they must "
                                 "explain less than 1.")
-            scores[lhs] = (sum(bk * scores[r] for bk, r in zip(b, rhs))
-                           + np.sqrt(resid) * rng.standard_normal(n))
+            steps.append((lhs, tuple(rhs), b, resid))
             known = list({k[0] for k in cov})
             for other in known:
                 c = float(sum(bk * cov[r, other] for bk, r in zip(b, rhs)))
                 cov[lhs, other] = cov[other, lhs] = c
             cov[lhs, lhs] = 1.0
+            done.add(lhs)
             pending.remove(lhs)
+    return _Structure(tuple(exog), chol, tuple(steps), cov)
+
+
+def _latent_scores(spec: Spec, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draw the top-level latent variables (exogenous, then endogenous in causal order)."""
+    st = _latent_structure(spec)
+    z = rng.standard_normal((n, len(st.exog))) @ st.chol.T
+    scores = {name: z[:, k] for k, name in enumerate(st.exog)}
+    for lhs, rhs, b, resid in st.steps:
+        scores[lhs] = (sum(bk * scores[r] for bk, r in zip(b, rhs))
+                       + np.sqrt(resid) * rng.standard_normal(n))
     return scores
 
 
-def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False) -> pd.DataFrame:
+def _categorized_covariance(rho: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Covariance of the category counts #{k: x > tau_k} of standard normals with correlations
+    ``rho`` (see :func:`population_covariance`)."""
+    from scipy.special import ndtr
+
+    nodes, weights = np.polynomial.legendre.leggauss(40)
+    h = -tau[:, None, None]                 # P(x > tau_k) = Phi(-tau_k)
+    k = -tau[None, :, None]
+    marg = ndtr(-tau)
+    iu, ju = np.triu_indices(rho.shape[0], 1)
+    r = rho[iu, ju][:, None, None, None]
+    # Plackett: the bivariate density integrated over the correlation from 0 to r
+    t = 0.5 * r * (nodes + 1.0)
+    s2 = 1.0 - t * t
+    dens = np.exp(-(h * h - 2 * t * h * k + k * k) / (2 * s2)) / (2 * np.pi * np.sqrt(s2))
+    joint = ndtr(h[..., 0]) * ndtr(k[..., 0]) + 0.5 * r[..., 0] * (dens * weights).sum(axis=-1)
+    outer = np.outer(marg, marg)
+    out = np.empty_like(rho, dtype=float)
+    out[iu, ju] = out[ju, iu] = (joint - outer).sum(axis=(1, 2))
+    np.fill_diagonal(out, float((ndtr(np.minimum(h[..., 0], k[..., 0])) - outer).sum()))
+    return out
+
+
+def population_covariance(spec: Spec, categorized: bool = False) -> pd.DataFrame:
+    """The population covariance matrix of the item responses :func:`simulate_survey` draws.
+
+    Parameters
+    ----------
+    spec : Spec
+        A spec with a ``population`` block.
+    categorized : bool, default False
+        False: the continuous responses (``continuous=True``; a correlation matrix). True: the
+        answers cut into ``min..max`` at the population thresholds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Items by items, in spec order, with reverse-keyed items in the latent's direction (as
+        the survey reader recodes them).
+
+    Notes
+    -----
+    Continuous responses: cov(x_i, x_j) = lambda_i lambda_j cov(f_i, f_j) and var(x_i) = 1,
+    where first-order factors of a dimension d have cov(f_c, f_c') = gamma_c gamma_c'
+    cov(d, d') and cov(f_c, t) = gamma_c cov(d, t) through their second-order loadings gamma.
+
+    Answers ``v = min + #{k: x > tau_k}``: with rho = cov(x_i, x_j),
+    cov(v_i, v_j) = sum_k sum_l [Phi2(-tau_k, -tau_l; rho) - Phi(-tau_k) Phi(-tau_l)], the
+    bivariate normal probabilities by Plackett's (1954) identity
+    Phi2(h, k; rho) = Phi(h) Phi(k) + int_0^rho phi2(h, k; r) dr (Gauss-Legendre, 1e-12).
+    """
+    if spec.population is None:
+        raise SpecError(f"{spec.source}: The spec has no population values.")
+    pop = spec.population
+    cov = _latent_structure(spec).cov
+    in_dim = {f: d.code for d in spec.dimensions for f in d.factors}
+
+    def top(c):  # (top-level latent, loading on it)
+        return (in_dim[c], pop.second_order[in_dim[c]][c]) if c in in_dim else (c, 1.0)
+
+    def factor_cov(a, b):
+        if a == b:
+            return 1.0
+        (ta, ga), (tb, gb) = top(a), top(b)
+        return ga * gb * cov[ta, tb]
+
+    items = [i for i in spec.items if i.construct]
+    if len(items) != len(spec.items):
+        raise SpecError(f"{spec.source}: Every item needs a factor to be simulated.")
+    lam = np.array([pop.loadings[i.construct][i.code] for i in items])
+    fc = np.array([[factor_cov(a.construct, b.construct) for b in items] for a in items])
+    sigma = np.outer(lam, lam) * fc
+    np.fill_diagonal(sigma, 1.0)
+    if categorized:
+        sigma = _categorized_covariance(sigma, np.asarray(pop.thresholds, dtype=float))
+    codes = [i.code for i in items]
+    return pd.DataFrame(sigma, index=codes, columns=codes)
+
+
+def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False,
+                    recoded: bool = False) -> pd.DataFrame:
     """Draw a synthetic survey from the spec's population values.
 
     Parameters
@@ -114,6 +222,9 @@ def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False) -> 
     continuous : bool, default False
         Return the standardized continuous responses instead of the answers cut into
         ``min..max`` (for checking the generator).
+    recoded : bool, default False
+        Return reverse-keyed items in the latent's direction, as the survey reader recodes
+        them, instead of as a respondent answers them (for fitting the draws directly).
 
     Returns
     -------
@@ -170,11 +281,12 @@ def simulate_survey(spec: Spec, n: int, seed: int, continuous: bool = False) -> 
     for k, item in enumerate(items):
         lam = pop.loadings[item.construct][item.code]
         x = lam * factors[item.construct] + np.sqrt(1 - lam * lam) * e_x[:, k]
+        flip = item.reverse and not recoded
         if continuous:
-            out[item.code] = -x if item.reverse else x
+            out[item.code] = -x if flip else x
         else:
             v = lo + np.digitize(x, thr).astype(np.int64)
-            out[item.code] = (lo + hi - v) if item.reverse else v
+            out[item.code] = (lo + hi - v) if flip else v
     return pd.DataFrame(out)
 
 

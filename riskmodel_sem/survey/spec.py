@@ -39,6 +39,7 @@ __all__ = [
     "Effect",
     "Population",
     "Alternative",
+    "SurveyColumns",
     "Spec",
     "load_spec",
     "questionnaire_markdown",
@@ -243,6 +244,8 @@ class Item:
 
     ``construct`` is the code of the first-order factor it measures ("" if none, possible
     only for lavaan files). ``reverse`` items are recoded as ``min + max - x`` on reading.
+    ``column`` is the item's header in the survey file when it is neither the code nor the
+    question text (``zh``/``en``), by which the item is found otherwise.
     """
 
     code: str
@@ -250,6 +253,7 @@ class Item:
     zh: str = ""
     en: str = ""
     reverse: bool = False
+    column: str = ""
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,31 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class SurveyColumns:
+    """The survey file's columns that are not items, as a spec names them (key ``survey``).
+
+    Attributes
+    ----------
+    id : str or None
+        Respondent id column ("序号", "ResponseId").
+    duration : str or None
+        Completion-time column ("所用时间", "Duration (in seconds)"), used by screening.
+    demographics : tuple of str
+        Columns described in the report's sample table (counts and percentages).
+    metadata : tuple of str
+        Platform columns kept but not analysed (submission time, source, IP address, ...).
+
+    Columns are named by their header or their header without the platform's question
+    number (:func:`riskmodel_sem.survey.headers.find_column`).
+    """
+
+    id: str | None = None
+    duration: str | None = None
+    demographics: tuple[str, ...] = ()
+    metadata: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated model specification (from YAML or from a lavaan model file)."""
 
@@ -385,6 +414,7 @@ class Spec:
     item_order: tuple[str, ...] = ()
     description_zh: str = ""
     description_en: str = ""
+    survey: SurveyColumns = field(default_factory=SurveyColumns)
 
     # -- look-ups ---------------------------------------------------------------------------
     @property
@@ -741,8 +771,8 @@ def _path_pair(ctx: _Ctx, value: Any, path: str) -> tuple[str, str]:
 
 
 _TOP_REQUIRED = ["name", "title", "language", "scale", "constructs"]
-_TOP_OPTIONAL = ["description", "dimensions", "structural", "covariances", "hypotheses",
-                 "effects", "population", "alternatives"]
+_TOP_OPTIONAL = ["description", "survey", "dimensions", "structural", "covariances",
+                 "hypotheses", "effects", "population", "alternatives"]
 
 
 def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
@@ -804,7 +834,7 @@ def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
         items: list[Item] = []
         for ii, idata in enumerate(_list(ctx, cm["items"], _sub(p, "items"), False)):
             ip = f"{p}.items[{ii}]"
-            im = _mapping(ctx, idata, ip, ["code"], ["zh", "en", "reverse"])
+            im = _mapping(ctx, idata, ip, ["code"], ["zh", "en", "reverse", "column"])
             icode = _name(ctx, im["code"], _sub(ip, "code"))
             if icode in item_owner:
                 raise ctx.error(_sub(ip, "code"), f"Item {icode} already belongs to construct "
@@ -815,7 +845,12 @@ def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
             if not isinstance(rev, bool):
                 raise ctx.error(_sub(ip, "reverse"), f"Expected true or false, got {rev!r}")
             izh, ien = _zh_en(ctx, im, ip)
-            items.append(Item(icode, code, izh, ien, rev))
+            column = ""
+            if im.get("column") is not None:
+                column = _text(ctx, str(im["column"]) if isinstance(im["column"], (int, float))
+                               and not isinstance(im["column"], bool) else im["column"],
+                               _sub(ip, "column"))
+            items.append(Item(icode, code, izh, ien, rev, column))
         constructs.append(Construct(code, czh, cen, tuple(items)))
     construct_codes = [c.code for c in constructs]
 
@@ -997,7 +1032,32 @@ def _spec_from_data(data: Any, ctx: _Ctx, source: Path) -> Spec:
         alternatives=tuple(alternatives), structural=tuple(structural),
         covariances=tuple(covariances), source=source, lavaan_text=None,
         description_zh=desc_zh, description_en=desc_en,
+        survey=_survey_columns(ctx, top.get("survey")),
     )
+
+
+def _survey_columns(ctx: _Ctx, value: Any) -> SurveyColumns:
+    """The optional ``survey`` block: ``id``, ``duration``, ``demographics``, ``metadata``."""
+    if value is None:
+        return SurveyColumns()
+    m = _mapping(ctx, value, "survey", [], ["id", "duration", "demographics", "metadata"])
+
+    def one(key: str) -> str | None:
+        v = m.get(key)
+        if v is None:
+            return None
+        return _text(ctx, str(v) if isinstance(v, int) and not isinstance(v, bool) else v,
+                     _sub("survey", key))
+
+    def many(key: str) -> tuple[str, ...]:
+        path = _sub("survey", key)
+        out = []
+        for i, v in enumerate(_list(ctx, m.get(key) or [], path)):
+            v = str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            out.append(_text(ctx, v, f"{path}[{i}]"))
+        return tuple(out)
+
+    return SurveyColumns(one("id"), one("duration"), many("demographics"), many("metadata"))
 
 
 def _loading_block(ctx: _Ctx, value: Any, path: str, parents: dict[str, tuple[str, ...]],

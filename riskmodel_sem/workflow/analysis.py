@@ -18,13 +18,16 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.multigroup import GroupComparison
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
+    from .power import PowerResult
+    from .sample import Cleaning, SampleReport
     from .structural import StructuralResult
     from .validation import ValidationResult
 
 __all__ = ["Analysis", "STAGES"]
 
 #: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
-STAGES = ("validation", "fit", "structural", "groups", "comparison", "invariance")
+STAGES = ("cleaning", "sample", "validation", "fit", "structural", "groups", "comparison",
+          "invariance", "power")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ class Analysis:
         them); each stage result keeps its own ``warnings`` too.
     crosscheck : CrossCheck or None
         The semopy refit of ``fit --crosscheck semopy`` (JSON key ``crosscheck``).
+    cleaning : Cleaning or None
+        The respondents screening flagged and, with ``--drop-flagged``, dropped (JSON key
+        ``cleaning``; the rows go to ``cleaned.xlsx``).
+    sample : SampleReport or None
+        Frequencies of the demographic columns and the sample-size advice (JSON key
+        ``sample``).
+    power : PowerResult or None
+        Result of :func:`riskmodel_sem.workflow.power.power_analysis` (JSON keys ``power``,
+        ``analytic``, ``monte_carlo``, ``monte_carlo_chisq``).
     """
 
     command: str
@@ -76,6 +88,9 @@ class Analysis:
     invariance: InvarianceResult | None = None
     warnings: tuple[str, ...] = ()
     crosscheck: CrossCheck | None = None
+    cleaning: Cleaning | None = None
+    sample: SampleReport | None = None
+    power: PowerResult | None = None
 
     def stage_warnings(self) -> dict[str, tuple[str, ...]]:
         """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``
@@ -94,7 +109,7 @@ class Analysis:
 
         ``command``, ``spec``, ``options``, ``warnings`` (every warning of the run) and
         ``data`` come first. Then each stage's ``to_dict()`` adds its keys at the top level,
-        in the order of :data:`STAGES`: the validation keys (``reliability``, ``items``,
+        in the order of :data:`STAGES`: ``cleaning``, ``sample``, the validation keys (``reliability``, ``items``,
         ``htmt``, ``htmt2``, ``fornell_larcker``, ``kmo``, ``bartlett``, ``efa``,
         ``normality``, ``screening``, ``validation``), the fit's (``estimator``, ``missing``,
         ``n_obs``, ``converged``, ``iterations``, ``heywood``, ``syntax``, ``fit``,

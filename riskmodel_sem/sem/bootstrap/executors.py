@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import sys
-import time
 
 import numpy as np
 
@@ -24,27 +22,23 @@ __all__ = ["execute", "Progress"]
 # ------------------------------------------------------------------------------------------
 
 class Progress:
-    def __init__(self, total: int, enabled: bool):
+    """The bar of a run of draws (:func:`riskmodel_sem.progress.progress_bar`, with ETA)."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "Bootstrap",
+                 unit: str = "draw"):
+        from ...progress import progress_bar
+
         self.total = total
         self.done = 0
         self.enabled = enabled
-        self.start = time.perf_counter()
+        self._bar = progress_bar(total, label, unit=unit, enabled=enabled)
 
     def update(self, k: int) -> None:
         self.done += k
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        elapsed = time.perf_counter() - self.start
-        sys.stderr.write(f"\rBootstrap [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} draws, {elapsed:.1f} s")
-        sys.stderr.flush()
+        self._bar.update(k)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self._bar.close()
 
 
 def _chunks(B: int, jobs: int) -> list[tuple[int, int]]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ...progress import progress_enabled
 from ...errors import DataQualityWarning, ModelError, OptionError, RiskModelWarning
 from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
@@ -442,7 +442,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     width = model.n_free + len(definitions) + len(quantities)
     task = replace(task, width=width)
 
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_enabled(progress)
     bar = Progress(int(B), show)
     t0 = time.perf_counter()
     try:
