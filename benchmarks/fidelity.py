@@ -145,6 +145,12 @@ def _corpus_lines() -> list[str]:
                   "compared):", ""]
         lines += [f"- `{case}`: {entry}: {why}."
                   for (case, entry), why in sorted(corpus.KNOWN_DIFFERENCES.items())]
+        lines += ["", "The same stopping shows in models kept out of the corpus for it: with "
+                  "two groups and observed covariates (`sem(model, group = \"school\")` with "
+                  "`visual + textual + speed ~ ageyr + sex`) lavaan's small slopes differ from "
+                  "the optimum by up to 3e-5 (5e-4 relative) at an objective 3e-10 higher than "
+                  "riskmodel-sem's; a tighter `control = list(rel.tol = 1e-11)` makes nlminb "
+                  "report no convergence. riskmodel-sem reports the optimum."]
     return lines
 
 

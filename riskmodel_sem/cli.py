@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "output; respondents are named by their row in the file")
         if out:
             p.add_argument("--out", metavar="DIR",
-                           help="folder for report.xlsx, report.html and results.json")
+                           help="folder for report.xlsx, report.html, report.docx, diagram.svg, "
+                                "diagram.png and results.json")
         if json_:
             p.add_argument("--json", metavar="FILE", help="write machine-readable results")
         p.add_argument("--lang", choices=["zh", "en"],
@@ -240,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
                    help="refit with semopy and report the largest difference of the free "
                         "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
+    p.add_argument("--summary", action="store_true",
+                   help="print a lavaan-style summary (test statistics, fit indices, "
+                        "estimates) to standard output")
     screening_options(p)
     common(p)
 

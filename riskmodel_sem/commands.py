@@ -427,7 +427,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         finally:
             if client is not None:
                 client.close()
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame if group is None else None)
     groups = None
     if group is not None:
         from .sem.multigroup import compare_groups
@@ -651,7 +651,7 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         from .sem.bootstrap import bootstrap as run_bootstrap
 
         boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs, spec=spec_obj)
-    structural = analyze(fit, spec_obj, boot)
+    structural = analyze(fit, spec_obj, boot, data=frame)
     comparison = None
     alternatives = _alternative_models(spec_obj)
     if alternatives is not None:
@@ -747,7 +747,8 @@ def run_power(spec, *, ns=(150, 300, 600), reps=0, seed=20231, alpha=0.05, targe
 
 
 def write_outputs(analysis: Analysis, *, out=None, json_file=None, lang=None) -> list[Path]:
-    """Write ``report.xlsx``, ``report.html`` and ``results.json`` into ``out`` and/or the JSON
+    """Write ``report.xlsx``, ``report.html``, ``report.docx``, ``diagram.svg``, ``diagram.png``
+    and ``results.json`` into ``out`` and/or the JSON
     to ``json_file``, all whole or not at all."""
     payloads: dict[Path, bytes] = {}
     results = to_json_bytes(analysis.to_dict())
@@ -858,6 +859,10 @@ def run(args) -> list[Path]:
                                   **screening, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
+    if getattr(args, "summary", False) and analysis.fit is not None:
+        sys.stdout.write(analysis.fit.summary())
+        if not (args.out or args.json):
+            return []
     if not (args.out or args.json):
         _progress("riskmodel-sem: no --out or --json given; printing the fit summary only.")
         _print_summary(analysis)
@@ -870,7 +875,9 @@ def _check_outputs(args) -> None:
     targets = []
     if getattr(args, "out", None):
         folder = check_output_path(args.out, folder=True)
-        targets += [folder / name for name in ("report.xlsx", "report.html", "results.json",
+        from .report import REPORT_FILES
+
+        targets += [folder / name for name in (*REPORT_FILES.values(), "results.json",
                                                CLEANED_FILE)]
     if getattr(args, "json", None):
         targets.append(check_output_path(args.json, folder=False))

@@ -853,8 +853,9 @@ def test_hostile_spec_name_never_becomes_a_path(env, capsys):
     before = sorted(p.name for p in env["tmp"].parent.iterdir())
     assert main(["fit", str(env["good"]), "--spec", str(spec), "--out", str(out)]) == 0
     capsys.readouterr()
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.xlsx",
-                                                     "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "diagram.png", "diagram.svg", "notes.txt", "report.docx", "report.html", "report.xlsx",
+        "results.json"]
     assert sorted(p.name for p in env["tmp"].parent.iterdir()) == before
     assert not (env["tmp"].parent / "evil").exists()
     assert "<b>x</b>" not in (out / "report.html").read_text(encoding="utf-8")

@@ -44,6 +44,9 @@ KNOWN_DIFFERENCES = {
     ("hs_fiml_covariates_nofx", "estimates ('x9', '~1', '', 1) ci.lower"):
         "lavaan's max |gradient| 4.2e-6 (speed ~ grade); F 0.374107792587 against our "
         "0.374107792583; x9 ~ 1: est 1.3815503 / 1.3815570, se 0.7106162 / 0.7106157",
+    ("hs_school_controls_metric", "estimates ('x8', '~1', '', 2) ci.lower"):
+        "an intercept next to a slope on age (mean 13): F 0.478883148234 / 0.478883148176 "
+        "(2 fmin); x8 ~ 1 in group 2: est 1.8888889 / 1.8889302, se 0.9453977 / 0.9453944",
     ("hs_intercepts_labelled", "estimates ('x4', '~~', 'x4', 1) ci.upper"):
         "a negative residual variance (-0.2573) whose upper bound is 0.0019: est -0.25727711 "
         "/ -0.25728079, se 0.13224429 / 0.1322449",

@@ -12,25 +12,27 @@ from riskmodel_sem.workflow.analysis import Analysis
 from riskmodel_sem.sem.estimation import fit_model
 from riskmodel_sem.report import render_reports
 from riskmodel_sem.report.excel import NUMBER_FORMAT, P_FORMAT
+from riskmodel_sem.report.numbers import excel_format
 from riskmodel_sem.survey.spec import load_spec
 
 from _report_fixtures import gcrm_analysis
 from conftest import REFERENCE, load_reference_data
 
-ZH_SHEETS = ["摘要", "样本", "数据筛查", "题项", "信度", "效度", "模型拟合", "因子载荷", "路径与假设", "间接效应",
-             "模型比较", "修正指数", "模型设定"]
-EN_SHEETS = ["Summary", "Sample", "Screening", "Items", "Reliability", "Validity", "Model fit", "Loadings",
-             "Paths and hypotheses", "Indirect effects", "Model comparison",
-             "Modification indices", "Specification"]
+ZH_SHEETS = ["摘要", "样本", "数据筛查", "题项", "信度", "效度", "测量模型", "模型拟合", "因子载荷",
+             "路径与假设", "路径图", "间接效应", "模型比较", "修正指数", "模型设定"]
+EN_SHEETS = ["Summary", "Sample", "Screening", "Items", "Reliability", "Validity",
+             "Measurement model", "Model fit", "Loadings", "Paths and hypotheses", "Path diagram",
+             "Indirect effects", "Model comparison", "Modification indices", "Specification"]
 ZH_HEADERS = {
     "摘要": ["项目", "值"],
-    "模型拟合": ["指标", "值", "阈值", "结论", "来源"],
+    "模型拟合": ["指标", "阈值", "测量模型", "结论 (测量模型)", "结构模型", "结论 (结构模型)", "来源"],
+    "测量模型": ["构念", "题项", "λ", "标准误", "z", "p", "α", "CR", "AVE", "ω"],
     "因子载荷": ["因子", "因子名称", "题项", "题项名称", "类型", "估计值", "标准误", "z", "p", "CI 下限",
              "CI 上限", "标准化估计", "R²"],
-    "路径与假设": ["路径", "标签", "估计值", "标准误", "z", "p", "CI 下限", "CI 上限", "标准化估计"],
-    "修正指数": ["左侧", "运算符", "右侧", "修正指数", "EPC", "标准化 EPC"],
+    "路径与假设": ["假设", "表述", "路径", "β", "b", "标准误", "z", "p", "95% CI", "区间方法", "结论"],
+    "修正指数": ["参数", "修正指数", "EPC", "标准化 EPC"],
     "模型设定": ["行", "语法"],
-    "信度": ["构念", "题项数", "n_obs", "α", "α CI 下限", "α CI 上限", "alpha_std", "ω", "CR", "AVE"],
+    "信度": ["构念", "题项数", "样本量", "α", "α CI 下限", "α CI 上限", "标准化 α", "ω", "CR", "AVE"],
     "效度": ["构念", "FIN", "SYM", "MGT", "DOV", "PRC", "PRV", "INS", "EXC", "CHT", "DIV", "RSP"],
 }
 
@@ -59,6 +61,9 @@ def test_sheets_and_headers_zh(zh_book):
     for name, headers in ZH_HEADERS.items():
         assert _header(wb[name]) == headers, name
     for ws in wb:
+        if ws.title == "路径图":  # the path diagram as a picture (diagram.png)
+            assert len(ws._images) == 1
+            continue
         assert ws.freeze_panes == "A5", ws.title
         assert ws["A1"].value and ws["A2"].value, ws.title  # title and note on method
         assert len(ws.tables) >= 1, ws.title
@@ -78,16 +83,18 @@ def test_paper_factor_names_in_chinese(zh_book):
 
 def test_number_formats(zh_book):
     wb = _open(zh_book)
-    fit = {r[0].value: r[1] for r in wb["模型拟合"].iter_rows(min_row=5) if r[0].value}
-    assert fit["CFI"].number_format == NUMBER_FORMAT
-    assert fit["p (χ²)"].number_format == P_FORMAT
-    assert fit["df"].number_format == "0" and fit["df"].value == 478
+    fit = {r[0].value: r for r in wb["模型拟合"].iter_rows(min_row=5, max_row=25) if r[0].value}
+    # measurement model (columns C, D), structural model (E, F)
+    assert fit["CFI"][4].number_format == excel_format("std")
+    assert fit["χ²"][4].number_format == NUMBER_FORMAT
+    assert fit["p"][4].number_format == P_FORMAT
+    assert fit["df"][4].number_format == "0" and fit["df"][4].value == 478
     ws = wb["因子载荷"]
     col_p = _header(ws).index("p") + 1
     cells = [ws.cell(row=r, column=col_p) for r in range(5, 5 + 44)]
     assert all(c.number_format == P_FORMAT for c in cells if c.value is not None)
-    # the p format shows "<.001" for small values and keeps the number in the cell
-    assert P_FORMAT.startswith('[<0.001]"<.001"')
+    # the p format shows "< .001" for small values and keeps the number in the cell
+    assert P_FORMAT.startswith('[<0.001]"< .001"')
     assert any(isinstance(c.value, float) and c.value < 0.001 for c in cells)
 
 
@@ -110,18 +117,26 @@ def test_poor_fit_highlighted_and_english():
     fit = fit_model(spec.model_syntax(), data)
     book = render_reports(Analysis("fit", spec, None, {}, fit=fit), "en", ("xlsx",))
     wb = _open(book["report.xlsx"])
-    assert wb.sheetnames == ["Summary", "Model fit", "Loadings", "Modification indices",
-                             "Specification"]
-    rows = {r[0].value: r for r in wb["Model fit"].iter_rows(min_row=5) if r[0].value}
-    assert rows["RMSEA"][1].value == pytest.approx(fit.fit["rmsea"], rel=1e-12)
-    assert rows["RMSEA"][3].value == "poor"
-    assert rows["RMSEA"][1].fill.fgColor.rgb == "FFF4C7C3"
+    assert wb.sheetnames == ["Summary", "Measurement model", "Model fit", "Loadings",
+                             "Modification indices", "Specification", "Path diagram"]
+    rows = {r[0].value: r for r in wb["Model fit"].iter_rows(min_row=5, max_row=25)
+            if r[0].value}
+    assert _header(wb["Model fit"]) == ["Index", "Threshold", "Structural model",
+                                        "Verdict (Structural model)", "Source"]
+    rmsea = rows["RMSEA [90% CI]"]
+    lo, hi = fit.fit["rmsea_ci_lower"], fit.fit["rmsea_ci_upper"]
+    assert rmsea[2].value == (f"{fit.fit['rmsea']:.3f} [{lo:.3f}, {hi:.3f}]").replace("0.", ".")
+    assert rmsea[3].value == "poor" and rmsea[2].fill.fgColor.rgb == "FFF4C7C3"
     # one thresholds table: CFI .931 misses Hu & Bentler's .95, as in the validation verdicts
+    assert rows["CFI"][2].value == pytest.approx(fit.fit["cfi"], rel=1e-12)
     assert rows["CFI"][3].value == "poor"
-    assert rows["CFI"][1].fill.fgColor.rgb == "FFF4C7C3"
-    assert rows["CFI"][2].value == "≥ 0.95"
+    assert rows["CFI"][2].fill.fgColor.rgb == "FFF4C7C3"
+    assert rows["CFI"][1].value == "≥ .95"
     assert rows["SRMR"][3].value == "pass"
-    assert _header(wb["Model fit"]) == ["Index", "Value", "Threshold", "Verdict", "Source"]
+    assert rows["χ²/df"][2].value == pytest.approx(fit.fit["chisq"] / fit.fit["df"], rel=1e-12)
+    for key in ("GFI", "AGFI", "NFI", "IFI"):
+        assert rows[key][2].value == pytest.approx(fit.fit[key.lower()], rel=1e-12)
+        assert rows[key][1].value.startswith("≥ .") and rows[key][4].value
 
 
 def test_english_labels(gcrm):
@@ -169,7 +184,7 @@ def test_no_formula_cells(zh_book):
 
 def test_modification_indices_are_listed_from_the_results(zh_book, gcrm):
     ws = _open(zh_book)["修正指数"]
-    got = [r[3] for r in ws.iter_rows(min_row=5, values_only=True) if r[3] is not None]
+    got = [r[1] for r in ws.iter_rows(min_row=5, values_only=True) if r[1] is not None]
     mi = gcrm.fit.modindices
     want = mi.loc[mi["mi"] >= 3.84, "mi"].head(100).to_list()
     assert got == pytest.approx(want, rel=1e-12)

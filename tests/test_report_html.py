@@ -32,9 +32,10 @@ def page(gcrm, tmp_path_factory):
 
 
 def test_format_cell():
-    assert format_cell(0.0004, "p") == "<.001"
-    assert format_cell(0.0123456, "p") == "0.012"
+    assert format_cell(0.0004, "p") == "< .001"
+    assert format_cell(0.0123456, "p") == ".012"
     assert format_cell(0.98765, "num") == "0.988"
+    assert format_cell(0.98765, "std") == ".988"
     assert format_cell(478, "int") == "478"
     assert format_cell(None, "num") == ""
     assert format_cell("<b>", "text") == "<b>"  # escaping is the template's job
@@ -60,7 +61,7 @@ def test_same_bytes_twice(gcrm):
 def test_path_diagram_structure(gcrm):
     svg = path_diagram(gcrm.spec, gcrm.fit.estimates, gcrm.fit.r2, "zh")
     assert svg.count("<ellipse") == 11 + 4
-    assert svg.count('height="26.0"') == 33  # one box per item
+    assert svg.count('<g class="node"') == 33 + 11 + 4  # one box per item
     assert all(name in svg for name in ZH_FACTORS)
     assert svg.count('marker-end="url(#rm-arrow-big)"') == 5  # H1-H5
 
@@ -70,12 +71,13 @@ def test_nonsignificant_paths_dashed(gcrm):
     mask = (est["op"] == "~") & (est["lhs"] == "GIV") & (est["rhs"] == "ENV")
     est.loc[mask, "pvalue"] = 0.30
     svg = path_diagram(gcrm.spec, est, gcrm.fit.r2, "en")
-    arcs = re.findall(r'<path d="M[^"]*"[^>]*marker-end="url\(#rm-arrow-big\)"/>', svg)
+    arcs = re.findall(r'<path class="path-reg" d="M[^"]*"[^>]*marker-end="url\(#rm-arrow-big\)"/>',
+                      svg)
     assert len(arcs) == 5
     assert sum("stroke-dasharray" in a for a in arcs) == 1
     std = est.loc[mask, "std_all"].iloc[0]
     label = f"{std:.2f}".replace("0.", ".", 1)
-    assert f">{label}</text>" in svg  # no stars on the non-significant path
+    assert f">H3: {label}</text>" in svg  # no stars on the non-significant path
 
 
 def test_cjk_font_installed():
@@ -113,7 +115,8 @@ def test_page_in_chromium(page):
     assert res["console_errors"] == [] and res["exceptions"] == [] and res["dialogs"] == []
     assert res["requests"] == [page.resolve().as_uri()]  # nothing but the page itself
     assert v["scripts"] == 0 and v["images"] == 0
-    assert v["sections"] == ["summary", "sample", "screening", "items", "reliability", "validity", "fit",
+    assert v["sections"] == ["summary", "sample", "screening", "items", "reliability",
+                             "validity", "measurement", "fit",
                              "loadings", "paths", "indirect", "comparison", "modindices",
                              "specification"]
     assert v["nav"] == ["#" + s for s in v["sections"]]

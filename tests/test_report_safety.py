@@ -131,9 +131,10 @@ def test_write_creates_files_and_leaves_others(hostile, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     paths = write_reports(_small(hostile), tmp_path, "en",
                           extra_files={"results.json": "{}"})
-    assert set(paths) == {"xlsx", "html", "results.json"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "report.html",
-                                                         "report.xlsx", "results.json"]
+    assert set(paths) == {"xlsx", "html", "docx", "svg", "png", "results.json"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "diagram.png", "diagram.svg", "notes.txt", "report.docx", "report.html", "report.xlsx",
+        "results.json"]
     assert (tmp_path / "notes.txt").read_text() == "mine"
     openpyxl.load_workbook(paths["xlsx"])
 

@@ -167,3 +167,29 @@ def test_bootstrap_columns_and_json(gcrm):
     assert all(cols <= set(r) for r in bj["ci"])
     assert {r["lhs"] for r in bj["ci"] if r["op"] == ":="} >= {"PLT_SOL_GIV", "ENV_SOL_GIV",
                                                               "H6_FIN_SYM", "total_PLT_GIV"}
+
+
+_HS_PATHS = """
+visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9
+speed ~ visual + textual
+"""
+
+
+def test_f2_refits_the_model_without_the_path(hs):
+    """f² = (R²_in - R²_out) / (1 - R²_in), R²_out from the model without the path, which
+    lavaan's sem() fits from the syntax with that predictor left out."""
+    fit = fit_model(_HS_PATHS, hs)
+    f2 = st.effect_sizes(fit, hs).set_index("rhs")
+    assert list(f2.index) == ["visual", "textual"] and set(f2["lhs"]) == {"speed"}
+    for dropped, kept in (("visual", "textual"), ("textual", "visual")):
+        syntax = _HS_PATHS.replace("speed ~ visual + textual", f"speed ~ {kept}")
+        without = fit_model(syntax, hs)
+        r2_in, r2_out = fit.r2["speed"], without.r2["speed"]
+        row = f2.loc[dropped]
+        assert row["r2_included"] == pytest.approx(r2_in, rel=1e-10)
+        assert row["r2_excluded"] == pytest.approx(r2_out, rel=1e-4)
+        assert row["f2"] == pytest.approx((r2_in - r2_out) / (1 - r2_in), rel=1e-3)
+    result = st.analyze(fit, None, data=hs)
+    assert result.to_dict()["f2"][0]["f2"] == pytest.approx(f2["f2"].iloc[0])

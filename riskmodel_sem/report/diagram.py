@@ -15,21 +15,19 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import OutputError
 from .labels import element_name, text
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
-__all__ = ["path_diagram", "heatmap", "response_distributions", "bootstrap_histograms",
-           "power_curves", "FONT_FAMILY"]
+__all__ = ["path_diagram", "diagram_png", "heatmap", "response_distributions",
+           "bootstrap_histograms", "power_curves", "FONT_FAMILY"]
 
 #: Font stack with CJK fonts first so Chinese labels render (Noto CJK / WenQuanYi on Linux).
 FONT_FAMILY = ("'Noto Sans CJK SC','Noto Sans SC','WenQuanYi Zen Hei','Microsoft YaHei',"
                "'PingFang SC','Hiragino Sans GB',sans-serif")
 
-_SLOT = 46          # horizontal space per observed item
-_ITEM_H = 26
-_ROW_GAP = 110      # vertical distance between layers
 _SIG = "#1f3b73"
 _NONSIG = "#8a8a8a"
 
@@ -82,45 +80,156 @@ def _label(x: float, y: float, s: str, size: float = 10, color: str = "#111",
             f'text-anchor="middle"{weight}>{_e(s)}</text>')
 
 
-def _toposort(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
-    """Order nodes so that predictors come before outcomes (stable in input order)."""
-    preds = {n: {a for a, b in edges if b == n and a in nodes and a != n} for n in nodes}
-    out: list[str] = []
-    remaining = list(nodes)
-    while remaining:
-        ready = [n for n in remaining if not (preds[n] - set(out))]
-        pick = ready[0] if ready else remaining[0]  # cycles: keep input order
-        out.append(pick)
-        remaining.remove(pick)
-    return out
+def _wrap(s: str, size: float, limit: float) -> list[str]:
+    """Split a name into lines no wider than ``limit`` pixels (at spaces, or between CJK
+    characters)."""
+    if _text_width(s, size) <= limit:
+        return [s]
+    lines: list[str] = []
+    cur = ""
+    tokens = s.split(" ") if " " in s else list(s)
+    glue = " " if " " in s else ""
+    for tok in tokens:
+        cand = f"{cur}{glue}{tok}" if cur else tok
+        if cur and _text_width(cand, size) > limit:
+            lines.append(cur)
+            cur = tok
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+class _Node:
+    """A drawn variable: a rectangle (observed) or an ellipse (latent) with its text lines."""
+
+    def __init__(self, name: str, latent: bool, lines: list[tuple[str, float, bool]]):
+        self.name = name
+        self.latent = latent
+        self.lines = lines
+        self.x = 0.0
+        self.y = 0.0
+        line_h = [fs + 4 for _, fs, _ in lines]
+        widths = [_text_width(s, fs * (1.08 if bold else 1.0)) for s, fs, bold in lines]
+        if latent:
+            self.hh = sum(line_h) / 2 + 12
+            # every line inside the ellipse: (w/2 / rx)^2 + (dy / ry)^2 <= 1
+            top = -sum(line_h) / 2
+            need = 0.0
+            for w, h in zip(widths, line_h):
+                dy = max(abs(top), abs(top + h))
+                top += h
+                room = math.sqrt(max(1e-3, 1 - (dy / self.hh) ** 2))
+                need = max(need, (w / 2 + 3) / room)
+            self.hw = max(need, self.hh + 6)
+        else:
+            self.hw = max(widths) / 2 + 8
+            self.hh = sum(line_h) / 2 + 4
+
+    def boundary(self, tx: float, ty: float) -> tuple[float, float]:
+        """The point of the outline in the direction of (tx, ty)."""
+        dx, dy = tx - self.x, ty - self.y
+        if dx == 0 and dy == 0:
+            return self.x, self.y
+        if self.latent:
+            k = 1.0 / math.sqrt((dx / self.hw) ** 2 + (dy / self.hh) ** 2)
+        else:
+            k = min(self.hw / abs(dx) if dx else math.inf, self.hh / abs(dy) if dy else math.inf)
+        return self.x + dx * k, self.y + dy * k
+
+    def box(self) -> tuple[float, float, float, float]:
+        return self.x - self.hw, self.y - self.hh, self.x + self.hw, self.y + self.hh
+
+
+def _overlap(a: tuple, b: tuple, pad: float = 1.0) -> bool:
+    return not (a[2] + pad <= b[0] or b[2] + pad <= a[0] or a[3] + pad <= b[1]
+                or b[3] + pad <= a[1])
+
+
+def _structural_layers(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Longest-path layer of each node (sources 0); a cycle is broken at the node seen last."""
+    preds = {n: [a for a, b in edges if b == n and a in nodes and a != n] for n in nodes}
+    layer: dict[str, int] = {}
+
+    def visit(n: str, stack: frozenset) -> int:
+        if n in layer:
+            return layer[n]
+        ps = [p for p in preds[n] if p not in stack]
+        layer[n] = 1 + max((visit(p, stack | {n}) for p in ps), default=-1)
+        return layer[n]
+
+    for n in nodes:
+        visit(n, frozenset())
+    return layer
+
+
+def _around(na: _Node, nb: _Node, x_lo: float, x_hi: float, limit: float,
+            up: bool) -> tuple[float, float]:
+    """Control point of a quadratic curve from ``na`` to ``nb`` that stays above (``up``) or
+    below ``limit`` wherever it crosses the x range [x_lo, x_hi]."""
+    cx = (na.x + nb.x) / 2
+    cy = limit
+    for _ in range(60):
+        worst = -math.inf
+        for k in range(41):
+            t = k / 40
+            u = 1 - t
+            x = u * u * na.x + 2 * u * t * cx + t * t * nb.x
+            y = u * u * na.y + 2 * u * t * cy + t * t * nb.y
+            if x_lo - 10 <= x <= x_hi + 10:
+                worst = max(worst, (y - limit) if up else (limit - y))
+        if worst <= 0:
+            break
+        cy += -max(worst, 4.0) * 1.5 if up else max(worst, 4.0) * 1.5
+    return cx, cy
+
+
+def _item_gap(axis: str) -> float:
+    """Gap between neighbouring indicators: stacked (``"v"``) or side by side (``"h"``, where
+    the loading labels sit between the arrows)."""
+    return _GAP_ITEM if axis == "v" else _GAP_ITEM_H
+
+
+_GAP_ITEM_H = 22.0
+_GAP_ITEM = 6.0      # between items of one factor
+_GAP_GROUP = 14.0    # between the item groups of two factors
+_GAP_BLOCK = 34.0    # between two top-level blocks
+_COL_GAP = 86.0      # between a column of indicators and the column of their factor
+_STRUCT_GAP = 150.0  # between structural columns
+_MARGIN = 24.0
 
 
 def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str) -> str:
-    """Draw the model as an SVG path diagram with standardized estimates.
+    """Draw the model as a layered SVG path diagram with standardized estimates.
 
     Parameters
     ----------
     spec : riskmodel_sem.survey.spec.Spec
-        For the names of factors, dimensions and items.
+        For the names of factors, dimensions and items and the hypothesis labels of paths.
     estimates : pandas.DataFrame
-        The parameter table (lhs, op, rhs, pvalue, std_all); with several groups the first
-        group is drawn.
+        The parameter table (lhs, op, rhs, label, pvalue, std_all); with several groups the
+        first group is drawn.
     r2 : dict or None
-        R² of endogenous variables, shown inside structural outcomes.
+        R² of endogenous variables, shown inside them.
     lang : {"zh", "en"}
 
     Returns
     -------
     str
-        An ``<svg>`` element. Items sit on top, first-order factors below them, dimensions
-        below those; structural paths are arcs under the lowest row. Significant (p < .05)
-        paths are solid, others dashed; estimates carry stars.
+        An ``<svg>`` element. Top-level variables are placed in layers from left to right by
+        their structural paths: exogenous ones on the left with their factors and items
+        further left, final outcomes on the right with theirs further right, mediators in
+        between with their indicators above them. Paths carry their hypothesis label, the
+        standardized estimate and stars; significant (p < .05) paths are solid, others
+        dashed. Every node is a ``<g class="node">`` and every label a ``<g class="label">``.
 
     Notes
     -----
-    The layout is deterministic: top-level latent variables are ordered so that predictors
-    come before outcomes, each latent variable is centred over its indicators, and arcs are
-    stacked by their span so that their labels do not overlap.
+    The layout is deterministic and computed from the model's structure and text widths so
+    that no two nodes or labels overlap (tests/test_report_diagram.py checks the rendered
+    geometry in Chromium). A path that skips a layer is drawn as a curve around the
+    mediators' blocks.
     """
     est = estimates
     if "group" in est.columns and len(est):
@@ -133,193 +242,364 @@ def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str
     indicators: dict[str, list[str]] = {}
     for _, r in load.iterrows():
         indicators.setdefault(r["lhs"], []).append(r["rhs"])
-    child_lat = {i for ind in indicators.values() for i in ind if i in lat_set}
-    struct_nodes = list(dict.fromkeys(list(reg["rhs"]) + list(reg["lhs"])))
-    top = [n for n in latents if n not in child_lat]
-    top += [n for n in struct_nodes if n not in lat_set and n not in top
-            and n not in {i for ind in indicators.values() for i in ind}]
-    edges = [(r["rhs"], r["lhs"]) for _, r in reg.iterrows()]
-    top = _toposort(top, edges)
-
-    # layers: observed = 0, latent = 1 + max layer of its indicators
-    layer: dict[str, int] = {}
-
-    def depth(n: str, seen: frozenset = frozenset()) -> int:
-        if n in layer:
-            return layer[n]
-        if n not in lat_set or n in seen:
-            return 0
-        d = 1 + max((depth(i, seen | {n}) for i in indicators.get(n, [])), default=0)
-        layer[n] = d
-        return d
-
-    for n in latents:
-        depth(n)
-    for n in top:
-        if n not in lat_set:
-            layer[n] = 1
-    # x slots of observed items, in depth-first order from the top-level latents
-    order: list[str] = []
-
-    def visit(n: str) -> None:
-        for i in indicators.get(n, []):
-            if i in lat_set:
-                visit(i)
-            elif i not in order:
-                order.append(i)
-
-    for n in top:
-        visit(n)
-    x0 = 40.0
-    xs: dict[str, float] = {it: x0 + _SLOT * (k + 0.5) for k, it in enumerate(order)}
-    # free-standing nodes (observed variables in regressions) get their own slots
-    extra_slot = len(order)
-    for n in top:
-        if n not in lat_set and n not in xs:
-            xs[n] = x0 + _SLOT * (extra_slot + 0.5)
-            extra_slot += 1
-
-    def center(n: str) -> float:
-        if n in xs:
-            return xs[n]
-        kids = [center(i) for i in indicators.get(n, [])]
-        xs[n] = sum(kids) / len(kids) if kids else x0
-        return xs[n]
-
-    for n in latents:
-        center(n)
-    max_layer = max(layer.values(), default=1)
-    y_top = 40.0
-    ys = {n: y_top + _ROW_GAP * layer.get(n, 0) for n in list(xs)}
-    width = x0 * 2 + _SLOT * max(extra_slot, 1)
-
-    # node geometry
-    size_name = 11 if lang == "zh" else 10
-    geo: dict[str, tuple[str, float, float]] = {}  # shape, half-width, half-height
+    is_indicator = {i for ind in indicators.values() for i in ind}
+    top = [n for n in latents if n not in is_indicator]
+    top += [n for n in dict.fromkeys(list(reg["rhs"]) + list(reg["lhs"]))
+            if n not in top and n not in is_indicator]
+    edges = [(r["rhs"], r["lhs"]) for _, r in reg.iterrows()
+             if r["rhs"] in top and r["lhs"] in top]
+    layer = _structural_layers(top, edges)
+    max_layer = max(layer.values(), default=0)
+    if max_layer == 0 and len(top) > 1:  # no structural paths: two facing columns
+        half = (len(top) + 1) // 2
+        side = {n: ("left" if k < half else "right") for k, n in enumerate(top)}
+        layer = {n: (0 if side[n] == "left" else 1) for n in top}
+        max_layer = 1
+    else:
+        side = {n: "left" if layer[n] == 0 else "right" if layer[n] == max_layer else "mid"
+                for n in top}
+        if max_layer == 0:
+            side = {n: "left" for n in top}
     r2 = r2 or {}
     endo = set(reg["lhs"])
-    for n in xs:
-        if n in lat_set:
+    labels = {(r["lhs"], r["rhs"]): str(r.get("label") or "") for _, r in reg.iterrows()}
+    hyp_ids = {(h.lhs, h.rhs): h.id for h in getattr(spec, "hypotheses", ())
+               if getattr(h, "kind", "path") == "path"}
+
+    # ---- nodes ----
+    nodes: dict[str, _Node] = {}
+    name_limit = 150.0 if lang == "en" else 120.0
+
+    def make(n: str) -> _Node:
+        if n in nodes:
+            return nodes[n]
+        latent = n in lat_set
+        lines: list[tuple[str, float, bool]] = [(n, 12.0 if latent else 11.0, latent)]
+        if latent:
             name = element_name(spec, n, lang)
-            lines = [n] + ([name] if name else [])
+            if name and name != n:
+                lines += [(s, 11.0, False) for s in _wrap(name, 11.0, name_limit)]
             if n in endo and _num(r2.get(n)) is not None:
-                lines.append(f"R² = {_fmt2(_num(r2.get(n)))}")
-            w = max(_text_width(s, size_name if k else 12) for k, s in enumerate(lines))
-            if layer.get(n, 1) == 1:
-                span = _SLOT * max(1, sum(1 for i in indicators.get(n, []) if i not in lat_set))
-                rx = max(min(span / 2 - 3, w / 2 + 14), w / 2 + 6)
-            else:
-                rx = w / 2 + 22
-            ry = 10 + 7 * len(lines)
-            geo[n] = ("ellipse", rx, ry)
+                lines.append((f"R² = {_fmt2(_num(r2.get(n)))}", 10.0, False))
+        nodes[n] = _Node(n, latent, lines)
+        for c in indicators.get(n, []):
+            make(c)
+        return nodes[n]
+
+    for n in top:
+        make(n)
+
+    depth: dict[str, int] = {}
+
+    def dep(n: str, seen: frozenset = frozenset()) -> int:
+        if n not in depth:
+            kids = [c for c in indicators.get(n, []) if c not in seen]
+            depth[n] = 1 + max((dep(c, seen | {n}) for c in kids), default=-1) if kids else 0
+        return depth[n]
+
+    for n in top:
+        dep(n)
+
+    def subtree(n: str) -> list[str]:
+        out = [n]
+        for c in indicators.get(n, []):
+            out += subtree(c)
+        return out
+
+    # ---- one block per top-level variable, laid out along its axis ----
+    def extent(n: str, axis: str) -> float:
+        node = nodes[n]
+        own = 2 * (node.hh if axis == "v" else node.hw)
+        kids = indicators.get(n, [])
+        if not kids:
+            return own
+        total = sum(extent(c, axis) for c in kids)
+        total += sum(_item_gap(axis) if not indicators.get(c) else _GAP_GROUP for c in kids[1:])
+        return max(own, total)
+
+    def place(n: str, start: float, axis: str) -> None:
+        node = nodes[n]
+        kids = indicators.get(n, [])
+        ext = extent(n, axis)
+        if kids:
+            total = sum(extent(c, axis) for c in kids)
+            total += sum(_item_gap(axis) if not indicators.get(c) else _GAP_GROUP
+                         for c in kids[1:])
+            pos = start + (ext - total) / 2
+            centers = []
+            for k, c in enumerate(kids):
+                if k:
+                    pos += _item_gap(axis) if not indicators.get(c) else _GAP_GROUP
+                place(c, pos, axis)
+                centers.append(nodes[c].y if axis == "v" else nodes[c].x)
+                pos += extent(c, axis)
+            mid = (centers[0] + centers[-1]) / 2
         else:
-            geo[n] = ("rect", (_SLOT - 6) / 2, _ITEM_H / 2)
+            mid = start + ext / 2
+        if axis == "v":
+            node.y = mid
+        else:
+            node.x = mid
 
-    def bottom(n: str) -> tuple[float, float]:
-        return xs[n], ys[n] + geo[n][2]
+    # columns (left/right sides: x by depth) and rows (mid blocks: y by depth)
+    def col_widths(members: list[str]) -> dict[int, float]:
+        w: dict[int, float] = {}
+        for t in members:
+            for n in subtree(t):
+                w[depth[n]] = max(w.get(depth[n], 0.0), 2 * nodes[n].hw)
+        return w
 
-    def topp(n: str) -> tuple[float, float]:
-        return xs[n], ys[n] - geo[n][2]
+    left = [n for n in top if side[n] == "left"]
+    right = [n for n in top if side[n] == "right"]
+    mids: dict[int, list[str]] = {}
+    for n in top:
+        if side[n] == "mid":
+            mids.setdefault(layer[n], []).append(n)
 
+    x = _MARGIN
+    col_x: dict[tuple[str, int], float] = {}
+    wl = col_widths(left)
+    dmax_l = max(wl, default=0)
+    for d in range(dmax_l + 1):
+        w = wl.get(d, 0.0)
+        col_x[("left", d)] = x + w / 2
+        x += w + (_COL_GAP if d < dmax_l else 0.0)
+    struct_x: dict[int, float] = {0: col_x.get(("left", dmax_l), x)}
+    mid_layout: dict[int, tuple[float, float]] = {}
+    for L in range(1, max_layer):
+        members = mids.get(L, [])
+        width = max((extent(n, "h") for n in members), default=0.0)
+        x += _STRUCT_GAP
+        mid_layout[L] = (x, width)
+        struct_x[L] = x + width / 2
+        x += width
+    wr = col_widths(right)
+    dmax_r = max(wr, default=0)
+    if right:
+        x += _STRUCT_GAP
+        for d in range(dmax_r, -1, -1):
+            w = wr.get(d, 0.0)
+            col_x[("right", d)] = x + w / 2
+            x += w + (_COL_GAP if d > 0 else 0.0)
+        struct_x[max_layer] = col_x[("right", dmax_r)]
+    width = x + _MARGIN
+
+    # vertical stacks of the left and right sides
+    def stack_side(members: list[str], name: str) -> float:
+        y = 0.0
+        for k, t in enumerate(members):
+            if k:
+                y += _GAP_BLOCK
+            place(t, y, "v")
+            for n in subtree(t):
+                nodes[n].x = col_x[(name, depth[n])] if n != t else col_x[(name, max(
+                    wl if name == "left" else wr, default=0))]
+            y += extent(t, "v")
+        return y
+
+    h_left = stack_side(left, "left")
+    h_right = stack_side(right, "right")
+    # mid blocks: indicators above the variable, rows by depth
+    row_h: dict[int, float] = {}
+    for members in mids.values():
+        for t in members:
+            for n in subtree(t):
+                row_h[depth[n]] = max(row_h.get(depth[n], 0.0), 2 * nodes[n].hh)
+    dmax_m = max(row_h, default=0)
+    row_y: dict[int, float] = {}
+    y = 0.0
+    for d in range(dmax_m + 1):
+        h = row_h.get(d, 0.0)
+        row_y[d] = y + h / 2
+        y += h + (_COL_GAP * 0.8 if d < dmax_m else 0.0)
+    block_h = y
+    h_mid = 0.0
+    for L, members in mids.items():
+        x0, w = mid_layout[L]
+        yy = 0.0
+        for k, t in enumerate(members):
+            if k:
+                yy += _GAP_BLOCK
+            place(t, x0 + (w - extent(t, "h")) / 2, "h")
+            for n in subtree(t):
+                nodes[n].y = yy + row_y[depth[n]] if n != t else yy + row_y[dmax_m]
+            nodes[t].x = struct_x[L]
+            yy += block_h
+        h_mid = max(h_mid, yy)
+    y_top = _MARGIN + 14.0
+    height_nodes = max(h_left, h_right, h_mid, 60.0)
+    for members, h in ((left, h_left), (right, h_right)):
+        shift = y_top + (height_nodes - h) / 2
+        for t in members:
+            for n in subtree(t):
+                nodes[n].y += shift
+    for members in mids.values():
+        hh = len(members) * block_h + (len(members) - 1) * _GAP_BLOCK
+        shift = y_top + (height_nodes - hh) / 2
+        for t in members:
+            for n in subtree(t):
+                nodes[n].y += shift
+    mid_top = min((nodes[n].y - nodes[n].hh for ms in mids.values() for t in ms
+                   for n in subtree(t)), default=None)
+    mid_left = min((nodes[n].x - nodes[n].hw for ms in mids.values() for t in ms
+                    for n in subtree(t)), default=None)
+    mid_right = max((nodes[n].x + nodes[n].hw for ms in mids.values() for t in ms
+                     for n in subtree(t)), default=None)
+    blocked: list = []
+    mid_bottom = max((nodes[n].y + nodes[n].hh for ms in mids.values() for t in ms
+                      for n in subtree(t)), default=None)
+
+    # ---- drawing ----
     parts: list[str] = []
-    # loadings: latent -> indicator
+    boxes: list[tuple[float, float, float, float]] = [nd.box() for nd in nodes.values()]
+    label_parts: list[str] = []
+
+    def put_label(points: list[tuple[float, float]], s: str, size: float, color: str,
+                  bold: bool) -> None:
+        w = _text_width(s, size * (1.08 if bold else 1.0)) + 8
+        h = size + 6
+        for px, py in points:
+            box = (px - w / 2, py - h / 2, px + w / 2, py + h / 2)
+            if not any(_overlap(box, b) for b in boxes):
+                break
+        else:
+            px, py = points[0]
+            box = (px - w / 2, py - h / 2, px + w / 2, py + h / 2)
+        boxes.append(box)
+        weight = ' font-weight="bold"' if bold else ""
+        label_parts.append(
+            f'<g class="label"><rect x="{box[0]:.1f}" y="{box[1]:.1f}" width="{w:.1f}" '
+            f'height="{h:.1f}" fill="#fff" fill-opacity="0.92" rx="2"/>'
+            f'<text x="{px:.1f}" y="{py + size * 0.36:.1f}" font-size="{size}" fill="{color}" '
+            f'text-anchor="middle"{weight}>{_e(s)}</text></g>')
+
+    def along(p0, p1, ts, ctrl=None):
+        out = []
+        for t in ts:
+            if ctrl is None:
+                out.append((p0[0] + (p1[0] - p0[0]) * t, p0[1] + (p1[1] - p0[1]) * t))
+            else:
+                u = 1 - t
+                out.append((u * u * p0[0] + 2 * u * t * ctrl[0] + t * t * p1[0],
+                            u * u * p0[1] + 2 * u * t * ctrl[1] + t * t * p1[1]))
+        return out
+
+    # loadings: factor -> indicator
     for _, r in load.iterrows():
         a, b = r["lhs"], r["rhs"]
-        if a not in xs or b not in xs:
+        if a not in nodes or b not in nodes:
             continue
-        (x1, y1), (x2, y2) = topp(a), bottom(b)
+        na, nb = nodes[a], nodes[b]
+        p0, p1 = na.boundary(nb.x, nb.y), nb.boundary(na.x, na.y)
         p, std = _num(r.get("pvalue")), _num(r.get("std_all"))
         sig = _is_sig(p)
-        dash = "" if sig else ' stroke-dasharray="5,4"'
         color = _SIG if sig else _NONSIG
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+        dash = "" if sig else ' stroke-dasharray="5,4"'
+        parts.append(f'<line x1="{p0[0]:.1f}" y1="{p0[1]:.1f}" x2="{p1[0]:.1f}" y2="{p1[1]:.1f}" '
                      f'stroke="{color}" stroke-width="1.2"{dash} marker-end="url(#rm-arrow)"/>')
-        t = 0.28 if b not in lat_set else 0.5
-        lx, ly = x2 + (x1 - x2) * t, y2 + (y1 - y2) * t
-        parts.append(_label(lx, ly, _fmt2(std) + _stars(p), 9.5, color))
+        put_label(along(p1, p0, (0.34, 0.5, 0.22, 0.62, 0.14, 0.75)), _fmt2(std) + _stars(p), 9.5,
+                  color, False)
 
-    # structural arcs and covariances among the bottom nodes, stacked by span
-    arcs = []
+    # structural paths
+    spread: dict[str, int] = {}
     for _, r in reg.iterrows():
-        if r["lhs"] in xs and r["rhs"] in xs:
-            arcs.append(("reg", r["rhs"], r["lhs"], _num(r.get("std_all")), _num(r.get("pvalue"))))
-    top_set = set(top)
-    for _, r in cov.iterrows():
-        if r["lhs"] in top_set and r["rhs"] in top_set and r["lhs"] in lat_set | set(xs):
-            if r["lhs"] in lat_set or r["rhs"] in lat_set:
-                arcs.append(("cov", r["lhs"], r["rhs"], _num(r.get("std_all")), _num(r.get("pvalue"))))
-    arcs.sort(key=lambda a: (abs(xs[a[1]] - xs[a[2]]), a[0], a[1], a[2]))
-    y_base = max((bottom(n)[1] for n in xs), default=y_top)
-    arc_bottom = y_base
-    # spread the arcs' ends along the bottom of each node, ordered by the other end's position
-    ends: dict[tuple[int, str], tuple[float, float]] = {}
-    for n in xs:
-        mine = sorted(((xs[b if a == n else a], k, a == n) for k, (_, a, b, _, _) in enumerate(arcs)
-                       if n in (a, b)), key=lambda e: (e[0], e[1]))
-        hw, hh = geo[n][1], geo[n][2]
-        for m, (_, k, _) in enumerate(mine):
-            off = (m - (len(mine) - 1) / 2) * min(18.0, 1.2 * hw / max(len(mine), 1))
-            dy = hh * math.sqrt(max(0.0, 1 - (off / hw) ** 2)) if geo[n][0] == "ellipse" else hh
-            ends[(k, n)] = (xs[n] + off, ys[n] + dy)
-    for rank, (kind, a, b, std, p) in enumerate(arcs):
-        (x1, y1), (x2, y2) = ends[(rank, a)], ends[(rank, b)]
-        depth_px = 46 + 34 * rank
-        cy = max(y1, y2) + depth_px
+        a, b = r["rhs"], r["lhs"]
+        if a not in nodes or b not in nodes:
+            continue
+        na, nb = nodes[a], nodes[b]
+        ctrl = None
+        la, lb = layer.get(a, 0), layer.get(b, 0)
+        if mid_top is not None and abs(lb - la) > 1:  # skip a layer: go around the mediators
+            avg = (na.y + nb.y) / 2
+            up = abs(avg - (mid_top - 26)) <= abs(avg - (mid_bottom + 26))
+            ctrl = _around(na, nb, mid_left, mid_right, mid_top - 22 if up else mid_bottom + 22,
+                           up)
+        target = ctrl or (nb.x, nb.y)
+        source = ctrl or (na.x, na.y)
+        p0, p1 = na.boundary(*target), nb.boundary(*source)
+        p, std = _num(r.get("pvalue")), _num(r.get("std_all"))
         sig = _is_sig(p)
-        color = (_SIG if sig else _NONSIG) if kind == "reg" else ("#6b4c9a" if sig else _NONSIG)
+        color = _SIG if sig else _NONSIG
         dash = "" if sig else ' stroke-dasharray="6,4"'
-        if abs(x1 - x2) < 1:  # same column: loop outward
-            x2 += 30
-        d = (f"M{x1:.1f},{y1:.1f} C{x1:.1f},{cy:.1f} {x2:.1f},{cy:.1f} {x2:.1f},{y2:.1f}")
-        start = ' marker-start="url(#rm-arrow-start-cov)"' if kind == "cov" else ""
-        end = ' marker-end="url(#rm-arrow-cov)"' if kind == "cov" else ' marker-end="url(#rm-arrow-big)"'
-        parts.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="'
-                     f'{2.2 if kind == "reg" else 1.4}"{dash}{start}{end}/>')
-        mx = (x1 + x2) / 2
-        my = 0.125 * y1 + 0.375 * cy * 2 + 0.125 * y2
-        lab = _fmt2(std) + _stars(p)
-        if kind == "cov":
-            lab = f"{lab} ({text('cov', lang)})"
-        parts.append(_label(mx, my, lab, 11, color, bold=kind == "reg"))
-        arc_bottom = max(arc_bottom, my + 10)
-
-    # nodes on top of lines
-    for n in xs:
-        shape, hw, hh = geo[n]
-        x, y = xs[n], ys[n]
-        if shape == "rect":
-            name = element_name(spec, n, lang)
-            tip = f"<title>{_e(n)}{(': ' + _e(name)) if name else ''}</title>"
-            fs = 11 if _text_width(n, 11) < 2 * hw - 4 else max(7, 11 * (2 * hw - 4) / _text_width(n, 11))
-            parts.append(f'<g>{tip}<rect x="{x - hw:.1f}" y="{y - hh:.1f}" width="{2 * hw:.1f}" '
-                         f'height="{2 * hh:.1f}" fill="#f4f6fa" stroke="#4a5568" rx="2"/>'
-                         f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="{fs:.1f}" '
-                         f'text-anchor="middle">{_e(n)}</text></g>')
+        if ctrl is None:
+            d = f"M{p0[0]:.1f},{p0[1]:.1f} L{p1[0]:.1f},{p1[1]:.1f}"
         else:
-            name = element_name(spec, n, lang)
-            fill = "#fdf1dc" if layer.get(n, 1) >= 2 or (n in top_set and max_layer >= 2) else "#e6eefb"
-            lines = [(n, 12, True)] + ([(name, size_name, False)] if name else [])
-            if n in endo and _num(r2.get(n)) is not None:
-                lines.append((f"R² = {_fmt2(_num(r2.get(n)))}", 10, False))
-            parts.append(f'<g><title>{_e(n)}{(": " + _e(name)) if name else ""}</title>'
-                         f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{hw:.1f}" ry="{hh:.1f}" '
-                         f'fill="{fill}" stroke="#2d3748" stroke-width="1.3"/>')
-            y0 = y - (len(lines) - 1) * 7.5
-            for k, (s, fs, bold) in enumerate(lines):
-                fw = ' font-weight="bold"' if bold else ""
-                parts.append(f'<text x="{x:.1f}" y="{y0 + 15 * k + fs * 0.35:.1f}" '
-                             f'font-size="{fs}" text-anchor="middle"{fw}>{_e(s)}</text>')
-            parts.append("</g>")
+            d = f"M{p0[0]:.1f},{p0[1]:.1f} Q{ctrl[0]:.1f},{ctrl[1]:.1f} {p1[0]:.1f},{p1[1]:.1f}"
+            blocked.append((p0, ctrl, p1))
+        parts.append(f'<path class="path-reg" d="{d}" fill="none" stroke="{color}" '
+                     f'stroke-width="2"{dash} marker-end="url(#rm-arrow-big)"/>')
+        hid = hyp_ids.get((b, a)) or labels.get((b, a), "")
+        lab = (f"{hid}: " if hid else "") + _fmt2(std) + _stars(p)
+        k = spread.get(b, 0)
+        spread[b] = k + 1
+        ts = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75) if k % 2 == 0 else \
+             (0.42, 0.55, 0.34, 0.64, 0.26, 0.72)
+        put_label(along(p0, p1, ts, ctrl), lab, 11, color, True)
 
-    # legend
-    ly = arc_bottom + 30
-    parts.append(f'<line x1="{x0}" y1="{ly}" x2="{x0 + 40}" y2="{ly}" stroke="{_SIG}" stroke-width="2"/>'
-                 f'<text x="{x0 + 48}" y="{ly + 4}" font-size="11">{_e(text("legend_solid", lang))}</text>'
-                 f'<line x1="{x0 + 220}" y1="{ly}" x2="{x0 + 260}" y2="{ly}" stroke="{_NONSIG}" '
-                 f'stroke-width="2" stroke-dasharray="6,4"/>'
-                 f'<text x="{x0 + 268}" y="{ly + 4}" font-size="11">{_e(text("legend_dashed", lang))}</text>')
-    height = ly + 24
-    width = max(width, x0 + 480)
+    # covariances among top-level variables (free, non-zero), as curves beside them
+    cov_pairs = []
+    for _, r in cov.iterrows():
+        a, b = r["lhs"], r["rhs"]
+        if a in top and b in top and a in nodes and b in nodes:
+            std = _num(r.get("std_all"))
+            if std is not None and abs(std) > 0 and len(top) <= 6:
+                cov_pairs.append((a, b, std, _num(r.get("pvalue"))))
+    for a, b, std, p in cov_pairs:
+        na, nb = nodes[a], nodes[b]
+        outward = -1.0 if side.get(a) == "right" else 1.0
+        if side.get(a) == "left" or side.get(a) == "right":
+            bulge = max(na.hw, nb.hw) + 46
+            ctrl = ((na.x + nb.x) / 2 + outward * bulge * 1.6, (na.y + nb.y) / 2)
+        else:
+            ctrl = ((na.x + nb.x) / 2, min(na.y, nb.y) - 90)
+        p0, p1 = na.boundary(*ctrl), nb.boundary(*ctrl)
+        sig = _is_sig(p)
+        color = "#6b4c9a" if sig else _NONSIG
+        dash = "" if sig else ' stroke-dasharray="6,4"'
+        parts.append(f'<path class="path-cov" d="M{p0[0]:.1f},{p0[1]:.1f} Q{ctrl[0]:.1f},'
+                     f'{ctrl[1]:.1f} {p1[0]:.1f},{p1[1]:.1f}" fill="none" stroke="{color}" '
+                     f'stroke-width="1.4"{dash} marker-start="url(#rm-arrow-start-cov)" '
+                     f'marker-end="url(#rm-arrow-cov)"/>')
+        put_label(along(p0, p1, (0.5, 0.4, 0.6, 0.3, 0.7), ctrl), _fmt2(std) + _stars(p), 10.5,
+                  color, False)
+
+    # nodes on top of the lines
+    node_parts = []
+    for n, nd in nodes.items():
+        name = element_name(spec, n, lang)
+        tip = f"<title>{_e(n)}{(': ' + _e(name)) if name and name != n else ''}</title>"
+        if nd.latent:
+            fill = "#fdf1dc" if n in top else "#e6eefb"
+            shape = (f'<ellipse cx="{nd.x:.1f}" cy="{nd.y:.1f}" rx="{nd.hw:.1f}" '
+                     f'ry="{nd.hh:.1f}" fill="{fill}" stroke="#2d3748" stroke-width="1.3"/>')
+        else:
+            shape = (f'<rect x="{nd.x - nd.hw:.1f}" y="{nd.y - nd.hh:.1f}" width="{2 * nd.hw:.1f}" '
+                     f'height="{2 * nd.hh:.1f}" fill="#f4f6fa" stroke="#4a5568" rx="2"/>')
+        texts = []
+        total = sum(fs + 4 for _, fs, _ in nd.lines)
+        yy = nd.y - total / 2
+        for s, fs, bold in nd.lines:
+            fw = ' font-weight="bold"' if bold else ""
+            texts.append(f'<text x="{nd.x:.1f}" y="{yy + (fs + 4) / 2 + fs * 0.36:.1f}" '
+                         f'font-size="{fs:g}" text-anchor="middle"{fw}>{_e(s)}</text>')
+            yy += fs + 4
+        node_parts.append(f'<g class="node" data-name="{_e(n)}">{tip}{shape}{"".join(texts)}</g>')
+
+    # legend under everything
+    bottom = max(b[3] for b in boxes) if boxes else y_top
+    ly = bottom + 26
+    legend = (f'<g class="legend"><line x1="{_MARGIN}" y1="{ly:.1f}" x2="{_MARGIN + 40}" '
+              f'y2="{ly:.1f}" stroke="{_SIG}" stroke-width="2"/>'
+              f'<text x="{_MARGIN + 48}" y="{ly + 4:.1f}" font-size="11">'
+              f'{_e(text("legend_solid", lang))}</text>'
+              f'<line x1="{_MARGIN + 220}" y1="{ly:.1f}" x2="{_MARGIN + 260}" y2="{ly:.1f}" '
+              f'stroke="{_NONSIG}" stroke-width="2" stroke-dasharray="6,4"/>'
+              f'<text x="{_MARGIN + 268}" y="{ly + 4:.1f}" font-size="11">'
+              f'{_e(text("legend_dashed", lang))}</text></g>')
+    top_y = min(b[1] for b in boxes) if boxes else 0.0
+    offset = _MARGIN - min(top_y, _MARGIN)
+    height = ly + 20 + offset
+    width = max(width, _MARGIN + 480, max(b[2] for b in boxes) + _MARGIN if boxes else 0)
     defs = ('<defs>'
             '<marker id="rm-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
             'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#1f3b73"/></marker>'
@@ -330,9 +610,28 @@ def path_diagram(spec: Spec, estimates: pd.DataFrame, r2: dict | None, lang: str
             '<marker id="rm-arrow-start-cov" viewBox="0 0 10 10" refX="0" refY="5" markerWidth="6" '
             'markerHeight="6" orient="auto"><path d="M10,0 L0,5 L10,10 z" fill="#6b4c9a"/></marker>'
             '</defs>')
+    body = "".join(parts) + "".join(node_parts) + "".join(label_parts) + legend
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="path-diagram" role="img" '
-            f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'font-family="{FONT_FAMILY}">{defs}{"".join(parts)}</svg>')
+            f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+            f'font-family="{FONT_FAMILY}"><rect width="100%" height="100%" fill="#fff"/>'
+            f'{defs}<g transform="translate(0 {offset:.1f})">{body}</g></svg>')
+
+
+def diagram_png(svg: str, scale: float = 2.0) -> bytes:
+    """Rasterize an SVG picture of this module to PNG (cairosvg, ``scale`` × its size).
+
+    Raises
+    ------
+    OutputError
+        When cairosvg or the cairo library it needs is missing.
+    """
+    try:
+        import cairosvg
+    except (ImportError, OSError) as exc:  # cairocffi raises OSError without libcairo
+        raise OutputError(f"diagram.png: cannot be drawn without cairosvg and the cairo "
+                          f"library (pip install cairosvg; apt-get install libcairo2): {exc}"
+                          ) from None
+    return cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
 
 
 def _blend(v: float, lo: tuple[int, int, int] = (255, 255, 255),

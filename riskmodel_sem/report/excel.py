@@ -1,7 +1,8 @@
 """The Excel workbook: one sheet per section, each table titled, annotated and formatted.
 
 Every sheet starts with the table's title (row 1) and its note on method and thresholds
-(row 2); the header row is frozen, numbers carry three decimals, p-values show "<.001", failed
+(row 2); the header row is frozen, numbers are shown as :mod:`.numbers` formats them (APA:
+three decimals, no leading zero on statistics bounded by 1, p as ".002" or "< .001"), failed
 thresholds are filled red, and each table is an Excel table (filter buttons, banded rows).
 Text from specs and data files is always stored as text: a string that Excel would read as a
 formula (starting with =, +, -, @, tab or carriage return) is stored as a string cell with the
@@ -21,14 +22,15 @@ from openpyxl.worksheet.table import Table as XlTable
 from openpyxl.worksheet.table import TableStyleInfo
 
 from ..outputs import reproducible_package
+from .numbers import excel_format, excel_value
 from .tables import Sheet, Table
 
 __all__ = ["workbook_bytes", "data_workbook_bytes", "safe_text", "NUMBER_FORMAT", "P_FORMAT", "FORMULA_PREFIXES"]
 
 #: Three decimals.
-NUMBER_FORMAT = "0.000"
-#: p-values: "<.001" below 0.001, otherwise three decimals (the cell keeps the number).
-P_FORMAT = '[<0.001]"<.001";0.000'
+NUMBER_FORMAT = excel_format("num")
+#: p-values: "< .001" below 0.001, otherwise ".002" (the cell keeps the number).
+P_FORMAT = excel_format("p")
 #: First characters that make spreadsheet programs read text as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,18 +52,14 @@ def safe_text(value: str) -> str:
 def _put(ws, row: int, col: int, value: Any, kind: str):
     """Write one cell: numbers as numbers with a format, everything else as inert text."""
     cell = ws.cell(row=row, column=col)
+    value = excel_value(value, kind)
     if value is None:
         return cell
     if isinstance(value, bool):
         value = "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         cell.value = value
-        if kind == "p":
-            cell.number_format = P_FORMAT
-        elif kind == "int" or (kind == "auto" and isinstance(value, int)):
-            cell.number_format = "0"
-        elif kind in ("num", "auto", "p") or isinstance(value, float):
-            cell.number_format = NUMBER_FORMAT
+        cell.number_format = excel_format(kind if kind != "text" else "auto", value)
         return cell
     s = safe_text(str(value))
     cell.value = s
@@ -99,7 +97,9 @@ def _write_table(ws, tab: Table, top: int, widths: dict[int, int]) -> int:
             c = _put(ws, r, j, v, tab.kind(i, j - 1))
             if (i, j - 1) in tab.fails:
                 c.fill = _FAIL_FILL
-                c.font = _FAIL_FONT
+                c.font = Font(color="FF9C0006", bold=(i, j - 1) in tab.bold)
+            elif (i, j - 1) in tab.bold:
+                c.font = Font(bold=True)
             if isinstance(v, str) and len(v) > _MAX_WIDTH:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
             widths[j] = max(widths.get(j, 8), min(_MAX_WIDTH, _display_len(v) + 2))
@@ -112,13 +112,18 @@ def _write_table(ws, tab: Table, top: int, widths: dict[int, int]) -> int:
     return last + 3
 
 
-def workbook_bytes(sheets: list[Sheet]) -> bytes:
+def workbook_bytes(sheets: list[Sheet], diagram: bytes | None = None,
+                   diagram_title: str = "") -> bytes:
     """Render the sheets as an .xlsx workbook and return its bytes.
 
     Parameters
     ----------
     sheets : list of Sheet
         From :func:`riskmodel_sem.report.tables.build_sheets`.
+    diagram : bytes, optional
+        The path diagram as PNG, placed on a sheet of its own after the paths sheet (or last).
+    diagram_title : str
+        That sheet's name and title.
 
     Returns
     -------
@@ -145,9 +150,27 @@ def workbook_bytes(sheets: list[Sheet]) -> bytes:
             ws.column_dimensions[get_column_letter(j)].width = w
         # the title and note may be long: do not let them widen column A
         ws.column_dimensions["A"].width = max(10, min(widths.get(1, 10), _MAX_WIDTH))
+    if diagram:
+        _diagram_sheet(wb, diagram, diagram_title or "diagram", sheets, used)
     buf = io.BytesIO()
     wb.save(buf)
     return reproducible_package(buf.getvalue(), _FIXED_TIME)
+
+
+def _diagram_sheet(wb, png: bytes, title: str, sheets: list[Sheet], used: set[str]) -> None:
+    """A sheet holding the path diagram (shown at half its pixel size, i.e. its SVG size)."""
+    from openpyxl.drawing.image import Image
+
+    name = "".join("_" if ch in '[]:*?/\\' else ch for ch in title)[:31] or "diagram"
+    while name.lower() in used:
+        name = name[:29] + "_2"
+    names = [s.id for s in sheets]
+    index = names.index("paths") + 1 if "paths" in names else len(wb.sheetnames)
+    ws = wb.create_sheet(title=name, index=index)
+    _put(ws, 1, 1, title, "text").font = _TITLE_FONT
+    img = Image(io.BytesIO(png))
+    img.width, img.height = img.width / 2, img.height / 2
+    ws.add_image(img, "A3")
 
 
 _FIXED_TIME = datetime.datetime(2000, 1, 1, 0, 0, 0)

@@ -8,8 +8,7 @@ Policy forbids scripts and any network access.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -19,7 +18,8 @@ from .. import __version__
 from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram, power_curves,
                       response_distributions)
 from ..workflow.thresholds import CRITERIA
-from .labels import column_header, element_name, spec_title, text
+from .labels import column_header, element_name, spec_title, text, warning_text
+from .numbers import format_cell
 from .tables import Figure, Sheet, cell_value, run_warnings
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -27,35 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
 __all__ = ["html_text", "format_cell"]
-
-
-def format_cell(value: Any, kind: str) -> str:
-    """Format one cell as the workbook shows it: three decimals, p as "<.001".
-
-    Parameters
-    ----------
-    value : float, int, str, bool or None
-    kind : {"text", "num", "p", "int", "auto"}
-
-    Returns
-    -------
-    str
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if kind == "p":
-            return "<.001" if value < 0.001 else f"{value:.3f}"
-        if kind == "int" and value.is_integer():
-            return str(int(value))
-        return f"{value:.3f}"
-    return str(value)
 
 
 def _env() -> Environment:
@@ -161,7 +132,8 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "power", "sample", "screening", "items", "reliability", "validity", "fit",
+_ORDER = ("summary", "power", "sample", "screening", "items", "reliability", "validity",
+          "measurement", "fit",
           "loadings", "paths", "groups",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
@@ -197,7 +169,7 @@ def html_text(analysis: Analysis, sheets: list[Sheet], lang: str) -> str:
             f.svg = Markup(f.svg)  # built by diagram.py with every label escaped
     spec = analysis.spec
     title = spec_title(spec, lang)
-    warns = run_warnings(analysis)
+    warns = [warning_text(w, lang) for w in run_warnings(analysis)]
     tpl = _env().get_template("report.html.j2")
     return tpl.render(lang=lang, t=lambda k: text(k, lang), title=title, sections=sections,
                       warnings=warns, version=__version__, font_family=FONT_FAMILY,

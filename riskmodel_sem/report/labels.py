@@ -22,6 +22,9 @@ __all__ = [
     "COLUMN_HEADERS",
     "text",
     "column_header",
+    "name_text",
+    "warning_text",
+    "NAMES",
     "element_name",
     "localized",
     "spec_title",
@@ -96,7 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
         "fit_note": ("每个拟合指标与其阈值、结论及来源：{rules}。"
                      "大样本下 χ² 检验几乎总是显著，仅供参考。"),
         "loadings": "因子载荷",
-        "loadings_note": ("一阶与二阶因子载荷。标准化载荷（std_all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
+        "loadings_note": ("假设模型（含结构路径）的一阶与二阶因子载荷；测量模型的载荷见“测量模型”表。标准化载荷（std.all）应 ≥ {loading_std}，理想 ≥ 0.70（Hair et al., 2019）；"
                           "< {loading_std} 者以红色标出。标记变量的载荷固定为 1，无标准误。"),
         "paths": "路径与假设",
         "paths_note": "结构路径的非标准化与标准化估计；p < 0.05 为显著。",
@@ -140,7 +143,7 @@ TEXT: dict[str, dict[str, str]] = {
         "codebook_title": "编码表",
         "figures": "图",
         "path_diagram": "路径图",
-        "path_diagram_note": ("标准化估计（std_all）。实线：p < 0.05；虚线：不显著；* p < .05，** p < .01，"
+        "path_diagram_note": ("标准化估计（std.all）。实线：p < 0.05；虚线：不显著；* p < .05，** p < .01，"
                               "*** p < .001。标记变量的载荷固定，以实线表示。"),
         "loadings_heatmap": "标准化载荷热图",
         "htmt_heatmap": "HTMT 热图",
@@ -267,7 +270,8 @@ TEXT: dict[str, dict[str, str]] = {
                      "samples the χ² test is nearly always significant and is shown for "
                      "reference."),
         "loadings": "Loadings",
-        "loadings_note": ("First- and second-order loadings. Standardized loadings (std_all) should be "
+        "loadings_note": ("First- and second-order loadings of the hypothesized model (with the structural "
+                          "paths); the measurement model's loadings are in the measurement table. Standardized loadings (std.all) should be "
                           "≥ {loading_std}, ideally ≥ 0.70 (Hair et al., 2019); those below {loading_std} are highlighted "
                           "in red. Marker loadings are fixed to 1 and have no standard error."),
         "paths": "Paths and hypotheses",
@@ -322,7 +326,7 @@ TEXT: dict[str, dict[str, str]] = {
         "codebook_title": "Codebook",
         "figures": "Figures",
         "path_diagram": "Path diagram",
-        "path_diagram_note": ("Standardized estimates (std_all). Solid: p < 0.05; dashed: not significant; "
+        "path_diagram_note": ("Standardized estimates (std.all). Solid: p < 0.05; dashed: not significant; "
                               "* p < .05, ** p < .01, *** p < .001. Fixed marker loadings are drawn solid."),
         "loadings_heatmap": "Standardized loadings heatmap",
         "htmt_heatmap": "HTMT heatmap",
@@ -377,6 +381,218 @@ TEXT: dict[str, dict[str, str]] = {
         "options_title": "Settings",
     },
 }
+
+#: Texts of the paper tables, the Word document and the summary (merged into :data:`TEXT`).
+PAPER_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "measurement": "测量模型",
+        "measurement_title": "测量模型：标准化载荷、信度与收敛效度",
+        "measurement_note": ("λ 为{model}的标准化载荷（std.all），SE、z、p 为非标准化载荷的标准误与检验；"
+                             "每个因子的标记变量载荷固定为 1，记为“—”。α、CR、AVE、ω 每个构念一行。"
+                             "λ 应 ≥ {loading_std}，α、CR、ω ≥ {alpha}，AVE ≥ {ave}（Fornell & Larcker, 1981; "
+                             "Hair et al., 2019）；未达标者以红色标出。"),
+        "measurement_note_second": "二阶部分为各维度对其一阶因子的载荷（二阶验证性因子分析），ω 为高阶 ω。",
+        "model_cfa": "测量模型（一阶因子相关的验证性因子分析 M1）",
+        "model_hypothesized": "假设模型",
+        "model_cfa_short": "测量模型",
+        "model_hypothesized_short": "结构模型",
+        "fit_table_title": "模型拟合指标",
+        "fit_table_note": ("每个指标的阈值、结论与来源。大样本下 χ² 检验几乎总是显著，仅供参考；"
+                           "RMSEA 后方括号内为 90% 置信区间。"),
+        "fl_paper_note": ("对角线（粗体）为 AVE 的平方根，下三角为因子间相关；对角线应大于同行同列的相关"
+                          "（Fornell & Larcker, 1981）。未达标者以红色标出。"),
+        "htmt_paper_note": ("下三角为 HTMT；应 < {htmt}（严格）或 < {htmt_liberal}（宽松）"
+                            "（Henseler et al., 2015）。≥ {htmt} 者以红色标出。"),
+        "htmt_paper_note_ci": ("下三角为 HTMT，方括号内为 bootstrap 百分位 95% 置信区间（同 SmartPLS）；"
+                               "HTMT 应 < {htmt}，区间上限 < 1 表明判别效度成立（Henseler et al., 2015）。"
+                               "≥ {htmt} 者以红色标出。"),
+        "hypothesis": "假设",
+        "statement": "表述",
+        "paths_table_title": "结构路径与假设检验",
+        "paths_table_note": ("β 为标准化路径系数，b 为非标准化系数；区间方法见“区间方法”列。"
+                             "载荷大小假设（最强指标）一行给出标准化载荷之差（与最接近的指标比较），"
+                             "其 b 不适用（—）。"),
+        "ci_method": "区间方法",
+        "ci_wald": "Wald（delta 法）",
+        "ci_delta": "delta 法",
+        "ci_boot_perc": "bootstrap 百分位",
+        "ci_boot_bc": "偏差校正 bootstrap",
+        "opposite_sign": "方向相反",
+        "not_in_model": "模型中无此路径",
+        "predictor": "预测变量",
+        "effect_size": "效应量",
+        "r2_table_title": "解释方差 R² 与效应量 f²",
+        "r2_table_note": ("R² 为内生构念被解释的方差比例。f² = (R²含 − R²不含) / (1 − R²含)，"
+                          "R²不含 为去掉该预测路径后重新拟合模型所得（同 SmartPLS 的做法）；"
+                          "f² ≥ .02、.15、.35 分别为小、中、大效应（Cohen, 1988）。"),
+        "f2_small": "小",
+        "f2_medium": "中",
+        "f2_large": "大",
+        "f2_negligible": "可忽略",
+        "effect_kind": "类型",
+        "effect_indirect": "间接效应",
+        "effect_total": "总效应",
+        "effect_defined": "自定义参数",
+        "indirect_table_note": ("间接效应为路径系数之积，总效应为所有路径之和。b 的区间为 delta 法区间；"
+                                "未运行 bootstrap，标准化效应 β 无区间。区间不含 0 即为显著。"),
+        "indirect_table_note_boot": ("间接效应为路径系数之积，总效应为所有路径之和。每个区间标明方法："
+                                     "delta 法、bootstrap 百分位与偏差校正 bootstrap（{draws} 次抽样）；"
+                                     "β 为标准化效应，其区间为 bootstrap 百分位区间。区间不含 0 即为显著。"),
+        "comparison_table_note": ("各模型的拟合；ΔCFI 为与参照模型 {reference} 之差。AIC/BIC 权重仅在拟合同一组"
+                                  "变量与样本的模型之间计算。等价模型拟合完全相同，只能依理论取舍。"),
+        "nested_note": "嵌套模型的 χ² 差异检验；ΔCFI 为受限模型减一般模型。",
+        "method_lrt": "似然比检验",
+        "method_sb2001": "Satorra–Bentler (2001) 校正差异检验",
+        "invariance_level": "不变性水平",
+        "level_configural": "形态等同",
+        "level_thresholds": "阈值等同",
+        "level_metric": "载荷等同（弱不变）",
+        "level_scalar": "截距等同（强不变）",
+        "level_strict": "残差等同（严格不变）",
+        "chen_ok": "符合 Chen (2007) 标准",
+        "invariance_paper_note": ("分组变量 {group}：{groups}。逐级增加组间等同约束；检验的标准为 Chen (2007)："
+                                  "{criteria}（各级允许的变化），并给出 χ² 差异检验。{conclusion}"),
+        "invariance_holds": "结论：直至{level}的测量不变性均成立。",
+        "invariance_fails": "结论：{failed}不成立；成立的最高水平为{held}。",
+        "equivalent_models_warning": "等价模型：{models} 拟合相同，数据无法区分这些模型，只能依理论取舍。",
+        "figure": "图",
+        "table": "表",
+        "note": "注",
+        "results_title": "结果",
+        "results_paragraph_fit": ("χ²({v_df}) = {v_chisq}，CFI = {v_cfi}，TLI = {v_tli}，"
+                                  "RMSEA = {v_rmsea}，90% CI {v_rmsea_ci}，SRMR = {v_srmr}。"),
+        "results_paragraph_fit_good": "测量模型与数据拟合良好，",
+        "results_paragraph_fit_poor": "测量模型与数据的拟合未达到全部阈值，",
+        "results_paragraph_hyp": "在 {n} 个假设中，{k} 个得到支持（{ids}）。",
+        "results_paragraph_path": "{id}：β = {beta}，p {p}",
+        "results_paragraph_r2": "模型解释了 {what}。",
+        "results_paragraph_r2_item": "{c} 方差的 {r2}%",
+        "results_paragraph_ind": "间接效应 {id} = {est}，{ci_label} {ci}。",
+        "docx_title": "结构方程分析结果",
+        "fit_other": "其他拟合信息（对数似然 logL、信息准则 AIC/BIC/SABIC、参数个数 npar）",
+        "failed_targets": "未达标对象",
+        "harman_title": "Harman 单因子检验",
+        "one_factor_title": "单因子模型比较（共同方法偏差）",
+        "parameter": "参数",
+        "param_loading": "载荷",
+        "param_path": "路径",
+        "param_covariance": "协方差",
+        "param_variance": "方差",
+    },
+    "en": {
+        "measurement": "Measurement model",
+        "measurement_title": "Measurement model: standardized loadings, reliability and convergent validity",
+        "measurement_note": ("λ are the standardized loadings (std.all) of the {model}; SE, z and p are "
+                             "those of the unstandardized loading. The marker loading of each factor is "
+                             "fixed at 1 (—). α, CR, AVE and ω are given once per construct. λ should be "
+                             "≥ {loading_std}, α, CR and ω ≥ {alpha}, AVE ≥ {ave} (Fornell & Larcker, 1981; "
+                             "Hair et al., 2019); values that fail are highlighted."),
+        "measurement_note_second": ("The second-order part gives each dimension's loadings on its "
+                                    "first-order factors (second-order CFA); its ω is the higher-order ω."),
+        "model_cfa": "measurement model (CFA of correlated first-order factors, M1)",
+        "model_hypothesized": "hypothesized model",
+        "model_cfa_short": "Measurement model",
+        "model_hypothesized_short": "Structural model",
+        "fit_table_title": "Model fit",
+        "fit_table_note": ("Each index with its threshold, verdict and source. In large samples the χ² "
+                           "test is nearly always significant and is shown for reference; the brackets "
+                           "after RMSEA hold its 90% confidence interval."),
+        "fl_paper_note": ("The diagonal (bold) holds the square root of AVE, the lower triangle the factor "
+                          "correlations; each diagonal value should exceed the correlations in its row and "
+                          "column (Fornell & Larcker, 1981). Failures are highlighted."),
+        "htmt_paper_note": ("Lower triangle: HTMT; it should be < {htmt} (strict) or < {htmt_liberal} "
+                            "(liberal) (Henseler et al., 2015). Values ≥ {htmt} are highlighted."),
+        "htmt_paper_note_ci": ("Lower triangle: HTMT with its 95% bootstrap percentile interval in brackets "
+                               "(as SmartPLS prints it); HTMT should be < {htmt}, and an upper bound below 1 "
+                               "supports discriminant validity (Henseler et al., 2015). Values ≥ {htmt} are "
+                               "highlighted."),
+        "hypothesis": "Hypothesis",
+        "statement": "Statement",
+        "paths_table_title": "Structural paths and hypothesis tests",
+        "paths_table_note": ("β: standardized path coefficient; b: unstandardized coefficient; the interval's "
+                             "method is given in its own column. The row of a loading-order hypothesis "
+                             "(strongest indicator) gives the difference of standardized loadings against "
+                             "the closest other indicator; b does not apply (—)."),
+        "ci_method": "Interval",
+        "ci_wald": "Wald (delta method)",
+        "ci_delta": "delta method",
+        "ci_boot_perc": "bootstrap percentile",
+        "ci_boot_bc": "bias-corrected bootstrap",
+        "opposite_sign": "opposite sign",
+        "not_in_model": "not in the model",
+        "predictor": "Predictor",
+        "effect_size": "Effect size",
+        "r2_table_title": "Explained variance R² and effect sizes f²",
+        "r2_table_note": ("R² is the share of an endogenous construct's variance that the model explains. "
+                          "f² = (R²included − R²excluded) / (1 − R²included), with R²excluded from refitting "
+                          "the model without the predictor's path (as SmartPLS computes it); f² ≥ .02, .15 "
+                          "and .35 are small, medium and large effects (Cohen, 1988)."),
+        "f2_small": "small",
+        "f2_medium": "medium",
+        "f2_large": "large",
+        "f2_negligible": "negligible",
+        "effect_kind": "Kind",
+        "effect_indirect": "indirect",
+        "effect_total": "total",
+        "effect_defined": "defined parameter",
+        "indirect_table_note": ("Indirect effects are products of path coefficients, total effects the sum "
+                                "over all paths. The interval of b is the delta-method interval; without a "
+                                "bootstrap the standardized effect β has none. An interval that excludes 0 is "
+                                "significant."),
+        "indirect_table_note_boot": ("Indirect effects are products of path coefficients, total effects the sum "
+                                     "over all paths. Each interval names its method: delta method, bootstrap "
+                                     "percentile and bias-corrected bootstrap ({draws} draws); β is the "
+                                     "standardized effect with its bootstrap percentile interval. An interval "
+                                     "that excludes 0 is significant."),
+        "comparison_table_note": ("Fit of every model; ΔCFI is the difference from the reference model "
+                                  "{reference}. AIC and BIC weights are computed only among models fitted to the "
+                                  "same variables and rows. Equivalent models fit identically; only theory can "
+                                  "choose between them."),
+        "nested_note": "χ² difference tests of nested models; ΔCFI is the restricted model's CFI minus the general model's.",
+        "method_lrt": "likelihood-ratio test",
+        "method_sb2001": "Satorra–Bentler (2001) scaled difference test",
+        "invariance_level": "Level",
+        "level_configural": "configural",
+        "level_thresholds": "thresholds",
+        "level_metric": "metric",
+        "level_scalar": "scalar",
+        "level_strict": "strict",
+        "chen_ok": "Chen (2007) criteria met",
+        "invariance_paper_note": ("Group variable {group}: {groups}. Equality constraints are added level by "
+                                  "level; the criteria checked are Chen's (2007): {criteria} (the change allowed "
+                                  "at each level), with the χ² difference test shown. {conclusion}"),
+        "invariance_holds": "Conclusion: invariance holds up to the {level} level.",
+        "invariance_fails": "Conclusion: {failed} invariance does not hold; the highest level that holds is {held}.",
+        "equivalent_models_warning": ("Equivalent models: {models} fit identically; the data cannot tell them "
+                                      "apart, only theory can."),
+        "figure": "Figure",
+        "table": "Table",
+        "note": "Note",
+        "results_title": "Results",
+        "results_paragraph_fit": ("χ²({v_df}) = {v_chisq}, CFI = {v_cfi}, TLI = {v_tli}, RMSEA = {v_rmsea}, "
+                                  "90% CI {v_rmsea_ci}, SRMR = {v_srmr}."),
+        "results_paragraph_fit_good": "The measurement model fit the data well, ",
+        "results_paragraph_fit_poor": "The measurement model did not meet every fit threshold, ",
+        "results_paragraph_hyp": "Of the {n} hypotheses, {k} were supported ({ids}).",
+        "results_paragraph_path": "{id}: β = {beta}, p {p}",
+        "results_paragraph_r2": "The model explained {what}.",
+        "results_paragraph_r2_item": "{r2}% of the variance of {c}",
+        "results_paragraph_ind": "The indirect effect {id} was {est}, {ci_label} {ci}.",
+        "docx_title": "Structural equation analysis: results",
+        "fit_other": ("Other fit information (log-likelihood logL, information criteria AIC, BIC, "
+                      "SABIC, number of parameters npar)"),
+        "failed_targets": "Failing targets",
+        "harman_title": "Harman's single-factor test",
+        "one_factor_title": "One-factor model comparison (common-method bias)",
+        "parameter": "Parameter",
+        "param_loading": "loading",
+        "param_path": "path",
+        "param_covariance": "covariance",
+        "param_variance": "variance",
+    },
+}
+for _lang, _texts in PAPER_TEXT.items():
+    TEXT[_lang].update(_texts)
 
 #: Texts of the sample section and of ``cleaned.xlsx``.
 _SAMPLE_TEXT: dict[str, dict[str, str]] = {
@@ -545,6 +761,158 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Names of result fields, criteria and values that reports show, by language (keys are the
+#: names the results use; :func:`name_text` looks them up).
+NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        # fields and columns
+        "n_obs": "样本量", "n": "样本量", "alpha_std": "标准化 α", "skew_se": "偏度标准误",
+        "kurtosis_se": "峰度标准误", "out_of_scale": "超出量表范围", "missing_items": "缺失题项",
+        "min_loading_std": "最小标准化载荷", "n_factors": "因子数", "eigenvalue": "特征值",
+        "random_eigenvalue": "随机数据特征值", "communality": "共同度", "primary_factor": "主因子",
+        "msa": "MSA", "estimator": "估计方法", "missing": "缺失值处理", "reference": "参照模型",
+        "method": "方法", "rotation": "旋转", "n_iter": "迭代次数", "quantile": "分位数",
+        "seed": "随机种子", "first_eigenvalue": "第一特征值", "share": "解释方差比例",
+        "n_items": "题项数", "overall": "总体 KMO", "converged": "是否收敛",
+        "chisq": "χ²", "df": "df", "pvalue": "p", "reason": "原因", "recommendation": "建议",
+        "kurtosis_b2p": "Mardia 峰度 b2p", "kurtosis_p": "Mardia 峰度 p", "kurtosis_z": "Mardia 峰度 z",
+        "skew_b1p": "Mardia 偏度 b1p", "skew_df": "Mardia 偏度 df", "skew_p": "Mardia 偏度 p",
+        "skew_statistic": "Mardia 偏度统计量", "n_items_abs_kurtosis_ge_7": "|峰度| ≥ 7 的题项数",
+        "n_items_abs_skew_ge_2": "|偏度| ≥ 2 的题项数", "row": "行", "longstring": "最长连续相同作答",
+        "irv": "个体内标准差", "mahalanobis_d2": "马氏距离 D²", "mahalanobis_p": "马氏距离 p",
+        "duplicate": "重复作答", "duration": "作答时长", "speeder": "作答过快", "flagged": "标记",
+        "reasons": "标记原因", "rule": "规则", "cutoff": "临界值", "items": "题项", "normality": "正态性",
+        "respondents": "受访者", "thresholds": "筛查规则", "missing_patterns": "缺失模式", "n_missing_items": "缺失题项数", "n_rows": "行数",
+        "pattern": "模式", "mahalanobis_df": "马氏距离 df", "npar": "参数个数",
+        "missingness": "缺失情况", "test": "检验", "fit": "拟合",
+        # criteria of the thresholds table
+        "alpha": "Cronbach's α", "omega": "McDonald's ω", "omega_higher_order": "高阶 ω", "cr": "组合信度 CR",
+        "ave": "平均方差抽取量 AVE", "loading_std": "标准化载荷", "citc": "校正项总相关", "skew": "偏度",
+        "kurtosis": "峰度", "fornell_larcker": "Fornell–Larcker 准则", "htmt": "HTMT（严格）",
+        "htmt_liberal": "HTMT（宽松）", "htmt2": "HTMT2（严格）", "htmt2_liberal": "HTMT2（宽松）",
+        "kmo": "KMO", "kmo_item": "题项 MSA", "bartlett": "Bartlett 球形检验", "harman": "Harman 单因子检验",
+        "one_factor_cfa": "单因子 CFA 比较", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR",
+        "missing_share": "缺失比例", "longstring_share": "连续相同作答比例", "irv_range_share": "个体内标准差",
+        "speed_fraction": "作答时长比例", "abs_skew": "|偏度|", "abs_kurtosis": "|峰度|",
+        "mardia_alpha": "Mardia 检验显著性水平",
+        # values
+        "listwise": "列表删除", "fiml": "全信息最大似然（FIML）", "ml": "最大似然", "demo": "示例分析",
+        "fit": "拟合", "validate": "验证", "compare": "模型比较", "invariance": "测量不变性",
+        "report": "报告", "oblimin": "斜交旋转（oblimin）", "varimax": "正交旋转（varimax）",
+        "pa": "主轴因子法", "minres": "最小残差法", "bootstrap percentile": "bootstrap 百分位",
+        "delta method Wald": "delta 法 Wald", "Wald": "Wald", "model": "模型",
+        "unrotated principal components": "未旋转主成分", "chisq difference": "χ² 差异检验",
+        "more than this share of the items unanswered": "未作答题项超过该比例",
+        "completion time below this fraction of the median completion time": "作答时长低于中位时长的该比例",
+        "abs skew": "|偏度| 超过临界值", "abs kurtosis": "|峰度| 超过临界值",
+        "mardia alpha": "Mardia 多元正态检验的显著性水平",
+        "longest run of identical consecutive answers >= this share of the items (at least 2 answers long)":
+            "连续相同作答的最长长度 ≥ 题项数的该比例（至少 2 个）",
+        "intra-individual response SD < this share of the scale range (max - min)":
+            "个体内作答标准差 < 量表全距的该比例",
+        "Mahalanobis D^2 against chi-square(df = items answered) with p below this":
+            "马氏距离 D² 对应 χ²（df = 作答题项数）的 p 低于该值",
+        "answer vector identical to another respondent's (all copies flagged)":
+            "作答与另一受访者完全相同（所有副本均标记）",
+        "indirect": "间接效应", "total": "总效应", "defined": "自定义参数",
+        "configural": "形态等同", "metric": "载荷等同", "scalar": "截距等同", "strict": "残差等同",
+    },
+    "en": {
+        "n_obs": "N", "n": "N", "alpha_std": "Standardized alpha", "skew_se": "SE of skewness",
+        "kurtosis_se": "SE of kurtosis", "out_of_scale": "Out of scale", "missing_items": "Missing items",
+        "min_loading_std": "Smallest std. loading", "n_factors": "Factors", "eigenvalue": "Eigenvalue",
+        "random_eigenvalue": "Eigenvalue of random data", "communality": "Communality",
+        "primary_factor": "Primary factor", "msa": "MSA", "estimator": "Estimator",
+        "missing": "Missing data", "reference": "Reference model", "method": "Method",
+        "rotation": "Rotation", "n_iter": "Iterations", "quantile": "Quantile", "seed": "Seed",
+        "first_eigenvalue": "First eigenvalue", "share": "Share of variance", "n_items": "Items",
+        "overall": "Overall KMO", "converged": "Converged", "chisq": "χ²", "df": "df", "pvalue": "p",
+        "reason": "Reason", "recommendation": "Recommendation", "kurtosis_b2p": "Mardia kurtosis b2p",
+        "kurtosis_p": "Mardia kurtosis p", "kurtosis_z": "Mardia kurtosis z",
+        "skew_b1p": "Mardia skewness b1p", "skew_df": "Mardia skewness df", "skew_p": "Mardia skewness p",
+        "skew_statistic": "Mardia skewness statistic",
+        "n_items_abs_kurtosis_ge_7": "Items with |kurtosis| ≥ 7",
+        "n_items_abs_skew_ge_2": "Items with |skewness| ≥ 2", "row": "Row",
+        "longstring": "Longest identical run", "irv": "Intra-individual SD",
+        "mahalanobis_d2": "Mahalanobis D²", "mahalanobis_p": "Mahalanobis p",
+        "duplicate": "Duplicate", "duration": "Duration", "speeder": "Speeder", "flagged": "Flagged",
+        "reasons": "Reasons", "rule": "Rule", "cutoff": "Cut-off", "items": "Items",
+        "normality": "Normality", "respondents": "Respondents", "thresholds": "Screening rules",
+        "missing_patterns": "Missing-data patterns", "n_missing_items": "Missing items",
+        "n_rows": "Rows", "pattern": "Pattern", "mahalanobis_df": "Mahalanobis df",
+        "npar": "Parameters", "missingness": "Missingness", "test": "Test",
+        "fit": "Fit",
+        "alpha": "Cronbach's alpha", "omega": "McDonald's omega", "omega_higher_order": "Higher-order omega",
+        "cr": "Composite reliability", "ave": "Average variance extracted", "loading_std": "Std. loading",
+        "citc": "Corrected item-total r", "skew": "Skewness", "kurtosis": "Kurtosis",
+        "fornell_larcker": "Fornell–Larcker criterion", "htmt": "HTMT (strict)",
+        "htmt_liberal": "HTMT (liberal)", "htmt2": "HTMT2 (strict)", "htmt2_liberal": "HTMT2 (liberal)",
+        "kmo": "KMO", "kmo_item": "Item MSA", "bartlett": "Bartlett's test", "harman": "Harman's single-factor test",
+        "one_factor_cfa": "One-factor CFA comparison", "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA",
+        "srmr": "SRMR", "missing_share": "Share missing", "longstring_share": "Identical-run share",
+        "irv_range_share": "Intra-individual SD", "speed_fraction": "Duration fraction",
+        "abs_skew": "|Skewness|", "abs_kurtosis": "|Kurtosis|", "mardia_alpha": "Mardia's test level",
+        "listwise": "listwise deletion", "fiml": "full-information ML (FIML)", "ml": "maximum likelihood",
+        "demo": "demo", "validate": "validate", "compare": "compare", "invariance": "invariance",
+        "report": "report", "pa": "principal axis", "bootstrap percentile": "bootstrap percentile",
+        "delta method Wald": "delta-method Wald", "unrotated principal components":
+            "unrotated principal components", "chisq difference": "χ² difference test",
+        "indirect": "indirect", "total": "total", "defined": "defined parameter", "model": "model",
+    },
+}
+
+
+def name_text(key, lang: str):
+    """The report's name for a result field, criterion or value ``key`` in ``lang`` (the key
+    itself when it is not a known name; non-strings are returned unchanged). Dotted keys of
+    nested results (``fit.cfi``) are named part by part."""
+    if not isinstance(key, str):
+        return key
+    names = NAMES[lang]
+    if key in names:
+        return names[key]
+    if "." in key and not key.startswith(".") and all(p for p in key.split(".")):
+        head, _, tail = key.partition(".")
+        if head in names or tail in names or tail in COLUMN_HEADERS[lang]:
+            return f"{names.get(head, head)}: {names.get(tail, COLUMN_HEADERS[lang].get(tail, tail))}"
+    if key.replace(" ", "_") in names:
+        return names[key.replace(" ", "_")]
+    return key
+
+
+#: Known warnings in Chinese: (regular expression of the English message, Chinese template
+#: with the groups as ``{1}``, ``{2}``, ...). A warning without a pattern is shown as written.
+WARNINGS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^(.*): (\d+) item answer\(s\) are missing \(([\d.]+)% of cells\)\.$",
+     "{1}：{2} 个题项作答缺失（占全部单元格的 {3}%）。"),
+    (r"^(\d+) row\(s\) with missing answers were left out \(listwise\); the FIML option "
+     r"\(--missing fiml\) keeps them\.$",
+     "{1} 行存在缺失作答，已按列表删除排除；使用 FIML（--missing fiml）可保留这些行。"),
+    (r"^Screening recommends MLR: Mardia's multivariate kurtosis is significant \(z = ([-\d.]+), "
+     r"p = ([\d.e-]+)\): use MLR \(robust standard errors and the Yuan-Bentler scaled test\)\.$",
+     "数据筛查建议使用 MLR：Mardia 多元峰度显著（z = {1}，p = {2}），应采用 MLR（稳健标准误与 "
+     "Yuan–Bentler 校正检验）。"),
+    (r"^Screening recommends MLR: (.*)$", "数据筛查建议使用 MLR：{1}"),
+    (r"^(.*): the optimizer did not converge; estimates are not trustworthy\.$",
+     "{1}：优化未收敛，估计值不可信。"),
+    (r"^(.*): Heywood case\(s\): (.*)\.$", "{1}：出现 Heywood 个案（负方差或相关大于 1）：{2}。"),
+    (r"^(\d+) incomplete row\(s\) were left out \(listwise\)(.*)$", "{1} 行不完整，已按列表删除排除{2}"),
+)
+
+
+def warning_text(message: str, lang: str) -> str:
+    """A run warning in ``lang``: Chinese from :data:`WARNINGS_ZH` where a pattern matches."""
+    if lang != "zh":
+        return message
+    import re
+
+    for pattern, template in WARNINGS_ZH:
+        m = re.match(pattern, message, flags=re.S)
+        if m:
+            return template.format(None, *m.groups())
+    return message
+
+
 #: Column headers of the sample tables.
 _SAMPLE_HEADERS = {
     "zh": {"variable": "变量", "category": "选项", "n": "人数", "percent": "百分比(%)",
@@ -593,8 +961,12 @@ def text(key: str, lang: str) -> str:
 
 
 def column_header(column: str, lang: str) -> str:
-    """Return the header of result column ``column`` in ``lang`` (the name itself if unknown)."""
-    return COLUMN_HEADERS[lang].get(str(column), str(column))
+    """Return the header of result column ``column`` in ``lang`` (:data:`COLUMN_HEADERS`, then
+    :data:`NAMES`; the name itself if unknown)."""
+    column = str(column)
+    if column in COLUMN_HEADERS[lang]:
+        return COLUMN_HEADERS[lang][column]
+    return name_text(column, lang)
 
 
 def localized(element: Any, lang: str, fallback: bool = True) -> str:

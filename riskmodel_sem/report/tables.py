@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
-from .labels import column_header, element_name, localized, spec_title, text
+from .numbers import key_kind
+from .tabular import Column, Figure, Sheet, Table, cell_value
+from .labels import (column_header, element_name, localized, name_text, spec_title, text,
+                     warning_text)
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
@@ -37,108 +39,37 @@ FAIL_WORDS = frozenset({crit.word(False, lang).lower() for crit in CRITERIA.valu
                         for lang in ("zh", "en")}
                        | {"failed", "no", "false", "not supported", "否", "不支持", "reject",
                           "rejected"})
+#: Columns of estimates: never shown as integers, even when every value is whole.
+_EST_KEYS = frozenset({"est", "se", "z", "ci_lower", "ci_upper", "std_lv", "mi", "epc",
+                       "sepc_all", "mean", "sd", "min", "max", "median", "value"})
 #: At most this many modification indices are listed (those passing the table's
 #: ``modindex`` criterion, largest first).
 MAX_MI_ROWS = 100
 
 
-@dataclass(frozen=True)
-class Column:
-    """A table column: result key, header text and kind (text, num, p, int, auto)."""
-
-    key: str
-    header: str
-    kind: str = "text"
-
-
-@dataclass
-class Table:
-    """A table of one sheet.
-
-    Attributes
-    ----------
-    id : str
-        Identifier (letters, digits, ``_``): HTML anchor and Excel table name.
-    title, note : str
-        Title and the note on method and thresholds.
-    columns : list of Column
-    rows : list of list
-        Raw values: float, int, str, bool or None.
-    fails : set of (row, column)
-        Cells that fail a threshold (highlighted).
-    """
-
-    id: str
-    title: str
-    note: str
-    columns: list[Column]
-    rows: list[list[Any]]
-    fails: set[tuple[int, int]] = field(default_factory=set)
-    cell_kinds: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    def kind(self, i: int, j: int) -> str:
-        """Kind of cell (i, j): its own if set, else its column's."""
-        return self.cell_kinds.get((i, j), self.columns[j].kind)
-
-
-@dataclass
-class Figure:
-    """An inline SVG picture of the HTML page (not in the workbook)."""
-
-    id: str
-    title: str
-    note: str
-    svg: str
-
-
-@dataclass
-class Sheet:
-    """One worksheet of the workbook and one section of the page."""
-
-    id: str
-    name: str
-    tables: list[Table]
-    figures: list[Figure] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------------------------
-# values
-# ---------------------------------------------------------------------------------------------
-
-def cell_value(v: Any) -> Any:
-    """Turn a result value into a plain Python cell value (None for missing)."""
-    if v is None:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, (tuple, list)):
-        return ", ".join(str(cell_value(x)) for x in v)
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
-
-
 def _kind(name: str, series: pd.Series) -> str:
-    if str(name).lower() in P_COLUMNS or str(name).lower().endswith("_pvalue"):
+    """Kind of a result column (:mod:`riskmodel_sem.report.numbers`): p-values, statistics
+    bounded by 1, counts (also a float column holding only whole numbers, such as group codes
+    or durations), other numbers, text."""
+    known = key_kind(name, "")
+    if known == "p":
         return "p"
     if pd.api.types.is_bool_dtype(series):
         return "text"
     if pd.api.types.is_integer_dtype(series):
         return "int"
     if pd.api.types.is_float_dtype(series):
+        if known:
+            return known
+        vals = series.to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        if len(vals) and np.all(vals == np.round(vals)) and str(name).lower() not in _EST_KEYS:
+            return "int"
         return "num"
     if series.dtype == object and len(series) and all(
             isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
             or x is None for x in series):
-        return "auto"
+        return known or "auto"
     return "text"
 
 
@@ -188,7 +119,8 @@ def frame_table(df: pd.DataFrame, tid: str, title: str, note: str, lang: str,
             df = df.rename(columns={first: "name"})
     df.columns = [str(c) for c in df.columns]
     cols = [Column(c, column_header(c, lang), _kind(c, df[c])) for c in df.columns]
-    rows = [[cell_value(_bool_text(v, lang)) for v in rec] for rec in df.itertuples(index=False)]
+    rows = [[name_text(cell_value(_bool_text(v, lang)), lang) for v in rec]
+            for rec in df.itertuples(index=False)]
     if "verdict" in df.columns:  # the verdict words of the results, in the report's language
         j = list(df.columns).index("verdict")
         words = {"supported": text("supported", lang), "not supported": text("not_supported", lang)}
@@ -290,9 +222,12 @@ _FIT_ROWS = (
     ("rmsea", "RMSEA"), ("rmsea_ci_lower", "RMSEA 90% CI lower"),
     ("rmsea_ci_upper", "RMSEA 90% CI upper"), ("rmsea_pvalue", "RMSEA p (≤ .05)"),
     ("rmsea_robust", "RMSEA (robust)"), ("srmr", "SRMR"), ("gfi", "GFI"), ("agfi", "AGFI"),
-    ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "log-likelihood"), ("aic", "AIC"), ("bic", "BIC"),
-    ("bic2", "BIC (sample-size adjusted)"), ("npar", "parameters"),
+    ("nfi", "NFI"), ("ifi", "IFI"), ("logl", "logL"), ("aic", "AIC"), ("bic", "BIC"),
+    ("bic2", "SABIC"), ("npar", "npar"),
 )
+
+
+_FIT_KEYS = {label: key for key, label in _FIT_ROWS}
 
 
 def _name(spec: Spec, code: str, lang: str) -> str:
@@ -302,7 +237,8 @@ def _name(spec: Spec, code: str, lang: str) -> str:
 def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     t = lambda k: text(k, lang)  # noqa: E731
     spec, opts = a.spec, a.options or {}
-    kv: list[list[Any]] = [[t("command"), a.command], [t("spec"), spec_title(spec, lang)]]
+    kv: list[list[Any]] = [[t("command"), name_text(a.command, lang)],
+                           [t("spec"), spec_title(spec, lang)]]
     if a.survey is not None:
         # the file name only: the same report whichever folder the data was read from
         kv.append([t("data_file"), Path(a.survey.source).name])
@@ -317,10 +253,10 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     fit = a.fit
     if fit is not None:
         kv += [[t("n_used"), int(fit.n_obs)], [t("estimator"), fit.estimator],
-               [t("missing"), fit.missing], [t("converged"), t("yes" if fit.converged else "no")]]
+               [t("missing"), name_text(fit.missing, lang)], [t("converged"), t("yes" if fit.converged else "no")]]
     for key in ("bootstrap", "seed", "group"):
         if opts.get(key) not in (None, "", 0):
-            kv.append([t(key), cell_value(opts[key])])
+            kv.append([t(key), name_text(cell_value(opts[key]), lang)])
     fails: set[tuple[int, int]] = set()
     if fit is not None:
         parts, bad = [], False
@@ -351,7 +287,8 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     warns = run_warnings(a)
     if warns:
         tables.append(Table("warnings", t("warnings"), t("warnings_note"),
-                            [Column("warning", t("warnings"))], [[w] for w in warns]))
+                            [Column("warning", t("warnings"))],
+                            [[warning_text(w, lang)] for w in warns]))
     return Sheet("summary", t("summary"), tables)
 
 
@@ -375,18 +312,21 @@ def _dict_table(d: dict, tid: str, title: str, note: str, lang: str,
                                      for k, x in d.items()}, orient="index")
         df.index.name = "name"
         return frame_table(df, tid, title, note, lang, index_name="name")
-    rows, fails = [], set()
+    rows, fails, kinds = [], set(), {}
     for k, x in d.items():
         if isinstance(x, (dict, list, tuple, pd.DataFrame, np.ndarray)):
             continue
-        rows.append([str(k), cell_value(x)])
+        key = str(k).lower().rsplit(".", 1)[-1]
+        if key in P_COLUMNS or key.endswith("_p"):
+            kinds[(len(rows), 1)] = "p"
+        elif isinstance(cell_value(x), (int, float)):
+            kinds[(len(rows), 1)] = key_kind(key, "auto")
+        rows.append([column_header(str(k), lang), name_text(cell_value(_bool_text(x, lang)), lang)])
         rule = (bounds or {}).get(str(k))
         if rule is not None and _fails_bound(x, *rule):
             fails.add((len(rows) - 1, 1))
     if not rows:
         return None
-    kinds = {(i, 1): "p" for i, r in enumerate(rows) if str(r[0]).lower() in P_COLUMNS
-             or str(r[0]).lower().endswith("_p")}
     return Table(tid, title, note, [Column("key", text("key", lang)),
                                     Column("value", text("value", lang), "auto")], rows, fails,
                  kinds)
@@ -425,7 +365,7 @@ def _stage_tables(obj: Any, prefix: str, lang: str, skip: tuple[str, ...] = (),
             out.extend(_stage_tables(v, tid, lang, note=note, bounds=bounds))
         elif isinstance(v, (str, int, float, np.integer, np.floating)) or (
                 isinstance(v, tuple) and all(isinstance(x, str) for x in v)):
-            plain.append([n.replace("_", " "), cell_value(v)])
+            plain.append([column_header(n, lang), name_text(cell_value(_bool_text(v, lang)), lang)])
     if scalars and plain:
         out.insert(0, Table(f"{prefix}_info", info_title or prefix.replace("_", " "), note,
                             [Column("key", text("key", lang)),
@@ -438,7 +378,7 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
     t = lambda k: text(k, lang)  # noqa: E731
     cols = [Column("criterion", column_header("check", lang)),
             Column("threshold", t("threshold")), Column("passed", column_header("passed", lang)),
-            Column("failed", t("fail")), Column("source", t("source"))]
+            Column("failed", t("failed_targets")), Column("source", t("source"))]
     rows, fails = [], set()
     for crit, g in verdicts.groupby("criterion", sort=False):
         thrs = {cell_value(x) for x in g["threshold"]} if "threshold" in g.columns else {None}
@@ -451,7 +391,7 @@ def _verdict_glance(verdicts: pd.DataFrame, lang: str) -> Table:
         bad = [str(x) for x, ok in zip(g.get("target", g.index), g["passed"])
                if cell_value(ok) is False]
         listed = ", ".join(bad[:12]) + (" …" if len(bad) > 12 else "")
-        rows.append([str(crit), thr_txt.strip(), f"{sum(passed)} / {len(passed)}", listed,
+        rows.append([name_text(str(crit), lang), thr_txt.strip(), f"{sum(passed)} / {len(passed)}", listed,
                      str(g["source"].iloc[0]) if "source" in g.columns else ""])
         if bad:
             fails.add((len(rows) - 1, 2))
@@ -469,7 +409,11 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
     tabs = _stage_tables(scr, "screening", lang, note=t("screening_note"),
                          skip=("respondents",))
     if len(scr.respondents):  # every respondent, flagged ones highlighted
-        tabs.append(frame_table(scr.respondents, "screening_respondents", "respondents",
+        resp = scr.respondents
+        if "row" in resp.columns and a.survey is not None:  # rows as the user's file numbers them
+            first = 1 if str(a.survey.source).lower().endswith(".sav") else 2
+            resp = resp.assign(row=resp["row"].astype(int) + first)
+        tabs.append(frame_table(resp, "screening_respondents", name_text("respondents", lang),
                                 t("screening_note"), lang))
     if tabs:
         sheets.append(Sheet("screening", t("screening"), tabs))
@@ -489,10 +433,10 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
                                 bounds={"omega": _rule("omega_higher_order")}))
     if tabs:
         sheets.append(Sheet("reliability", t("reliability"), tabs))
-    tabs = []
-    for attr, tid, title, note, mode in (("fornell_larcker", "fornell_larcker", "fl_title", "fl_note", "fl"),
-                                         ("htmt", "htmt", "htmt_title", "htmt_note", "htmt"),
-                                         ("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt")):
+    from .paper import fornell_larcker_table, htmt_table
+
+    tabs = [tab for tab in (fornell_larcker_table(a, lang), htmt_table(a, lang)) if tab is not None]
+    for attr, tid, title, note, mode in (("htmt2", "htmt2", "htmt2_title", "htmt2_note", "htmt"),):
         m = getattr(v, attr)  # one of the three matrices named above
         if len(m):
             tabs.append(matrix_table(m, tid, t(title), t(note), lang, mode))
@@ -519,7 +463,7 @@ def _validation_sheets(a: Analysis, lang: str) -> list[Sheet]:
             else:
                 flat[k] = x
         tab = _dict_table({k: x for k, x in flat.items() if k != "syntax"}, tid,
-                          tid.replace("_", " "), t("validity"), lang)
+                          t(f"{tid}_title"), t("validity"), lang)
         if tab is not None:
             tabs.append(tab)
     verdicts = v.verdicts
@@ -557,15 +501,20 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
     cols = [Column("index", t("index")), Column("value", t("value"), "auto"),
             Column("threshold", t("threshold")), Column("verdict", t("verdict")),
             Column("source", t("source"))]
+    from .paper import FIT_TABLE_ROWS, fit_table
+
+    paper = fit_table(a, lang)
+    shown = {k for k, _ in FIT_TABLE_ROWS} | {"rmsea_ci_lower", "rmsea_ci_upper"}
     rows, fails = [], set()
     kinds: dict[tuple[int, int], str] = {}
     for key, label in _FIT_ROWS:
-        if key not in fit.fit:
+        if key not in fit.fit or (paper is not None and key in shown):
             continue
         v = cell_value(fit.fit[key])
         if key in ("df", "npar", "df_scaled") and isinstance(v, float) and v.is_integer():
             v = int(v)
         ver = fit_verdict(key, v, lang)
+        label = column_header(key, lang) if key == "npar" else label
         if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
             row = [label, v, "", "", ""]
         else:
@@ -573,11 +522,23 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
         if ver and ver[3]:
             fails.add((len(rows), 1))
             fails.add((len(rows), 3))
-        if key in ("pvalue", "rmsea_pvalue", "pvalue_scaled"):
-            kinds[(len(rows), 1)] = "p"
+        kinds[(len(rows), 1)] = key_kind(key, "auto")
         rows.append(row)
-    return Sheet("fit", t("fit"), [Table("fit", t("fit"), _fit_note(lang), cols, rows, fails,
-                                         kinds)])
+    for (i, j), kind in list(kinds.items()):
+        if kind == "auto":
+            kinds[(i, j)] = key_kind(_FIT_KEYS.get(rows[i][0], ""), "auto")
+    tabs = [paper] if paper is not None else []
+    if rows:
+        tabs.append(Table("fit", t("fit_other") if paper is not None else t("fit"),
+                          _fit_note(lang), cols, rows, fails, kinds))
+    return Sheet("fit", t("fit"), tabs)
+
+
+def _measurement_sheet(a: Analysis, lang: str) -> Sheet | None:
+    from .paper import measurement_table
+
+    tab = measurement_table(a, lang)
+    return None if tab is None else Sheet("measurement", text("measurement", lang), [tab])
 
 
 def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
@@ -701,10 +662,14 @@ def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
                                                         "ci_upper", "std_all")]
                 rows.append(row)
             tables.append(Table("paths", t("paths"), t("paths_note"), cols, rows, fails))
+    from .paper import paths_table, r2_table
+
     hyp = a.structural.hypotheses if a.structural is not None else None
     if hyp is not None and len(hyp):
-        tables.append(frame_table(hyp, "hypotheses", t("hypotheses_title"),
-                                  t("hypotheses_note"), lang))
+        tables.insert(0, paths_table(a, lang))
+        r2 = r2_table(a, lang)
+        if r2 is not None:
+            tables.insert(1, r2)
         con = a.structural.contrasts
         if len(con):
             tables.append(frame_table(con, "contrasts", t("contrasts_title"),
@@ -736,10 +701,11 @@ def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
 
 def _indirect_sheet(a: Analysis, lang: str) -> Sheet | None:
     t = lambda k: text(k, lang)  # noqa: E731
+    from .paper import indirect_table
+
     ind = a.structural.indirect if a.structural is not None else None
     if ind is not None and len(ind):
-        return Sheet("indirect", t("indirect"),
-                     [frame_table(ind, "indirect", t("indirect"), t("indirect_note"), lang)])
+        return Sheet("indirect", t("indirect"), [indirect_table(a, lang)])
     if a.fit is None:
         return None
     est = a.fit.estimates
@@ -760,32 +726,18 @@ def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
     if c is None:
         return None
     t = lambda k: text(k, lang)  # noqa: E731
-    tabs = []
-    models = c.models
-    if len(models):
-        alts = {x.id: localized(x, lang, fallback=lang == "zh") for x in a.spec.alternatives}
-        if "name" in models.columns and alts and "description" not in models.columns:
-            models = models.copy()
-            models.insert(1, "description", [alts.get(str(n), "") for n in models["name"]])
-        tab = frame_table(models, "comparison_models", t("comparison"), t("comparison_note"), lang)
-        for j, col in enumerate(tab.columns):
-            for i, row in enumerate(tab.rows):
-                ver = fit_verdict(col.key, row[j], lang) if isinstance(row[j], float) else None
-                if ver and ver[3]:
-                    tab.fails.add((i, j))
-        tabs.append(tab)
-    tests = c.tests
-    if len(tests):
-        tabs.append(frame_table(tests, "comparison_tests", t("comparison_tests"),
-                                t("comparison_note"), lang))
+    from .paper import comparison_table, nested_tests_table
+
+    tabs = [tab for tab in (comparison_table(a, lang), nested_tests_table(a, lang))
+            if tab is not None]
     eq = c.equivalent
     if eq:
         rows = []
         for pair in eq:
             pair = tuple(pair) if not isinstance(pair, str) else (pair,)
             rows.append([" ≡ ".join(str(p) for p in pair),
-                         t("equivalent_warning").format(a=", ".join(str(p) for p in pair[:-1]),
-                                                        b=pair[-1])])
+                         t("equivalent_models_warning").format(
+                             models=("、" if lang == "zh" else ", ").join(str(p) for p in pair))])
         tabs.append(Table("comparison_equivalent", t("comparison_equivalent"), t("comparison_note"),
                           [Column("model", column_header("model", lang)),
                            Column("note", t("note_label"))], rows))
@@ -798,12 +750,16 @@ def _comparison_sheet(a: Analysis, lang: str) -> Sheet | None:
 def _invariance_sheet(a: Analysis, lang: str) -> Sheet | None:
     if a.invariance is None:
         return None
-    tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits",),
+    from .paper import invariance_table
+
+    paper = invariance_table(a, lang)
+    tabs = _stage_tables(a.invariance, "invariance", lang, skip=("fits", "models", "tests"),
                          note=text("invariance_note", lang), scalars=True,
                          info_title=text("options_title", lang))
+    if paper is not None:
+        tabs.insert(0, paper)
     if not tabs:
         return None
-    tabs[0].title = text("invariance", lang) if tabs[0].title in ("models", "steps") else tabs[0].title
     return Sheet("invariance", text("invariance", lang), tabs)
 
 
@@ -818,8 +774,26 @@ def _mi_sheet(a: Analysis, lang: str) -> Sheet | None:
         tab = Table("modindices", t, text("modindices_note", lang),
                     [Column("note", text("note_label", lang))], [[text("none", lang)]])
         return Sheet("modindices", t, [tab])
-    return Sheet("modindices", t, [frame_table(mi.reset_index(drop=True), "modindices", t,
-                                               text("modindices_note", lang), lang)])
+    cols = [Column("parameter", text("parameter", lang)), Column("mi", column_header("mi", lang), "num"),
+            Column("epc", column_header("epc", lang), "num"),
+            Column("sepc_all", column_header("sepc_all", lang), "std")]
+    rows = [[parameter_text(r.lhs, r.op, r.rhs, lang), cell_value(r.mi), cell_value(r.epc),
+             cell_value(getattr(r, "sepc_all", None))] for r in mi.itertuples()]
+    return Sheet("modindices", t, [Table("modindices", t, text("modindices_note", lang), cols,
+                                         rows)])
+
+
+def parameter_text(lhs: str, op: str, rhs: str, lang: str) -> str:
+    """A parameter in words: ``"GIV → FIN1 (loading)"``, ``"FIN1 ↔ FIN2 (covariance)"``,
+    ``"PLT → GIV (path)"``; other operators keep lavaan's syntax."""
+    if op == "=~":
+        return f"{lhs} → {rhs} ({text('param_loading', lang)})"
+    if op == "~":
+        return f"{rhs} → {lhs} ({text('param_path', lang)})"
+    if op == "~~":
+        key = "param_variance" if lhs == rhs else "param_covariance"
+        return f"{lhs} ↔ {rhs} ({text(key, lang)})" if lhs != rhs else f"{lhs} ({text(key, lang)})"
+    return f"{lhs} {op} {rhs}"
 
 
 def power_sentence(p, lang: str) -> str:
@@ -955,7 +929,8 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     if sample is not None:
         sheets.append(sample)
     sheets += _validation_sheets(analysis, lang)
-    for make in (_fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet, _indirect_sheet,
+    for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet,
+                 _indirect_sheet,
                  _comparison_sheet, _invariance_sheet, _mi_sheet, _power_sheet):
         s = make(analysis, lang)
         if s is not None:

@@ -37,6 +37,7 @@ __all__ = [
     "ComparisonResult",
     "InvarianceResult",
     "compare",
+    "fit_table",
     "invariance",
     "difference_test",
     "nested_in",
@@ -114,6 +115,21 @@ class ComparisonResult:
     missing: str
     warnings: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """The models' fit, the nested tests and the equivalent models as text."""
+        from .summary import table_text
+
+        eq = "\n".join("  " + " = ".join(g) for g in self.equivalent) or "  (none)"
+        return "\n".join([table_text(f"Models (N = {self.n_obs}, reference {self.reference})",
+                                     self.models.set_index("name")),
+                          table_text("Nested model tests", self.tests),
+                          "Equivalent models:\n" + eq + "\n"])
+
+    def _repr_html_(self) -> str:
+        from .summary import summary_html
+
+        return summary_html(self.summary())
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary: ``models`` [{name, fit}], ``tests``, ``equivalent``."""
         return {
@@ -174,6 +190,22 @@ class InvarianceResult:
     estimator: str
     missing: str
     warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """The invariance levels, their tests and the first level that fails, as text."""
+        from .summary import table_text
+
+        failed = self.failed_level or "none"
+        return "\n".join([table_text(f"Invariance across {self.group} "
+                                     f"({', '.join(map(str, self.group_labels))})",
+                                     self.models.set_index("name")),
+                          table_text("Tests", self.tests),
+                          f"First level that fails: {failed}\n"])
+
+    def _repr_html_(self) -> str:
+        from .summary import summary_html
+
+        return summary_html(self.summary())
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary: ``models`` [{name, fit}], ``tests``, plus the criteria and the
@@ -441,6 +473,13 @@ def _common_rows(data: pd.DataFrame, variables: dict[str, tuple[str, ...]], miss
     for col in extra:
         keep &= data[col].notna()
     return data.loc[keep]
+
+
+def fit_table(fits: dict[str, FitResult], estimator: str = "ML") -> pd.DataFrame:
+    """One row per fitted model: ``name, npar, chisq, df, pvalue, chisq_df, cfi, tli, rmsea,
+    rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (plus the scaled and robust measures
+    under MLR); ``chisq_df`` is χ²/df (Kline, 2016), NaN when df = 0."""
+    return _fit_table(fits, estimator)
 
 
 def _fit_table(fits: dict[str, FitResult], estimator: str) -> pd.DataFrame:

@@ -114,6 +114,18 @@ class FitResult:
     theta: np.ndarray | None = field(default=None, repr=False, compare=False)
     vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
 
+    def summary(self, fit_measures: bool = True) -> str:
+        """lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` as text
+        (:func:`riskmodel_sem.sem.summary.summary_text`)."""
+        from .summary import summary_text
+
+        return summary_text(self, fit_measures=fit_measures)
+
+    def _repr_html_(self) -> str:
+        from .summary import summary_html
+
+        return summary_html(self.summary())
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary with the keys of DESIGN.md §3 (``groups``: each group's
         ``group`` number, ``label`` and ``n``, for a multi-group fit)."""

@@ -104,6 +104,22 @@ class Analysis:
                 out[name] = tuple(stage.warnings)
         return out
 
+    def summary(self) -> str:
+        """Every stage's ``summary()`` in the order of :data:`STAGES`, then the warnings."""
+        parts = [f"riskmodel-sem {self.command}: {getattr(self.spec, 'name', '')}"]
+        for name in STAGES:
+            stage = getattr(self, name)
+            if stage is not None and hasattr(stage, "summary"):
+                parts.append(f"== {name} ==\n{stage.summary()}")
+        if self.warnings:
+            parts.append("Warnings:\n" + "\n".join(f"  {w}" for w in self.warnings))
+        return "\n\n".join(parts) + "\n"
+
+    def _repr_html_(self) -> str:
+        from ..sem.summary import summary_html
+
+        return summary_html(self.summary())
+
     def to_dict(self) -> dict:
         """JSON-ready results with the keys of DESIGN.md §3; no key overwrites another.
 

@@ -33,7 +33,8 @@ from ..sem.distributions import norm_ppf, norm_sf
 from ..errors import ModelError
 from .._json import json_value, records
 
-__all__ = ["StructuralResult", "analyze", "HYPOTHESIS_COLUMNS", "EFFECT_COLUMNS"]
+__all__ = ["StructuralResult", "analyze", "effect_sizes", "HYPOTHESIS_COLUMNS",
+           "EFFECT_COLUMNS", "F2_COLUMNS"]
 
 #: Columns of :attr:`StructuralResult.hypotheses` (the JSON ``hypotheses`` records).
 HYPOTHESIS_COLUMNS = ["id", "kind", "lhs", "op", "rhs", "est", "std_all", "se", "z", "pvalue",
@@ -42,7 +43,10 @@ HYPOTHESIS_COLUMNS = ["id", "kind", "lhs", "op", "rhs", "est", "std_all", "se", 
 #: Columns of :attr:`StructuralResult.indirect` without a bootstrap.
 EFFECT_COLUMNS = ["id", "kind", "path", "expression", "est", "se", "z", "pvalue", "ci_lower",
                   "ci_upper", "std_all"]
-_BOOT_COLUMNS = ["se_boot", "ci_lower_perc", "ci_upper_perc", "ci_lower_bc", "ci_upper_bc"]
+_BOOT_COLUMNS = ["se_boot", "ci_lower_perc", "ci_upper_perc", "ci_lower_bc", "ci_upper_bc",
+                 "std_ci_lower_perc", "std_ci_upper_perc"]
+#: Columns of :attr:`StructuralResult.f2`.
+F2_COLUMNS = ["lhs", "rhs", "label", "r2_included", "r2_excluded", "f2"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class StructuralResult:
         The bootstrap CI table, completed with the derived quantities (loading differences,
         total effects) computed from the draws when the bootstrap did not carry them.
     level : float
+    f2 : pandas.DataFrame
+        ``F2_COLUMNS``: Cohen's f² of every predictor of every endogenous construct
+        (:func:`effect_sizes`); empty when the data were not given to :func:`analyze`.
     """
 
     hypotheses: pd.DataFrame
@@ -84,9 +91,29 @@ class StructuralResult:
     bootstrap: BootstrapResult | None = field(default=None, repr=False)
     boot_ci: pd.DataFrame | None = field(default=None, repr=False)
     level: float = 0.95
+    f2: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=F2_COLUMNS))
+
+    def summary(self) -> str:
+        """Hypotheses, loading contrasts, indirect and total effects, R² and f² as text."""
+        from ..sem.summary import table_text
+
+        hyp = self.hypotheses.set_index("id")[[c for c in ("lhs", "op", "rhs", "std_all", "est",
+                                                           "pvalue", "ci_lower", "ci_upper",
+                                                           "ci_method", "verdict")]]
+        eff = self.indirect.set_index("id").drop(columns=["expression"], errors="ignore")
+        return "\n".join([table_text("Hypotheses", hyp),
+                          table_text("Loading contrasts", self.contrasts),
+                          table_text("Indirect and total effects", eff),
+                          table_text("R-Square", self.r2),
+                          table_text("f-squared", self.f2)])
+
+    def _repr_html_(self) -> str:
+        from ..sem.summary import summary_html
+
+        return summary_html(self.summary())
 
     def to_dict(self) -> dict:
-        """JSON-ready ``{hypotheses, contrasts, indirect, structural_r2, bootstrap}``."""
+        """JSON-ready ``{hypotheses, contrasts, indirect, structural_r2, f2, bootstrap}``."""
         boot = None
         if self.bootstrap is not None:
             boot = self.bootstrap.to_dict()
@@ -97,6 +124,7 @@ class StructuralResult:
             "contrasts": records(self.contrasts),
             "indirect": records(self.indirect),
             "structural_r2": json_value(self.r2),
+            "f2": records(self.f2),
             "bootstrap": boot,
         }
 
@@ -294,12 +322,15 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
             row.update(se_boot=q_boot["se"][j], ci_lower_perc=q_boot["lo_p"][j],
                        ci_upper_perc=q_boot["hi_p"][j], ci_lower_bc=q_boot["lo_b"][j],
                        ci_upper_bc=q_boot["hi_b"][j])
+            std_draws = _boot_derived(model, bootstrap, (std_totals[std_index[d.name]],), g)
+            lo_s, hi_s = percentile_ci(std_draws, np.array([row["std_all"]]), level)
+            row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
         totals.append(row)
     return hyp_rows, contrast_rows, totals, boot_rows
 
 
 def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
-            level: float | None = None) -> StructuralResult:
+            level: float | None = None, data: pd.DataFrame | None = None) -> StructuralResult:
     """Judge the spec's hypotheses and compute indirect and total effects.
 
     Parameters
@@ -313,6 +344,9 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
         Draws of the same fit; its percentile CIs then decide significance.
     level : float, optional
         Confidence level (default: the bootstrap's, else 0.95).
+    data : pandas.DataFrame, optional
+        The rows the model was fitted to; when given, Cohen's f² of every structural path is
+        computed by refitting the model without it (:func:`effect_sizes`).
 
     Returns
     -------
@@ -386,6 +420,11 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
             row.update(se_boot=br["se"], ci_lower_perc=br["ci_lower_perc"],
                        ci_upper_perc=br["ci_upper_perc"], ci_lower_bc=br["ci_lower_bc"],
                        ci_upper_bc=br["ci_upper_bc"])
+            if e is not None and G == 1:  # (group 1's matrices: one group only)
+                draws_std = _std_indirect_draws(model, bootstrap, e.path)
+                if draws_std is not None:
+                    lo_s, hi_s = percentile_ci(draws_std[:, None], np.array([r.std_all]), level)
+                    row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
         eff_rows.append(row)
     eff_rows += total_rows
     columns = (EFFECT_COLUMNS[:2] + lead + EFFECT_COLUMNS[2:]
@@ -400,5 +439,80 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
     keys = endo if G == 1 else [f"{v}.g{g}" for g in range(1, G + 1) for v in endo]
     r2 = {v: float(fit.r2[v]) for v in keys if v in fit.r2}
 
+    f2 = effect_sizes(fit, data) if data is not None else pd.DataFrame(columns=F2_COLUMNS)
     return StructuralResult(hypotheses=hypotheses, contrasts=contrasts, indirect=indirect,
-                            r2=r2, bootstrap=bootstrap, boot_ci=boot_ci, level=float(level))
+                            r2=r2, bootstrap=bootstrap, boot_ci=boot_ci, level=float(level),
+                            f2=f2)
+
+
+def _std_indirect_draws(model, boot: BootstrapResult, path) -> np.ndarray | None:
+    """Bootstrap draws of a standardized indirect effect: in every draw, the product of the
+    completely standardized coefficients of the paths ``path[0] -> path[1] -> ...`` (lavaan's
+    ``std.all`` of a ``:=`` product of path labels). None when a step is not a regression of
+    the model."""
+    pt = model.partable
+    regs = {(r.lhs, r.rhs) for r in pt[pt["op"] == "~"].itertuples()}
+    steps = list(zip(path[:-1], path[1:]))
+    if not steps or any((b, a) not in regs for a, b in steps):
+        return None
+    quantities = tuple(Derived(f"std_{b}_{a}", f"std_all({b}~{a})",
+                               ((1.0, "std_all", b, "~", a),)) for a, b in steps)
+    draws = _boot_derived(model, boot, quantities)
+    return np.prod(draws, axis=1)
+
+
+def effect_sizes(fit, data: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's f² of every structural path into an endogenous latent variable.
+
+    Parameters
+    ----------
+    fit : riskmodel_sem.sem.estimation.FitResult
+        The fitted model (single group).
+    data : pandas.DataFrame
+        The rows it was fitted to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``F2_COLUMNS``: ``lhs`` (the endogenous construct), ``rhs`` (the predictor), ``label``,
+        ``r2_included`` (R² of ``lhs`` in the model), ``r2_excluded`` (R² of ``lhs`` when the
+        model is refitted with the path ``lhs ~ rhs`` fixed at 0) and ``f2``.
+
+    Notes
+    -----
+    f² = (R²_included − R²_excluded) / (1 − R²_included) (Cohen, 1988, p. 410), with
+    R²_excluded from refitting the whole model without the predictor's path, as SmartPLS
+    computes f² (Hair, Hult, Ringle & Sarstedt, 2022, A Primer on PLS-SEM, 3rd ed., ch. 6).
+    Cohen's benchmarks: .02 small, .15 medium, .35 large (``f2_*`` of the thresholds table).
+    Multi-group fits, fits that did not converge and refits that fail give NaN.
+    """
+    from ..sem.estimation import fit_model
+
+    model = fit.model
+    if model is None:
+        return pd.DataFrame(columns=F2_COLUMNS)
+    pt = model.partable
+    rows = []
+    regs = pt[(pt["op"] == "~") & pt["lhs"].isin(model.latent)]
+    multi = "group" in pt.columns and pt.loc[pt["group"] > 0, "group"].nunique() > 1
+    for idx, r in regs.iterrows():
+        r2_in = float(fit.r2.get(r["lhs"], np.nan))
+        r2_out = np.nan
+        if not multi and r["free"] > 0 and np.isfinite(r2_in):
+            edited = pt.copy()
+            free = edited["free"].to_numpy().copy()
+            free[edited.index.get_loc(idx)] = 0
+            order = {f: k + 1 for k, f in enumerate(sorted({int(f) for f in free if f > 0}))}
+            edited["free"] = [order.get(int(f), 0) for f in free]
+            edited.loc[idx, "ustart"] = 0.0
+            try:
+                refit = fit_model(edited, data, estimator=fit.estimator, missing=fit.missing,
+                                  compute_modindices=False, source="f2 refit")
+                if refit.converged:
+                    r2_out = float(refit.r2.get(r["lhs"], np.nan))
+            except (ModelError, ValueError, np.linalg.LinAlgError):
+                r2_out = np.nan
+        f2 = (r2_in - r2_out) / (1.0 - r2_in) if np.isfinite(r2_out) and r2_in < 1 else np.nan
+        rows.append(dict(lhs=r["lhs"], rhs=r["rhs"], label=r["label"] or "",
+                         r2_included=r2_in, r2_excluded=r2_out, f2=f2))
+    return pd.DataFrame(rows, columns=F2_COLUMNS)

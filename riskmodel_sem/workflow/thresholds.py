@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 __all__ = ["Threshold", "CRITERIA", "VALIDATION_CRITERIA", "FIT_INDEX_CRITERIA",
-           "COLUMN_CRITERIA", "criterion", "fit_criterion", "passes"]
+           "COLUMN_CRITERIA", "criterion", "fit_criterion", "passes", "f2_size"]
 
 #: Directions: pass when ``value >= t``, ``> t``, ``< t``, ``<= t`` or ``|value| < t``.
 DIRECTIONS = (">=", ">", "<", "<=", "abs<")
@@ -157,6 +157,22 @@ _TABLE = (
     Threshold("chisq_df", 3.0, "<=", "Kline (2016), Principles and Practice of Structural "
                                      "Equation Modeling, 4th ed.: chi-square/df <= 3",
               _PASS_POOR),
+    Threshold("gfi", 0.90, ">=", "Jöreskog & Sörbom (1984), LISREL VI User's Guide; Gefen, "
+                                 "Straub & Boudreau (2000), CAIS 4(7), "
+                                 "doi:10.17705/1CAIS.00407: GFI >= .90", _PASS_POOR),
+    Threshold("agfi", 0.80, ">=", "Gefen, Straub & Boudreau (2000), CAIS 4(7), "
+                                  "doi:10.17705/1CAIS.00407: AGFI >= .80", _PASS_POOR),
+    Threshold("nfi", 0.90, ">=", "Bentler & Bonett (1980), Psychological Bulletin 88, 588-606, "
+                                 "doi:10.1037/0033-2909.88.3.588: NFI >= .90", _PASS_POOR),
+    Threshold("ifi", 0.90, ">=", "Bollen (1989), Sociological Methods & Research 17, 303-316, "
+                                 "doi:10.1177/0049124189017003004: IFI >= .90", _PASS_POOR),
+    Threshold("f2_small", 0.02, ">=", "Cohen (1988), Statistical Power Analysis for the "
+                                      "Behavioral Sciences, 2nd ed., p. 413: f² >= .02 small",
+              (("zh", "小", "可忽略"), ("en", "small", "negligible"))),
+    Threshold("f2_medium", 0.15, ">=", "Cohen (1988), p. 413: f² >= .15 medium",
+              (("zh", "中", "小"), ("en", "medium", "small"))),
+    Threshold("f2_large", 0.35, ">=", "Cohen (1988), p. 413: f² >= .35 large",
+              (("zh", "大", "中"), ("en", "large", "medium"))),
     Threshold("modindex", 3.84, ">=", "Sörbom (1989), Psychometrika 54, 371-384: a "
                                       "modification index of 3.84 or more (chi-square(1) at "
                                       "p < .05) is worth a look",
@@ -176,7 +192,8 @@ VALIDATION_CRITERIA = ("alpha", "omega", "omega_higher_order", "cr", "ave", "loa
 #: indices are judged by the same cut-offs.
 FIT_INDEX_CRITERIA: Mapping[str, str] = MappingProxyType({
     "cfi": "cfi", "cfi_robust": "cfi", "tli": "tli", "tli_robust": "tli", "rmsea": "rmsea",
-    "rmsea_robust": "rmsea", "srmr": "srmr", "chisq_df": "chisq_df"})
+    "rmsea_robust": "rmsea", "srmr": "srmr", "chisq_df": "chisq_df", "gfi": "gfi",
+    "agfi": "agfi", "nfi": "nfi", "ifi": "ifi"})
 
 #: Result columns judged cell by cell in report tables, and their criterion.
 COLUMN_CRITERIA: Mapping[str, str] = MappingProxyType({
@@ -204,3 +221,14 @@ def fit_criterion(measure: str) -> Threshold | None:
     None for a measure without a published cut-off."""
     name = FIT_INDEX_CRITERIA.get(measure)
     return None if name is None else CRITERIA[name]
+
+
+def f2_size(f2) -> str | None:
+    """Cohen's label of an effect size f²: ``"large"``, ``"medium"``, ``"small"`` or
+    ``"negligible"`` (criteria ``f2_large``, ``f2_medium``, ``f2_small``); None when missing."""
+    if f2 is None or not math.isfinite(float(f2)):
+        return None
+    for name, word in (("f2_large", "large"), ("f2_medium", "medium"), ("f2_small", "small")):
+        if CRITERIA[name].passes(f2):
+            return word
+    return "negligible"

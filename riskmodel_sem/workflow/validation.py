@@ -118,6 +118,27 @@ class ValidationResult:
         """True when every verdict passed."""
         return bool(self.verdicts["passed"].all())
 
+    def summary(self) -> str:
+        """Reliability, convergent and discriminant validity and the verdicts as text, then the
+        measurement model's lavaan-style summary."""
+        from ..sem.summary import table_text
+
+        parts = [table_text("Reliability and convergent validity",
+                            self.reliability.set_index("construct")
+                            if "construct" in self.reliability.columns else self.reliability),
+                 table_text("Fornell-Larcker (diagonal: sqrt(AVE))", self.fornell_larcker),
+                 table_text("HTMT", self.htmt)]
+        if len(self.verdicts):
+            parts.append(table_text("Verdicts", self.verdicts))
+        if self.cfa is not None:
+            parts.append("Measurement model (CFA):\n" + self.cfa.summary())
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        from ..sem.summary import summary_html
+
+        return summary_html(self.summary())
+
     def to_dict(self) -> dict:
         """JSON-ready results (NaN as None).
 
