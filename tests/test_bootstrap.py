@@ -271,3 +271,78 @@ def test_poldem_2000_draws_within_mc_error(poldem, reference, lavaan_draws):
             mc_bc = inv_f * math.sqrt((a_adj * (1 - a_adj) + dadj ** 2 * p * (1 - p)) / B)
             assert abs(ours[f"ci_{side}_bc"] - ref["bca.simple"][side]) \
                 < 3 * math.sqrt(2) * mc_bc, (name, side)
+
+
+# ---------------------------------------------------------------------------------------------
+# FIML: rows resampled with their missing answers, refitted by FIML
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hs_fiml():
+    ref = load_reference("hs_cfa_fiml.json")
+    data = load_reference_data(ref["data"])
+    return fit_model(ref["model"], data, missing="fiml"), data, ref["model"]
+
+
+def test_each_fiml_draw_is_the_fiml_fit_of_its_resampled_rows(hs_fiml):
+    fit, data, model = hs_fiml
+    res = bs.bootstrap(fit, data, 40, seed=11)
+    assert res.failed == 0
+    q = fit.model.n_free
+    for b in (0, 39):
+        rng = np.random.default_rng(np.random.SeedSequence(11).spawn(40)[b])
+        idx = rng.integers(0, len(data), size=len(data))  # every row has an answer
+        rows = data.iloc[idx].reset_index(drop=True)
+        assert rows[list(fit.model.observed)].isna().any(axis=None)
+        refit = fit_model(model, rows, missing="fiml", compute_modindices=False)
+        np.testing.assert_allclose(res.draws[b, :q], refit.theta, rtol=1e-5, atol=1e-6)
+
+
+def test_fiml_draws_do_not_depend_on_jobs(hs_fiml, monkeypatch):
+    fit, data, _ = hs_fiml
+    one = bs.bootstrap(fit, data, 40, seed=4, jobs=1)
+    monkeypatch.setattr(executors, "_LOCAL_WORK", False)
+    two = bs.bootstrap(fit, data, 40, seed=4, jobs=2)
+    assert two.remote_draws == 40
+    assert np.array_equal(one.draws, two.draws, equal_nan=True)
+    assert one.ci.equals(two.ci)
+
+
+def test_fiml_draw_without_a_pair_answered_together_fails():
+    values = np.array([[1.0, np.nan], [2.0, np.nan], [np.nan, 1.0], [np.nan, 3.0]])
+    assert resampling._fiml_group(values) is None
+    values[0, 1] = 2.0
+    assert resampling._fiml_group(values) is not None
+
+
+@pytest.mark.slow
+def test_fiml_bootstrap_ses_within_mc_error_of_lavaan(hs_fiml):
+    """Our 1000 FIML draws against lavaan's 1000 (se = "bootstrap", missing = "ml"): the SE
+    and percentile bounds of every free parameter. Different random numbers, so the tolerance
+    is Monte-Carlo error: two independent bootstraps of B draws differ by sqrt(2) MC SEs of
+    one (SE: sqrt(m4 - s^4) / (2 s sqrt(B)); bound: sqrt(a (1 - a) / B) / f, as in the poldem
+    test); 3.5 sqrt(2) MC SEs for 30 parameters (about 0.05 % two-sided each)."""
+    fit, data, _ = hs_fiml
+    ref = load_reference("hs_cfa_fiml_bootstrap.json")
+    draws = load_reference_data(ref["draws_file"]).drop(columns="draw")
+    B = 1000
+    res = bs.bootstrap(fit, data, B, seed=20231, jobs=2)
+    assert res.failed == 0 and ref["draws_used"] == B
+    table = fit.model.partable
+    for r in ref["parameters"]:
+        row = table[(table["lhs"] == r["lhs"]) & (table["op"] == r["op"])
+                    & (table["rhs"] == r["rhs"])].iloc[0]
+        k = int(row["free"]) - 1
+        t = draws.iloc[:, r["free"] - 1].to_numpy()
+        s = t.std(ddof=0)
+        assert s == pytest.approx(r["se_boot"], rel=1e-8)  # the file's draws are lavaan's
+        m4 = np.mean((t - t.mean()) ** 4)
+        se_mc = math.sqrt(m4 - s ** 4) / (2 * s * math.sqrt(B))
+        ours = res.ci.iloc[k]
+        assert (ours["lhs"], ours["op"], ours["rhs"]) == (r["lhs"], r["op"], r["rhs"])
+        assert ours["est"] == pytest.approx(r["est"], rel=1e-4, abs=1e-6)
+        assert abs(ours["se"] - r["se_boot"]) < 3.5 * math.sqrt(2) * se_mc, r
+        for side, alpha in (("lower", 0.025), ("upper", 0.975)):
+            mc = _quantile_mc_se(t, alpha, B)
+            assert abs(ours[f"ci_{side}_perc"] - r[f"perc.{side}"]) \
+                < 3.5 * math.sqrt(2) * mc, (r, side)

@@ -20,12 +20,12 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
 from .em import em_estimate
 from .model import compile_partable
 from .objective import MLObjective, h1_information, model_delta, moments_group, vech_index
+from .optimize import brentq
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
            "score_test", "candidates", "n_moments", "baseline_model",
@@ -236,7 +236,7 @@ def _all_equal_zero(x: float) -> bool:
 def _ncp_root(chisq, df, target, upper):
     fun = lambda lam: ncx2_cdf(chisq, df, lam) - target if lam > 0 else \
         chi2_cdf(chisq, df) - target
-    return optimize.brentq(fun, 0.0, upper, xtol=1e-12, rtol=1e-12)
+    return brentq(fun, 0.0, upper, xtol=1e-12, rtol=1e-12)
 
 
 def rmsea_measures(chisq, df, n, ngroups=1, level=0.90, close=0.05, notclose=0.08) -> dict:

@@ -12,6 +12,7 @@ half the Hessian of F), like statsmodels' ``fit(method=...)``:
 - ``"lbfgs"``: scipy's L-BFGS-B (fallback when scoring stalls).
 
 Every method stops when the largest absolute gradient element is below ``tol``.
+:func:`brentq` finds a root of a scalar function in a bracket (the RMSEA interval).
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize as _sp_optimize
 from scipy.linalg import cho_solve as _cho_solve
 
 from ..errors import ModelError
 
-__all__ = ["OptimizeResult", "minimize", "METHODS"]
+__all__ = ["OptimizeResult", "minimize", "brentq", "METHODS"]
 
 METHODS = ("scoring", "bfgs", "newton", "lbfgs")
 
@@ -182,10 +182,13 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
         y = g_new - g
         sy = float(s @ y)
         if sy > 1e-12 * math.sqrt(float(s @ s) * float(y @ y)):
+            # H + a s' + s a' with a = -rho H y + (rho^2 y'Hy + rho) s / 2: the BFGS update
+            # H - rho (H y s' + s y' H) + (rho^2 y'Hy + rho) s s' as one symmetric rank-2 step
             rho = 1.0 / sy
             Hy = H @ y
-            H = (H - rho * (np.outer(Hy, s) + np.outer(s, Hy))
-                 + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s))
+            a = (0.5 * (rho * rho * float(y @ Hy) + rho)) * s - rho * Hy
+            H += np.outer(a, s)
+            H += np.outer(s, a)
         small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
         theta, f, g = theta + s, f_new, g_new
         gmax = _gmax(g)
@@ -219,6 +222,8 @@ def _newton(objective, theta, start, tol, max_iter):
 
 
 def _lbfgs(objective, theta, tol, max_iter):
+    from scipy import optimize as _sp_optimize  # a fallback: not imported by every fit
+
     def fun(t):
         r = objective.value_grad(t)
         return (1e10, np.zeros_like(t)) if r is None else r
@@ -227,3 +232,78 @@ def _lbfgs(objective, theta, tol, max_iter):
                                 options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15})
     f, grad = objective.value_grad(opt.x)
     return OptimizeResult(opt.x, f, grad, int(opt.nit), _gmax(grad) < tol)
+
+
+def brentq(fun, a: float, b: float, *, xtol: float = 2e-12, rtol: float = 4 * 2.220446049250313e-16,
+           max_iter: int = 100) -> float:
+    """A root of ``fun`` in [a, b] by Brent's (1973) method.
+
+    Parameters
+    ----------
+    fun : callable
+        Scalar function with ``fun(a)`` and ``fun(b)`` of opposite signs.
+    a, b : float
+        The bracket.
+    xtol, rtol : float
+        The root is returned once the bracket's half width is below
+        ``(xtol + rtol |x|) / 2``.
+    max_iter : int
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        When ``fun(a)`` and ``fun(b)`` have the same sign.
+
+    Notes
+    -----
+    Inverse quadratic interpolation, secant steps and bisection as in Brent's ``zero``
+    (the algorithm of ``scipy.optimize.brentq`` and of R's ``uniroot``, which lavaan's RMSEA
+    interval uses), written here so that a fit does not import :mod:`scipy.optimize` (half a
+    second at every start of the command line). Same steps as scipy's, hence the same root.
+
+    References
+    ----------
+    Brent, R. P. (1973). *Algorithms for minimization without derivatives*, ch. 4.
+    Prentice-Hall.
+    """
+    xpre, xcur = float(a), float(b)
+    fpre, fcur = float(fun(xpre)), float(fun(xcur))
+    if fpre == 0.0:
+        return xpre
+    if fcur == 0.0:
+        return xcur
+    if math.copysign(1.0, fpre) == math.copysign(1.0, fcur):
+        raise ValueError("brentq: f(a) and f(b) must have opposite signs.")
+    xblk = fblk = spre = scur = 0.0
+    for _ in range(max_iter):
+        if fpre != 0.0 and fcur != 0.0 and math.copysign(1.0, fpre) != math.copysign(1.0, fcur):
+            xblk, fblk = xpre, fpre
+            spre = scur = xcur - xpre
+        if abs(fblk) < abs(fcur):
+            xpre, xcur, xblk = xcur, xblk, xcur
+            fpre, fcur, fblk = fcur, fblk, fcur
+        delta = (xtol + rtol * abs(xcur)) / 2.0
+        sbis = (xblk - xcur) / 2.0
+        if fcur == 0.0 or abs(sbis) < delta:
+            return xcur
+        if abs(spre) > delta and abs(fcur) < abs(fpre):
+            if xpre == xblk:  # interpolate
+                stry = -fcur * (xcur - xpre) / (fcur - fpre)
+            else:  # extrapolate
+                dpre = (fpre - fcur) / (xpre - xcur)
+                dblk = (fblk - fcur) / (xblk - xcur)
+                stry = -fcur * (fblk * dblk - fpre * dpre) / (dblk * dpre * (fblk - fpre))
+            if 2.0 * abs(stry) < min(abs(spre), 3.0 * abs(sbis) - delta):
+                spre, scur = scur, stry
+            else:
+                spre = scur = sbis
+        else:
+            spre = scur = sbis
+        xpre, fpre = xcur, fcur
+        xcur += scur if abs(scur) > delta else (delta if sbis > 0 else -delta)
+        fcur = float(fun(xcur))
+    return xcur

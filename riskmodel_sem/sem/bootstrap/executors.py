@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -80,53 +82,55 @@ def execute(run_chunk, task, B, jobs, scheduler, progress):
 #: every chunk run in a worker process).
 _LOCAL_WORK = True
 
+#: Seconds without any result, while workers are still alive, after which this process
+#: computes the chunks not yet returned itself (a draw gives the same numbers wherever it
+#: runs; the first copy of a chunk to arrive is kept).
+_STALL_SECONDS = 10.0
+
 
 def _worker_main(run_chunk, task, task_q, result_q) -> None:
-    """Worker process: take chunks from the shared queue until it is empty."""
+    """Worker process: take chunks from the shared queue until a ``None`` arrives or the
+    parent is gone. Ctrl-C is the parent's to handle (it ends the workers); a chunk that
+    fails here ends the worker quietly and is computed again by the parent, which reports
+    the error."""
     import queue
+    import signal
 
-    while True:
-        try:
-            chunk = task_q.get(timeout=1.0)
-        except queue.Empty:
-            return
-        if chunk is None:
-            return
-        result_q.put(run_chunk(task, *chunk))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        while True:
+            try:
+                chunk = task_q.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return
+                continue
+            if chunk is None:
+                return
+            result_q.put(run_chunk(task, *chunk))
+    except BaseException:  # noqa: BLE001 - the parent recomputes the chunk and reports
+        return
 
 
 def _execute_pool(run_chunk, task, chunks, jobs, store):
-    """Run chunks on jobs - 1 worker processes and in this process, from one shared queue.
+    """Run chunks on ``jobs - 1`` worker processes and in this process, from one shared queue.
 
-    Workers are started from a background thread and take a chunk only once they are ready,
-    so this process computes chunks while they start; a chunk is never held by a worker that
-    is still starting, and a pool that starts slowly never makes the run slower than
-    ``jobs=1``. A chunk whose result does not come back within a few seconds is computed here
-    as well (a draw gives the same numbers wherever it runs). Workers are ended by handle when
-    the draws are done.
+    The workers are started once, before any chunk is queued, and are warm from the start:
+    on Linux they are forked from this process, so they hold the package, the compiled task
+    and the data without importing or unpickling anything (elsewhere they are spawned and
+    receive the task once). Every process takes the next chunk when it is free, so the work
+    is shared however fast each one is. When every chunk is in, each worker gets a ``None``
+    and is joined; a worker that does not exit within a few seconds is terminated, then
+    killed, and joined, so no process outlives the call. A chunk whose worker died is
+    computed here.
     """
     import queue
-    import threading
 
     ctx = _mp_context()
     task_q, result_q = ctx.Queue(), ctx.Queue()
-    for chunk in chunks:
-        task_q.put(chunk)
-    procs: list = []
-    stop = threading.Event()
-
-    def start_workers():
-        for _ in range(jobs - 1):
-            if stop.is_set():
-                return
-            proc = ctx.Process(target=_worker_main, args=(run_chunk, task, task_q, result_q),
-                               daemon=True)
-            procs.append(proc)
-            try:
-                proc.start()
-            except Exception:  # pragma: no cover - e.g. no more processes allowed
-                return
-
+    procs = [ctx.Process(target=_worker_main, args=(run_chunk, task, task_q, result_q),
+                         daemon=True) for _ in range(jobs - 1)]
     finished: set = set()
 
     def keep(result):
@@ -135,53 +139,70 @@ def _execute_pool(run_chunk, task, chunks, jobs, store):
             finished.add(start)
             store(result)
 
-    starter = threading.Thread(target=start_workers, daemon=True)
-    starter.start()
     try:
-        waited = 0.0
+        for proc in procs:  # before the queues have feeder threads to copy into the child
+            proc.start()
+        for chunk in chunks:
+            task_q.put(chunk)
+        last = time.monotonic()
         while len(finished) < len(chunks):
             try:
                 while True:
                     keep(result_q.get_nowait())
+                    last = time.monotonic()
             except queue.Empty:
                 pass
-            chunk = None
             if _LOCAL_WORK:
                 try:
-                    chunk = task_q.get(timeout=0.05)
+                    chunk = task_q.get(timeout=0.02)
                 except queue.Empty:
-                    pass
-            if chunk is not None:
-                keep(run_chunk(task, *chunk))
-                continue
+                    chunk = None
+                if chunk is not None:
+                    keep(run_chunk(task, *chunk))
+                    continue
             try:
-                keep(result_q.get(timeout=0.25))
-                waited = 0.0
+                keep(result_q.get(timeout=0.1))
+                last = time.monotonic()
+                continue
             except queue.Empty:
-                waited += 0.3
-                if waited > (3.0 if _LOCAL_WORK else 300.0):
-                    for s, e in chunks:
-                        if s not in finished:
-                            keep(run_chunk(task, s, e))
+                pass
+            if (not any(proc.is_alive() for proc in procs)
+                    or time.monotonic() - last > _STALL_SECONDS):
+                for s, e in chunks:
+                    if s not in finished:
+                        keep(run_chunk(task, s, e))
     finally:
-        stop.set()
-        for proc in procs:
-            if proc.pid is not None and proc.is_alive():
-                proc.terminate()
-        for proc in procs:
-            if proc.pid is not None:
-                proc.join(timeout=5)
+        _stop_workers(procs, task_q)
         for q in (task_q, result_q):
             q.cancel_join_thread()
             q.close()
 
 
+def _stop_workers(procs, task_q) -> None:
+    """End the workers and wait for them: a ``None`` each, then terminate, then kill."""
+    started = [proc for proc in procs if proc.pid is not None]
+    for _ in started:
+        try:
+            task_q.put(None)
+        except (OSError, ValueError):  # pragma: no cover - queue already broken
+            break
+    for proc in started:
+        proc.join(timeout=5)
+    for proc in started:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=2)
+        if proc.is_alive():  # pragma: no cover - a worker ignoring SIGTERM
+            proc.kill()
+            proc.join()
+        proc.close()
+
+
 def _mp_context():
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["riskmodel_sem.sem.bootstrap"])
-        return ctx
+    """Fork on Linux (warm workers, nothing to import or unpickle); spawn elsewhere, where
+    forking a process that has loaded the system's numerical libraries is not safe."""
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
 

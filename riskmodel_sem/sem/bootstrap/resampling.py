@@ -3,7 +3,9 @@
 Each draw resamples the complete rows of every group with replacement (group sizes are kept,
 as lavaan's ``bootstrapLavaan(type = "ordinary")`` does), computes the sample moments of the
 resampled rows and refits the compiled model by maximum likelihood, starting from the
-full-sample estimates. The refit is a BFGS iteration whose first inverse Hessian is the
+full-sample estimates. A FIML fit (``missing = "fiml"``, lavaan's ``missing = "ml"``) resamples
+the rows it used, each with its missing answers, and refits by FIML on the draw's own
+missing-data patterns, as lavaan's ``se = "bootstrap"`` does with ``missing = "ml"``. The refit is a BFGS iteration whose first inverse Hessian is the
 inverse of the full-sample Hessian, so a draw needs only gradient evaluations and no parsing,
 no pandas and no model compilation. Convergence is declared with the estimation core's
 criterion (largest absolute gradient element below 1e-9).
@@ -35,6 +37,7 @@ from ...errors import DataQualityWarning, ModelError, OptionError, RiskModelWarn
 from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
 from ..data import column_values, sample_moments
+from ..objective import group_data
 from ..defined import compile_definition, evaluate_definitions
 from ..objective import MLObjective, ModelKernel, moments_group
 from ..optimize import minimize
@@ -71,6 +74,7 @@ class _Task:
     derived: Any            # DerivedEvaluator or None
     exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
     width: int
+    fiml: bool = False      # rows with missing answers, refitted by FIML
 
 
 def _fixed_for(task, moments):
@@ -135,8 +139,17 @@ def _one_draw(task: _Task, b: int):
     groups = []
     moments = []
     meanstructure = task.kernel.meanstructure
+    exo = any(len(e[0]) or len(e[4]) for e in task.exo)
     for X in task.values:
         idx = rng.integers(0, X.shape[0], size=X.shape[0])
+        if task.fiml:
+            gd = _fiml_group(X[idx])
+            if gd is None:
+                return row, True, False, 0
+            groups.append(gd)
+            if exo:  # the covariates are complete: their moments are the rows' moments
+                moments.append(sample_moments(X[idx]))
+            continue
         mo = sample_moments(X[idx])
         try:
             chol = np.linalg.cholesky(mo.cov)
@@ -145,7 +158,7 @@ def _one_draw(task: _Task, b: int):
         groups.append(moments_group(mo.n, mo.mean, mo.cov, meanstructure=meanstructure,
                                     logdet_s=2.0 * np.log(np.diag(chol)).sum()))
         moments.append(mo)
-    fixed = _fixed_for(task, moments)
+    fixed = _fixed_for(task, moments) if exo else None
     # the draws need only the objective's value and gradient: no compiled model (whose
     # := closures do not pickle), just its index arrays
     objective = MLObjective(None, groups, task.kernel, fixed)
@@ -168,6 +181,20 @@ def _one_draw(task: _Task, b: int):
         A, S, _ = task.kernel.matrices(theta, 0, fixed)
         row[k:] = task.derived(A, S)
     return row, False, _admissible(task, theta, fixed), its
+
+
+def _fiml_group(values):
+    """The draw's rows split by missing-data pattern, or None when a variable has fewer than
+    two answers or two variables are never answered together (FIML cannot estimate their
+    covariance; lavaan's draw fails too). The objective's constant is left at zero: a refit
+    needs its minimum, not the chi-square."""
+    seen = ~np.isnan(values)
+    if (seen.sum(axis=0) < 2).any():
+        return None
+    together = seen.T.astype(float) @ seen
+    if not together.all():
+        return None
+    return group_data(values, logl_h1=0.0)
 
 
 def _run_chunk(task: _Task, start: int, stop: int):
@@ -271,13 +298,21 @@ class BootstrapResult:
 # entry point
 # ------------------------------------------------------------------------------------------
 
-def _data_values(model, data, group, labels, n_obs):
-    """Complete rows of the model's observed variables, split by group, read as the fit read
-    them (:func:`~riskmodel_sem.sem.data.column_values`)."""
+def _data_values(model, data, group, labels, n_obs, fiml=False):
+    """The rows of the model's observed variables the fit used, split by group, read as the
+    fit read them (:func:`~riskmodel_sem.sem.data.column_values`): complete rows, or with
+    ``fiml`` the rows with at least one answer and every fixed.x covariate answered."""
     with warnings.catch_warnings():  # the fit has reported the data's remarks already
         warnings.simplefilter("ignore", DataQualityWarning)
         values, gvals = column_values(data, list(model.observed), group)
-    keep = ~np.isnan(values).any(axis=1)
+    if fiml:
+        missing = np.isnan(values)
+        keep = ~missing.all(axis=1)
+        x_idx = [model.observed.index(v) for v in model.ov_x if v in model.observed]
+        if x_idx:
+            keep &= ~missing[:, x_idx].any(axis=1)
+    else:
+        keep = ~np.isnan(values).any(axis=1)
     if group:
         out = tuple(np.ascontiguousarray(values[keep & (gvals == lab)]) for lab in labels)
     else:
@@ -332,8 +367,8 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     Parameters
     ----------
     fit_or_model : FitResult or str
-        A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data) or
-        lavaan syntax, which is fitted first.
+        A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data or
+        FIML) or lavaan syntax, which is fitted first (complete rows).
     data : pandas.DataFrame
         The data the model was (or is to be) fitted to.
     B : int
@@ -341,9 +376,10 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     seed : int, optional
         Root seed; without one a fresh seed is drawn and recorded in the result.
     jobs : int
-        Processes on this machine: this one plus ``jobs - 1`` workers (forkserver, or spawn
-        where there is none), each with BLAS limited to one thread. Workers take chunks of
-        draws from a shared queue once started; this process computes chunks meanwhile.
+        Processes on this machine: this one plus ``jobs - 1`` workers (forked once on Linux,
+        spawned elsewhere), each with BLAS limited to one thread. Every process takes the
+        next chunk of draws from one shared queue; the workers are ended and joined before
+        the call returns.
     scheduler : str or distributed.Client, optional
         Address of a Dask scheduler (or a Client): the same chunks of draws run there.
     progress : bool, optional
@@ -364,7 +400,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     Raises
     ------
     OptionError
-        For a bad B, seed, jobs or level, or a fit with missing data (FIML).
+        For a bad B, seed, jobs or level.
     ModelError
         When the data do not match the fit.
 
@@ -406,9 +442,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         fit = fit_or_model
     else:
         raise OptionError("bootstrap() needs a FitResult or lavaan model syntax.")
-    if fit.missing != "listwise":
-        raise OptionError("The bootstrap needs complete data (missing = listwise); FIML fits "
-                          "are not supported.")
+    if fit.missing not in ("listwise", "fiml"):
+        raise OptionError(f"The bootstrap does not support missing = {fit.missing!r}.")
+    fiml = fit.missing == "fiml"
     if fit.model is None or fit.theta is None:
         raise ModelError("The fit holds no compiled model; refit it with fit_model().")
     if fit.model.ngroups > 1 and not group:
@@ -416,12 +452,14 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     model = fit.model
     theta0 = np.asarray(fit.theta, dtype=float)
     values = _data_values(model, data, group if model.ngroups > 1 else None,
-                          fit.group_labels, fit.n_obs)
-    moments = [sample_moments(v) for v in values]
+                          fit.group_labels, fit.n_obs, fiml=fiml)
     kernel = ModelKernel(model)
-    objective = MLObjective(model, [moments_group(mo.n, mo.mean, mo.cov,
-                                                  meanstructure=model.meanstructure)
-                                    for mo in moments], kernel)
+    if fiml:
+        full = [group_data(v, logl_h1=0.0) for v in values]
+    else:
+        full = [moments_group(mo.n, mo.mean, mo.cov, meanstructure=model.meanstructure)
+                for mo in (sample_moments(v) for v in values)]
+    objective = MLObjective(model, full, kernel)
     with one_blas_thread():
         H = 2.0 * objective.observed_information(theta0)
     if not np.all(np.isfinite(H)) or np.linalg.eigvalsh(H)[0] <= 0:
@@ -437,7 +475,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         kernel=kernel, values=values, theta0=theta0, hinv0=hinv0, seed=seed,
         definitions=definitions, label_slots=slots,
         derived=DerivedEvaluator(model, quantities) if quantities else None,
-        exo=_exo_positions(model), width=0,
+        exo=_exo_positions(model), width=0, fiml=fiml,
     )
     width = model.n_free + len(definitions) + len(quantities)
     task = replace(task, width=width)
