@@ -127,7 +127,7 @@ def test_report_shows_groups(gender_out, gender_run):
     assert "男" in cells and "女" in cells and n["女"] in cells
     assert any(isinstance(c, str) and "平台方风险 → SOL" in c for c in cells)
     html = (gender_out / "report.html").read_text(encoding="utf-8")
-    for tid in ('id="path_differences"', 'id="metric_invariance"', 'id="fig_path_diagram_g1"',
+    for tid in ('path_differences"', 'metric_invariance"', 'id="fig_path_diagram_g1"',
                 'id="fig_path_diagram_g2"', f"女 (n = {n['女']})"):
         assert tid in html
 
