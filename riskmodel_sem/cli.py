@@ -156,11 +156,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "naming them)")
 
     def estimation_options(p):
-        p.add_argument("--estimator", choices=["ML", "MLR"], default="ML", type=str.upper,
-                       help="ML (lavaan's default) or MLR (robust SEs, scaled test); "
-                            "default ML")
-        p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
-                       help="drop incomplete rows or use full-information ML; default listwise")
+        p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"],
+                       default=None, type=str.upper,
+                       help="ML (lavaan's default), MLR (robust SEs, scaled test), or for "
+                            "ordered items WLSMV (default with --ordered), ULSMV, DWLS, ULS")
+        p.add_argument("--ordered", metavar="all|ITEM,ITEM", default=None,
+                       help="treat these items (or all) as ordinal: thresholds and polychoric "
+                            "correlations, as lavaan's ordered =; with WLSMV, ULSMV, DWLS or "
+                            "ULS and no --ordered every item is ordered")
+        p.add_argument("--missing", choices=["listwise", "fiml", "pairwise"],
+                       default="listwise",
+                       help="drop incomplete rows, use full-information ML, or (ordered "
+                            "items) pairwise-available answers; default listwise")
 
     p = sub.add_parser("demo", help="bundled survey + the paper's spec -> full report")
     p.add_argument("--out", metavar="DIR", default=None,

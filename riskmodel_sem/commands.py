@@ -333,7 +333,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
             jobs=1, scheduler=None, group=None, group_equal=(), group_partial=(),
             min_group_size=None, sheet=None, id_column=None,
             progress=None, crosscheck=None, anonymous=False, duration=None,
-            drop_flagged=False) -> Analysis:
+            drop_flagged=False, ordered=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
 
     Every warning of the run is raised once and held in ``Analysis.warnings`` (as for every
@@ -343,8 +343,11 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     ----------
     data, spec : str or Path
         Survey file and spec (YAML or ``.lav``).
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        None: ML, or WLSMV with ``ordered``.
+    missing : {"listwise", "fiml", "pairwise"}
+    ordered : "all", True or sequence of item names, optional
+        Ordered items (lavaan's ``ordered =``); every item with an ordinal estimator.
     bootstrap : int
         Number of bootstrap draws (0: none).
     seed : int
@@ -379,9 +382,10 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     Analysis
         With ``crosscheck`` (a :class:`riskmodel_sem.sem.crosscheck.CrossCheck`) when asked.
     """
-    from .sem.estimation import fit_model
+    from .sem.estimation import fit_model, resolve_estimator
     from .workflow.structural import analyze
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     from .sem.estimation import check_group_equal
 
     group_equal = check_group_equal(group_equal)
@@ -413,7 +417,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
               if ngroups > 1 and "regressions" not in group_equal else spec_obj.model_syntax())
     fit = fit_model(syntax, frame, estimator=estimator, missing=missing, group=group,
                     group_equal=group_equal, group_partial=group_partial,
-                    source=str(getattr(spec_obj, "source", "model")))
+                    source=str(getattr(spec_obj, "source", "model")),
+                    ordered=ordered)
     boot = None
     if bootstrap:
         from .sem.bootstrap import bootstrap as run_bootstrap
@@ -445,6 +450,8 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     if group is not None:
         options.update(group_equal=list(group_equal), group_partial=list(group_partial),
                        min_group_size=min_group_size)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if crosscheck is not None:
         options["crosscheck"] = crosscheck
     if drop_flagged:
@@ -457,10 +464,12 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
 @_collect_warnings
 def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None,
-                 anonymous=False) -> Analysis:
+                 anonymous=False, ordered=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
+    from .sem.estimation import resolve_estimator
     from .workflow.validation import validate
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     from .workflow.sample import clean
 
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
@@ -468,11 +477,14 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
     duration = _duration_column(survey, spec_obj, duration)
     check_model_data(survey, missing=missing)
     result = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                      duration=duration, drop_flagged=drop_flagged, seed=seed)  # ids: as read
+                      duration=duration, drop_flagged=drop_flagged, seed=seed,
+                      ordered=ordered)  # ids: as read
     kept, cleaning = clean(survey, result.screening, drop_flagged=drop_flagged,
                            duration=duration)
     options = dict(missing=missing, estimator=estimator, duration=duration,
                    drop_flagged=drop_flagged, seed=seed)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     return Analysis("validate", spec_obj, survey, options, validation=result,
                     cleaning=cleaning, sample=_sample(kept, spec_obj))
 
@@ -480,12 +492,14 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
 @_collect_warnings
 def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="listwise",
                 sheet=None, id_column=None, anonymous=False, duration=None,
-                drop_flagged=False) -> Analysis:
+                drop_flagged=False, ordered=None) -> Analysis:
     """Fit several specifications (and the generated alternatives) on the same rows."""
+    from .sem.estimation import resolve_estimator
     from .workflow.alternatives import declared_nesting, generate_alternatives, hypothesized_name
     from .sem.comparison import compare
     from .survey.spec import load_spec
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     specs = list(specs)
     if not specs:
         raise OptionError("Give at least one --spec.")
@@ -520,9 +534,12 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
         declared = declared_nesting(first)
         reference = hypothesized_name(first)
     result = compare(frame, syntaxes, estimator=estimator, missing=missing,
-                     declared_nesting=declared, reference=reference, progress=None)
+                     declared_nesting=declared, reference=reference, progress=None,
+                     ordered=ordered)
     options = dict(estimator=estimator, missing=missing, alternatives=alternatives,
                    specs=[str(s) for s in specs])
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if drop_flagged:
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("compare", first, survey, options, comparison=result, cleaning=cleaning)
@@ -531,12 +548,15 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
                    id_column=None, anonymous=False, duration=None,
-                   drop_flagged=False, min_group_size=None) -> Analysis:
-    """Configural, metric, scalar and strict invariance across the groups of a column (named
-    by its header or its header without the question number; groups smaller than
-    ``min_group_size`` left out with a warning)."""
+                   drop_flagged=False, ordered=None, min_group_size=None) -> Analysis:
+    """Configural, metric, scalar and strict invariance across the groups of a column
+    (with ordered items: configural, thresholds, metric, scalar as Wu & Estabrook 2016); the
+    column is named by its header or its header without the question number, and groups
+    smaller than ``min_group_size`` are left out with a warning."""
     from .sem.comparison import invariance
+    from .sem.estimation import resolve_estimator
 
+    estimator, ordered = resolve_estimator(estimator, ordered)
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
@@ -545,8 +565,10 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
-                        missing=missing)
+                        missing=missing, ordered=ordered)
     options = dict(group=group, estimator=estimator, missing=missing)
+    if ordered is not None:
+        options["ordered"] = "all" if ordered is True else list(ordered)
     if drop_flagged:
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("invariance", spec_obj, survey, options, invariance=result,
@@ -638,7 +660,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     check_model_data(survey, missing=missing)
     _progress("riskmodel-sem: screening and validating the measurement model ...")
     validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
-                          duration=duration, drop_flagged=drop_flagged, seed=seed)
+                          duration=duration, drop_flagged=drop_flagged, seed=seed,
+                          bootstrap=bootstrap)
     survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
                              duration=duration)
     check_model_data(survey, missing=missing)
@@ -673,6 +696,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         check_model_data(survey, missing=missing, group=group)
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
                          estimator=estimator, missing=missing)
+    power = _report_power(spec_obj, fit)
+    if planned_n is None and power is not None:
+        planned_n = _planned_n(power)
     sample = _sample(survey, spec_obj, fit, group=group, planned_n=planned_n)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group, drop_flagged=bool(drop_flagged), duration=duration)
@@ -680,7 +706,35 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         options["planned_n"] = int(planned_n)
     return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
                     structural=structural, comparison=comparison, invariance=inv,
-                    cleaning=cleaning, sample=sample)
+                    cleaning=cleaning, sample=sample, power=power)
+
+
+def _report_power(spec, fit):
+    """The analytic power analysis of a spec with population values, at the survey's N (None
+    without population values)."""
+    if getattr(spec, "population", None) is None:
+        return None
+    from .errors import ModelError, SpecError
+    from .workflow.power import power_analysis
+
+    try:
+        return power_analysis(spec, ns=(max(int(fit.n_obs), 10),))
+    except (ModelError, SpecError, OptionError) as exc:
+        warnings.warn(f"The power analysis of the spec's population values was skipped: {exc}",
+                      RiskModelWarning, stacklevel=2)
+        return None
+
+
+def _planned_n(power) -> int | None:
+    """The N every hypothesized path needs for the target power (None when one never gets
+    there or the model has none)."""
+    kinds = dict(zip(power.paths["label"], power.paths["kind"]))
+    needed = [n for label, n in zip(power.paths_required["label"],
+                                    power.paths_required["n_required"])
+              if kinds.get(label) == "path"]
+    if not needed or any(n is None or n != n for n in needed):
+        return None
+    return int(max(needed))
 
 
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
@@ -838,7 +892,7 @@ def run(args) -> list[Path]:
                            group_partial=args.group_partial or (),
                            min_group_size=args.min_group_size,
                            progress=progress, crosscheck=args.crosscheck, **screening,
-                           **common)
+                           ordered=args.ordered, **common)
         if analysis.crosscheck is not None:
             c = analysis.crosscheck
             _progress(f"riskmodel-sem: crosscheck with {c.engine} {c.version}: largest absolute "
@@ -847,16 +901,16 @@ def run(args) -> list[Path]:
     elif cmd == "validate":
         analysis = run_validate(args.data, args.spec, missing=args.missing,
                                 estimator=args.estimator, seed=args.seed, **screening,
-                                **common)
+                                ordered=args.ordered, **common)
     elif cmd == "compare":
         analysis = run_compare(args.data, args.spec, alternatives=args.alternatives,
                                estimator=args.estimator, missing=args.missing, **screening,
-                               **common)
+                               ordered=args.ordered, **common)
     elif cmd == "invariance":
         analysis = run_invariance(args.data, args.spec, group=args.group,
                                   estimator=args.estimator, missing=args.missing,
                                   min_group_size=args.min_group_size,
-                                  **screening, **common)
+                                  **screening, ordered=args.ordered, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")
     if getattr(args, "summary", False) and analysis.fit is not None:

@@ -475,7 +475,7 @@ def test_spec_not_utf8(env, capsys):
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("extra, needles", [
-    (["--estimator", "WLSMV"], ["--estimator", "WLSMV"]),
+    (["--estimator", "GLS"], ["--estimator", "GLS"]),
     (["--bootstrap", "-10"], ["--bootstrap", "-10"]),
     (["--bootstrap", "lots"], ["--bootstrap", "lots"]),
     (["--jobs", "0"], ["--jobs", "0"]),

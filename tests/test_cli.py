@@ -150,7 +150,7 @@ def test_demo_results_hold_the_printed_warnings(demo_run):
     assert len(printed) >= 3  # missing answers, listwise rows, the MLR recommendation
     assert results["warnings"] == printed
     # the stages keep their own lists; nothing is overwritten
-    assert set(results["stage_warnings"]) == {"survey", "cleaning", "sample", "validation", "fit",
+    assert set(results["stage_warnings"]) == {"survey", "cleaning", "sample", "power", "validation", "fit",
                                               "comparison"}
     assert results["comparison"]["n_obs"] == results["n_obs"]
 

@@ -40,6 +40,9 @@ NOT_REPORTED_FIT = set()
 # but est - 1.96 se, being close to 0, does not at 1e-6 absolute. riskmodel-sem's solution has
 # the lower objective (F and its gradient at both solutions in docs/fidelity.md). Each entry
 # names the case and the comparison; everything else in these cases is compared as usual.
+# modification indices of multi-group fits with ordered items are not computed yet (the
+# fits report none); every other statistic of those cases is compared
+ORDINAL_MULTIGROUP_MODINDICES = False
 KNOWN_DIFFERENCES = {
     ("hs_fiml_covariates_nofx", "estimates ('x9', '~1', '', 1) ci.lower"):
         "lavaan's max |gradient| 4.2e-6 (speed ~ grade); F 0.374107792587 against our "
@@ -50,6 +53,11 @@ KNOWN_DIFFERENCES = {
     ("hs_intercepts_labelled", "estimates ('x4', '~~', 'x4', 1) ci.upper"):
         "a negative residual variance (-0.2573) whose upper bound is 0.0019: est -0.25727711 "
         "/ -0.25728079, se 0.13224429 / 0.1322449",
+    ("ord_hs5_school_metric", "estimates ('x5', '|', 't2', 1) ci.upper"):
+        "lavaan stops at chisq 127.003549103, ours reaches 127.003549086; x5|t2: est "
+        "-0.18955322 / -0.18955209, se 0.09386470 / 0.09386473, upper bound -0.0056",
+    ("ord_hs5_school_metric", "estimates ('x5', '|', 't2', 2) ci.upper"):
+        "the same threshold, held equal in group 2",
 }
 
 
@@ -81,7 +89,12 @@ def fit_arguments(case: dict) -> dict:
             kwargs["estimator"] = value
         elif key == "missing":
             kwargs["missing"] = {"ml": "fiml", "fiml": "fiml", "direct": "fiml",
-                                 "listwise": "listwise"}[value]
+                                 "listwise": "listwise", "pairwise": "pairwise"}[value]
+        elif key == "ordered":
+            kwargs["ordered"] = value if isinstance(value, bool) else (
+                [value] if isinstance(value, str) else list(value))
+        elif key == "parameterization":
+            kwargs["parameterization"] = value
         elif key == "group":
             kwargs["group"] = value
         elif key == "group.equal":
@@ -125,7 +138,13 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
     (estimates, fit, r2, modindices) for docs/fidelity.md.
     """
     case, ref, model, data = _load(name)
-    res = fit_model(model, data, **fit_arguments(case))
+    return compare_fitted(ref, fit_model(model, data, **fit_arguments(case)), deviations,
+                          name=name)
+
+
+def compare_fitted(ref: dict, res, deviations: dict | None = None,
+                   name: str = "") -> list[str]:
+    """Every difference between a fitted result and lavaan's results of one case."""
     ngroups = int(ref["ngroups"])
     problems: list[str] = []
     worst = deviations if deviations is not None else {}
@@ -162,8 +181,8 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
                 if col not in NOT_REPORTED_COLUMNS:
                     problems.append(f"estimates: column {our_col} missing")
                 continue
-            check("estimates", mine[our_col], value, ATOL_P if col == "pvalue" else ATOL,
-                  f"{key} {col}")
+            atol = ATOL_P if col == "pvalue" else ATOL
+            check("estimates", mine[our_col], value, atol, f"{key} {col}")
     extra = set(ours_by_key) - ref_keys
     if extra:
         problems.append(f"estimates: rows lavaan does not have: {sorted(extra)}")
@@ -191,7 +210,8 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
             check("r2", res.r2.get(var), value, ATOL, var)
 
     # the ten largest modification indices
-    if ref.get("modindices"):
+    if ref.get("modindices") and not (ngroups > 1 and getattr(res, "ordinal", None) is not None
+                                        and not ORDINAL_MULTIGROUP_MODINDICES):
         top = ref["modindices"][:10]
         mi = res.modindices.to_dict("records")
         if ngroups == 1:
@@ -210,8 +230,19 @@ def compare_case(name: str, deviations: dict | None = None) -> list[str]:
     return problems
 
 
+def _has_ordinal_statistics() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("riskmodel_sem.sem.polychoric") is not None
+
+
 @pytest.mark.parametrize("name", _case_names())
 def test_case_matches_lavaan(name):
+    case = _load(name)[0]
+    if (case.get("options") or {}).get("ordered") and not _has_ordinal_statistics():
+        pytest.skip("ordered data need riskmodel_sem.sem.polychoric (thresholds and "
+                    "polychoric correlations), which this tree does not have yet; "
+                    "test_ordinal_estimation.py fits this case from lavaan's statistics")
     problems = compare_case(name)
     assert not problems, f"{name}: {len(problems)} differences\n" + "\n".join(problems[:40])
 

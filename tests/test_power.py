@@ -205,7 +205,13 @@ def test_command_report_has_curves_and_sentence(tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(out / "report.xlsx")
-    assert any("Power" in name for name in wb.sheetnames)
+    power = [ws for ws in wb if "Power" in ws.title]
+    assert len(power) == 1 and len(power[0]._images) == 1  # the curves beside the tables
+    import docx
+
+    doc = docx.Document(str(out / "report.docx"))
+    assert any("An a priori power analysis" in p.text for p in doc.paragraphs)
+    assert len(doc.inline_shapes) == 1  # Figure 1: the power curves
 
 
 @pytest.mark.parametrize("args,needle", [

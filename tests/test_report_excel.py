@@ -18,11 +18,12 @@ from riskmodel_sem.survey.spec import load_spec
 from _report_fixtures import gcrm_analysis
 from conftest import REFERENCE, load_reference_data
 
-ZH_SHEETS = ["摘要", "样本", "数据筛查", "题项", "信度", "效度", "测量模型", "模型拟合", "因子载荷",
-             "路径与假设", "路径图", "间接效应", "模型比较", "修正指数", "模型设定"]
-EN_SHEETS = ["Summary", "Sample", "Screening", "Items", "Reliability", "Validity",
-             "Measurement model", "Model fit", "Loadings", "Paths and hypotheses", "Path diagram",
-             "Indirect effects", "Model comparison", "Modification indices", "Specification"]
+ZH_SHEETS = ["摘要", "样本", "统计检验力与样本量", "数据筛查", "题项", "信度", "效度", "测量模型",
+             "模型拟合", "因子载荷", "路径与假设", "路径图", "间接效应", "模型比较", "修正指数", "模型设定"]
+EN_SHEETS = ["Summary", "Sample", "Power and sample size", "Screening", "Items", "Reliability",
+             "Validity", "Measurement model", "Model fit", "Loadings", "Paths and hypotheses",
+             "Path diagram", "Indirect effects", "Model comparison", "Modification indices",
+             "Specification"]
 ZH_HEADERS = {
     "摘要": ["项目", "值"],
     "模型拟合": ["指标", "阈值", "测量模型", "结论 (测量模型)", "结构模型", "结论 (结构模型)", "来源"],

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import OutputError
 from ..outputs import prepare_dir, write_files
-from .diagram import diagram_png, path_diagram
+from .diagram import diagram_png, path_diagram, power_figure
 from .excel import workbook_bytes
 from .html import html_text
 from .labels import resolve_language, text
@@ -88,13 +88,19 @@ def render_reports(analysis: Analysis, lang: str | None = None,
         out[REPORT_FILES["svg"]] = svg.encode("utf-8")
     if png is not None and "png" in formats:
         out[REPORT_FILES["png"]] = png
+    figures = []  # (sheet id, title, note, PNG) of the workbook and the Word file
+    if analysis.power is not None and len(analysis.power.curves) and \
+            {"xlsx", "docx"} & set(formats):
+        figures.append(("power", text("power_curves", lang), text("power_curves_note", lang),
+                        diagram_png(power_figure(analysis.power, lang))))
     if "xlsx" in formats:
         out[REPORT_FILES["xlsx"]] = workbook_bytes(build_sheets(analysis, lang), diagram=png,
-                                                   diagram_title=text("path_diagram", lang))
+                                                   diagram_title=text("path_diagram", lang),
+                                                   figures=figures)
     if "docx" in formats:
         from .word import docx_bytes
 
-        out[REPORT_FILES["docx"]] = docx_bytes(analysis, lang, png)
+        out[REPORT_FILES["docx"]] = docx_bytes(analysis, lang, png, figures=figures)
     if "html" in formats:
         out[REPORT_FILES["html"]] = html_text(analysis, build_sheets(analysis, lang),
                                               lang).encode("utf-8")

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import OutputError
-from .labels import element_name, text
+from .labels import column_header, element_name, text
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
 
-__all__ = ["path_diagram", "diagram_png", "heatmap", "response_distributions",
+__all__ = ["path_diagram", "diagram_png", "power_figure", "heatmap", "response_distributions",
            "bootstrap_histograms", "power_curves", "FONT_FAMILY"]
 
 #: Font stack with CJK fonts first so Chinese labels render (Noto CJK / WenQuanYi on Linux).
@@ -869,6 +869,17 @@ def bootstrap_histograms(draws: pd.DataFrame, intervals: dict[str, tuple[float |
     h = 10 + (ph + 40) * max(n_rows, 1)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="bootstrap" role="img" '
             f'viewBox="0 0 {w} {h}" width="{w}" font-family="{FONT_FAMILY}">{"".join(parts)}</svg>')
+
+
+def power_figure(power, lang: str) -> str:
+    """The power curves of a :class:`~riskmodel_sem.workflow.power.PowerResult`, labelled in
+    ``lang`` (the required N of every series marked)."""
+    titles = {"rmsea_close": text("power_series_close", lang),
+              "rmsea_notclose": text("power_series_notclose", lang)}
+    marks = dict(zip(power.paths_required["label"], power.paths_required["n_required"]))
+    marks.update(rmsea_close=power.n_required_close, rmsea_notclose=power.n_required_notclose)
+    return power_curves(power.curves, power.target, titles, marks,
+                        y_label=column_header("power", lang))
 
 
 def power_curves(curves: pd.DataFrame, target: float, titles: dict[str, str],

@@ -113,7 +113,7 @@ def _write_table(ws, tab: Table, top: int, widths: dict[int, int]) -> int:
 
 
 def workbook_bytes(sheets: list[Sheet], diagram: bytes | None = None,
-                   diagram_title: str = "") -> bytes:
+                   diagram_title: str = "", figures=()) -> bytes:
     """Render the sheets as an .xlsx workbook and return its bytes.
 
     Parameters
@@ -124,6 +124,8 @@ def workbook_bytes(sheets: list[Sheet], diagram: bytes | None = None,
         The path diagram as PNG, placed on a sheet of its own after the paths sheet (or last).
     diagram_title : str
         That sheet's name and title.
+    figures : sequence of (sheet id, title, note, PNG)
+        Pictures placed on the sheet of that id, to the right of its tables.
 
     Returns
     -------
@@ -133,6 +135,7 @@ def workbook_bytes(sheets: list[Sheet], diagram: bytes | None = None,
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
+    pictures = {sid: png for sid, _, _, png in figures}
     for sheet in sheets:
         name = "".join("_" if ch in '[]:*?/\\' else ch for ch in sheet.name)[:31] or "Sheet"
         base, k = name, 2
@@ -150,6 +153,12 @@ def workbook_bytes(sheets: list[Sheet], diagram: bytes | None = None,
             ws.column_dimensions[get_column_letter(j)].width = w
         # the title and note may be long: do not let them widen column A
         ws.column_dimensions["A"].width = max(10, min(widths.get(1, 10), _MAX_WIDTH))
+        if sheet.id in pictures:
+            from openpyxl.drawing.image import Image
+
+            img = Image(io.BytesIO(pictures[sheet.id]))
+            img.width, img.height = img.width / 2, img.height / 2
+            ws.add_image(img, f"{get_column_letter(max(widths, default=1) + 2)}4")
     if diagram:
         _diagram_sheet(wb, diagram, diagram_title or "diagram", sheets, used)
     buf = io.BytesIO()

@@ -15,10 +15,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
-from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram, power_curves,
+from .diagram import (FONT_FAMILY, bootstrap_histograms, heatmap, path_diagram, power_figure,
                       response_distributions)
 from ..workflow.thresholds import CRITERIA
-from .labels import column_header, element_name, spec_title, text, warning_text
+from .labels import element_name, spec_title, text, warning_text
 from .numbers import format_cell
 from .tables import Figure, Sheet, cell_value, run_warnings
 
@@ -91,14 +91,9 @@ def _figures(a: Analysis, sheets: list[Sheet], lang: str) -> dict[str, list[Figu
         out.setdefault("items", []).append(
             Figure("fig_distributions", t("distributions"), t("distributions_note"), svg))
     if a.power is not None and len(a.power.curves):
-        p = a.power
-        titles = {"rmsea_close": t("power_series_close"),
-                  "rmsea_notclose": t("power_series_notclose")}
-        marks = dict(zip(p.paths_required["label"], p.paths_required["n_required"]))
-        marks.update(rmsea_close=p.n_required_close, rmsea_notclose=p.n_required_notclose)
-        svg = power_curves(p.curves, p.target, titles, marks, y_label=column_header("power", lang))
         out.setdefault("power", []).append(
-            Figure("fig_power_curves", t("power_curves"), t("power_curves_note"), svg))
+            Figure("fig_power_curves", t("power_curves"), t("power_curves_note"),
+                   power_figure(a.power, lang)))
     draws, intervals = _bootstrap(a)
     if draws is not None:
         titles = {c: _effect_title(spec, c, lang) for c in draws.columns}
@@ -132,7 +127,7 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
     return frame[ids], intervals
 
 
-_ORDER = ("summary", "power", "sample", "screening", "items", "reliability", "validity",
+_ORDER = ("summary", "sample", "power", "screening", "items", "reliability", "validity",
           "measurement", "fit",
           "loadings", "paths", "groups",
           "indirect", "comparison", "invariance", "modindices", "specification")

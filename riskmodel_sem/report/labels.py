@@ -61,6 +61,7 @@ TEXT: dict[str, dict[str, str]] = {
         "power_curves": "检验力曲线",
         "power_curves_note": "解析检验力随 N 变化（对数刻度）；虚线为目标检验力，圆点为所需 N。",
         "power_methods": "方法部分可用的表述",
+        "power_methods_note": "可用于论文方法部分的表述，数值来自下列解析结果。",
         "power_sentence": ("先验统计检验力分析（MacCallum, Browne & Sugawara, 1996）表明：假设模型"
                            "（df = {p_df}）在 α = {p_alpha} 时，近似拟合检验（RMSEA .05 对 .08）达到 {p_target} "
                            "的检验力需要 N = {p_n_close}，非近似拟合检验（RMSEA .05 对 .01）需要 N = {p_n_not}；"
@@ -226,6 +227,7 @@ TEXT: dict[str, dict[str, str]] = {
         "power_curves_note": ("Analytic power against N (log scale); the dashed line is the target "
                               "power, dots mark the required N."),
         "power_methods": "For the methods section",
+        "power_methods_note": "A sentence for the methods section of a paper, from the analytic results below.",
         "power_sentence": ("An a priori power analysis (MacCallum, Browne & Sugawara, 1996) showed "
                            "that the hypothesized model (df = {p_df}) needs N = {p_n_close} for a power "
                            "of {p_target} in the test of close fit (RMSEA .05 against .08, α = {p_alpha}) "

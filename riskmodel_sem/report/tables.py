@@ -825,7 +825,7 @@ def _power_sheet(a: Analysis, lang: str) -> Sheet | None:
                       "n_required": [p.n_required_close, p.n_required_notclose]}),
         p.paths_required], ignore_index=True)
     tabs = [
-        Table("power_methods", t("power_methods"), "",
+        Table("power_methods", t("power_methods"), t("power_methods_note"),
               [Column("text", t("power_methods"))], [[power_sentence(p, lang)]]),
         frame_table(required, "power_required", t("power_required"),
                     t("power_required_note"), lang),
@@ -925,13 +925,13 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
         Specification; sheets whose stage is missing are left out.
     """
     sheets = [_summary_sheet(analysis, lang)]
-    sample = _sample_sheet(analysis, lang)
-    if sample is not None:
-        sheets.append(sample)
+    for make in (_sample_sheet, _power_sheet):
+        s = make(analysis, lang)
+        if s is not None:
+            sheets.append(s)
     sheets += _validation_sheets(analysis, lang)
     for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet,
-                 _indirect_sheet,
-                 _comparison_sheet, _invariance_sheet, _mi_sheet, _power_sheet):
+                 _indirect_sheet, _comparison_sheet, _invariance_sheet, _mi_sheet):
         s = make(analysis, lang)
         if s is not None:
             sheets.append(s)

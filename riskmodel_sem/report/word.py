@@ -20,7 +20,7 @@ from ..workflow.thresholds import CRITERIA
 from .labels import spec_title, text
 from .numbers import format_cell, format_number
 from .paper import ci_text, paper_tables
-from .tables import Table
+from .tables import Table, power_sentence
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..workflow.analysis import Analysis
@@ -233,7 +233,7 @@ def results_paragraph(a: Analysis, lang: str) -> str:
 
 
 def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
-               tables: list[Table] | None = None) -> bytes:
+               tables: list[Table] | None = None, figures=()) -> bytes:
     """Render ``report.docx`` in memory.
 
     Parameters
@@ -244,6 +244,8 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
         The path diagram as PNG (``diagram.png``), inserted as Figure 1.
     tables : list of Table, optional
         The tables to print; default :func:`riskmodel_sem.report.paper.paper_tables`.
+    figures : sequence of (sheet id, title, note, PNG)
+        Further figures after the diagram (the power curves), numbered on.
 
     Returns
     -------
@@ -263,7 +265,11 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
                     if lang == "en" else f"{spec_title(a.spec, lang)}：{text('docx_title', lang)}",
                     level=1)
     doc.add_heading(text("results_title", lang), level=2)
-    doc.add_paragraph(results_paragraph(a, lang))
+    paragraph = results_paragraph(a, lang)
+    if paragraph:
+        doc.add_paragraph(paragraph)
+    if a.power is not None:
+        doc.add_paragraph(power_sentence(a.power, lang))
     width = section.page_width - section.left_margin - section.right_margin
     for n, tab in enumerate(tables if tables is not None else paper_tables(a, lang), start=1):
         wide = _natural_width(tab) > width
@@ -285,6 +291,21 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
         p = doc.add_paragraph()
         p.add_run(f"{text('note', lang)}.").italic = True
         p.add_run(" " + text("path_diagram_note", lang))
+    for k, (_, title, note, png) in enumerate(figures, start=2 if diagram_png else 1):
+        if section.orientation != WD_ORIENT.LANDSCAPE:
+            section = _new_section(doc, landscape=True)
+        p = doc.add_paragraph()
+        p.add_run(f"{text('figure', lang)} {k}").bold = True
+        p.paragraph_format.keep_with_next = True
+        p = doc.add_paragraph()
+        p.add_run(title).italic = True
+        p.paragraph_format.keep_with_next = True
+        doc.add_picture(io.BytesIO(png), width=int(0.8 * (section.page_width
+                                                          - section.left_margin
+                                                          - section.right_margin)))
+        p = doc.add_paragraph()
+        p.add_run(f"{text('note', lang)}.").italic = True
+        p.add_run(" " + note)
     buf = io.BytesIO()
     doc.save(buf)
     return reproducible_package(buf.getvalue(), _FIXED_TIME)

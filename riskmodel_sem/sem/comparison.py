@@ -26,7 +26,8 @@ import pandas as pd
 from .._json import json_value, records
 from ..progress import progress_bar
 from ..errors import ModelError, OptionError, RiskModelWarning
-from .estimation import FitResult, check_options, fit_model
+from .categorical import satorra_2000
+from .estimation import FitResult, check_options, fit_model, resolve_estimator
 from .data import prepare
 from .distributions import chi2_sf
 from .fitmeasures import score_test
@@ -42,6 +43,7 @@ __all__ = [
     "difference_test",
     "nested_in",
     "INVARIANCE_LEVELS",
+    "ORDINAL_INVARIANCE_LEVELS",
     "CHEN_2007",
 ]
 
@@ -53,6 +55,15 @@ INVARIANCE_LEVELS = {
     "strict": ("loadings", "intercepts", "residuals"),
 }
 _NEW_KIND = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+
+#: Ordered items (Wu & Estabrook 2016, as ``semTools::measEq.syntax(ID.cat =
+#: "Wu.Estabrook.2016")``): thresholds first, then loadings, then intercepts.
+ORDINAL_INVARIANCE_LEVELS = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+}
 
 #: Chen (2007) cut-offs for the change in fit from one invariance step to the next:
 #: ``(delta_cfi_min, delta_rmsea_max, delta_srmr_max)`` by total sample size and step.
@@ -239,8 +250,10 @@ def difference_test(restricted: FitResult, general: FitResult, method: str = "au
     ----------
     restricted, general : FitResult
         Fits of the nested (more df) and the nesting model, on the same rows.
-    method : {"auto", "lrt", "satorra.bentler.2001"}
-        ``"auto"``: the scaled difference when both fits are MLR, the likelihood-ratio test
+    method : {"auto", "lrt", "satorra.bentler.2001", "satorra.2000"}
+        ``"auto"``: the scaled difference when both fits are MLR, Satorra's (2000)
+        scaled-shifted difference when both are WLSMV or ULSMV
+        (:func:`riskmodel_sem.sem.categorical.satorra_2000`), the likelihood-ratio test
         otherwise (lavaan's ``lavTestLRT`` default).
 
     Returns
@@ -272,8 +285,19 @@ def difference_test(restricted: FitResult, general: FitResult, method: str = "au
     r0, r1 = int(restricted.fit["df"]), int(general.fit["df"])
     m = r0 - r1
     if method == "auto":
+        robust_ordinal = ("WLSMV", "ULSMV")
         method = ("satorra.bentler.2001"
-                  if restricted.estimator == "MLR" and general.estimator == "MLR" else "lrt")
+                  if restricted.estimator == "MLR" and general.estimator == "MLR" else
+                  "satorra.2000" if (restricted.estimator in robust_ordinal
+                                     and general.estimator in robust_ordinal) else "lrt")
+    if method == "satorra.2000":
+        if restricted.ordinal is None or general.ordinal is None:
+            raise OptionError("Satorra's (2000) difference test needs fits with ordered "
+                              "variables (WLSMV or ULSMV).")
+        out = satorra_2000(restricted.ordinal, general.ordinal, restricted.theta,
+                           general.theta, t0, t1, m)
+        out["rmsea_diff"] = math.nan
+        return out
     out = {"chisq_diff": t0 - t1, "df_diff": m, "pvalue": math.nan, "method": method,
            "scaling_factor": math.nan, "rmsea_diff": math.nan}
     if method == "lrt":
@@ -284,8 +308,8 @@ def difference_test(restricted: FitResult, general: FitResult, method: str = "au
             out["rmsea_diff"] = math.sqrt(ngroups) * math.sqrt(max(t0 - t1 - m, 0.0) / (n * m))
         return out
     if method != "satorra.bentler.2001":
-        raise OptionError(f"Unknown difference-test method {method!r}; use lrt or "
-                          "satorra.bentler.2001.")
+        raise OptionError(f"Unknown difference-test method {method!r}; use lrt, "
+                          "satorra.bentler.2001 or satorra.2000.")
     c0 = restricted.fit.get("chisq_scaling_factor")
     c1 = general.fit.get("chisq_scaling_factor")
     if c0 is None or (c1 is None and r1 > 0):
@@ -492,7 +516,7 @@ def _fit_table(fits: dict[str, FitResult], estimator: str) -> pd.DataFrame:
                 row[col] = f["chisq"] / f["df"] if f["df"] > 0 else math.nan
             else:
                 row[col] = f.get(col, math.nan)
-        if estimator == "MLR":
+        if estimator in ("MLR", "WLSMV", "ULSMV"):
             for col in _ROBUST_COLUMNS:
                 row[col] = f.get(col, math.nan)
         rows.append(row)
@@ -515,6 +539,10 @@ def _weights(values: np.ndarray) -> np.ndarray:
 
 
 def _cfi_rmsea_keys(estimator: str, fit: dict) -> tuple[str, str, str]:
+    if estimator in ("WLSMV", "ULSMV"):
+        # the scaled indices: available for every ordinal model (lavaan's robust ones are NA
+        # with free scaling factors, e.g. equal thresholds across groups)
+        return "cfi_scaled", "rmsea_scaled", "srmr"
     if estimator == "MLR" and "cfi_robust" in fit and "rmsea_robust" in fit:
         return "cfi_robust", "rmsea_robust", "srmr"
     return "cfi", "rmsea", "srmr"
@@ -545,11 +573,12 @@ def _equivalent_groups(fits: dict[str, FitResult], rtol: float) -> list[list[str
 def compare(
     data: pd.DataFrame,
     syntaxes: dict[str, str],
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
     declared_nesting=(),
     reference: str | None = None,
     equivalence_rtol: float = 1e-6,
+    ordered=None,
     progress: bool | None = None,
 ) -> ComparisonResult:
     """Fit several models on the same rows and compare them.
@@ -560,10 +589,13 @@ def compare(
         Item responses (columns named as the models' observed variables).
     syntaxes : dict of str to str
         Model name -> lavaan syntax, in the order of the table.
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
-        ``"listwise"`` keeps the rows complete on every model's variables; ``"fiml"`` keeps the
-        rows with at least one answer on each model's variables.
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}
+    missing : {"listwise", "fiml", "pairwise"}
+        ``"listwise"`` keeps the rows complete on every model's variables; ``"fiml"`` and
+        ``"pairwise"`` keep the rows with at least one answer on each model's variables.
+    ordered : True or sequence of str, optional
+        Ordered items (lavaan's ``ordered =``); nested WLSMV/ULSMV fits are then tested with
+        Satorra's (2000) scaled-shifted difference (``lavTestLRT``'s default for them).
     declared_nesting : iterable of (str, str)
         Extra ``(restricted, general)`` pairs known to be nested (e.g. ``nested_in`` of a
         spec's alternatives) that the parameter tables cannot show.
@@ -606,6 +638,7 @@ def compare(
     equivalent models in applications of covariance structure analysis. Psychological
     Bulletin, 114(1), 185-199. doi:10.1037/0033-2909.114.1.185
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
     if len(syntaxes) < 2:
         raise OptionError("A comparison needs at least two models.")
@@ -625,7 +658,8 @@ def compare(
         for n, s in syntaxes.items():
             bar.set_postfix_str(str(n))
             fits[n] = fit_model(s, rows, estimator=estimator, missing=missing, source=n,
-                                compute_modindices=False)
+                                compute_modindices=False,
+                                ordered=_model_ordered(ordered, variables[n]))
             bar.update(1)
     notes = [w for f in fits.values() for w in f.warnings]
     n_used = {f.n_obs for f in fits.values()}
@@ -682,6 +716,13 @@ def compare(
 # invariance
 # ------------------------------------------------------------------------------------------
 
+def _model_ordered(ordered, variables):
+    """The ordered items of one model: all (True) or those of the list it uses."""
+    if ordered is None or ordered is True:
+        return ordered
+    return tuple(v for v in ordered if v in variables) or None
+
+
 def _chen_criteria(n: int) -> tuple[str, dict]:
     size = "large" if n > 300 else "small"
     return size, CHEN_2007[size]
@@ -696,11 +737,12 @@ def invariance(
     data: pd.DataFrame,
     syntax: str,
     group: str,
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
     levels=("configural", "metric", "scalar", "strict"),
     alpha: float = 0.05,
     partial_refits: int = 3,
+    ordered=None,
     progress: bool | None = None,
 ) -> InvarianceResult:
     """Configural, metric, scalar and strict invariance across the groups of a column.
@@ -714,16 +756,23 @@ def invariance(
     group : str
         Column holding the groups; rows without a group are left out. Group order is the order
         of first appearance, as lavaan.
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        Default ML, or WLSMV with ``ordered``.
+    missing : {"listwise", "fiml", "pairwise"}
     levels : sequence of str
         Levels to fit, in order, from ``configural``, ``metric`` (equal loadings), ``scalar``
         (+ equal intercepts, latent means free in groups 2..G) and ``strict`` (+ equal residual
-        variances).
+        variances). With ordered items: ``configural``, ``thresholds``, ``metric`` (+ equal
+        loadings) and ``scalar`` (+ equal intercepts of the latent responses), identified as
+        Wu & Estabrook (2016) and ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016")``
+        (:data:`ORDINAL_INVARIANCE_LEVELS`); the steps are tested with Satorra's (2000)
+        scaled-shifted difference, as ``lavTestLRT`` does for WLSMV.
     alpha : float
         Level of the difference tests.
     partial_refits : int
         How many of the best-scoring releases to refit for the partial-invariance search.
+    ordered : True or sequence of str, optional
+        Ordered items (lavaan's ``ordered =``).
     progress : bool, optional
         Show a bar over the levels on stderr (default: on a terminal).
 
@@ -762,19 +811,23 @@ def invariance(
     covariance and mean structures: the issue of partial measurement invariance. Psychological
     Bulletin, 105(3), 456-466. doi:10.1037/0033-2909.105.3.456
     """
-    estimator = str(estimator).upper()
+    estimator, ordered = resolve_estimator(estimator, ordered)
     missing = str(missing).lower()
+    all_levels = INVARIANCE_LEVELS if ordered is None else ORDINAL_INVARIANCE_LEVELS
+    if ordered is not None and tuple(levels) == tuple(INVARIANCE_LEVELS):
+        levels = tuple(ORDINAL_INVARIANCE_LEVELS)
     levels = tuple(levels)
-    unknown = [lv for lv in levels if lv not in INVARIANCE_LEVELS]
+    unknown = [lv for lv in levels if lv not in all_levels]
     if unknown:
-        raise OptionError(f"Unknown invariance level(s) {', '.join(unknown)}; use "
-                          f"{', '.join(INVARIANCE_LEVELS)}.")
+        raise OptionError(f"Unknown invariance level(s) {', '.join(unknown)}"
+                          + (" for ordered items" if ordered is not None else "")
+                          + f"; use {', '.join(all_levels)}.")
     if not levels:
         raise OptionError("Give at least one invariance level.")
-    order = list(INVARIANCE_LEVELS)
+    order = list(all_levels)
     if [order.index(lv) for lv in levels] != sorted(order.index(lv) for lv in levels):
-        raise OptionError("Invariance levels must be in the order configural, metric, scalar, "
-                          "strict.")
+        raise OptionError("Invariance levels must be in the order "
+                          f"{', '.join(all_levels)}.")
     if group not in data.columns:
         raise OptionError(f"The data have no group column {group!r}.")
     variables = {"model": _model_variables(syntax, "model")}
@@ -788,12 +841,16 @@ def invariance(
         for lv in levels:
             bar.set_postfix_str(lv)
             fits[lv] = fit_model(syntax, rows, estimator=estimator, missing=missing,
-                                 group=group, group_equal=INVARIANCE_LEVELS[lv], source=lv,
-                                 compute_modindices=False)
+                                 group=group, group_equal=all_levels[lv], source=lv,
+                                 compute_modindices=False, ordered=ordered,
+                                 id_cat="lavaan" if ordered is None else "Wu.Estabrook.2016")
             bar.update(1)
     notes = [w for f in fits.values() for w in f.warnings]
     n = next(iter(fits.values())).n_obs
     size, criteria = _chen_criteria(n)
+    if ordered is not None:
+        # equal thresholds are judged as equal intercepts are (Chen's intercept cut-offs)
+        criteria = dict(criteria, thresholds=criteria["scalar"])
     table = _fit_table(fits, estimator)
     k_cfi, k_rmsea, k_srmr = _cfi_rmsea_keys(estimator, next(iter(fits.values())).fit)
     d_cfi, d_rmsea, d_srmr, ok = [math.nan], [math.nan], [math.nan], [None]
@@ -815,7 +872,10 @@ def invariance(
     table["chen_ok"] = ok
     tests_df = pd.DataFrame(tests, columns=TEST_COLUMNS)
     partial = pd.DataFrame()
-    if failed is not None and failed in _NEW_KIND:
+    if failed is not None and ordered is not None:
+        notes.append(f"Invariance failed at the {failed} level; the search for partial "
+                     "invariance is not available for ordered items.")
+    elif failed is not None and failed in _NEW_KIND:
         prev = levels[levels.index(failed) - 1]
         partial = _partial_search(syntax, rows, group, fits[failed], fits[prev], failed,
                                   estimator, missing, criteria, partial_refits, k_cfi, k_rmsea)

@@ -32,12 +32,14 @@ from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
                       IdentificationWarning, OptionError)
 from .data import compile_source, model_data, prepare, sample_moments, split_groups
 from .defined import defined_parameters
-from .distributions import chi2_sf, norm_ppf, norm_sf
+from .distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
-from .fitmeasures import baseline_estimates, baseline_model, incremental_indices, n_moments
+from .fitmeasures import (baseline_estimates, baseline_model, incremental_indices, n_moments,
+                          rmsea_measures)
 from .model import CompiledModel, SampleMoments
 from .objective import MLObjective, group_data, moments_group
 from .optimize import minimize
+from .categorical import ORDINAL_ESTIMATORS
 from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
                      yuan_bentler_mplus)
 
@@ -58,6 +60,8 @@ __all__ = [
     "fit_population",
     "Refit",
     "refit",
+    "fit_ordinal",
+    "resolve_estimator",
 ]
 
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
@@ -90,6 +94,10 @@ class FitResult:
         The groups' values in the data, in lavaan's group order (first appearance).
     group_n : tuple of int
         Rows used in each group (lavaan's ``lavInspect(fit, "nobs")``).
+    ordinal : CategoricalObjective or None
+        For fits with ordered variables: the discrepancy with its sample statistics
+        (thresholds, polychoric correlations, their asymptotic covariance), which difference
+        tests need.
     """
 
     estimates: pd.DataFrame
@@ -113,6 +121,7 @@ class FitResult:
     model: CompiledModel | None = field(default=None, repr=False, compare=False)
     theta: np.ndarray | None = field(default=None, repr=False, compare=False)
     vcov: np.ndarray | None = field(default=None, repr=False, compare=False)
+    ordinal: object | None = field(default=None, repr=False, compare=False)
 
     def summary(self, fit_measures: bool = True) -> str:
         """lavaan's ``summary(fit, fit.measures = TRUE, standardized = TRUE)`` as text
@@ -250,7 +259,7 @@ def fit_model(
     syntax: str | pd.DataFrame,
     data: pd.DataFrame,
     *,
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
     group: str | None = None,
     group_equal: tuple[str, ...] = (),
@@ -261,6 +270,9 @@ def fit_model(
     fixed_x: bool = True,
     orthogonal: bool = False,
     std_lv: bool = False,
+    ordered=None,
+    parameterization: str = "delta",
+    id_cat: str = "lavaan",
 ) -> FitResult:
     """Fit a lavaan-syntax model by maximum likelihood and compute lavaan's statistics.
 
@@ -273,11 +285,13 @@ def fit_model(
         column then carries every constraint and ``group_equal`` is not used.
     data : pandas.DataFrame
         Numeric columns named as the model's observed variables (extra columns are ignored).
-    estimator : {"ML", "MLR"}
-        ``"ML"``: expected-information SEs and the likelihood-ratio test (lavaan's ``sem()``
-        default).
-    missing : {"listwise", "fiml"}
-        How rows with missing answers are handled.
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        ``"ML"`` (the default without ordered variables): expected-information SEs and the
+        likelihood-ratio test (lavaan's ``sem()`` default). The last four treat ordered
+        variables as lavaan's categorical approach does (:func:`fit_ordinal`); ``"WLSMV"``
+        is the default when ``ordered`` is given.
+    missing : {"listwise", "fiml", "pairwise"}
+        How rows with missing answers are handled (``"pairwise"`` only with ordered data).
     group : str, optional
         Column defining groups for a multi-group fit.
     group_equal : tuple of str
@@ -305,6 +319,16 @@ def fit_model(
     std_lv : bool
         lavaan's ``std.lv = TRUE``: every latent variable is scaled by fixing its (residual)
         variance to one instead of its first loading.
+    ordered : True or sequence of str, optional
+        Ordered (ordinal) observed variables, lavaan's ``ordered =``; True makes every
+        observed variable ordered. With estimator WLSMV, ULSMV, DWLS or ULS and no
+        ``ordered``, every observed variable is ordered.
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization`` for ordered variables.
+    id_cat : {"lavaan", "Wu.Estabrook.2016"}
+        Identification of ordered multi-group models with equal thresholds (see
+        :func:`fit_ordinal`).
+
 
     Returns
     -------
@@ -330,7 +354,14 @@ def fit_model(
     >>> round(res.fit["cfi"], 3)  # doctest: +SKIP
     1.0
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
+    if ordered is not None:
+        with one_blas_thread():
+            return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
+                                     group=group, group_equal=tuple(group_equal),
+                                     source=source, ordered=ordered,
+                                     parameterization=parameterization, id_cat=id_cat)
     group_equal = check_group_equal(group_equal)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
@@ -339,14 +370,54 @@ def fit_model(
                     fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
 
+def resolve_estimator(estimator, ordered):
+    """``(estimator, ordered)`` as lavaan resolves them: ordered variables without an
+    estimator get WLSMV; WLSMV, ULSMV, DWLS or ULS without ``ordered`` make every observed
+    variable ordered (``ordered = TRUE``); otherwise ML. ``ordered`` comes back as None
+    (no ordered variables), True (all) or a tuple of names.
+
+    Raises
+    ------
+    OptionError
+        For ordered variables with ML or MLR.
+    """
+    if isinstance(ordered, str):
+        ordered = True if ordered.strip().lower() == "all" else tuple(
+            v.strip() for v in ordered.split(",") if v.strip())
+    if ordered is False or (ordered is not None and ordered is not True and not len(ordered)):
+        ordered = None
+    if ordered is not None and ordered is not True:
+        ordered = tuple(ordered)
+    est = None if estimator is None else str(estimator).upper()
+    if est is None:
+        est = "WLSMV" if ordered is not None else "ML"
+    if est in ORDINAL_ESTIMATORS:
+        return est, (True if ordered is None else ordered)
+    if ordered is not None:
+        raise OptionError(f"Estimator {est} does not handle ordered variables; use WLSMV "
+                          "(lavaan's default for ordered data), ULSMV, DWLS or ULS.")
+    return est, None
+
+
 def check_options(estimator, missing) -> tuple[str, str]:
-    """Normalized ``(estimator, missing)``; OptionError for anything but ML/MLR and
-    listwise/fiml."""
+    """Normalized ``(estimator, missing)``; OptionError for anything but ML/MLR (listwise or
+    fiml) and WLSMV/ULSMV/DWLS/ULS (listwise or pairwise, as lavaan allows for ordered data)."""
     estimator, missing = str(estimator).upper(), str(missing).lower()
-    if estimator not in ("ML", "MLR"):
-        raise OptionError(f"Unknown estimator {estimator!r}; use ML or MLR.")
-    if missing not in ("listwise", "fiml"):
-        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise or fiml.")
+    if missing == "ml":
+        missing = "fiml"
+    if estimator not in ("ML", "MLR") + tuple(ORDINAL_ESTIMATORS):
+        raise OptionError(f"Unknown estimator {estimator!r}; use ML, MLR, WLSMV, ULSMV, DWLS "
+                          "or ULS.")
+    if missing not in ("listwise", "fiml", "pairwise"):
+        raise OptionError(f"Unknown missing-data method {missing!r}; use listwise, fiml or "
+                          "pairwise.")
+    if estimator not in ORDINAL_ESTIMATORS and missing == "pairwise":
+        raise OptionError("missing = 'pairwise' (--missing pairwise) needs ordered variables "
+                          "(estimator WLSMV, ULSMV, DWLS or ULS); use listwise or fiml.")
+    if estimator in ORDINAL_ESTIMATORS and missing == "fiml":
+        raise OptionError(f"Estimator {estimator} with missing data takes listwise or pairwise "
+                          "deletion; lavaan's full-information ML for ordered data is not "
+                          "supported.")
     return estimator, missing
 
 
@@ -751,3 +822,341 @@ def _refit(model, values, theta0, estimator) -> Refit:
     admissible = bool(np.all(np.diag(S) >= 0.0))
     return Refit(theta, se, defined, defined_se, float(chisq), pvalue, bool(converged),
                  admissible)
+
+
+# ------------------------------------------------------------------------------------------
+# ordered indicators: DWLS / ULS on thresholds and polychoric correlations
+# ------------------------------------------------------------------------------------------
+
+def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterization: str = "delta",
+                group_equal: tuple[str, ...] = (), labels: tuple[str, ...] = (),
+                source: str = "model", missing: str = "listwise",
+                id_cat: str = "lavaan") -> FitResult:
+    """Fit a model with ordered indicators to their sample statistics, as lavaan 0.6.14.
+
+    Parameters
+    ----------
+    syntax : str
+        lavaan model syntax.
+    stats : sequence of OrdinalStats
+        One per group (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`): n, names,
+        ordered, thresholds, th_index, correlations, wls_obs and gamma.
+    estimator : {"WLSMV", "ULSMV", "DWLS", "ULS"}
+        WLSMV: DWLS estimates, robust (sandwich) SEs and the scaled-shifted test; ULSMV the
+        same with the unweighted discrepancy; DWLS and ULS with standard SEs and test.
+    parameterization : {"delta", "theta"}
+    group_equal : tuple of str
+        lavaan's ``group.equal``, with ``"thresholds"``.
+    labels : tuple of str
+        Group labels.
+    id_cat : {"lavaan", "Wu.Estabrook.2016"}
+        Identification of multi-group models with equal thresholds: lavaan's (latent means
+        free) or Wu & Estabrook's (latent-response intercepts free until the intercepts are
+        equal), as ``semTools::measEq.syntax(ID.cat = )``; see
+        :func:`riskmodel_sem.sem.categorical.ordinal_partable`.
+
+    Returns
+    -------
+    FitResult
+        Estimates with threshold rows (op ``|``, rhs ``t1``...) and scaling rows (op
+        ``~*~``), lavaan's fitMeasures for these estimators, R-squared of the latent
+        responses.
+
+    Notes
+    -----
+    Estimates minimize lavaan's DWLS/ULS discrepancy
+    (:class:`riskmodel_sem.sem.categorical.CategoricalObjective`); robust SEs are lavaan's
+    ``robust.sem`` sandwich E^-1 Delta' W Gamma W Delta E^-1 / N; the scaled-shifted test is
+    Asparouhov & Muthen's (2010) as ``lav_test_satorra_bentler``; the robust CFI/TLI/RMSEA
+    follow Savalei (2021) as ``lav_fit_catml_dwls``. Matches ``cfa(..., ordered = ...,
+    estimator = "WLSMV")`` and ``parameterEstimates``, ``fitMeasures``,
+    ``lavInspect(fit, "r2")``.
+    """
+    from . import categorical as cat
+    from .syntax import build_partable, parse_syntax, variable_roles
+    from .model import compile_partable
+
+    estimator, parameterization = cat.check_ordinal_options(estimator, parameterization)
+    weight, se_kind, test_kind = cat.ORDINAL_ESTIMATORS[estimator]
+    stats = list(stats)
+    G = len(stats)
+    statements = parse_syntax(syntax, source)
+    roles = variable_roles(statements)
+    names = tuple(stats[0].names)
+    missing_vars = [v for v in roles.observed if v not in names]
+    if missing_vars:
+        raise ModelError(f"{source}: variable(s) {', '.join(missing_vars)} of the model are "
+                         "not in the data.")
+    if roles.ov_x:
+        raise OptionError(f"{source}: exogenous observed covariates ({', '.join(roles.ov_x)}) "
+                          "with ordered data need lavaan's conditional.x, which is not "
+                          "supported; model them as indicators or leave them out.")
+    observed = tuple(v for v in names if v in set(roles.observed))
+    if observed != names:
+        raise ModelError(f"{source}: the sample statistics must hold exactly the model's "
+                         "observed variables, in data order.")
+    ordered = tuple(v for v, o in zip(names, stats[0].ordered) if o)
+    n_th = {}
+    for v in ordered:
+        i = names.index(v)
+        n_th[v] = sum(1 for vi, _ in stats[0].th_index if vi == i)
+    base_equal = tuple(e for e in group_equal if e != "thresholds")
+    pt = build_partable(statements, meanstructure=True, ngroups=G, group_equal=base_equal,
+                        source=source)
+    pt = cat.ordinal_partable(pt, observed, ordered, n_th, parameterization,
+                              tuple(group_equal), id_cat)
+    model = compile_partable(pt, observed, roles.latent, ngroups=G, meanstructure=True,
+                             syntax=syntax, ov_x=(), source=source)
+    layouts = cat.layout_for(model, ordered, parameterization)
+    objective = cat.CategoricalObjective(model, layouts, stats, weight, parameterization)
+    moments = [SampleMoments(n=int(s.n), mean=np.where(np.asarray(s.ordered), 0.0,
+                                                          np.asarray(s.means, float)),
+                             cov=_stats_cov(s)) for s in stats]
+    theta0 = _start_values(model, moments)
+    theta0 = _ordinal_starts(model, theta0, stats, layouts)
+    res = minimize(objective, theta0, "scoring", tol=1e-10, max_iter=500)
+    theta, converged, iterations, fmin2 = res.theta, res.converged, res.iterations, res.fun
+    N = objective.n
+    info = objective.unit_information(theta)
+    try:
+        e_inv = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        e_inv = np.full_like(info, np.nan)
+    # lavaan divides by N - G for these estimators (lav_model_vcov)
+    vcov = (cat.robust_vcov(objective, theta, e_inv) if se_kind == "robust.sem"
+            else e_inv / (N - G))
+    q = model.n_free
+    n_stats = sum(lay.size for lay in layouts)
+    df = n_stats - q
+    chisq = N * fmin2
+    # baseline: thresholds (means, variances) free, correlations zero
+    b_chisq = 0.0
+    for g, lay in enumerate(layouts):
+        m = len(lay.th_var) + len(lay.num)
+        s = objective.obs[g][m:]
+        b_chisq += (int(stats[g].n) - 1) * float(s @ (objective.W[g][m:] * s))
+    b_deltas, b_q = cat.baseline_jacobian(layouts)
+    b_df = n_stats - b_q
+    # lavaan gives no p-value for ULS (reference distribution unknown)
+    uls = weight == "ULS"
+    fit = {"npar": q, "fmin": fmin2 / 2.0, "chisq": chisq, "df": df,
+           "pvalue": float(chi2_sf(chisq, df)) if df > 0 and not uls else math.nan}
+    scaled = b_scaled = None
+    if test_kind == "scaled.shifted":
+        scaled = cat.scaled_shifted(chisq, df, cat.ugamma(objective, theta, e_inv))
+        b_info = sum(w * (D.T * W) @ D for w, D, W in zip(objective.weights, b_deltas,
+                                                         objective.W))
+        b_scaled = cat.scaled_shifted(b_chisq, b_df, cat.ugamma(objective, theta,
+                                                                 np.linalg.inv(b_info),
+                                                                 b_deltas))
+        fit.update({"chisq_scaled": scaled["stat"], "df_scaled": df,
+                    "pvalue_scaled": scaled["pvalue"],
+                    "chisq_scaling_factor": scaled["scaling"]})
+    fit.update({"baseline_chisq": b_chisq, "baseline_df": b_df,
+                "baseline_pvalue": float(chi2_sf(b_chisq, b_df)) if not uls else math.nan})
+    if scaled is not None:
+        fit.update({"baseline_chisq_scaled": b_scaled["stat"], "baseline_df_scaled": b_df,
+                    "baseline_pvalue_scaled": b_scaled["pvalue"],
+                    "baseline_chisq_scaling_factor": b_scaled["scaling"]})
+    inc = incremental_indices(chisq, df, b_chisq, b_df)
+    fit.update({k: inc[k] for k in ("cfi", "tli")})
+    catml = None
+    if scaled is not None:
+        inc_s = incremental_indices(scaled["stat"], df, b_scaled["stat"], b_df)
+        fit.update({"cfi_scaled": inc_s["cfi"], "tli_scaled": inc_s["tli"]})
+        catml = cat.catml_quantities(objective, theta, e_inv, df)
+        if catml is not None:
+            rob = incremental_indices(catml["xx3"], df, catml["xx3_null"], b_df,
+                                      catml["c_hat3"], catml["c_hat3_null"])
+        else:
+            rob = {k: math.nan for k in ("cfi", "tli", "nnfi", "rni")}
+        fit.update({"cfi_robust": rob["cfi"], "tli_robust": rob["tli"]})
+    if df > b_df:
+        # lavaan's lav_fit_nfi and lav_fit_rfi give NA when the model has more degrees of
+        # freedom than the baseline (equal thresholds across groups)
+        inc.update(nfi=math.nan, rfi=math.nan)
+        if scaled is not None:
+            inc_s.update(nfi=math.nan, rfi=math.nan)
+    fit.update({k: inc[k] for k in ("nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")})
+    if scaled is not None:
+        fit.update({f"{k}_scaled": inc_s[k]
+                    for k in ("nnfi", "rfi", "nfi", "pnfi", "ifi", "rni")})
+        fit.update({"nnfi_robust": rob["nnfi"], "rni_robust": rob["rni"]})
+    # lavaan's N of the RMSEA, CN and MFI is N - G for these estimators
+    # (lav_utils_get_ntotal)
+    Nr = N - G
+    fit.update(rmsea_measures(chisq, df, Nr, G))
+    if scaled is not None:
+        rs = rmsea_measures(scaled["stat"], df, Nr, G)
+        for k in ("rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue",
+                  "rmsea_notclose_pvalue"):
+            fit[f"{k}_scaled"] = rs[k]
+        if catml is not None:
+            fit.update(robust_rmsea(catml["xx3"], catml["df3"], Nr, G, catml["c_hat3"]))
+        else:
+            fit.update(robust_rmsea(math.nan, df, Nr, G, math.nan))
+    fit.update(cat.residual_measures(objective, theta))
+    f = chisq / Nr
+    fit["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
+    fit["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
+    fit.update(cat.gfi_measures(objective, theta, df, q))
+    fit["mfi"] = math.exp(-0.5 * (chisq - df) / Nr)
+    # the reporting model: residual variances of the ordered y* at their implied values
+    report = _ordinal_report_model(model, objective, theta, layouts, parameterization)
+    estimates = _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels)
+    r2 = standardize.r_squared(report, theta)
+    mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization)
+          if G == 1 else pd.DataFrame(columns=MODINDEX_COLUMNS))
+    notes: list[str] = []
+    if not converged:
+        msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        notes.append(msg)
+    heywood = standardize.heywood_cases(report, theta, estimates)
+    if heywood:
+        msg = f"{source}: Heywood case(s): {', '.join(heywood)}."
+        warnings.warn(msg, HeywoodWarning, stacklevel=2)
+        notes.append(msg)
+    sigma = objective.implied(theta, 0)[1]
+    return FitResult(
+        estimates=estimates, fit=fit, r2=r2, modindices=mi,
+        n_obs=int(N), estimator=estimator, missing=missing, converged=bool(converged),
+        iterations=int(iterations), syntax=syntax, observed=observed, latent=model.latent,
+        implied_cov=pd.DataFrame(sigma, index=observed, columns=observed),
+        sample_cov=pd.DataFrame(moments[0].cov, index=observed, columns=observed),
+        group_labels=tuple(labels), warnings=tuple(notes), heywood=tuple(heywood),
+        model=report, theta=theta, vcov=vcov, ordinal=objective)
+
+
+def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, source,
+                      ordered, parameterization, id_cat="lavaan") -> FitResult:
+    """Sample statistics of the ordered data per group
+    (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`), then :func:`fit_ordinal`."""
+    try:
+        from .polychoric import ordinal_stats
+    except ImportError:  # the sample statistics of ordered data come with issue 13
+        raise OptionError("Ordered variables need thresholds and polychoric correlations, "
+                          "which this installation does not have yet.") from None
+
+    if isinstance(syntax, pd.DataFrame):
+        raise OptionError(f"{source}: ordered variables need the model as lavaan syntax, not "
+                          "a parameter table.")
+    _, observed, values, groups = model_data(syntax, data, group, source)
+    if ordered is True:
+        is_ord = [True] * len(observed)
+    else:
+        names = [ordered] if isinstance(ordered, str) else list(ordered)
+        unknown = [v for v in names if v not in observed]
+        if unknown:
+            raise OptionError(f"{source}: ordered variable(s) {', '.join(unknown)} are not "
+                              "observed variables of the model.")
+        is_ord = [v in names for v in observed]
+    levels = [np.unique(values[:, j][~np.isnan(values[:, j])]) if o else None
+              for j, o in enumerate(is_ord)]
+    keep = ~np.isnan(values).all(axis=1)
+    if missing == "listwise":
+        keep = ~np.isnan(values).any(axis=1)
+    labels, idx = split_groups(keep, groups)
+    stats = [ordinal_stats(values[rows], observed, is_ord, missing=missing, levels=levels,
+                           group=lab)
+             for lab, rows in zip(labels or (None,), idx)]
+    return fit_ordinal(syntax, stats, estimator=estimator, parameterization=parameterization,
+                       group_equal=group_equal, labels=labels, source=source, missing=missing,
+                       id_cat=id_cat)
+
+
+def _stats_cov(s) -> np.ndarray:
+    """Covariance matrix of the latent responses from ordinal statistics: correlations scaled
+    by the standard deviations of the continuous variables."""
+    sd = np.sqrt(np.asarray(s.variances, float))
+    return np.asarray(s.correlations, float) * np.outer(sd, sd)
+
+
+def _ordinal_starts(model, theta0, stats, layouts):
+    """Thresholds start at their sample values, free scaling factors at 1."""
+    theta = theta0.copy()
+    for s, lay in zip(stats, layouts):
+        th = np.asarray(s.thresholds, float)
+        k = 0
+        # the threshold entries of the layout are in the statistics' order
+        ordered_entries = np.flatnonzero(lay.ordered[lay.th_var])
+        for pos, par in zip(ordered_entries, lay.th_par[ordered_entries]):
+            if par >= 0:
+                theta[par] = th[k]
+            k += 1
+        free_delta = lay.delta_par[lay.delta_par >= 0]
+        theta[free_delta] = 1.0
+    return theta
+
+
+def _ordinal_report_model(model, objective, theta, layouts, parameterization):
+    """The compiled model with the fixed residual variances of the ordered latent responses
+    set to their implied values (delta: 1/d^2 minus the explained variance), so that
+    standardized values and R-squared come out as lavaan reports them."""
+    from .model import compile_partable
+
+    if parameterization != "delta":
+        return model
+    pt = model.partable.copy()
+    where = {(lhs, int(g)): k for k, (op, lhs, rhs, g) in enumerate(zip(
+        pt["op"].tolist(), pt["lhs"].tolist(), pt["rhs"].tolist(), pt["group"].tolist()))
+        if op == "~~" and lhs == rhs}
+    ustart = pt["ustart"].to_numpy(dtype=float).copy()
+    for g, lay in enumerate(layouts):
+        full, _ = model.implied(theta, g, all_vars=True)
+        d = objective.scaling_factors(theta, g)
+        for i in np.flatnonzero(lay.ordered):
+            k = where[(model.observed[i], g + 1)]
+            explained = full[i, i] - ustart[k]
+            ustart[k] = 1.0 / d[i] ** 2 - explained
+    pt["ustart"] = ustart
+    return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
+                            meanstructure=True, syntax=model.syntax, ov_x=())
+
+
+def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
+    """parameterEstimates rows in lavaan's order, with threshold and scaling rows."""
+    pt = model.partable
+    rows = pt[~pt["op"].isin([":=", "==", "<", ">"])]
+    core = _estimate_table(report, theta, vcov, labels)
+    std = standardize.standardized_solution(report, theta, vcov, core)
+    core = pd.concat([core, std], axis=1)
+    n_core = int((rows["op"].isin(["=~", "~", "~~", "~1"])).sum())
+    core_rows, defined_rows = core.iloc[:n_core], core.iloc[n_core:]
+    key = ["lhs", "op", "rhs"] + (["group"] if model.ngroups > 1 else [])
+    core_idx = {tuple(r): i for i, r in enumerate(core_rows[key].itertuples(index=False))}
+    se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    out = []
+    crit = norm_ppf(0.975)
+    deltas = [objective.scaling_factors(theta, g) for g in range(model.ngroups)]
+    position = {v: i for i, v in enumerate(model.observed)}
+    core_records = core_rows.to_dict("records")
+    for r in rows.itertuples(index=False):
+        k = (r.lhs, r.op, r.rhs) + ((int(r.group),) if model.ngroups > 1 else ())
+        if r.op in ("=~", "~", "~~", "~1"):
+            out.append(core_records[core_idx[k]])
+            continue
+        g = int(r.group) - 1
+        f = int(r.free)
+        d = deltas[g][position[r.lhs]]
+        if r.op == "|":
+            est = theta[f - 1] if f > 0 else float(r.ustart)
+            # standardized by the sd of the latent response, 1/d
+            std_lv, std_all = est, est * d
+        else:  # ~*~
+            est = d
+            std_lv, std_all = est, 1.0
+        se = se_all[f - 1] if f > 0 else 0.0
+        row = {"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "label": r.label, "est": est,
+               "se": se}
+        if model.ngroups > 1:
+            row["group"] = int(r.group)
+        z = est / se if f > 0 and se > 0 else math.nan
+        row.update(z=z, pvalue=2.0 * norm_sf(abs(z)) if f > 0 and se > 0 else math.nan,
+                   ci_lower=est - crit * se, ci_upper=est + crit * se,
+                   std_lv=std_lv, std_all=std_all, std_nox=std_all, se_std_all=math.nan)
+        out.append(row)
+    table = pd.DataFrame(out)
+    if len(defined_rows):
+        table = pd.concat([table, defined_rows], ignore_index=True)
+    return table.reset_index(drop=True)

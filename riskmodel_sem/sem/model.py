@@ -240,16 +240,19 @@ class CompiledModel:
             np.add.at(d_mu, b.m_par[k], FE[:, b.m_rows[k]].T)
         return d_sigma, d_mu
 
-    def _entry_terms(self, theta, group):
-        """Per matrix entry of the free parameters: u, v with dSigma = u v' + v u', its
-        scale (1/2 for a variance) and parameter index; Sigma^-1; and the mean derivatives."""
+    def entry_terms(self, theta: np.ndarray, group: int = 0):
+        """The derivatives of the implied moments in factored form, one term per free matrix
+        entry: ``(U, V, scale, par, mean)`` with dSigma = scale (u v' + v u') for the rows u, v
+        of U, V (observed variables) and parameter ``par``; ``mean = (Dmu, par_mu)`` the rows
+        dmu of the entries that move the means (None without a mean structure). Summing the
+        terms of each parameter gives :meth:`jacobian`; nothing (q, p, p) is formed.
+        """
         A, S, m = self.matrices(theta, group)
         b = self.blocks[group]
         p = len(self.observed)
         E = np.linalg.inv(np.eye(self.n_vars) - A)
         FE = E[:p, :]
         FESE = FE @ S @ E.T
-        inv = np.linalg.inv(FE @ S @ FE.T)
         ka = b.a_par >= 0
         ks = b.s_par >= 0
         U = np.concatenate([FE[:, b.a_rows[ka]].T, FE[:, b.s_rows[ks]].T])
@@ -264,7 +267,13 @@ class CompiledModel:
             Dmu = np.concatenate([FE[:, b.a_rows[ka]].T * Em[b.a_cols[ka]][:, None],
                                   FE[:, b.m_rows[km]].T])
             mean = (Dmu, np.concatenate([b.a_par[ka], b.m_par[km]]))
-        return U, V, scale, par, inv, mean
+        return U, V, scale, par, mean
+
+    def _entry_terms(self, theta, group):
+        """:meth:`entry_terms` and Sigma^-1."""
+        U, V, scale, par, mean = self.entry_terms(theta, group)
+        sigma, _ = self.implied(theta, group)
+        return U, V, scale, par, np.linalg.inv(sigma), mean
 
     def expected_information(self, theta: np.ndarray, group: int = 0) -> np.ndarray:
         """Unit expected information of one group's ML discrepancy.

@@ -19,9 +19,9 @@ import pandas as pd
 
 from ..psychometrics import reliability as rel
 from ..psychometrics import validity as val
-from .._json import json_value
+from .._json import json_value, records
 from ..errors import DataQualityWarning, ModelError, SurveyDataError
-from ..sem.estimation import FitResult, check_options, fit_model
+from ..sem.estimation import FitResult, check_options, fit_model, resolve_estimator
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
 from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
@@ -112,6 +112,7 @@ class ValidationResult:
     thresholds: dict
     options: dict
     warnings: tuple[str, ...] = field(default=())
+    htmt_ci: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def all_passed(self) -> bool:
@@ -162,6 +163,7 @@ class ValidationResult:
             "items": items,
             "htmt": _matrix(self.htmt),
             "htmt2": _matrix(self.htmt2),
+            **({"htmt_ci": records(self.htmt_ci)} if len(self.htmt_ci) else {}),
             "fornell_larcker": _matrix(self.fornell_larcker),
             "kmo": self.kmo.to_dict(),
             "bartlett": self.bartlett.to_dict(),
@@ -220,10 +222,10 @@ def _second_order_syntax(spec: Spec) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = "ML",
+def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | None = None,
              id_column: str | None = None, duration: str | None = None,
-             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100
-             ) -> ValidationResult:
+             drop_flagged: bool = False, seed: int = 20231, n_iter: int = 100,
+             ordered=None, bootstrap: int = 0) -> ValidationResult:
     """Validate the measurement model: screening, reliability, validity and the CFA.
 
     Parameters
@@ -237,8 +239,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         ``"fiml"``: the CFAs use full-information ML; alpha uses pairwise covariances on all
         rows (psych's default), HTMT, KMO, Bartlett and the EFA use the EM correlation
         matrix (``lavCor(missing = "ml")``).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}
         Estimator of the CFAs.
+    ordered : True or sequence of str, optional
+        Ordered items (lavaan's ``ordered =``).
     id_column, duration : str, optional
         Respondent-id and completion-time columns (screening).
     drop_flagged : bool, default False
@@ -247,6 +251,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         Seed of the parallel analysis.
     n_iter : int
         Random data sets of the parallel analysis.
+    bootstrap : int, default 0
+        With a number of draws, bootstrap percentile intervals of HTMT
+        (:func:`riskmodel_sem.psychometrics.validity.htmt_bootstrap`, seeded by ``seed``;
+        listwise data only), shown beside HTMT in the reports as SmartPLS prints them.
 
     Returns
     -------
@@ -274,6 +282,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     >>> res = validate(read_survey("surveys/gcrm_synthetic.xlsx", spec), spec)  # doctest: +SKIP
     >>> res.reliability[["construct", "alpha", "cr"]].round(2).head(2)  # doctest: +SKIP
     """
+    estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
     constructs = {c.code: list(c.item_codes) for c in spec.constructs if c.items}
     if not constructs:
@@ -318,7 +327,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
 
     def fit(syntax: str, source: str, mi: bool) -> FitResult:
         return fit_model(syntax, analysis, estimator=estimator, missing=missing,
-                         source=source, compute_modindices=mi)
+                         source=source, compute_modindices=mi,
+                         ordered=None if ordered is None else (
+                             ordered if ordered is True else
+                             tuple(v for v in ordered if v in cols) or None))
 
     cfa = fit(spec.measurement_syntax(), "measurement model", True)
     notes.extend(cfa.warnings)
@@ -392,6 +404,8 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
     n_corr = len(analysis)
     htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
     htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
+    htmt_ci = (val.htmt_bootstrap(analysis[cols], constructs, n_boot=int(bootstrap), seed=seed)
+               if bootstrap and missing == "listwise" else pd.DataFrame())
     fl = val.fornell_larcker(cfa, aves)
     kmo_res = val.kmo(corr)
     bart = val.bartlett(corr, n_corr)
@@ -469,5 +483,5 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str = 
         fornell_larcker=fl, kmo=kmo_res,
         bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
         rows_used=rows_used, thresholds=thr, options=options,
-        warnings=tuple(dict.fromkeys(notes)))
+        warnings=tuple(dict.fromkeys(notes)), htmt_ci=htmt_ci)
 

@@ -1,0 +1,225 @@
+"""Ordinal estimation (DWLS, ULS, WLSMV, ULSMV) against lavaan 0.6.14, from lavaan's own
+sample statistics.
+
+Every ordinal case of the lavaan corpus (``tests/lavaan_cases/ord_*``) carries lavaan's sample
+statistics as extras (``lavInspect(fit, "wls.obs")``, ``"gamma"``, ``"sampstat"``, ``"nobs"``).
+Fitting :func:`riskmodel_sem.sem.estimation.fit_ordinal` to exactly those statistics checks the
+estimator (thresholds, delta/theta parameterization, DWLS/ULS discrepancy, robust SEs,
+scaled-shifted test, fit measures, R-squared, standardized columns) on its own, independently
+of how the thresholds and polychoric correlations were computed; ``test_lavaan_cases.py``
+fits the same cases from the raw answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from test_lavaan_cases import compare_fitted
+from riskmodel_sem.errors import OptionError
+from riskmodel_sem.sem.estimation import fit_ordinal
+
+CASES = ROOT / "tests" / "lavaan_cases"
+
+
+def _ordinal_cases() -> list[str]:
+    out = []
+    for p in sorted(CASES.glob("*/case.json")):
+        case = json.loads(p.read_text(encoding="utf-8"))
+        if (case.get("options") or {}).get("ordered") and (p.parent / "lavaan.json").exists():
+            out.append(p.parent.name)
+    return out
+
+
+def _matrix(m) -> np.ndarray:
+    return np.array(m["values"], dtype=float)
+
+
+def lavaan_stats(extras: dict, label: str | None, n: int) -> SimpleNamespace:
+    """One group's statistics as lavaan computed them, in the shape of
+    :class:`riskmodel_sem.sem.polychoric.OrdinalStats`."""
+    pick = (lambda x: x[label]) if label is not None else (lambda x: x)
+    samp = pick(extras["sampstat"])
+    cov = samp["cov"]
+    names = tuple(cov["rownames"])
+    C = _matrix(cov)
+    th = samp.get("th") or {}
+    th_names = list(th.keys())
+    ordered = tuple(any(t.startswith(f"{v}|") for t in th_names) for v in names)
+    th_index = tuple((names.index(t.split("|")[0]), int(t.split("|t")[1])) for t in th_names)
+    sd = np.sqrt(np.diag(C))
+    var = np.where(ordered, 1.0, np.diag(C))
+    mean = np.array([samp["mean"][v] if not o else 0.0 for v, o in zip(names, ordered)])
+    gamma = _matrix(pick(extras["gamma"])) if "gamma" in extras else None
+    wls = pick(extras["wls_obs"])
+    return SimpleNamespace(n=n, names=names, ordered=ordered,
+                           thresholds=np.array(list(th.values()), dtype=float),
+                           th_index=th_index, means=mean, variances=var,
+                           correlations=C / np.outer(sd, sd),
+                           wls_obs=np.array(list(wls.values()), dtype=float), gamma=gamma)
+
+
+def fit_from_lavaan_stats(name: str):
+    folder = CASES / name
+    case = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    opts = case["options"]
+    labels = list(ref["group_labels"]) if int(ref["ngroups"]) > 1 else [None]
+    nobs = ref["nobs"]
+    stats = [lavaan_stats(ref["extras"], lab, int(n)) for lab, n in zip(labels, nobs)]
+    ge = opts.get("group.equal", ())
+    res = fit_ordinal(model, stats, estimator=opts.get("estimator", "WLSMV"),
+                      parameterization=opts.get("parameterization", "delta"),
+                      group_equal=(ge,) if isinstance(ge, str) else tuple(ge),
+                      labels=tuple(l for l in labels if l is not None))
+    return ref, res
+
+
+@pytest.mark.parametrize("name", _ordinal_cases())
+def test_ordinal_case_from_lavaan_statistics(name):
+    ref, res = fit_from_lavaan_stats(name)
+    problems = compare_fitted(ref, res, name=name)
+    assert not problems, f"{name}: {len(problems)} differences\n" + "\n".join(problems[:40])
+
+
+def test_ordinal_cases_exist():
+    names = _ordinal_cases()
+    assert len(names) >= 10
+    assert {"ord_hs5_wlsmv", "ord_hs5_ulsmv", "ord_hs5_theta", "ord_hs5_school"} <= set(names)
+
+
+def test_uls_gives_no_pvalue_and_wlsmv_does():
+    _, uls = fit_from_lavaan_stats("ord_hs5_uls")
+    _, wlsmv = fit_from_lavaan_stats("ord_hs5_wlsmv")
+    assert math.isnan(uls.fit["pvalue"])
+    assert 0 < wlsmv.fit["pvalue"] < 1
+    assert {"|", "~*~"} <= set(wlsmv.estimates["op"])
+
+
+def test_unknown_estimator_and_parameterization_are_refused():
+    _, _res = fit_from_lavaan_stats("ord_hs5_wlsmv")
+    stats = [SimpleNamespace(n=10, names=("x1",), ordered=(True,))]
+    with pytest.raises(OptionError, match="MLR"):
+        fit_ordinal("f =~ x1", stats, estimator="MLR")
+    with pytest.raises(OptionError, match="parameterization"):
+        fit_ordinal("f =~ x1", stats, parameterization="gamma")
+
+
+INVARIANCE_STEPS = {"configural": (), "thresholds": ("thresholds",),
+                    "metric": ("thresholds", "loadings"),
+                    "scalar": ("thresholds", "loadings", "intercepts")}
+STEP_MEASURES = ("chisq", "df", "npar", "pvalue", "chisq.scaled", "pvalue.scaled",
+                 "chisq.scaling.factor", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea",
+                 "rmsea.scaled", "srmr", "baseline.chisq.scaled", "cfi.robust", "rmsea.robust")
+
+
+def _close(ours, theirs, atol=1e-6):
+    if theirs is None:
+        return math.isnan(ours)
+    return math.isclose(ours, theirs, rel_tol=1e-4, abs_tol=atol)
+
+
+def test_wu_estabrook_invariance_steps_and_satorra_2000_tests():
+    """configural -> thresholds -> metric -> scalar as semTools' measEq.syntax(ID.cat =
+    "Wu.Estabrook.2016") builds them, and lavTestLRT's satorra.2000 difference tests."""
+    from riskmodel_sem.sem.comparison import difference_test
+
+    folder = CASES / "ord_hs5_school_invariance"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    labels = list(ref["group_labels"])
+    stats = [lavaan_stats(ref["extras"], lab, int(n)) for lab, n in zip(labels, ref["nobs"])]
+    fits = {lv: fit_ordinal(model, stats, estimator="WLSMV", group_equal=ge,
+                            labels=tuple(labels), id_cat="Wu.Estabrook.2016")
+            for lv, ge in INVARIANCE_STEPS.items()}
+    want = ref["extras"]["invariance"]["fit"]
+    for lv, res in fits.items():
+        for key in STEP_MEASURES:
+            ours, theirs = res.fit[key.replace(".", "_")], want[lv][key]
+            assert _close(ours, theirs, 1e-5 if "pvalue" in key else 1e-6), (lv, key, ours,
+                                                                               theirs)
+    lrt = ref["extras"]["invariance"]["lrt"]
+    order = list(INVARIANCE_STEPS)
+    for prev, lv, row in zip(order, order[1:], lrt[1:]):
+        got = difference_test(fits[lv], fits[prev])
+        assert got["method"] == "satorra.2000"
+        assert got["df_diff"] == row["Df diff"]
+        assert _close(got["chisq_diff"], row["Chisq diff"])
+        assert _close(got["pvalue"], row["Pr(>Chisq)"], 1e-5)
+
+
+@pytest.mark.parametrize("extra, estimator", [("lrt_one_factor", "WLSMV"),
+                                              ("lrt_one_factor_ulsmv", "ULSMV")])
+def test_nested_single_group_difference_test(extra, estimator):
+    from riskmodel_sem.sem.comparison import difference_test
+
+    ref = json.loads((CASES / "ord_hs5_wlsmv" / "lavaan.json").read_text(encoding="utf-8"))
+    model = (CASES / "ord_hs5_wlsmv" / "model.lav").read_text(encoding="utf-8")
+    stats = [lavaan_stats(ref["extras"], None, int(ref["nobs"][0]))]
+    three = fit_ordinal(model, stats, estimator=estimator)
+    one = fit_ordinal("g =~ " + " + ".join(f"x{i}" for i in range(1, 10)), stats,
+                      estimator=estimator)
+    row = ref["extras"][extra][1]
+    got = difference_test(one, three)
+    assert got["df_diff"] == row["Df diff"] == 3
+    assert _close(one.fit["chisq"], row["Chisq"])
+    assert _close(got["chisq_diff"], row["Chisq diff"])
+    assert _close(got["pvalue"], row["Pr(>Chisq)"], 1e-5)
+
+
+def _has_ordinal_statistics() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("riskmodel_sem.sem.polychoric") is not None
+
+
+needs_polychoric = pytest.mark.skipif(
+    not _has_ordinal_statistics(),
+    reason="ordered data need riskmodel_sem.sem.polychoric (thresholds and polychoric "
+           "correlations), which this tree does not have yet")
+
+
+@needs_polychoric
+@pytest.mark.slow
+def test_invariance_from_raw_answers_matches_semtools_steps():
+    import pandas as pd
+
+    from riskmodel_sem.sem.comparison import invariance
+
+    folder = CASES / "ord_hs5_school_invariance"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    data = pd.read_csv(CASES / "data" / "hs_ordinal5.csv")
+    res = invariance(data, model, "school", estimator="WLSMV")
+    assert list(res.models["name"]) == ["configural", "thresholds", "metric", "scalar"]
+    want = ref["extras"]["invariance"]
+    for row in res.models.to_dict("records"):
+        assert _close(row["chisq"], want["fit"][row["name"]]["chisq"])
+        assert _close(row["chisq_scaled"], want["fit"][row["name"]]["chisq.scaled"])
+    for test, lrt in zip(res.tests.to_dict("records"), want["lrt"][1:]):
+        assert test["method"] == "satorra.2000"
+        assert _close(test["chisq_diff"], lrt["Chisq diff"])
+
+
+@needs_polychoric
+@pytest.mark.slow
+def test_command_line_fit_with_ordered_items(tmp_path):
+    from riskmodel_sem.cli import main
+
+    folder = CASES / "ord_hs5_wlsmv"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    out = tmp_path / "res.json"
+    code = main(["fit", str(CASES / "data" / "hs_ordinal5.csv"), "--spec",
+                 str(folder / "model.lav"), "--ordered", "all", "--json", str(out)])
+    assert code == 0
+    res = json.loads(out.read_text(encoding="utf-8"))
+    fit = res.get("fit") or res["structural"]["fit"]
+    assert _close(fit["chisq_scaled"], ref["fit"]["chisq.scaled"])
+    ops = {r["op"] for r in (res.get("estimates") or res["structural"]["estimates"])}
+    assert {"|", "~*~"} <= ops
