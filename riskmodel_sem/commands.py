@@ -21,7 +21,7 @@ from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
 from .survey.bundled import bundled_spec, bundled_survey
 
 __all__ = ["run", "run_init", "run_fit", "run_validate", "run_compare", "run_invariance",
-           "run_report", "run_demo",
+           "run_report", "run_demo", "demo_estimator",
            "write_outputs", "load_inputs", "check_model_data", "BUNDLED_SPEC", "BUNDLED_SURVEY"]
 
 #: The cleaned data written beside a report with --drop-flagged.
@@ -586,6 +586,30 @@ def _shown(path: Path) -> Path:
 
 
 
+def demo_estimator(survey, spec) -> tuple[str, str, str]:
+    """The estimator the demo runs: screening's recommendation (WLSMV for items with fewer
+    than five categories or strongly asymmetric answers, MLR otherwise; see
+    :func:`riskmodel_sem.psychometrics.screening.screen`) when this version can estimate it,
+    MLR otherwise. Returns ``(recommended, used, sentence)``."""
+    from .psychometrics.screening import screen
+    from .sem.estimation import check_options
+
+    with warnings.catch_warnings():
+        # validation screens again and reports these remarks itself
+        warnings.simplefilter("ignore", RiskModelWarning)
+        normality = screen(survey, spec).normality
+    recommended = str(normality["recommendation"])
+    used = recommended
+    try:
+        check_options(recommended, "listwise")
+    except OptionError:
+        used = "MLR"
+    sentence = (f"Screening recommends {recommended}: {normality['reason']} The demo runs "
+                f"{used}" + (" as recommended." if used == recommended else
+                             f", because {recommended} is not available in this version."))
+    return recommended, used, sentence
+
+
 def _alternative_models(spec):
     """The alternatives M0-M7 generated from a YAML spec, each distinct model once (a spec
     without structural paths has M3 = M1), or None when fewer than two remain."""
@@ -739,9 +763,19 @@ def _planned_n(power) -> int | None:
 
 def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     """``report`` on the bundled survey and the paper's spec: sample, screening, validation,
-    the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7."""
-    return run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
-                      seed=seed, jobs=jobs, command="demo")
+    the hypothesized model, the hypotheses, the indirect effects and the alternatives M0-M7,
+    all with the estimator the demo's own screening recommends (:func:`demo_estimator`); the
+    choice and its reason are printed and kept in the options (``estimator_recommended``,
+    ``estimator_choice``)."""
+    spec0, survey0 = load_inputs(BUNDLED_SURVEY, BUNDLED_SPEC)
+    recommended, estimator, sentence = demo_estimator(survey0, spec0)
+    _progress(f"riskmodel-sem: {sentence}")
+    analysis = run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
+                          seed=seed, jobs=jobs, estimator=estimator, command="demo")
+    options = dict(analysis.options)
+    options["estimator_recommended"] = recommended
+    options["estimator_choice"] = sentence
+    return dataclasses.replace(analysis, options=options)
 
 
 def run_init(data, out, *, sheet=None, seed=20231) -> list[Path]:

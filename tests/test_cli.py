@@ -147,7 +147,7 @@ def test_demo_results_hold_the_printed_warnings(demo_run):
     out, stderr = demo_run
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     printed = _printed_warnings(stderr)
-    assert len(printed) >= 3  # missing answers, listwise rows, the MLR recommendation
+    assert len(printed) >= 2  # missing answers, listwise rows
     assert results["warnings"] == printed
     # the stages keep their own lists; nothing is overwritten
     assert set(results["stage_warnings"]) == {"survey", "cleaning", "sample", "power", "validation", "fit",
@@ -191,6 +191,21 @@ def test_invariance_results_hold_the_printed_warnings(tmp_path, capsys, referenc
         ["invariance", str(reference_dir / "holzinger1939_missing.csv"),
          "--spec", str(reference_dir / "models" / "hs_three_factor.lav"), "--group", "school"],
         tmp_path / "i.json", capsys, 1)
+
+
+def test_demo_runs_what_its_screening_recommends(demo_run):
+    """The bundled survey has five roughly symmetric categories per item: screening
+    recommends MLR (Rhemtulla, Brosseau-Liard & Savalei 2012) and the demo runs MLR."""
+    out, stderr = demo_run
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    rec = results["validation"]["estimator_recommendation"]
+    assert rec["recommendation"] == "MLR"
+    assert "Rhemtulla" in rec["recommendation_source"]
+    assert results["options"]["estimator"] == "MLR"
+    assert results["options"]["estimator_recommended"] == "MLR"
+    assert "The demo runs MLR as recommended." in results["options"]["estimator_choice"]
+    assert "riskmodel-sem: Screening recommends MLR: " in stderr
+    assert "chisq_scaled" in results["fit"]
 
 
 def test_fit_with_intercepts_in_the_syntax(tmp_path, reference_dir):

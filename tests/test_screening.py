@@ -206,7 +206,9 @@ def test_normality_recommendation(tmp_path):
         warnings.simplefilter("ignore", DataQualityWarning)
         res = screen(normal, spec)
     assert res.normality["kurtosis_p"] > 0.05
-    assert res.normality["recommendation"] == "ML"
+    assert res.normality["recommendation"] == "MLR"
+    assert res.normality["reason"].startswith("the answers are continuous")
+    assert "Rhemtulla" in res.normality["recommendation_source"]
     heavy = normal / np.sqrt(rng.chisquare(3, size=(500, 1)) / 3)  # multivariate t(3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -214,6 +216,35 @@ def test_normality_recommendation(tmp_path):
     assert res.normality["kurtosis_p"] < 0.001
     assert res.normality["recommendation"] == "MLR"
     assert "kurtosis" in res.normality["reason"]
+
+
+def _cut(x, cuts):
+    return pd.DataFrame(np.digitize(x, cuts) + 1.0, columns=x.columns)
+
+
+def test_recommendation_for_likert_items(tmp_path):
+    """Rhemtulla, Brosseau-Liard & Savalei (2012): five or more symmetric categories -> MLR;
+    fewer than five, or strongly asymmetric answers (Finney & DiStefano 2013) -> WLSMV."""
+    (tmp_path / "f.lav").write_text("F =~ a + b + c + d\n", encoding="utf-8")
+    spec = load_spec(tmp_path / "f.lav")
+    rng = np.random.default_rng(2)
+    f = rng.standard_normal((500, 1))
+    x = pd.DataFrame(0.7 * f + 0.7 * rng.standard_normal((500, 4)), columns=list("abcd"))
+
+    def rec(data):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            return screen(data, spec).normality
+    five = rec(_cut(x, [-1.5, -0.5, 0.5, 1.5]))
+    assert (five["recommendation"], five["min_categories"]) == ("MLR", 5)
+    three = rec(_cut(x, [-0.5, 0.5]))
+    assert three["recommendation"] == "WLSMV"
+    assert three["n_items_few_categories"] == 4
+    assert "fewer than 5 answer categories (a, b, c, d)" in three["reason"]
+    skewed = rec(_cut(x, [1.6, 2.0, 2.4, 2.8]))   # five categories, nearly all answers 1
+    assert skewed["min_categories"] == 5
+    assert skewed["recommendation"] == "WLSMV"
+    assert "strongly asymmetric" in skewed["reason"]
 
 
 def test_em_moments():

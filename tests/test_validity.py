@@ -73,14 +73,14 @@ def test_htmt_and_htmt2_differ_and_are_named_by_mean():
     assert g.loc["visual", "textual"] == pytest.approx(want2, rel=1e-12)
 
 
-@pytest.mark.xfail(raises=OptionError, strict=True,
-                   reason="Polychoric correlations (semTools::htmt with ordered =) are not "
-                          "implemented.")
 def test_htmt_ordinal_matches_semtools():
     ref = _ref("hs_ordinal_wlsmv.json")
     data = pd.read_csv(REFERENCE / ref["data"])
-    got = htmt(data, _constructs(HS_MODEL), missing="polychoric")
+    got = htmt(data, _constructs(HS_MODEL), ordered=HS_ITEMS)
     want = pd.DataFrame(ref["reliability"]["htmt"]).loc[got.index, got.columns]
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=RTOL)
+    got = htmt(data, _constructs(HS_MODEL), ordered=True, geometric=False)
+    want = pd.DataFrame(ref["reliability"]["htmt_original"]).loc[got.index, got.columns]
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=RTOL)
 
 

@@ -3,6 +3,8 @@
 * :func:`cronbach_alpha` reproduces ``psych::alpha`` (raw and standardized alpha, Feldt and
   Duhachek confidence intervals, alpha if an item is deleted, corrected item-total correlation
   ``r.drop``) from the answers.
+* :func:`ordinal_alpha` is Zumbo, Gadermann & Zeisser's (2007) ordinal alpha: ``psych::alpha``
+  on lavaan's polychoric correlation matrix.
 * :func:`omega`, :func:`omega_higher_order` and :func:`ave` reproduce ``semTools::compRelSEM``
   and ``semTools::AVE`` (semTools 0.5.6 defaults) from a fitted CFA.
 * :func:`composite_reliability` is the textbook CR of Fornell & Larcker (1981) computed from the
@@ -20,10 +22,13 @@ import pandas as pd
 from ..errors import ModelError, SurveyDataError
 from ..sem.distributions import f_ppf, norm_cdf, norm_ppf
 from ..sem.estimation import FitResult
+from ..sem.polychoric import polychoric_matrix
 
 __all__ = [
     "AlphaResult",
     "cronbach_alpha",
+    "OrdinalAlphaResult",
+    "ordinal_alpha",
     "feldt_ci",
     "omega",
     "omega_higher_order",
@@ -112,6 +117,38 @@ def _alpha_parts(c: np.ndarray) -> dict:
     return {"raw": raw, "std": std, "g6": g6, "av_r": av_r, "q": q}
 
 
+def _item_statistics(c: np.ndarray, n: int | None):
+    """psych::alpha's per-item columns from a covariance (or correlation) matrix ``c``:
+    ``std_r`` (item-total correlation of standardized items), ``r_cor`` (the same corrected
+    for overlap with SMCs), ``r_drop`` (corrected item-total correlation), and alpha, its
+    standardized version and its Duhachek-Iacobucci SE with the item left out."""
+    k = c.shape[0]
+    sd = np.sqrt(np.diag(c))
+    r = c / np.outer(sd, sd)
+    std_r = r.sum(axis=0) / math.sqrt(r.sum())
+    rc = r.copy()
+    np.fill_diagonal(rc, _smc(r))
+    r_cor = rc.sum(axis=0) / math.sqrt(rc.sum())
+    r_drop = np.empty(k)
+    drop_raw = np.empty(k)
+    drop_std = np.empty(k)
+    drop_se = np.full(k, np.nan)
+    for i in range(k):
+        keep = [j for j in range(k) if j != i]
+        cd = c[np.ix_(keep, keep)]
+        r_drop[i] = (c[:, i].sum() - c[i, i]) / math.sqrt(c[i, i] * cd.sum())
+        if k > 2:
+            p = _alpha_parts(cd)
+            drop_raw[i], drop_std[i] = p["raw"], p["std"]
+            if n is not None and n > k:
+                drop_se[i] = math.sqrt(p["q"] / n)
+        else:
+            j = keep[0]
+            drop_raw[i] = c[0, 1] / c[j, j]
+            drop_std[i] = r[0, 1]
+    return std_r, r_cor, r_drop, drop_raw, drop_std, drop_se
+
+
 def feldt_ci(alpha: float, n_obs: int, n_items: int, conf_level: float = 0.95
              ) -> tuple[float, float]:
     """Feldt's confidence interval for Cronbach's alpha.
@@ -193,35 +230,13 @@ def cronbach_alpha(data: pd.DataFrame, *, conf_level: float = 0.95) -> AlphaResu
                               f"{', '.join(map(str, bad)) or '(pairs)'} have no variance or "
                               "too few answers.")
     parts = _alpha_parts(c)
-    sd = np.sqrt(np.diag(c))
-    r = c / np.outer(sd, sd)
     lower, upper = feldt_ci(parts["raw"], n, k, conf_level)
     ase = math.sqrt(parts["q"] / n)
     z = norm_ppf(0.5 + conf_level / 2.0)
 
     total = x.mean(axis=1, skipna=True)
     raw_r = np.array([total.corr(x[col]) for col in x.columns])
-    std_r = r.sum(axis=0) / math.sqrt(r.sum())
-    rc = r.copy()
-    np.fill_diagonal(rc, _smc(r))
-    r_cor = rc.sum(axis=0) / math.sqrt(rc.sum())
-    r_drop = np.empty(k)
-    drop_raw = np.empty(k)
-    drop_std = np.empty(k)
-    drop_se = np.full(k, np.nan)
-    for i in range(k):
-        keep = [j for j in range(k) if j != i]
-        cd = c[np.ix_(keep, keep)]
-        r_drop[i] = (c[:, i].sum() - c[i, i]) / math.sqrt(c[i, i] * cd.sum())
-        if k > 2:
-            p = _alpha_parts(cd)
-            drop_raw[i], drop_std[i] = p["raw"], p["std"]
-            if n > k:
-                drop_se[i] = math.sqrt(p["q"] / n)
-        else:
-            j = keep[0]
-            drop_raw[i] = c[0, 1] / c[j, j]
-            drop_std[i] = r[0, 1]
+    std_r, r_cor, r_drop, drop_raw, drop_std, drop_se = _item_statistics(c, n)
     items = pd.DataFrame({
         "item": [str(col) for col in x.columns],
         "n": x.notna().sum().to_numpy().astype(int),
@@ -241,6 +256,120 @@ def cronbach_alpha(data: pd.DataFrame, *, conf_level: float = 0.95) -> AlphaResu
                        duhachek_ci_upper=float(parts["raw"] + z * ase),
                        g6=float(parts["g6"]), average_r=float(parts["av_r"]), n_obs=int(n),
                        n_items=int(k), items=items, conf_level=conf_level)
+
+
+@dataclass(frozen=True)
+class OrdinalAlphaResult:
+    """Ordinal alpha of one scale (Zumbo, Gadermann & Zeisser 2007).
+
+    Attributes
+    ----------
+    alpha : float
+        Alpha of the polychoric correlation matrix (psych's ``raw_alpha`` = ``std.alpha``).
+    ase : float
+        Duhachek & Iacobucci's standard error with n = ``n_obs`` (psych's ``ase`` with
+        ``n.obs``).
+    ci_lower, ci_upper : float
+        ``alpha -/+ z ase``.
+    g6, average_r : float
+        Guttman's lambda 6 and the mean polychoric correlation.
+    n_obs, n_items : int
+    items : pandas.DataFrame
+        Per item: item, std_r, r_cor, citc (``r.drop``), alpha_if_deleted.
+    missing : str
+        How the polychoric correlations treated missing answers.
+    label : str
+        What the number is, for reports.
+    """
+
+    alpha: float
+    ase: float
+    ci_lower: float
+    ci_upper: float
+    g6: float
+    average_r: float
+    n_obs: int
+    n_items: int
+    items: pd.DataFrame
+    missing: str = "listwise"
+    conf_level: float = 0.95
+    label: str = ("ordinal alpha (Zumbo, Gadermann & Zeisser 2007): Cronbach's alpha of the "
+                  "polychoric correlations")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary."""
+        out = {k: getattr(self, k) for k in (
+            "alpha", "ase", "ci_lower", "ci_upper", "g6", "average_r", "n_obs", "n_items",
+            "missing", "conf_level", "label")}
+        out["items"] = self.items.to_dict(orient="records")
+        return out
+
+
+def ordinal_alpha(data: pd.DataFrame, *, missing: str = "listwise",
+                  conf_level: float = 0.95) -> OrdinalAlphaResult:
+    """Ordinal alpha: Cronbach's alpha computed from the polychoric correlation matrix.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One column of answer codes per item (NaN = missing), items keyed in one direction.
+    missing : {"listwise", "pairwise"}
+        Rows used by the polychoric correlations (``lavCor(missing = ...)``); ``n_obs`` is the
+        number of complete rows (listwise) or of rows with any answer (pairwise).
+    conf_level : float
+        Level of the ``alpha -/+ z ase`` interval.
+
+    Returns
+    -------
+    OrdinalAlphaResult
+
+    Raises
+    ------
+    SurveyDataError
+        With fewer than two items, an item with a single category or too few rows.
+
+    Notes
+    -----
+    With ``R`` the k x k polychoric correlations (lavaan's two-step estimates,
+    :func:`riskmodel_sem.sem.polychoric.polychoric_matrix`),
+    ``alpha = k/(k-1) (1 - k / 1'R1)``. Matches
+    ``psych::alpha(lavaan::lavCor(x, ordered = names(x)), n.obs = n)`` (psych 2.2.9):
+    ``raw_alpha``, ``G6(smc)``, ``average_r``, ``ase``, ``alpha.drop`` and ``item.stats``'s
+    ``r``, ``r.cor``, ``r.drop``. psych's Feldt interval for a correlation matrix ignores
+    ``n.obs`` and is not reported. Ordinal alpha estimates the reliability of the latent
+    continuous responses, not of the observed sum score; it is higher than alpha when
+    answers are few and skewed.
+
+    References
+    ----------
+    Zumbo, B. D., Gadermann, A. M., & Zeisser, C. (2007). Ordinal versions of coefficients
+    alpha and theta for Likert rating scales. Journal of Modern Applied Statistical Methods,
+    6, 21-29. doi:10.22237/jmasm/1177992180
+
+    Gadermann, A. M., Guhn, M., & Zumbo, B. D. (2012). Estimating ordinal reliability for
+    Likert-type and ordinal item response data. Practical Assessment, Research &
+    Evaluation, 17(3). doi:10.7275/n560-j767
+    """
+    x = data.apply(pd.to_numeric, errors="coerce").astype(float)
+    k = x.shape[1]
+    if k < 2:
+        raise SurveyDataError("Ordinal alpha needs at least two items.")
+    names = [str(c) for c in x.columns]
+    values = x.to_numpy()
+    nan = np.isnan(values)
+    n = int((~nan.any(axis=1)).sum() if missing == "listwise" else (~nan.all(axis=1)).sum())
+    r = polychoric_matrix(values, names, missing=missing)
+    parts = _alpha_parts(r)
+    ase = math.sqrt(parts["q"] / n)
+    z = norm_ppf(0.5 + conf_level / 2.0)
+    std_r, r_cor, r_drop, drop_raw, _, _ = _item_statistics(r, n)
+    items = pd.DataFrame({"item": names, "std_r": std_r, "r_cor": r_cor, "citc": r_drop,
+                          "alpha_if_deleted": drop_raw})
+    return OrdinalAlphaResult(alpha=float(parts["std"]), ase=ase,
+                              ci_lower=float(parts["std"] - z * ase),
+                              ci_upper=float(parts["std"] + z * ase), g6=float(parts["g6"]),
+                              average_r=float(parts["av_r"]), n_obs=n, n_items=k, items=items,
+                              missing=missing, conf_level=conf_level)
 
 
 # ---------------------------------------------------------------------------------------------

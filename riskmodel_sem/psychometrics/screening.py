@@ -29,6 +29,7 @@ from ..survey.spec import Spec
 from ..survey.readers import SurveyData
 
 __all__ = [
+    "RECOMMENDATION_SOURCE",
     "ScreeningResult",
     "screen",
     "item_frame",
@@ -84,12 +85,29 @@ FLAG_RULES = {
 
 #: Cut-offs for the univariate and multivariate normality summaries.
 NORMALITY_RULES = {
-    "abs_skew": {"value": 2.0, "source": "West, Finch & Curran (1995), in Hoyle (ed.), Structural "
-                                         "Equation Modeling, 56-75: |skewness| < 2"},
-    "abs_kurtosis": {"value": 7.0, "source": "West, Finch & Curran (1995): |excess kurtosis| < 7"},
+    "abs_skew": {"value": 2.0, "source": "Finney & DiStefano (2013), in Hancock & Mueller (eds.), "
+                                         "Structural Equation Modeling: A Second Course, 2nd ed., "
+                                         "439-492: |skewness| > 2 is strongly non-normal (West, "
+                                         "Finch & Curran 1995)"},
+    "abs_kurtosis": {"value": 7.0, "source": "Finney & DiStefano (2013): |excess kurtosis| > 7 "
+                                             "is strongly non-normal (West, Finch & Curran 1995)"},
     "mardia_alpha": {"value": 0.05, "source": "Mardia (1970), Biometrika 57, 519-530, "
                                               "doi:10.1093/biomet/57.3.519"},
+    "min_categories": {"value": 5, "source": "Rhemtulla, Brosseau-Liard & Savalei (2012), "
+                                             "Psychological Methods 17, 354-373, "
+                                             "doi:10.1037/a0029315: with fewer than five answer "
+                                             "categories, or asymmetric thresholds, categorical "
+                                             "estimation (WLSMV) beats robust ML"},
+    "max_ordinal_categories": {"value": 7, "source": "Rhemtulla, Brosseau-Liard & Savalei "
+                                                     "(2012) compared 2 to 7 categories; items "
+                                                     "with more distinct answers are treated "
+                                                     "as continuous"},
 }
+
+#: Where the estimator recommendation comes from (shown with it in results and reports).
+RECOMMENDATION_SOURCE = ("Rhemtulla, Brosseau-Liard & Savalei (2012), Psychological Methods 17, "
+                         "354-373, doi:10.1037/a0029315; Finney & DiStefano (2013), Non-normal "
+                         "and categorical data in structural equation modeling, 439-492")
 
 
 @dataclass(frozen=True)
@@ -108,8 +126,9 @@ class ScreeningResult:
     normality : dict
         Mardia's multivariate skewness (``skew_b1p``, ``skew_statistic``, ``skew_df``,
         ``skew_p``) and kurtosis (``kurtosis_b2p``, ``kurtosis_z``, ``kurtosis_p``),
-        ``n`` (complete rows used), counts of items beyond the univariate cut-offs, and the
-        ``recommendation`` (``"ML"`` or ``"MLR"``) with its ``reason``.
+        ``n`` (complete rows used), counts of items beyond the univariate cut-offs, the fewest
+        answer categories of an item, and the ``recommendation`` (``"WLSMV"`` or ``"MLR"``)
+        with its ``reason`` and ``recommendation_source``.
     missing_patterns : pandas.DataFrame
         One row per pattern of missing answers: pattern ("1" answered, "0" missing, in item
         order), n_rows, n_missing_items, missing_items; most frequent first.
@@ -590,9 +609,11 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
     * ``duplicate``: the complete answer vector equals another respondent's (all copies);
     * ``speeder``: the duration is below ``speed_fraction`` (0.5) of the median duration.
 
-    Nothing is dropped. Mardia's tests use the complete rows; the recommendation is MLR
-    (robust standard errors and scaled test) when multivariate kurtosis is significant at .05
-    or some item exceeds |skew| 2 or |kurtosis| 7, otherwise ML.
+    Nothing is dropped. Mardia's tests use the complete rows. The estimator recommendation is
+    WLSMV (items ordered) when some item has fewer than five answer categories, or an item
+    with at most seven categories has |skew| > 2 or |excess kurtosis| > 7 (Rhemtulla,
+    Brosseau-Liard & Savalei 2012; Finney & DiStefano 2013), and MLR otherwise; the result
+    names the rule and its sources (``reason``, ``recommendation_source``).
 
     Examples
     --------
@@ -688,7 +709,8 @@ def screen(survey, spec: Spec, *, id_column: str | None = None, duration: str | 
         "flagged": flagged, "reasons": reasons,
     })
 
-    normality = _normality(values[complete], item_tab, thr)
+    n_categories = np.array([np.unique(col[~np.isnan(col)]).size for col in values.T])
+    normality = _normality(values[complete], item_tab, thr, n_categories)
     patterns = missing_patterns(items)
 
     n_flag = int(flagged.sum())
@@ -731,7 +753,8 @@ def _duration_value(v) -> float:
     return 3600.0 * h + 60.0 * mi + se
 
 
-def _normality(complete_values: np.ndarray, item_tab: pd.DataFrame, thr: dict) -> dict:
+def _normality(complete_values: np.ndarray, item_tab: pd.DataFrame, thr: dict,
+               n_categories: np.ndarray) -> dict:
     out: dict = {}
     n, p = complete_values.shape
     sd_ok = n > p and np.all(np.std(complete_values, axis=0) > 0)
@@ -744,26 +767,55 @@ def _normality(complete_values: np.ndarray, item_tab: pd.DataFrame, thr: dict) -
         out.update({"n": int(n), "p": int(p), "skew_b1p": np.nan, "skew_statistic": np.nan,
                     "skew_df": np.nan, "skew_p": np.nan, "kurtosis_b2p": np.nan,
                     "kurtosis_z": np.nan, "kurtosis_p": np.nan})
-    n_skew = int((item_tab["skew"].abs() >= thr["abs_skew"]["value"]).sum())
-    n_kurt = int((item_tab["kurtosis"].abs() >= thr["abs_kurtosis"]["value"]).sum())
-    out["n_items_abs_skew_ge_2"] = n_skew
-    out["n_items_abs_kurtosis_ge_7"] = n_kurt
+    skewed = item_tab["skew"].abs().to_numpy() > thr["abs_skew"]["value"]
+    kurtotic = item_tab["kurtosis"].abs().to_numpy() > thr["abs_kurtosis"]["value"]
+    out["n_items_abs_skew_ge_2"] = int(
+        (item_tab["skew"].abs() >= thr["abs_skew"]["value"]).sum())
+    out["n_items_abs_kurtosis_ge_7"] = int(
+        (item_tab["kurtosis"].abs() >= thr["abs_kurtosis"]["value"]).sum())
+    cats = np.asarray(n_categories, dtype=int)
+    ordinal = cats <= thr["max_ordinal_categories"]["value"]
+    few = ordinal & (cats < thr["min_categories"]["value"])
+    asym = ordinal & (skewed | kurtotic)
+    out["min_categories"] = int(cats.min()) if cats.size else 0
+    out["n_items_few_categories"] = int(few.sum())
+    out["n_ordinal_items_asymmetric"] = int(asym.sum())
+    out["recommendation_source"] = RECOMMENDATION_SOURCE
+    items = [str(v) for v in item_tab["item"]]
     alpha = thr["mardia_alpha"]["value"]
+
+    def named(mask):
+        names = [i for i, m in zip(items, mask) if m]
+        return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     reasons = []
-    if not math.isnan(out["kurtosis_p"]) and out["kurtosis_p"] < alpha:
-        reasons.append(f"Mardia's multivariate kurtosis is significant (z = "
-                       f"{out['kurtosis_z']:.2f}, p = {out['kurtosis_p']:.3g})")
-    if n_skew or n_kurt:
-        reasons.append(f"{n_skew} item(s) with |skew| >= 2 and {n_kurt} with |kurtosis| >= 7")
+    if few.any():
+        reasons.append(f"{int(few.sum())} item(s) have fewer than "
+                       f"{thr['min_categories']['value']} answer categories ({named(few)})")
+    if asym.any():
+        reasons.append(f"{int(asym.sum())} ordinal item(s) have strongly asymmetric answers "
+                       f"(|skew| > {thr['abs_skew']['value']:g} or |kurtosis| > "
+                       f"{thr['abs_kurtosis']['value']:g}: {named(asym)})")
     if reasons:
-        out["recommendation"] = "MLR"
-        out["reason"] = ("; ".join(reasons) + ": use MLR (robust standard errors and the "
-                         "Yuan-Bentler scaled test).")
-    elif math.isnan(out["kurtosis_p"]):
-        out["recommendation"] = "MLR"
-        out["reason"] = "Mardia's tests could not be computed; MLR is the safer choice."
+        out["recommendation"] = "WLSMV"
+        out["reason"] = ("; ".join(reasons) + ": treat the items as ordered and use WLSMV "
+                         "(polychoric correlations, robust standard errors, mean- and "
+                         "variance-adjusted test), as Rhemtulla, Brosseau-Liard & Savalei "
+                         "(2012) and Finney & DiStefano (2013) advise.")
+        return out
+    out["recommendation"] = "MLR"
+    why = []
+    if not math.isnan(out["kurtosis_p"]) and out["kurtosis_p"] < alpha:
+        why.append(f"Mardia's multivariate kurtosis is significant (z = "
+                   f"{out['kurtosis_z']:.2f}, p = {out['kurtosis_p']:.3g})")
+    if (skewed | kurtotic).any():
+        why.append(f"{int((skewed | kurtotic).sum())} item(s) with |skew| > 2 or |kurtosis| > 7")
+    if not ordinal.any():
+        what = "the answers are continuous (more than 7 distinct values per item)"
     else:
-        out["recommendation"] = "ML"
-        out["reason"] = ("Mardia's multivariate kurtosis is not significant and no item is "
-                         "strongly skewed or kurtotic: ML is adequate.")
+        what = (f"every item has at least {thr['min_categories']['value']} categories and no "
+                "ordinal item is strongly asymmetric")
+    out["reason"] = (what + ("; " + "; ".join(why) if why else "") + ": use MLR (robust "
+                     "standard errors and the Yuan-Bentler scaled test), which Rhemtulla, "
+                     "Brosseau-Liard & Savalei (2012) found as good as WLSMV with five or more "
+                     "roughly symmetric categories and which guards against non-normality.")
     return out

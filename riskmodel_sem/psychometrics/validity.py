@@ -33,10 +33,12 @@ from .._json import json_value
 from ..errors import ModelError, OptionError, SurveyDataError
 from ..sem.distributions import chi2_sf
 from ..sem.estimation import FitResult, fit_model
+from ..sem.polychoric import polychoric_matrix
 from .screening import em_moments
 
 __all__ = [
     "correlation_matrix",
+    "ordered_columns",
     "htmt",
     "htmt_bootstrap",
     "fornell_larcker",
@@ -55,8 +57,26 @@ __all__ = [
 ]
 
 
-def correlation_matrix(data: pd.DataFrame, missing: str = "listwise") -> pd.DataFrame:
-    """Pearson correlations of the columns under a missing-data rule.
+def ordered_columns(columns: Sequence[str], ordered) -> list[str]:
+    """The ordered columns among ``columns``: ``ordered`` is None / False (none), True or
+    ``"all"`` (all, as lavaan's ``ordered = TRUE``) or a list of names (which must be
+    columns)."""
+    cols = [str(c) for c in columns]
+    if ordered is None or ordered is False:
+        return []
+    if ordered is True or (isinstance(ordered, str) and ordered.lower() == "all"):
+        return cols
+    names = [ordered] if isinstance(ordered, str) else [str(v) for v in ordered]
+    unknown = [v for v in names if v not in cols]
+    if unknown:
+        raise OptionError(f"ordered= names {', '.join(unknown)}, which "
+                          f"{'is' if len(unknown) == 1 else 'are'} not among the items.")
+    return [c for c in cols if c in names]
+
+
+def correlation_matrix(data: pd.DataFrame, missing: str = "listwise", *,
+                       ordered=None) -> pd.DataFrame:
+    """Pearson, or with ``ordered`` polychoric / polyserial, correlations of the columns.
 
     Parameters
     ----------
@@ -66,7 +86,12 @@ def correlation_matrix(data: pd.DataFrame, missing: str = "listwise") -> pd.Data
         ``"listwise"``: complete rows (``lavaan::lavCor(missing = "listwise")``);
         ``"pairwise"``: pairwise-complete rows (``cor(use = "pairwise")``);
         ``"fiml"`` (or ``"ml"``): the EM (saturated-model ML) covariance
-        (``lavCor(missing = "ml")``).
+        (``lavCor(missing = "ml")``; not with ordered columns).
+    ordered : None, True, "all" or list of str
+        Columns to treat as ordered (see :func:`ordered_columns`); their correlations are
+        lavaan's two-step polychoric (with another ordered column) and polyserial (with a
+        continuous one) estimates, as ``lavCor(data, ordered = ...)``
+        (:func:`riskmodel_sem.sem.polychoric.polychoric_matrix`).
 
     Returns
     -------
@@ -81,6 +106,14 @@ def correlation_matrix(data: pd.DataFrame, missing: str = "listwise") -> pd.Data
     """
     x = data.apply(pd.to_numeric, errors="coerce").astype(float)
     cols = list(x.columns)
+    ords = ordered_columns(cols, ordered)
+    if ords:
+        if missing not in ("listwise", "pairwise"):
+            raise OptionError(f"Polychoric correlations need missing='listwise' or 'pairwise' "
+                              f"(as lavaan's lavCor with ordered variables), not {missing!r}.")
+        r = polychoric_matrix(x.to_numpy(), [str(c) for c in cols],
+                              [str(c) in ords for c in cols], missing=missing)
+        return pd.DataFrame(r, index=cols, columns=cols)
     if missing == "listwise":
         x = x.dropna()
         if len(x) < 2:
@@ -109,7 +142,7 @@ def _constructs(constructs) -> dict[str, list[str]]:
 
 def htmt(data: pd.DataFrame | None, constructs, *, geometric: bool = True,
          missing: str = "listwise", corr: pd.DataFrame | None = None,
-         absolute: bool = True) -> pd.DataFrame:
+         absolute: bool = True, ordered=None) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations (HTMT or HTMT2).
 
     Parameters
@@ -128,6 +161,9 @@ def htmt(data: pd.DataFrame | None, constructs, *, geometric: bool = True,
         An item correlation matrix to use instead of ``data``.
     absolute : bool, default True
         Use absolute correlations (semTools' ``absolute = TRUE``; always for HTMT2).
+    ordered : None, True, "all" or list of str
+        Items to treat as ordered: their correlations are polychoric (semTools'
+        ``htmt(..., ordered = ...)``, which calls ``lavCor``); see :func:`correlation_matrix`.
 
     Returns
     -------
@@ -139,7 +175,7 @@ def htmt(data: pd.DataFrame | None, constructs, *, geometric: bool = True,
     With ``r`` the item correlations, ``m_ij`` the (arithmetic or geometric) mean of the
     correlations between items of constructs i and j, and ``m_ii`` that of the correlations
     among items of i (off-diagonal): ``HTMT_ij = m_ij / sqrt(m_ii m_jj)``. Matches
-    ``semTools::htmt(model, data, htmt2 = TRUE/FALSE)`` (semTools 0.5.6).
+    ``semTools::htmt(model, data, htmt2 = TRUE/FALSE, ordered = ...)`` (semTools 0.5.6).
 
     References
     ----------
@@ -159,7 +195,7 @@ def htmt(data: pd.DataFrame | None, constructs, *, geometric: bool = True,
         absent = [i for i in items if i not in data.columns]
         if absent:
             raise SurveyDataError(f"The data have no column(s) {', '.join(absent)}.")
-        corr = correlation_matrix(data[items], missing)
+        corr = correlation_matrix(data[items], missing, ordered=ordered)
     r = corr.loc[items, items].to_numpy(dtype=float).copy()
     if absolute or geometric:
         r = np.abs(r)

@@ -117,6 +117,9 @@ _HU_BENTLER = "Hu & Bentler (1999), SEM 6, 1-55, doi:10.1080/10705519909540118"
 
 _TABLE = (
     Threshold("alpha", 0.70, ">=", "Nunnally (1978), Psychometric Theory, 2nd ed.: alpha >= .70"),
+    Threshold("alpha_ordinal", 0.70, ">=",
+              "Gadermann, Guhn & Zumbo (2012), PARE 17(3), doi:10.7275/n560-j767: ordinal "
+              "alpha is read with alpha's cut-off, >= .70"),
     Threshold("omega", 0.70, ">=", f"{_HAIR}: construct reliability >= .70"),
     Threshold("omega_higher_order", 0.70, ">=",
               "Hair et al. (2019): construct reliability >= .70"),
@@ -183,7 +186,7 @@ _TABLE = (
 CRITERIA: Mapping[str, Threshold] = MappingProxyType({t.criterion: t for t in _TABLE})
 
 #: The criteria that :func:`riskmodel_sem.workflow.validation.validate` judges, in its order.
-VALIDATION_CRITERIA = ("alpha", "omega", "omega_higher_order", "cr", "ave", "loading_std",
+VALIDATION_CRITERIA = ("alpha", "alpha_ordinal", "omega", "omega_higher_order", "cr", "ave", "loading_std",
                        "citc", "skew", "kurtosis", "fornell_larcker", "htmt", "htmt_liberal",
                        "htmt2", "htmt2_liberal", "kmo", "kmo_item", "bartlett", "harman",
                        "one_factor_cfa", "cfi", "tli", "rmsea", "srmr")

@@ -20,7 +20,7 @@ import pandas as pd
 from ..psychometrics import reliability as rel
 from ..psychometrics import validity as val
 from .._json import json_value, records
-from ..errors import DataQualityWarning, ModelError, SurveyDataError
+from ..errors import DataQualityWarning, ModelError, OptionError, SurveyDataError
 from ..sem.estimation import FitResult, check_options, fit_model, resolve_estimator
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
@@ -63,13 +63,18 @@ class ValidationResult:
         standardized second-order loadings' minimum; empty without dimensions.
     alpha : dict
         ``{construct: AlphaResult}`` with psych's full output.
+    ordinal_alpha : dict
+        ``{construct: OrdinalAlphaResult}`` when the items are ordered (``ordered=``):
+        Zumbo et al.'s ordinal alpha, psych's alpha of the polychoric correlations; the
+        reliability table then has an ``alpha_ordinal`` column.
     items : pandas.DataFrame
         Per item: item, construct, n, mean, sd, skew, kurtosis, citc, alpha_if_deleted,
         loading_std.
     htmt, htmt2, fornell_larcker : pandas.DataFrame
         Construct-by-construct matrices: HTMT (Henseler et al. 2015, arithmetic means), HTMT2
         (Roemer et al. 2021, geometric means; semTools' default), and sqrt(AVE) on the
-        diagonal with latent correlations off it.
+        diagonal with latent correlations off it. With ordered items HTMT and HTMT2 use
+        polychoric correlations (``semTools::htmt(..., ordered = ...)``).
     kmo : KMOResult
         ``overall`` and ``items`` (MSA per item).
     bartlett : BartlettResult
@@ -113,6 +118,7 @@ class ValidationResult:
     options: dict
     warnings: tuple[str, ...] = field(default=())
     htmt_ci: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ordinal_alpha: dict = field(default_factory=dict)
 
     @property
     def all_passed(self) -> bool:
@@ -153,9 +159,11 @@ class ValidationResult:
         the CFA's fit measures, thresholds and options) is under ``validation``.
         """
         relmap = {}
+        keys = ["alpha", "alpha_ci_lower", "alpha_ci_upper", "alpha_std", "omega", "cr", "ave"]
+        if "alpha_ordinal" in self.reliability.columns:
+            keys.append("alpha_ordinal")
         for rec in self.reliability.to_dict(orient="records"):
-            relmap[rec["construct"]] = {k: json_value(rec[k]) for k in (
-                "alpha", "alpha_ci_lower", "alpha_ci_upper", "alpha_std", "omega", "cr", "ave")}
+            relmap[rec["construct"]] = {k: json_value(rec[k]) for k in keys}
         items = [{k: json_value(rec[k]) for k in _ITEM_COLUMNS}
                  for rec in self.items.to_dict(orient="records")]
         return {
@@ -182,6 +190,11 @@ class ValidationResult:
                                        self.higher_order.to_dict(orient="records")},
                 "harman": self.harman.to_dict(),
                 "one_factor": self.one_factor.to_dict(),
+                "ordinal_alpha": {c: json_value(a.to_dict())
+                                  for c, a in self.ordinal_alpha.items() if a is not None},
+                "estimator_recommendation": {
+                    k: json_value(self.screening.normality.get(k)) for k in (
+                        "recommendation", "reason", "recommendation_source")},
                 "measurement_fit": {k: json_value(v) for k, v in self.cfa.fit.items()},
                 "second_order_fit": (None if self.second_order is None else
                                      {k: json_value(v) for k, v in self.second_order.fit.items()}),
@@ -241,8 +254,6 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
         matrix (``lavCor(missing = "ml")``).
     estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}
         Estimator of the CFAs.
-    ordered : True or sequence of str, optional
-        Ordered items (lavaan's ``ordered =``).
     id_column, duration : str, optional
         Respondent-id and completion-time columns (screening).
     drop_flagged : bool, default False
@@ -255,6 +266,12 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
         With a number of draws, bootstrap percentile intervals of HTMT
         (:func:`riskmodel_sem.psychometrics.validity.htmt_bootstrap`, seeded by ``seed``;
         listwise data only), shown beside HTMT in the reports as SmartPLS prints them.
+    ordered : None, True, "all" or list of str
+        Items to treat as ordered (lavaan's ``ordered =``): each construct whose items are
+        all ordered also gets Zumbo et al.'s ordinal alpha (``alpha_ordinal``), and HTMT /
+        HTMT2 use polychoric correlations (listwise, or pairwise with ``missing="fiml"``),
+        as ``semTools::htmt(..., ordered = ...)``. KMO, Bartlett, the EFA and Harman's test
+        keep Pearson correlations.
 
     Returns
     -------
@@ -358,6 +375,9 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
 
     # reliability ------------------------------------------------------------------------
     alpha_rows = complete if missing == "listwise" else data
+    ords = val.ordered_columns(cols, ordered)
+    poly_missing = "listwise" if missing == "listwise" else "pairwise"
+    ordinal_alphas: dict = {}
     omegas = rel.omega(cfa)
     aves = rel.ave(cfa)
     crs = rel.composite_reliability(cfa)
@@ -371,14 +391,25 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
             except SurveyDataError as exc:
                 own.append(f"{c}: {exc}")
         alphas[c] = a
+        oa = None
+        if ords and len(its) >= 2 and all(i in ords for i in its):
+            try:
+                oa = rel.ordinal_alpha(alpha_rows[its], missing=poly_missing)
+            except (SurveyDataError, ModelError, OptionError) as exc:
+                own.append(f"{c}: ordinal alpha: {exc}")
+            ordinal_alphas[c] = oa
         rel_rows.append({
             "construct": c, "n_items": len(its), "n_obs": a.n_obs if a else len(alpha_rows),
             "alpha": a.alpha if a else np.nan,
             "alpha_ci_lower": a.alpha_ci_lower if a else np.nan,
             "alpha_ci_upper": a.alpha_ci_upper if a else np.nan,
             "alpha_std": a.alpha_std if a else np.nan,
-            "omega": omegas.get(c, np.nan), "cr": crs.get(c, np.nan), "ave": aves.get(c, np.nan)})
-    reliability = pd.DataFrame(rel_rows, columns=_RELIABILITY_COLUMNS)
+            "omega": omegas.get(c, np.nan), "cr": crs.get(c, np.nan), "ave": aves.get(c, np.nan),
+            "alpha_ordinal": oa.alpha if oa is not None else np.nan})
+    rel_columns = list(_RELIABILITY_COLUMNS)
+    if ords:
+        rel_columns.insert(rel_columns.index("alpha_std") + 1, "alpha_ordinal")
+    reliability = pd.DataFrame(rel_rows, columns=rel_columns)
 
     # items --------------------------------------------------------------------------------
     desc = item_statistics(alpha_rows[cols], spec).set_index("item")
@@ -402,10 +433,13 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
     corr_missing = "listwise" if missing == "listwise" else "fiml"
     corr = val.correlation_matrix(analysis[cols], corr_missing)
     n_corr = len(analysis)
-    htmt1 = val.htmt(None, constructs, geometric=False, corr=corr)
-    htmt2 = val.htmt(None, constructs, geometric=True, corr=corr)
+    htmt_corr = corr
+    if ords:
+        htmt_corr = val.correlation_matrix(alpha_rows[cols], poly_missing, ordered=ords)
+    htmt1 = val.htmt(None, constructs, geometric=False, corr=htmt_corr)
+    htmt2 = val.htmt(None, constructs, geometric=True, corr=htmt_corr)
     htmt_ci = (val.htmt_bootstrap(analysis[cols], constructs, n_boot=int(bootstrap), seed=seed)
-               if bootstrap and missing == "listwise" else pd.DataFrame())
+               if bootstrap and missing == "listwise" and not ords else pd.DataFrame())
     fl = val.fornell_larcker(cfa, aves)
     kmo_res = val.kmo(corr)
     bart = val.bartlett(corr, n_corr)
@@ -419,8 +453,8 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
     v = _Verdicts(thr)
     for rec in reliability.to_dict(orient="records"):
         c = rec["construct"]
-        for crit in ("alpha", "omega", "cr", "ave"):
-            if not (isinstance(rec[crit], float) and math.isnan(rec[crit])):
+        for crit in ("alpha", "alpha_ordinal", "omega", "cr", "ave"):
+            if crit in rec and not (isinstance(rec[crit], float) and math.isnan(rec[crit])):
                 v.add(crit, c, rec[crit])
     for rec in higher.to_dict(orient="records"):
         v.add("omega_higher_order", rec["dimension"], rec["omega"])
@@ -455,8 +489,10 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
     v.add("srmr", "model", cfa.fit.get("srmr"))
     verdicts = v.frame()
 
-    if scr.normality.get("recommendation") == "MLR" and estimator == "ML":
-        own.append(f"Screening recommends MLR: {scr.normality['reason']}")
+    recommended = scr.normality.get("recommendation")
+    if recommended and recommended != estimator:
+        own.append(f"Screening recommends {recommended} (this run used {estimator}): "
+                   f"{scr.normality['reason']}")
 
     rows_used = {
         "screened": scr.n_rows,
@@ -473,7 +509,7 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
     }
     options = {"missing": missing, "estimator": estimator, "drop_flagged": bool(drop_flagged),
                "seed": int(seed), "n_iter": int(n_iter), "id_column": id_column,
-               "duration": duration}
+               "duration": duration, "ordered": list(ords)}
     for msg in dict.fromkeys(own):
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
     notes.extend(own)
@@ -483,5 +519,5 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
         fornell_larcker=fl, kmo=kmo_res,
         bartlett=bart, efa=efa_res, harman=harm, one_factor=one, verdicts=verdicts,
         rows_used=rows_used, thresholds=thr, options=options,
-        warnings=tuple(dict.fromkeys(notes)), htmt_ci=htmt_ci)
+        warnings=tuple(dict.fromkeys(notes)), htmt_ci=htmt_ci, ordinal_alpha=ordinal_alphas)
 

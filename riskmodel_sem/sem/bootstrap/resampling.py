@@ -442,6 +442,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         fit = fit_or_model
     else:
         raise OptionError("bootstrap() needs a FitResult or lavaan model syntax.")
+    if getattr(fit, "ordinal", None) is not None:
+        raise OptionError("The bootstrap of fits with ordered items (WLSMV, ULSMV, DWLS, ULS) "
+                          "is not supported yet; their robust standard errors are lavaan's.")
     if fit.missing not in ("listwise", "fiml"):
         raise OptionError(f"The bootstrap does not support missing = {fit.missing!r}.")
     fiml = fit.missing == "fiml"
