@@ -99,6 +99,8 @@ def fit_arguments(case: dict) -> dict:
             kwargs["group"] = value
         elif key == "group.equal":
             kwargs["group_equal"] = (value,) if isinstance(value, str) else tuple(value)
+        elif key == "group.partial":
+            kwargs["group_partial"] = (value,) if isinstance(value, str) else tuple(value)
         elif key in ("fixed.x", "meanstructure", "orthogonal", "std.lv"):
             kwargs[key.replace(".", "_")] = bool(value)
         elif key == "control":

@@ -49,6 +49,8 @@ __all__ = [
     "FitResult",
     "fit_model",
     "check_options",
+    "check_group_equal",
+    "GROUP_EQUAL_KINDS",
     "model_data",
     "sample_moments",
     "prepare",
@@ -67,6 +69,9 @@ __all__ = [
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                     "ci_upper", "std_lv", "std_all"]
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
+#: lavaan's ``group.equal`` kinds that a fit accepts.
+GROUP_EQUAL_KINDS = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+                     "lv.variances", "lv.covariances", "regressions")
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,9 @@ class FitResult:
     ----------
     estimates : pandas.DataFrame
         lavaan's ``parameterEstimates(fit, standardized = TRUE)`` with snake_case columns
-        (``ESTIMATE_COLUMNS``, plus ``group`` for several groups, plus ``se_std_all``).
+        (``ESTIMATE_COLUMNS``, plus ``se_std_all``). With several groups also lavaan's integer
+        ``group`` (0 for ``:=`` rows) and ``group_label``, the group's value as written in
+        the data (empty for ``:=`` rows).
     fit : dict
         lavaan's ``fitMeasures`` with "." replaced by "_".
     r2 : dict
@@ -85,6 +92,10 @@ class FitResult:
     modindices : pandas.DataFrame
         Modification indices (``MODINDEX_COLUMNS``, plus ``group`` for several groups),
         sorted decreasingly.
+    group_labels : tuple of str
+        The groups' values in the data, in lavaan's group order (first appearance).
+    group_n : tuple of int
+        Rows used in each group (lavaan's ``lavInspect(fit, "nobs")``).
     ordinal : CategoricalObjective or None
         For fits with ordered variables: the discrepancy with its sample statistics
         (thresholds, polychoric correlations, their asymptotic covariance), which difference
@@ -106,6 +117,7 @@ class FitResult:
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
     group_labels: tuple[str, ...] = ()
+    group_n: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
     heywood: tuple[str, ...] = ()
     model: CompiledModel | None = field(default=None, repr=False, compare=False)
@@ -126,7 +138,12 @@ class FitResult:
         return summary_html(self.summary())
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary with the keys of DESIGN.md §3."""
+        """JSON-ready dictionary with the keys of DESIGN.md §3 (``groups``: each group's
+        ``group`` number, ``label`` and ``n``, for a multi-group fit)."""
+        groups = {"groups": [{"group": g, "label": str(lab), "n": int(n)}
+                             for g, (lab, n) in enumerate(zip(self.group_labels, self.group_n),
+                                                          start=1)]
+                  } if len(self.group_labels) > 1 else {}
         return {
             "estimator": self.estimator,
             "missing": self.missing,
@@ -140,6 +157,7 @@ class FitResult:
             "estimates": records(self.estimates),
             "r2": json_value(self.r2),
             "modindices": records(self.modindices),
+            **groups,
         }
 
 
@@ -282,6 +300,7 @@ def fit_model(
     missing: str = "listwise",
     group: str | None = None,
     group_equal: tuple[str, ...] = (),
+    group_partial: tuple = (),
     source: str = "model",
     compute_modindices: bool = True,
     meanstructure: bool = False,
@@ -313,7 +332,12 @@ def fit_model(
     group : str, optional
         Column defining groups for a multi-group fit.
     group_equal : tuple of str
-        lavaan's ``group.equal``.
+        lavaan's ``group.equal``: any of ``GROUP_EQUAL_KINDS`` (loadings, intercepts, means,
+        residuals, residual.covariances, lv.variances, lv.covariances, regressions).
+        Parameters with a user label keep it (lavaan: a label wins over ``group.equal``).
+    group_partial : tuple
+        lavaan's ``group.partial``: parameters exempt from ``group_equal``, as ``"F=~x2"``
+        or ``(lhs, op, rhs)``.
     source : str
         Name of the model for messages.
     compute_modindices : bool
@@ -353,7 +377,7 @@ def fit_model(
         When the data cannot support the model (too few rows, non-positive-definite covariance,
         unknown variables, not identified).
     OptionError
-        For an unknown estimator or missing-data method.
+        For an unknown estimator or missing-data method, or an unknown ``group_equal`` kind.
 
     Notes
     -----
@@ -380,9 +404,10 @@ def fit_model(
                                      group=group, group_equal=tuple(group_equal),
                                      source=source, ordered=ordered,
                                      parameterization=parameterization, id_cat=id_cat)
+    group_equal = check_group_equal(group_equal)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
-                    group_equal=group_equal, source=source,
+                    group_equal=group_equal, group_partial=tuple(group_partial), source=source,
                     compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
                     fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
@@ -438,9 +463,22 @@ def check_options(estimator, missing) -> tuple[str, str]:
     return estimator, missing
 
 
+def check_group_equal(group_equal) -> tuple[str, ...]:
+    """``group_equal`` as a tuple of lavaan's ``group.equal`` kinds; OptionError naming an
+    unknown kind (a single string such as ``"loadings,intercepts"`` is split at commas)."""
+    if isinstance(group_equal, str):
+        group_equal = [k for k in group_equal.replace(" ", "").split(",") if k]
+    kinds = tuple(str(k).strip() for k in group_equal)
+    unknown = [k for k in kinds if k not in GROUP_EQUAL_KINDS]
+    if unknown:
+        raise OptionError(f"Unknown group.equal kind(s) {', '.join(map(repr, unknown))}; use "
+                          f"{', '.join(GROUP_EQUAL_KINDS)}.")
+    return tuple(dict.fromkeys(kinds))
+
+
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
          compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False,
-         std_lv=False):
+         std_lv=False, group_partial=()):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
@@ -450,7 +488,7 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                                                  group_equal=group_equal,
                                                  meanstructure=meanstructure, fixed_x=fixed_x,
                                                  orthogonal=orthogonal, std_lv=std_lv,
-                                                 source=source)
+                                                 source=source, group_partial=group_partial)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
@@ -461,7 +499,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv,
+            group_partial)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
         theta, iterations, converged, fmin2 = _estimate(objective, theta0, True, robust_se,
@@ -634,7 +673,8 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         latent=model.latent,
         implied_cov=pd.DataFrame(sigma, index=model.observed, columns=model.observed),
         sample_cov=pd.DataFrame(moments[0].cov, index=model.observed, columns=model.observed),
-        group_labels=labels,
+        group_labels=tuple(str(lab) for lab in labels),
+        group_n=tuple(int(m.n) for m in moments),
         warnings=tuple(notes),
         heywood=tuple(heywood),
         model=model,
@@ -665,9 +705,15 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
         "est": est, "se": se,
     })
     if model.ngroups > 1:
-        table.insert(3, "group", rows["group"].to_numpy())
+        group = rows["group"].to_numpy().astype(int)
+        table.insert(3, "group", group)
+        names = np.array([str(lab) for lab in labels] if len(labels) == model.ngroups
+                         else [str(g) for g in range(1, model.ngroups + 1)], dtype=object)
+        table.insert(4, "group_label", names[group - 1])
     defined = defined_parameters(model, theta, vcov)
     if len(defined):
+        if model.ngroups > 1:  # lavaan's parameterEstimates puts := rows in group 0
+            defined = defined.assign(group=0, group_label="")
         table = pd.concat([table, defined], ignore_index=True)
     n_tested = len(table)
     cset = constraint_set(model)

@@ -151,7 +151,7 @@ def gfi_missing(model, theta, groups, df) -> dict:
 
 
 def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False,
-                 std_lv=False):
+                 std_lv=False, group_partial=()):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -206,6 +206,7 @@ def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogo
                                      complete=gd.complete))
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
-                           group_equal=group_equal, moments=moments, source=source,
+                           group_equal=group_equal, group_partial=group_partial,
+                           moments=moments, source=source,
                            fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv)
     return model, moments, groups, h1, labels, notes
