@@ -60,6 +60,26 @@ def _draws(text):
     return value
 
 
+def _kinds(text):
+    """--group-equal: comma-separated group.equal kinds (checked by the fit against lavaan's
+    names, so that the command line needs no numerical library to start)."""
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    if not kinds:
+        raise argparse.ArgumentTypeError("group-equal needs at least one kind, e.g. loadings")
+    return tuple(dict.fromkeys(kinds))
+
+
+def _partial(text):
+    """--group-partial: comma-separated parameters such as GIV=~SYM or FIN1~1."""
+    items = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in items if not any(op in k for op in ("=~", "~~", "~"))]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"group.partial parameter(s) {', '.join(map(repr, bad)) or repr(text)} name no "
+            "parameter; write them as lavaan does, e.g. GIV=~SYM, FIN1~1, FIN1~~FIN1")
+    return tuple(items)
+
+
 _JOBS = _int_option("jobs", 1, limits.max_jobs, " (the cores this machine has)")
 
 
@@ -129,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--drop-flagged", action="store_true",
                        help="leave out the respondents that screening flags (careless, "
                             "speeders, outliers); with --out they go to cleaned.xlsx")
+
+    def min_group_size(p):
+        p.add_argument("--min-group-size", type=_int_option("min-group-size", 2), metavar="N",
+                       help="leave out groups with fewer than N usable rows (with a warning "
+                            "naming them)")
 
     def estimation_options(p):
         p.add_argument("--estimator", choices=["ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"],
@@ -208,7 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes for the bootstrap (same results for any J)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the bootstrap on a Dask cluster at this address")
-    p.add_argument("--group", metavar="COL", help="one multi-group fit across the groups of COL")
+    p.add_argument("--group", metavar="COL",
+                   help="one multi-group fit across the groups of COL (its header, or the "
+                        "header without the question number); every path is free per group "
+                        "and compared between groups")
+    p.add_argument("--group-equal", type=_kinds, metavar="KINDS",
+                   help="parameters equal across groups, as lavaan's group.equal: "
+                        "loadings,intercepts,means,residuals,residual.covariances,"
+                        "lv.variances,lv.covariances,regressions")
+    p.add_argument("--group-partial", type=_partial, metavar="PARAMS",
+                   help="exceptions to --group-equal, as lavaan's group.partial "
+                        "(e.g. \"GIV=~SYM,FIN1~1\")")
+    min_group_size(p)
     p.add_argument("--crosscheck", choices=["semopy"], metavar="ENGINE",
                    help="refit with semopy and report the largest difference of the free "
                         "estimates (JSON key 'crosscheck'); needs --missing listwise, no --group")
@@ -230,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("invariance", help="measurement invariance across groups")
     p.add_argument("--spec", required=True, metavar="SPEC",
                    help="YAML spec or lavaan model file (.lav)")
-    p.add_argument("--group", required=True, metavar="COL")
+    p.add_argument("--group", required=True, metavar="COL",
+                   help="group column (its header, or the header without the question number)")
+    min_group_size(p)
     estimation_options(p)
     screening_options(p)
     common(p)

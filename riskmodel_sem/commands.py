@@ -162,6 +162,64 @@ def _model_frame(survey, group=None):
     return frame
 
 
+def select_groups(survey, group, *, min_group_size=None, missing="listwise"):
+    """The group column a user named, and the survey without the groups too small to fit.
+
+    Parameters
+    ----------
+    survey : riskmodel_sem.survey.readers.SurveyData
+    group : str
+        The column's header, or its header without the platform's question number
+        (``"您的性别"`` for ``"1.您的性别"``; :func:`riskmodel_sem.survey.headers.find_column`).
+    min_group_size : int, optional
+        Groups with fewer usable rows (complete rows under listwise deletion, rows with an
+        answer under FIML) are left out, with a warning naming them and their sizes.
+    missing : {"listwise", "fiml"}
+
+    Returns
+    -------
+    (str, SurveyData)
+        The column's name as read and the survey with the rows of the groups kept (rows with
+        a blank group label stay: the fit leaves them out with a warning counting them).
+
+    Raises
+    ------
+    SurveyDataError
+        When no column or more than one matches ``group``.
+    OptionError
+        When fewer than two groups remain.
+    """
+    from .sem.data import group_label
+
+    name = _column(survey, group, "group column")
+    labels = survey.extra[name]
+    blank = labels.isna() | labels.map(lambda v: isinstance(v, str) and not v.strip())
+    usable = (survey.data.notna().all(axis=1) if missing == "listwise"
+              else survey.data.notna().any(axis=1))
+    text = labels.map(group_label)
+    sizes = text[~blank & usable].value_counts(sort=False)
+    present = list(dict.fromkeys(text[~blank]))
+    if min_group_size:
+        small = [g for g in present if sizes.get(g, 0) < min_group_size]
+        if small:
+            shown = ", ".join(f"{g!r} (n = {int(sizes.get(g, 0))})" for g in small)
+            warnings.warn(f"{_where(survey)}, column {name!r}: group(s) {shown} have fewer than "
+                          f"{min_group_size} usable rows and were left out "
+                          f"(--min-group-size {min_group_size}).", RiskModelWarning,
+                          stacklevel=2)
+            keep = ~text.isin(small).to_numpy() | blank.to_numpy()
+            survey = dataclasses.replace(survey, data=survey.data[keep], ids=survey.ids[keep],
+                                         extra=survey.extra[keep])
+            present = [g for g in present if g not in small]
+    if len(present) < 2:
+        raise OptionError(f"{_where(survey)}, column {name!r}: {len(present)} group(s) "
+                          f"{'left ' if min_group_size else ''}({', '.join(map(repr, present))}); "
+                          "a multi-group analysis needs at least two.")
+    return name, survey
+
+
+
+
 def _where(survey) -> str:
     return f"{survey.source}" + (f", sheet {survey.sheet!r}" if survey.sheet else "")
 
@@ -188,6 +246,8 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
         otherwise linearly dependent (smallest eigenvalue of their correlation matrix
         <= 1e-10).
     """
+    from .sem.data import group_label
+
     frame = survey.data
     p = frame.shape[1]
     where = _where(survey)
@@ -196,7 +256,7 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
     if group is not None:
         gvals = survey.extra[group]
         keep = gvals.notna().to_numpy()
-        labels = gvals[keep].astype(str).to_numpy()
+        labels = gvals[keep].map(group_label).to_numpy()
         parts = [(f" in group {lab!r} of column {group!r}",
                   frame[keep][labels == lab]) for lab in dict.fromkeys(labels)]
     for in_group, part in parts:
@@ -270,7 +330,8 @@ def _dask_client(address: str):
 
 @_collect_warnings
 def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
-            jobs=1, scheduler=None, group=None, sheet=None, id_column=None,
+            jobs=1, scheduler=None, group=None, group_equal=(), group_partial=(),
+            min_group_size=None, sheet=None, id_column=None,
             progress=None, crosscheck=None, anonymous=False, duration=None,
             drop_flagged=False, ordered=None) -> Analysis:
     """Fit the hypothesized model, judge the hypotheses, optionally bootstrap.
@@ -296,7 +357,17 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     scheduler : str, optional
         Address of a Dask scheduler for the bootstrap.
     group : str, optional
-        Column of the survey file defining groups (multi-group fit).
+        Column of the survey file defining groups (multi-group fit, lavaan's ``group =``),
+        named by its header or its header without the question number. The spec's path
+        labels become one per group (never equal across groups unless ``group_equal`` says
+        so); every structural path is then compared between every pair of groups
+        (:func:`riskmodel_sem.sem.multigroup.compare_groups`, ``Analysis.groups``).
+    group_equal : sequence of str or str
+        lavaan's ``group.equal`` (``"loadings,intercepts"`` or a sequence).
+    group_partial : sequence of str
+        lavaan's ``group.partial`` (``"GIV=~SYM"``).
+    min_group_size : int, optional
+        Leave out groups with fewer usable rows, with a warning naming them.
     crosscheck : {"semopy"}, optional
         Refit the model with semopy and compare the free estimates
         (:func:`riskmodel_sem.sem.crosscheck.crosscheck_semopy`); needs ``missing="listwise"``
@@ -315,8 +386,14 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     from .workflow.structural import analyze
 
     estimator, ordered = resolve_estimator(estimator, ordered)
-    if bootstrap and group is not None:
-        raise OptionError("--bootstrap cannot be combined with --group yet.")
+    from .sem.estimation import check_group_equal
+
+    group_equal = check_group_equal(group_equal)
+    if isinstance(group_partial, str):
+        group_partial = [p for p in group_partial.split(",") if p.strip()]
+    group_partial = tuple(group_partial)
+    if group is None and (group_equal or group_partial or min_group_size):
+        raise OptionError("--group-equal, --group-partial and --min-group-size need --group.")
     if crosscheck is not None:
         from .sem.crosscheck import check_crosscheck_options
 
@@ -325,10 +402,22 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
                                    anonymous=anonymous)
     check_model_data(survey, missing=missing)
     survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
+    ngroups = 1
+    if group is not None:
+        group, survey = select_groups(survey, group, min_group_size=min_group_size,
+                                      missing=missing)
+        from .sem.data import group_label
+
+        ngroups = survey.extra[group].dropna().map(group_label).nunique()
     frame = _model_frame(survey, group)
     check_model_data(survey, missing=missing, group=group)
-    fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
-                    group=group, source=str(getattr(spec_obj, "source", "model")),
+    # one label per group, unless the paths are to be equal (group.equal "regressions": the
+    # spec's labels are then shared, which holds them equal, as lavaan reads a plain label)
+    syntax = (spec_obj.model_syntax(ngroups=ngroups)
+              if ngroups > 1 and "regressions" not in group_equal else spec_obj.model_syntax())
+    fit = fit_model(syntax, frame, estimator=estimator, missing=missing, group=group,
+                    group_equal=group_equal, group_partial=group_partial,
+                    source=str(getattr(spec_obj, "source", "model")),
                     ordered=ordered)
     boot = None
     if bootstrap:
@@ -338,11 +427,19 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         try:
             boot = run_bootstrap(fit, frame, bootstrap, seed=seed, jobs=jobs,
                                  scheduler=client if client is not None else scheduler,
-                                 progress=progress, spec=spec_obj)
+                                 progress=progress, group=group,
+                                 spec=spec_obj if group is None else None)
         finally:
             if client is not None:
                 client.close()
     structural = analyze(fit, spec_obj, boot, data=frame if group is None else None)
+    groups = None
+    if group is not None:
+        from .sem.multigroup import compare_groups
+
+        _progress("riskmodel-sem: testing the differences of the paths between groups ...")
+        groups = compare_groups(fit, frame, group, group_equal=group_equal,
+                                group_partial=group_partial)
     checked = None
     if crosscheck is not None:
         from .sem.crosscheck import crosscheck_semopy
@@ -350,6 +447,9 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         checked = crosscheck_semopy(fit, frame)
     options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group)
+    if group is not None:
+        options.update(group_equal=list(group_equal), group_partial=list(group_partial),
+                       min_group_size=min_group_size)
     if ordered is not None:
         options["ordered"] = "all" if ordered is True else list(ordered)
     if crosscheck is not None:
@@ -357,7 +457,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     if drop_flagged:
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
-                    crosscheck=checked, cleaning=cleaning,
+                    groups=groups, crosscheck=checked, cleaning=cleaning,
                     sample=_sample(survey, spec_obj, fit if group is None else None))
 
 
@@ -448,9 +548,11 @@ def run_compare(data, specs, *, alternatives=False, estimator="ML", missing="lis
 @_collect_warnings
 def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", sheet=None,
                    id_column=None, anonymous=False, duration=None,
-                   drop_flagged=False, ordered=None) -> Analysis:
+                   drop_flagged=False, ordered=None, min_group_size=None) -> Analysis:
     """Configural, metric, scalar and strict invariance across the groups of a column
-    (with ordered items: configural, thresholds, metric, scalar as Wu & Estabrook 2016)."""
+    (with ordered items: configural, thresholds, metric, scalar as Wu & Estabrook 2016); the
+    column is named by its header or its header without the question number, and groups
+    smaller than ``min_group_size`` are left out with a warning."""
     from .sem.comparison import invariance
     from .sem.estimation import resolve_estimator
 
@@ -458,11 +560,9 @@ def run_invariance(data, spec, *, group, estimator="ML", missing="listwise", she
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
+    group, survey = select_groups(survey, group, min_group_size=min_group_size,
+                                  missing=missing)
     frame = _model_frame(survey, group)
-    n_groups = survey.extra[group].dropna().astype(str).nunique()
-    if n_groups < 2:
-        raise OptionError(f"{_where(survey)}: The group column {group!r} has {n_groups} "
-                          "group(s); invariance needs at least two.")
     check_model_data(survey, missing=missing, group=group)
     result = invariance(frame, spec_obj.measurement_syntax(), group, estimator=estimator,
                         missing=missing, ordered=ordered)
@@ -822,6 +922,9 @@ def run(args) -> list[Path]:
         analysis = run_fit(args.data, args.spec, estimator=args.estimator,
                            missing=args.missing, bootstrap=args.bootstrap, seed=args.seed,
                            jobs=args.jobs, scheduler=args.scheduler, group=args.group,
+                           group_equal=args.group_equal or (),
+                           group_partial=args.group_partial or (),
+                           min_group_size=args.min_group_size,
                            progress=progress, crosscheck=args.crosscheck, **screening,
                            ordered=args.ordered, **common)
         if analysis.crosscheck is not None:
@@ -840,6 +943,7 @@ def run(args) -> list[Path]:
     elif cmd == "invariance":
         analysis = run_invariance(args.data, args.spec, group=args.group,
                                   estimator=args.estimator, missing=args.missing,
+                                  min_group_size=args.min_group_size,
                                   **screening, ordered=args.ordered, **common)
     else:  # pragma: no cover - argparse restricts the choices
         raise OptionError(f"Unknown command {cmd!r}.")

@@ -498,13 +498,13 @@ def test_unreachable_dask_scheduler(env, capsys):
                    [env["good"], env["spec"]], env["out"])
 
 
-def test_bootstrap_with_group_fails_before_fitting(env, capsys, monkeypatch):
+def test_group_equal_without_group_fails_before_fitting(env, capsys, monkeypatch):
     from riskmodel_sem.sem import estimation
 
     monkeypatch.setattr(estimation, "fit_model", lambda *a, **k: pytest.fail("fitted"))
     _fails_cleanly(["fit", env["good"], "--spec", env["spec"], "--out", env["out"],
-                    "--bootstrap", "50", "--group", "district"],
-                   ["--bootstrap", "--group"], capsys, [env["good"], env["spec"]], env["out"])
+                    "--group-equal", "loadings"],
+                   ["--group-equal", "--group"], capsys, [env["good"], env["spec"]], env["out"])
 
 
 def test_unknown_duration_column(env, capsys):

@@ -224,3 +224,44 @@ def test_init_never_replaces_its_input(tmp_path, capsys):
     path.write_text("keep", encoding="utf-8")
     assert main(["init", str(path), "--out", str(path)]) == 2
     assert path.read_text(encoding="utf-8") == "keep"
+
+
+def test_numeric_wenjuanxing_export_with_matrix_headers(tmp_path):
+    """Wenjuanxing's "export as scores": coded demographics next to the items, and matrix rows
+    as "5(题目)"; the coded demographics are not items, the spec reads the rows by text."""
+    from openpyxl import Workbook
+
+    table = read_table(WJX)
+    header = list(table.header)
+    codes = {}
+    wb = Workbook()
+    ws = wb.active
+    new_header = []
+    for j, h in enumerate(header):
+        number = question_number(h)
+        if number is not None and number >= 5:
+            new_header.append(f"{number}({strip_numbering(h)})")
+        else:
+            new_header.append(h)
+    ws.append(new_header)
+    labels = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
+    for i in range(table.n_rows):
+        row = []
+        for j, h in enumerate(header):
+            v = table.columns[j][i]
+            number = question_number(h)
+            if number is not None and number >= 5:
+                v = labels.index(v) + 1
+            elif number is not None and v is not None:
+                v = codes.setdefault((j, v), 1 + sum(1 for k in codes if k[0] == j))
+            row.append(v)
+        ws.append(row)
+    path = tmp_path / "scores.xlsx"
+    wb.save(path)
+    draft = draft_spec(path)
+    assert len(draft.items) == 33 and draft.items[0].startswith("5(")
+    assert draft.demographics == ("1.您的性别", "2.您的年龄", "3.您的学历",
+                                  "4.您是否使用过城市治理众包平台？")
+    assert draft.scale.min == 1 and draft.scale.max == 5
+    survey = read_survey(path, load_spec(GCRM_SPEC))
+    assert survey.codebook.set_index("item").at["FIN1", "column"].startswith("5(政府需要")

@@ -44,9 +44,20 @@ def _figures(a: Analysis, sheets: list[Sheet], lang: str) -> dict[str, list[Figu
     spec = a.spec
     fit = a.fit
     if fit is not None and len(fit.estimates) and (fit.estimates["op"] == "=~").any():
-        svg = path_diagram(spec, fit.estimates, fit.r2, lang)
-        out.setdefault("paths", []).append(
-            Figure("fig_path_diagram", t("path_diagram"), t("path_diagram_note"), svg))
+        est = fit.estimates
+        if "group" in est.columns and len(fit.group_labels) > 1:  # one diagram per group
+            for g, (label, n) in enumerate(zip(fit.group_labels, fit.group_n), start=1):
+                suffix = f".g{g}"
+                r2 = {k[:-len(suffix)]: v for k, v in fit.r2.items() if k.endswith(suffix)}
+                svg = path_diagram(spec, est[est["group"] == g], r2, lang)
+                out.setdefault("paths", []).append(
+                    Figure(f"fig_path_diagram_g{g}",
+                           t("path_diagram_group").format(group=label, n=n),
+                           t("path_diagram_note"), svg))
+        else:
+            svg = path_diagram(spec, est, fit.r2, lang)
+            out.setdefault("paths", []).append(
+                Figure("fig_path_diagram", t("path_diagram"), t("path_diagram_note"), svg))
         est = fit.estimates
         if "group" in est.columns:
             est = est[est["group"] == est["group"].iloc[0]]
@@ -118,7 +129,7 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
 
 _ORDER = ("summary", "sample", "power", "screening", "items", "reliability", "validity",
           "measurement", "fit",
-          "loadings", "paths",
+          "loadings", "paths", "groups",
           "indirect", "comparison", "invariance", "modindices", "specification")
 
 

@@ -116,6 +116,22 @@ TEXT: dict[str, dict[str, str]] = {
                             "无法用数据区分，只能依理论取舍。"),
         "comparison_tests": "嵌套模型检验",
         "comparison_equivalent": "等价模型",
+        "groups": "多组比较",
+        "groups_title": "各组样本",
+        "groups_note": "分组变量 {column} 的各组（按数据中出现的顺序）与参与拟合的样本量。",
+        "path_differences": "路径的组间差异",
+        "path_differences_note": ("每条结构路径在每对组之间的差异：Wald 检验（delta 法，等同 lavaan 的 "
+                                  "d := b1 - b2）与约束该路径在两组相等的卡方差异检验（ML：似然比检验；"
+                                  "MLR：Satorra–Bentler 2001 校正）。组间等同约束：{equal}。"),
+        "omnibus_title": "全部结构路径组间相等的检验",
+        "metric_title": "度量（载荷）不变性检验",
+        "metric_note": ("载荷在各组相等与否的卡方差异检验及 ΔCFI、ΔRMSEA；载荷不等时各组路径系数不可直接比较"
+                        "（ΔCFI ≥ −0.01 支持度量不变性，Chen, 2007）。"),
+        "equal_paths_title": "模型本身使各组相等的路径",
+        "equal_paths_note": ("lavaan 语法中各组共用的普通标签（或 group.equal 的 regressions）使这些路径在各组相等，"
+                             "其组间差异不作检验；如需各组自由估计，请用 c() 为每组给出不同标签。"),
+        "path_diagram_group": "路径图：{group}（n = {n}）",
+        "no_equal": "无",
         "invariance": "测量不变性",
         "invariance_note": ("逐步增加组间等同约束（形态、载荷、截距……）；ΔCFI ≥ −0.01 支持不变性"
                             "（Cheung & Rensvold, 2002），χ² 差异检验见表。"),
@@ -278,6 +294,26 @@ TEXT: dict[str, dict[str, str]] = {
                             "theory can."),
         "comparison_tests": "Nested model tests",
         "comparison_equivalent": "Equivalent models",
+        "groups": "Groups",
+        "groups_title": "Groups",
+        "groups_note": "The groups of {column} (in their order in the data) and the rows fitted in each.",
+        "path_differences": "Path differences between groups",
+        "path_differences_note": ("Each structural path compared between each pair of groups: the Wald "
+                                  "test (delta method, lavaan's d := b1 - b2) and the chi-square "
+                                  "difference test of the path held equal in the two groups (ML: "
+                                  "likelihood-ratio test; MLR: Satorra-Bentler 2001 scaled). Equal "
+                                  "across groups: {equal}."),
+        "omnibus_title": "All structural paths equal across groups",
+        "metric_title": "Metric (loading) invariance",
+        "metric_note": ("Chi-square difference test of equal against free loadings, with the changes in "
+                        "CFI and RMSEA; paths are comparable across groups only if the loadings are "
+                        "(delta CFI >= -0.01 supports metric invariance, Chen, 2007)."),
+        "equal_paths_title": "Paths the model itself holds equal across groups",
+        "equal_paths_note": ("A plain label shared by the groups in lavaan syntax (or group.equal "
+                             "regressions) makes these paths equal, so their differences are not tested; "
+                             "give one label per group with c() to estimate them freely."),
+        "path_diagram_group": "Path diagram: {group} (n = {n})",
+        "no_equal": "nothing",
         "invariance": "Invariance",
         "invariance_note": ("Equality constraints across groups added step by step (configural, loadings, "
                             "intercepts, ...); ΔCFI ≥ −0.01 supports invariance (Cheung & Rensvold, 2002); "
@@ -666,6 +702,9 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "threshold": "阈值", "source": "来源", "check": "检验", "value": "值", "name": "名称",
         "column": "数据列", "zh": "中文", "en": "英文", "reverse": "反向计分", "scale_min": "量表最小值",
         "scale_max": "量表最大值", "kind": "类型", "nested_in": "嵌套于", "equivalent_to": "等价于",
+        "group_label": "组", "group_a": "组 A", "group_b": "组 B", "label_a": "组 A",
+        "label_b": "组 B", "est_a": "估计值 A", "est_b": "估计值 B", "diff": "差异 (A − B)",
+        "pvalue_lrt": "p（卡方差异）", "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA",
         "step": "步骤", "constraints": "约束", "group": "组", "effect": "效应", "index": "指标",
         "line": "行", "syntax": "语法", "passed": "达标", "expected": "预期",
         "chisq_df": "χ²/df", "rmsea_ci_lower": "RMSEA CI 下限", "rmsea_ci_upper": "RMSEA CI 上限",
@@ -701,6 +740,10 @@ COLUMN_HEADERS: dict[str, dict[str, str]] = {
         "value": "Value", "name": "Name", "column": "Column in file", "zh": "Chinese",
         "en": "English", "reverse": "Reverse-keyed", "scale_min": "Scale min",
         "scale_max": "Scale max", "kind": "Kind", "nested_in": "Nested in",
+        "group_label": "Group", "group_a": "Group A", "group_b": "Group B", "label_a": "Group A",
+        "label_b": "Group B", "est_a": "Estimate A", "est_b": "Estimate B",
+        "diff": "Difference (A - B)", "pvalue_lrt": "p (chi-square difference)",
+        "delta_cfi": "ΔCFI", "delta_rmsea": "ΔRMSEA",
         "equivalent_to": "Equivalent to", "step": "Step", "constraints": "Constraints",
         "group": "Group", "effect": "Effect", "index": "Index", "line": "Line",
         "syntax": "Syntax", "passed": "Passed", "expected": "Expected",

@@ -32,7 +32,7 @@ __all__ = ["Column", "Table", "Figure", "Sheet", "build_sheets", "fit_verdict", 
 
 #: Columns holding p-values (shown as "<.001").
 P_COLUMNS = frozenset({"pvalue", "p", "p_value", "pval", "bartlett_p", "chisq_pvalue",
-                       "pvalue_diff", "p_diff"})
+                       "pvalue_diff", "p_diff", "pvalue_lrt"})
 #: Words (lower case) that mark a failure in a verdict-like column: the fail words of the
 #: thresholds table and the negative answers results give ("not supported", "no", ...).
 FAIL_WORDS = frozenset({crit.word(False, lang).lower() for crit in CRITERIA.values()
@@ -565,7 +565,7 @@ def _loadings_sheet(a: Analysis, lang: str) -> Sheet | None:
     spec = a.spec
     for _, r in load.iterrows():
         level = text("second_order" if r["rhs"] in latent else "first_order", lang)
-        row = ([cell_value(r["group"])] if grp else []) + [
+        row = ([_group_text(a, r)] if grp else []) + [
             r["lhs"], _name(spec, r["lhs"], lang), r["rhs"], _name(spec, r["rhs"], lang), level]
         row += [cell_value(r.get(k)) for k in ("est", "se", "z", "pvalue", "ci_lower",
                                                 "ci_upper", "std_all")]
@@ -577,6 +577,61 @@ def _loadings_sheet(a: Analysis, lang: str) -> Sheet | None:
     return Sheet("loadings", text("loadings", lang),
                  [Table("loadings", text("loadings", lang), text("loadings_note", lang), cols,
                         rows, fails)])
+
+
+def _group_text(a: Analysis, row) -> str:
+    """A parameter row's group as the data write it, with its size: ``女 (n = 302)``."""
+    fit = a.fit
+    g = int(row["group"]) if row.get("group") is not None else 0
+    if fit is None or not 1 <= g <= len(fit.group_labels):
+        return str(cell_value(row.get("group_label")) or "")
+    n = fit.group_n[g - 1] if g <= len(fit.group_n) else None
+    return f"{fit.group_labels[g - 1]} (n = {n})" if n is not None else fit.group_labels[g - 1]
+
+
+def _groups_sheet(a: Analysis, lang: str) -> Sheet | None:
+    """The comparison of the groups: their sizes, the path differences with their tests, the
+    omnibus test, the metric-invariance test beside them, and the paths held equal."""
+    mg = a.groups
+    if mg is None:
+        return None
+    t = lambda k: text(k, lang)  # noqa: E731
+    spec = a.spec
+    sizes = pd.DataFrame({"group": range(1, len(mg.group_labels) + 1),
+                          "group_label": list(mg.group_labels), "n": list(mg.group_n)})
+    tabs = [frame_table(sizes, "groups", t("groups_title"),
+                        t("groups_note").format(column=mg.group), lang)]
+    diffs = mg.path_differences
+    if len(diffs):
+        shown = diffs.copy()
+        shown.insert(0, "path", [_arrow(spec, r.lhs, r.rhs, lang) for r in diffs.itertuples()])
+        hyp = {(h.lhs, h.rhs): h.id for h in spec.hypotheses if h.kind == "path"}
+        shown["label"] = [hyp.get((r.lhs, r.rhs), r.label) for r in diffs.itertuples()]
+        shown = shown.drop(columns=["lhs", "op", "rhs", "group_a", "group_b"])
+        equal = ", ".join(mg.group_equal) or t("no_equal")
+        tabs.append(frame_table(shown, "path_differences", t("path_differences"),
+                                t("path_differences_note").format(equal=equal), lang))
+    if mg.omnibus and mg.omnibus.get("df_diff"):
+        tab = _dict_table({k: mg.omnibus[k] for k in ("chisq_diff", "df_diff", "pvalue",
+                                                      "method")},
+                          "path_differences_omnibus", t("omnibus_title"),
+                          t("path_differences_note").format(
+                              equal=", ".join(mg.group_equal) or t("no_equal")), lang)
+        if tab is not None:
+            tabs.append(tab)
+    if mg.metric:
+        keys = ("chisq_diff", "df_diff", "pvalue", "method", "cfi_free", "cfi_equal",
+                "delta_cfi", "rmsea_free", "rmsea_equal", "delta_rmsea")
+        tab = _dict_table({k: mg.metric.get(k) for k in keys}, "metric_invariance",
+                          t("metric_title"), t("metric_note"), lang)
+        if tab is not None:
+            tabs.append(tab)
+    if len(mg.equal):
+        eq = mg.equal.copy()
+        eq.insert(0, "path", [_arrow(spec, r.lhs, r.rhs, lang) for r in eq.itertuples()])
+        tabs.append(frame_table(eq.drop(columns=["lhs", "op", "rhs"]), "equal_paths",
+                                t("equal_paths_title"), t("equal_paths_note"), lang))
+    return Sheet("groups", t("groups"), tabs)
 
 
 def _arrow(spec: Spec, lhs: str, rhs: str, lang: str, op: str = "~") -> str:
@@ -601,7 +656,7 @@ def _paths_sheet(a: Analysis, lang: str) -> Sheet | None:
                 Column("label", column_header("label", lang))] + _est_columns(lang)
             rows, fails = [], set()
             for _, r in reg.iterrows():
-                row = ([cell_value(r["group"])] if grp else []) + [
+                row = ([_group_text(a, r)] if grp else []) + [
                     _arrow(spec, r["lhs"], r["rhs"], lang), cell_value(r.get("label")) or ""]
                 row += [cell_value(r.get(k)) for k in ("est", "se", "z", "pvalue", "ci_lower",
                                                         "ci_upper", "std_all")]
@@ -866,7 +921,7 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     -------
     list of Sheet
         Summary, Screening, Items, Reliability, Validity, Fit, Loadings, Paths and
-        Hypotheses, Indirect effects, Model comparison, Invariance, Modification indices and
+        Hypotheses, Groups (a multi-group fit's path differences), Indirect effects, Model comparison, Invariance, Modification indices and
         Specification; sheets whose stage is missing are left out.
     """
     sheets = [_summary_sheet(analysis, lang)]
@@ -875,8 +930,8 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
         if s is not None:
             sheets.append(s)
     sheets += _validation_sheets(analysis, lang)
-    for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _indirect_sheet,
-                 _comparison_sheet, _invariance_sheet, _mi_sheet):
+    for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet,
+                 _indirect_sheet, _comparison_sheet, _invariance_sheet, _mi_sheet):
         s = make(analysis, lang)
         if s is not None:
             sheets.append(s)

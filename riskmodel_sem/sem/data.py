@@ -11,7 +11,7 @@ from ..errors import DataQualityWarning, ModelError
 from .model import SampleMoments, compile_model, compile_partable
 from .syntax import parse_syntax, variable_roles
 
-__all__ = ["sample_moments", "check_pd", "model_data", "split_groups", "prepare",
+__all__ = ["group_label", "sample_moments", "check_pd", "model_data", "split_groups", "prepare",
            "model_variables", "compile_source"]
 
 
@@ -34,7 +34,7 @@ def model_variables(model_source, source="model"):
 
 
 def compile_source(model_source, observed, *, meanstructure, ngroups, group_equal, moments,
-                   source, fixed_x=True, orthogonal=False, std_lv=False):
+                   source, fixed_x=True, orthogonal=False, std_lv=False, group_partial=()):
     """Compile lavaan syntax (:func:`compile_model`) or a parameter table
     (:func:`compile_partable`) for the data's observed variables."""
     if isinstance(model_source, pd.DataFrame):
@@ -44,8 +44,8 @@ def compile_source(model_source, observed, *, meanstructure, ngroups, group_equa
                                 meanstructure=meanstructure or None, moments=moments,
                                 source=source)
     return compile_model(model_source, observed, meanstructure=meanstructure, ngroups=ngroups,
-                         group_equal=group_equal, moments=moments, fixed_x=fixed_x,
-                         orthogonal=orthogonal, std_lv=std_lv, source=source)
+                         group_equal=group_equal, group_partial=group_partial, moments=moments,
+                         fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv, source=source)
 
 
 def sample_moments(values: np.ndarray) -> SampleMoments:
@@ -100,6 +100,14 @@ def model_data(syntax, data, group=None, source="model"):
     return ov_x, list(observed), values, groups
 
 
+def group_label(value) -> str:
+    """A group's value as text, as written in the data: ``2.0`` read from a workbook is
+    ``"2"``; text is kept as it is."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def column_values(data, observed, group=None, source="model"):
     """The columns ``observed`` of ``data`` as floats (NaN missing) and the group labels as
     strings, rows with a blank group label left out (with a DataQualityWarning that counts
@@ -139,7 +147,8 @@ def column_values(data, observed, group=None, source="model"):
         values = coerced.to_numpy(dtype=float)
     if np.isinf(values).any():
         raise ModelError(f"{source}: the data contain infinite values.")
-    groups = frame[group].to_numpy().astype(str) if group else None
+    groups = (np.array([group_label(v) for v in frame[group]], dtype=object).astype(str)
+              if group else None)
     return values, groups
 
 
@@ -153,7 +162,7 @@ def split_groups(keep, groups) -> tuple[tuple[str, ...], list[np.ndarray]]:
 
 
 def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, fixed_x=True,
-            orthogonal=False, std_lv=False, source="model"):
+            orthogonal=False, std_lv=False, source="model", group_partial=()):
     """Select and clean the data for a model; return (model, moments, values, labels).
 
     The mean structure is on with ``meanstructure``, with groups, or when the model has an
@@ -171,7 +180,8 @@ def prepare(syntax, data, *, group=None, group_equal=(), meanstructure=False, fi
         check_pd(mom.cov, observed, "the data")
         moments.append(mom)
     model = compile_source(syntax, observed, meanstructure=meanstructure or bool(group),
-                           ngroups=len(moments), group_equal=group_equal, moments=moments,
+                           ngroups=len(moments), group_equal=group_equal,
+                           group_partial=group_partial, moments=moments,
                            source=source, fixed_x=fixed_x, orthogonal=orthogonal,
                            std_lv=std_lv)
     return model, moments, [values[idx] for idx in groups_idx], labels

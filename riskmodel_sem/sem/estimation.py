@@ -34,6 +34,8 @@ from .data import compile_source, model_data, prepare, sample_moments, split_gro
 from .defined import defined_parameters
 from .distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
+from .constraints import (ReducedObjective, active_basis, constraint_set, linear_reduction,
+                          n_equality, sqp_minimize)
 from .fitmeasures import (baseline_estimates, baseline_model, incremental_indices, n_moments,
                           rmsea_measures)
 from .model import CompiledModel, SampleMoments
@@ -47,6 +49,8 @@ __all__ = [
     "FitResult",
     "fit_model",
     "check_options",
+    "check_group_equal",
+    "GROUP_EQUAL_KINDS",
     "model_data",
     "sample_moments",
     "prepare",
@@ -65,6 +69,9 @@ __all__ = [
 ESTIMATE_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci_lower",
                     "ci_upper", "std_lv", "std_all"]
 MODINDEX_COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
+#: lavaan's ``group.equal`` kinds that a fit accepts.
+GROUP_EQUAL_KINDS = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+                     "lv.variances", "lv.covariances", "regressions")
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,9 @@ class FitResult:
     ----------
     estimates : pandas.DataFrame
         lavaan's ``parameterEstimates(fit, standardized = TRUE)`` with snake_case columns
-        (``ESTIMATE_COLUMNS``, plus ``group`` for several groups, plus ``se_std_all``).
+        (``ESTIMATE_COLUMNS``, plus ``se_std_all``). With several groups also lavaan's integer
+        ``group`` (0 for ``:=`` rows) and ``group_label``, the group's value as written in
+        the data (empty for ``:=`` rows).
     fit : dict
         lavaan's ``fitMeasures`` with "." replaced by "_".
     r2 : dict
@@ -83,6 +92,10 @@ class FitResult:
     modindices : pandas.DataFrame
         Modification indices (``MODINDEX_COLUMNS``, plus ``group`` for several groups),
         sorted decreasingly.
+    group_labels : tuple of str
+        The groups' values in the data, in lavaan's group order (first appearance).
+    group_n : tuple of int
+        Rows used in each group (lavaan's ``lavInspect(fit, "nobs")``).
     ordinal : CategoricalObjective or None
         For fits with ordered variables: the discrepancy with its sample statistics
         (thresholds, polychoric correlations, their asymptotic covariance), which difference
@@ -104,6 +117,7 @@ class FitResult:
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
     group_labels: tuple[str, ...] = ()
+    group_n: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
     heywood: tuple[str, ...] = ()
     model: CompiledModel | None = field(default=None, repr=False, compare=False)
@@ -124,7 +138,12 @@ class FitResult:
         return summary_html(self.summary())
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary with the keys of DESIGN.md §3."""
+        """JSON-ready dictionary with the keys of DESIGN.md §3 (``groups``: each group's
+        ``group`` number, ``label`` and ``n``, for a multi-group fit)."""
+        groups = {"groups": [{"group": g, "label": str(lab), "n": int(n)}
+                             for g, (lab, n) in enumerate(zip(self.group_labels, self.group_n),
+                                                          start=1)]
+                  } if len(self.group_labels) > 1 else {}
         return {
             "estimator": self.estimator,
             "missing": self.missing,
@@ -138,6 +157,7 @@ class FitResult:
             "estimates": records(self.estimates),
             "r2": json_value(self.r2),
             "modindices": records(self.modindices),
+            **groups,
         }
 
 
@@ -233,6 +253,41 @@ def _optimize_fiml(objective, theta0, max_iter=500, tol=2e-8):
     return res.theta, it + res.iterations, converged, res.fun
 
 
+def _estimate(objective, theta0, fiml, robust_se, source):
+    """Minimize the objective from theta0 (FIML or complete data), honouring the model's
+    ``==``/``<``/``>`` constraints: linear equalities by the reparametrization theta = k0 + K
+    alpha (the same optimizers over alpha), other constraints by
+    :func:`riskmodel_sem.sem.constraints.sqp_minimize`. Returns (theta, iterations,
+    converged, F)."""
+    target, start = objective, theta0
+    cset = constraint_set(objective.model)
+    if cset is not None:
+        target = linear_reduction(objective, theta0, cset, source)
+        if target is None:
+            res = sqp_minimize(objective, theta0, cset, tol=2e-8 if fiml else 1e-9,
+                               source=source)
+            return res.theta, res.iterations, res.converged, res.fun
+        start = target.alpha(theta0)
+    if fiml:
+        theta, iterations, converged, fmin2 = _optimize_fiml(target, start)
+    else:
+        theta, iterations, converged, fmin2 = _optimize(target, start)
+        if robust_se and converged:
+            # a Newton step on the observed information takes the gradient to ~1e-11, so that
+            # sandwich SEs do not carry the optimizer's tolerance
+            polished = minimize(target, theta, "newton", tol=2e-11, max_iter=3)
+            theta, fmin2 = polished.theta, polished.fun
+    if target is not objective:
+        theta = target.theta(theta)
+    return theta, iterations, converged, fmin2
+
+
+def _scaled_inverse(info) -> np.ndarray:
+    """info^-1 computed in correlation form (variables may differ in scale)."""
+    d = np.sqrt(np.diag(info))
+    return np.linalg.inv(info / np.outer(d, d)) / np.outer(d, d)
+
+
 # ------------------------------------------------------------------------------------------
 # the public entry point
 # ------------------------------------------------------------------------------------------
@@ -245,6 +300,7 @@ def fit_model(
     missing: str = "listwise",
     group: str | None = None,
     group_equal: tuple[str, ...] = (),
+    group_partial: tuple = (),
     source: str = "model",
     compute_modindices: bool = True,
     meanstructure: bool = False,
@@ -276,7 +332,12 @@ def fit_model(
     group : str, optional
         Column defining groups for a multi-group fit.
     group_equal : tuple of str
-        lavaan's ``group.equal``.
+        lavaan's ``group.equal``: any of ``GROUP_EQUAL_KINDS`` (loadings, intercepts, means,
+        residuals, residual.covariances, lv.variances, lv.covariances, regressions).
+        Parameters with a user label keep it (lavaan: a label wins over ``group.equal``).
+    group_partial : tuple
+        lavaan's ``group.partial``: parameters exempt from ``group_equal``, as ``"F=~x2"``
+        or ``(lhs, op, rhs)``.
     source : str
         Name of the model for messages.
     compute_modindices : bool
@@ -316,13 +377,18 @@ def fit_model(
         When the data cannot support the model (too few rows, non-positive-definite covariance,
         unknown variables, not identified).
     OptionError
-        For an unknown estimator or missing-data method.
+        For an unknown estimator or missing-data method, or an unknown ``group_equal`` kind.
 
     Notes
     -----
     Point estimates, standard errors, ``fitMeasures``, ``parameterEstimates(standardized =
     TRUE)``, ``lavInspect(fit, "r2")`` and ``modindices`` match lavaan 0.6.14 (see the fidelity
-    table in the README).
+    table in the README). Constraints written as ``==``, ``<`` and ``>`` rows hold at the
+    estimates (:mod:`riskmodel_sem.sem.constraints`): linear equalities by reparametrization,
+    others by SQP; SEs come from the information inverted on the null space of the equality
+    and active inequality constraints (lavaan's ``lav_model_information_augment_invert``),
+    ``npar`` and ``df`` count the rank of the equality constraints, and the constraint rows
+    follow the estimates with lavaan's ``est`` (``remove.eq = FALSE, remove.ineq = FALSE``).
 
     Examples
     --------
@@ -338,9 +404,10 @@ def fit_model(
                                      group=group, group_equal=tuple(group_equal),
                                      source=source, ordered=ordered,
                                      parameterization=parameterization, id_cat=id_cat)
+    group_equal = check_group_equal(group_equal)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
-                    group_equal=group_equal, source=source,
+                    group_equal=group_equal, group_partial=tuple(group_partial), source=source,
                     compute_modindices=compute_modindices, meanstructure=bool(meanstructure),
                     fixed_x=bool(fixed_x), orthogonal=bool(orthogonal), std_lv=bool(std_lv))
 
@@ -396,9 +463,22 @@ def check_options(estimator, missing) -> tuple[str, str]:
     return estimator, missing
 
 
+def check_group_equal(group_equal) -> tuple[str, ...]:
+    """``group_equal`` as a tuple of lavaan's ``group.equal`` kinds; OptionError naming an
+    unknown kind (a single string such as ``"loadings,intercepts"`` is split at commas)."""
+    if isinstance(group_equal, str):
+        group_equal = [k for k in group_equal.replace(" ", "").split(",") if k]
+    kinds = tuple(str(k).strip() for k in group_equal)
+    unknown = [k for k in kinds if k not in GROUP_EQUAL_KINDS]
+    if unknown:
+        raise OptionError(f"Unknown group.equal kind(s) {', '.join(map(repr, unknown))}; use "
+                          f"{', '.join(GROUP_EQUAL_KINDS)}.")
+    return tuple(dict.fromkeys(kinds))
+
+
 def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
          compute_modindices, meanstructure=False, fixed_x=True, orthogonal=False,
-         std_lv=False):
+         std_lv=False, group_partial=()):
     """ML, MLR, FIML and MLR-FIML fits: one objective (:class:`MLObjective`) on the data
     split by missing-data pattern, then lavaan's statistics."""
     robust_se = estimator == "MLR"
@@ -408,25 +488,23 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                                                  group_equal=group_equal,
                                                  meanstructure=meanstructure, fixed_x=fixed_x,
                                                  orthogonal=orthogonal, std_lv=std_lv,
-                                                 source=source)
+                                                 source=source, group_partial=group_partial)
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
-        theta, iterations, converged, fmin2 = _optimize(objective, theta0)
-        if robust_se and converged:
-            # a Newton step on the observed information takes the gradient to ~1e-11, so that
-            # sandwich SEs do not carry the optimizer's tolerance
-            polished = minimize(objective, theta, "newton", tol=2e-11, max_iter=3)
-            theta, fmin2 = polished.theta, polished.fun
+        theta, iterations, converged, fmin2 = _estimate(objective, theta0, False, robust_se,
+                                                        source)
         logl = unrestricted = None
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
-            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv)
+            syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv,
+            group_partial)
         objective = MLObjective(model, groups)
         theta0 = _start_values(model, moments)
-        theta, iterations, converged, fmin2 = _optimize_fiml(objective, theta0)
+        theta, iterations, converged, fmin2 = _estimate(objective, theta0, True, robust_se,
+                                                        source)
         unrestricted = sum(h[2] for h in h1_list)
         logl = unrestricted - objective.n * fmin2 / 2.0
         h1_moments = [(h[0], h[1]) for h in h1_list]
@@ -441,33 +519,43 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
     base_objective = MLObjective(base, groups)
     b_chisq, b_df = total * base_objective.value(theta_b), n_moments(model) - base.n_free
     baseline = (float(b_chisq), int(b_df))
-    df = n_moments(model) - model.n_free
+    cset = constraint_set(model)
+    n_eq = n_equality(cset, theta)
+    df = n_moments(model) - model.n_free + n_eq
     chisq = total * fmin2
+
+    # with constraints, every information and the sandwich are taken on the null space of
+    # the Jacobian of the equality and active inequality constraints, theta = theta^ + K a
+    # (lavaan's lav_model_information_augment_invert)
+    constrained = cset is not None
+    K = active_basis(cset, theta)[0] if constrained else None
+    se_objective = ReducedObjective(objective, K, theta) if constrained else objective
+    at = np.zeros(K.shape[1]) if constrained else theta
 
     extra: dict = {}
     vcov = None
     if missing == "listwise" and not robust_se:
-        info = objective.expected_information(theta)
+        info = se_objective.expected_information(at)
     else:
         x_idx = [model.observed.index(v) for v in model.ov_x]
         h1 = h1_quantities(groups, h1_moments, x_idx)
         if robust_se:
-            vcov, hess_inv, b0 = sandwich(objective, theta)
+            vcov, hess_inv, b0 = sandwich(se_objective, at)
             yb = yuan_bentler_mplus(chisq, df, h1, hess_inv, b0, _free_rows(model))
             _, hess_inv_b, b0_b = sandwich(base_objective, theta_b)
             yb_b = yuan_bentler_mplus(b_chisq, b_df, h1, hess_inv_b, b0_b, _free_rows(base))
             extra.update(scaled_measures(chisq, df, total, G, yb, b_chisq, b_df, yb_b))
-            info = (objective.expected_information(theta) if missing == "listwise"
-                    else objective.observed_information(theta))
+            info = (se_objective.expected_information(at) if missing == "listwise"
+                    else se_objective.observed_information(at))
         else:
-            info = objective.observed_information(theta)
+            info = se_objective.observed_information(at)
             try:
                 vcov = np.linalg.inv(info) / total
             except np.linalg.LinAlgError:
                 vcov = np.full_like(info, np.nan)
         if missing == "fiml":
             fc = fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df,
-                                "V3" if robust_se else "V6")
+                                "V3" if robust_se else "V6", basis=K)
             for k in [k for k in extra if k.endswith("_robust")]:
                 del extra[k]
             rob = incremental_indices(fc["x3"], df, fc["x3_null"], b_df, fc["c3"],
@@ -475,6 +563,16 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
             extra.update({f"{k}_robust": v for k, v in rob.items()})
             extra.update(robust_rmsea(fc["x3"], df, total, G, fc["c3"]))
             extra.update(gfi_missing(model, theta, groups, df))
+    if constrained:
+        if vcov is None:
+            vcov = _scaled_inverse(info) / total
+        vcov = K @ vcov @ K.T
+        # a parameter the active constraints determine has no sampling variance: SE 0 and no
+        # z (lavaan's generalized inverse of the bordered information leaves rounding noise
+        # there, printed as 0 or, when negative, NA)
+        determined = np.linalg.norm(K, axis=1) < 1e-8
+        vcov[determined, :] = 0.0
+        vcov[:, determined] = 0.0
 
     for msg in notes:
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
@@ -482,7 +580,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
                     estimator=estimator, missing=missing, labels=labels, source=source,
                     compute_modindices=compute_modindices, vcov=vcov, test_extra=extra,
                     logl=logl, unrestricted_logl=unrestricted, baseline=baseline,
-                    groups=groups if missing == "fiml" else None, notes=tuple(notes))
+                    groups=groups if missing == "fiml" else None, notes=tuple(notes),
+                    n_eq=n_eq, basis=K)
 
 
 def _free_rows(model) -> int:
@@ -506,11 +605,15 @@ def _smallest_scaled_eigenvalue(info) -> float:
 
 def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estimator, missing,
              labels, source, compute_modindices, vcov=None, test_extra=None, logl=None,
-             unrestricted_logl=None, baseline=None, groups=None, notes=()):
+             unrestricted_logl=None, baseline=None, groups=None, notes=(), n_eq=0,
+             basis=None):
     """Build a FitResult from a converged parameter vector (shared by ML, MLR and FIML).
 
     ``groups`` (the data by missing-data pattern) make the modification indices FIML's;
-    ``notes`` are earlier warnings to keep in the result."""
+    ``notes`` are earlier warnings to keep in the result. With ``==``/``<``/``>``
+    constraints, ``info`` is the information on the null space ``basis`` (K) of the active
+    constraints' Jacobian, ``vcov`` is given in theta, and ``n_eq`` is the rank of the
+    equality constraints (lavaan's ``npar`` is q - n_eq)."""
     total_n = sum(m.n for m in moments)
     notes: list[str] = list(notes)
     if not converged:
@@ -531,6 +634,8 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
     elif vcov is None:
         d = np.sqrt(np.diag(info))  # inverted in scaled form: variables may differ in scale
         vcov = np.linalg.inv(info / np.outer(d, d)) / np.outer(d, d) / total_n
+    if singular and basis is not None:
+        vcov = np.full((model.n_free, model.n_free), np.nan)
     estimates = _estimate_table(model, theta, vcov, labels)
     std = standardize.standardized_solution(model, theta, vcov, estimates)
     estimates = pd.concat([estimates, std], axis=1)
@@ -541,13 +646,14 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         notes.append(msg)
     fit = fitmeasures.fit_measures(model, moments, theta, fmin2, estimator=estimator,
                                    extra=test_extra, logl=logl,
-                                   unrestricted_logl=unrestricted_logl, baseline=baseline)
+                                   unrestricted_logl=unrestricted_logl, baseline=baseline,
+                                   n_eq=n_eq)
     r2 = standardize.r_squared(model, theta)
     if compute_modindices and singular:
         # lavaan's modindices() stops here ("information matrix is singular")
         notes.append(f"{source}: modification indices were not computed: the information "
                      "matrix is singular.")
-    mi = (fitmeasures.modification_indices(model, moments, theta, groups)
+    mi = (fitmeasures.modification_indices(model, moments, theta, groups, basis=basis)
           if compute_modindices and not singular
           else pd.DataFrame(columns=MODINDEX_COLUMNS[:3] + (["group"] if model.ngroups > 1
                                                              else []) + MODINDEX_COLUMNS[3:]))
@@ -567,7 +673,8 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
         latent=model.latent,
         implied_cov=pd.DataFrame(sigma, index=model.observed, columns=model.observed),
         sample_cov=pd.DataFrame(moments[0].cov, index=model.observed, columns=model.observed),
-        group_labels=labels,
+        group_labels=tuple(str(lab) for lab in labels),
+        group_n=tuple(int(m.n) for m in moments),
         warnings=tuple(notes),
         heywood=tuple(heywood),
         model=model,
@@ -577,11 +684,18 @@ def assemble(model, moments, theta, info, fmin2, iterations, converged, *, estim
 
 
 def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
-    """Parameter estimates with SEs, z, p and 95% Wald CIs; ``:=`` rows by the delta method."""
+    """Parameter estimates with SEs, z, p and 95% Wald CIs; ``:=`` rows by the delta method;
+    then the ``==``/``<``/``>`` rows with lavaan's ``est`` (lhs - rhs, or rhs - lhs for
+    ``<``), SE 0 and no test, as ``parameterEstimates(..., remove.eq = FALSE, remove.ineq =
+    FALSE)`` shows them.
+
+    As lavaan's ``parameterEstimates``, an SE below sqrt(machine epsilon) is reported as 0 and
+    gets no z, p (its CI collapses to the estimate)."""
     pt = model.partable
     rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
     se = np.zeros(len(rows))
-    se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    with np.errstate(invalid="ignore"):
+        se_all = np.sqrt(np.clip(np.diag(vcov), 0, None))
     est = model.row_values(theta)
     free = model.rows.free
     se[free >= 0] = se_all[free[free >= 0]]
@@ -591,14 +705,36 @@ def _estimate_table(model: CompiledModel, theta, vcov, labels) -> pd.DataFrame:
         "est": est, "se": se,
     })
     if model.ngroups > 1:
-        table.insert(3, "group", rows["group"].to_numpy())
+        group = rows["group"].to_numpy().astype(int)
+        table.insert(3, "group", group)
+        names = np.array([str(lab) for lab in labels] if len(labels) == model.ngroups
+                         else [str(g) for g in range(1, model.ngroups + 1)], dtype=object)
+        table.insert(4, "group_label", names[group - 1])
     defined = defined_parameters(model, theta, vcov)
     if len(defined):
+        if model.ngroups > 1:  # lavaan's parameterEstimates puts := rows in group 0
+            defined = defined.assign(group=0, group_label="")
         table = pd.concat([table, defined], ignore_index=True)
-    free_mask = np.concatenate([rows["free"].to_numpy() > 0, np.ones(len(defined), bool)])
+    n_tested = len(table)
+    cset = constraint_set(model)
+    if cset is not None:
+        cons = pt[pt["op"].isin(["==", "<", ">"])]
+        table = pd.concat([table, pd.DataFrame({
+            "lhs": cons["lhs"].to_numpy(), "op": cons["op"].to_numpy(),
+            "rhs": cons["rhs"].to_numpy(), "label": "",
+            "est": cset.row_values(cset.environment(theta)), "se": 0.0})],
+            ignore_index=True)
+        if model.ngroups > 1:
+            table.loc[n_tested:, "group"] = 0  # lavaan's group of these rows
+    free_mask = np.concatenate([rows["free"].to_numpy() > 0,
+                                np.ones(n_tested - len(rows), bool),
+                                np.zeros(len(table) - n_tested, bool)])
+    se_col = table["se"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        se_col = np.where(se_col < math.sqrt(np.finfo(float).eps), 0.0, se_col)
+    table["se"] = se_col
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(free_mask & (table["se"].to_numpy() > 0),
-                     table["est"].to_numpy() / table["se"].to_numpy(), np.nan)
+        z = np.where(free_mask & (se_col > 0), table["est"].to_numpy() / se_col, np.nan)
     table["z"] = z
     table["pvalue"] = 2.0 * norm_sf(np.abs(z))
     crit = norm_ppf(0.975)

@@ -32,7 +32,7 @@ def _group_f(model, theta, g, group) -> float:
 
 
 def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
-                    e_inv_model=None) -> dict:
+                    e_inv_model=None, basis=None) -> dict:
     """Zhang & Savalei (2023) FIML-corrected ingredients for the robust RMSEA and CFI.
 
     Notes
@@ -45,6 +45,9 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     c_hat = k / df. Matches ``lav_fit_fiml_corrected`` (lavaan 0.6.14), including its W_c
     from a refit with lavaan's default fixed.x = TRUE: with ``fixed.x = FALSE`` the rows and
     columns of the observed covariates' own moments are zero in W_c.
+    With ``==``/``<``/``>`` constraints, ``basis`` is the null space K of the active
+    constraints' Jacobian and (Delta' W_m Delta)^-1 becomes K (K' Delta' W_m Delta K)^-1 K'
+    (lavaan's augmented ``inverted.information``).
 
     References
     ----------
@@ -83,14 +86,18 @@ def fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df, version,
     Wm, Wc, Wmi, Gam = (block_diag(*x) for x in (Wm, Wc, Wmi, Gam))
     D, DB = np.vstack(D), np.vstack(DB)
 
-    def k_value(delta):
-        e_inv = np.linalg.inv(delta.T @ Wm @ delta)
+    def k_value(delta, basis=None):
+        info = delta.T @ Wm @ delta
+        if basis is None:
+            e_inv = np.linalg.inv(info)
+        else:
+            e_inv = basis @ np.linalg.inv(basis.T @ info @ basis) @ basis.T
         U = Wm - Wm @ delta @ e_inv @ delta.T @ Wm
         if version == "V3":
             return float(np.trace(U @ Wmi @ Wc @ Wmi @ U @ Gam))
         return float(np.trace(Wc @ Wmi @ U @ Wmi))
 
-    c3 = k_value(D) / df if df > 0 else math.nan
+    c3 = k_value(D, basis) / df if df > 0 else math.nan
     c3b = k_value(DB) / b_df if b_df > 0 else math.nan
     return {"x3": x3, "c3": c3, "x3_null": x3b, "c3_null": c3b}
 
@@ -144,7 +151,7 @@ def gfi_missing(model, theta, groups, df) -> dict:
 
 
 def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogonal=False,
-                 std_lv=False):
+                 std_lv=False, group_partial=()):
     """Rows with at least one observed model variable, split by group and pattern; the EM
     moments of every group; the model compiled with a mean structure."""
     ov_x, observed, values, group_values = model_data(syntax, data, group, source)
@@ -199,6 +206,7 @@ def prepare_fiml(syntax, data, group, group_equal, source, fixed_x=True, orthogo
                                      complete=gd.complete))
         h1.append((sigma, mu, logl))
     model = compile_source(syntax, observed, meanstructure=True, ngroups=len(groups),
-                           group_equal=group_equal, moments=moments, source=source,
+                           group_equal=group_equal, group_partial=group_partial,
+                           moments=moments, source=source,
                            fixed_x=fixed_x, orthogonal=orthogonal, std_lv=std_lv)
     return model, moments, groups, h1, labels, notes

@@ -384,7 +384,7 @@ def loglik_x(model, moments) -> float:
 
 
 def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, logl=None,
-                 unrestricted_logl=None, baseline=None) -> dict:
+                 unrestricted_logl=None, baseline=None, n_eq=0) -> dict:
     """lavaan's ``fitMeasures()`` for an ML fit (names with "_" for ".").
 
     ``fmin2`` is the minimized discrepancy F (twice lavaan's ``fmin``). ``extra`` adds
@@ -392,9 +392,12 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     complete-data formulas (FIML). With fixed.x covariates, ``logl``, ``unrestricted_logl``,
     AIC, BIC and BIC2 are conditional on them (:func:`loglik_x`), GFI leaves their moments out
     and AGFI/PGFI count all p(p+1)/2 [+ p] sample moments, as lavaan 0.6.14 reports them.
+    ``n_eq`` is the rank of the Jacobian of the ``==`` constraints: lavaan's ``npar`` is the
+    number of free parameters minus ``n_eq`` (``lav_utils_get_npar``) and the df grow by it
+    (``lav_model_test``).
     """
     n = sum(m.n for m in moments)
-    npar = model.n_free
+    npar = model.n_free - n_eq
     chisq = n * fmin2
     df = n_moments(model) - npar
     p = len(model.observed)
@@ -517,7 +520,7 @@ def candidates(model, theta) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
+def modification_indices(model, moments, theta, groups=None, basis=None) -> pd.DataFrame:
     """Univariate score tests of lavaan's candidate parameters (lavaan's ``modindices``).
 
     Parameters
@@ -527,6 +530,10 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
     theta : numpy.ndarray
     groups : list of GroupData, optional
         The raw data by missing-data pattern (FIML); by default the sample moments.
+    basis : numpy.ndarray, optional
+        With ``==``/``<``/``>`` constraints, the null space K of the active constraints'
+        Jacobian: the model's information is then inverted as K (K' I K)^-1 K' (lavaan's
+        ``inverted.information``, ``lav_model_information_augment_invert``).
 
     Returns
     -------
@@ -577,7 +584,8 @@ def modification_indices(model, moments, theta, groups=None) -> pd.DataFrame:
         information = (model.expected_information(theta, 0), cross, diag)
     else:
         information = objective.expected_information(theta_ext)
-    test = score_test(d, information, objective.n, np.arange(q, ext.n_free), joint=False)
+    test = score_test(d, information, objective.n, np.arange(q, ext.n_free), joint=False,
+                      basis=basis)
     # rows in the order of their parameter numbers q, q+1, ...
     order = np.argsort(par[cand])
     rows = table[cand].iloc[order]
@@ -641,7 +649,7 @@ def _information_without_x(objective, theta) -> np.ndarray:
     return info
 
 
-def score_test(d, information, n, tested, joint: bool = True) -> dict:
+def score_test(d, information, n, tested, joint: bool = True, basis=None) -> dict:
     """Score (Lagrange multiplier) tests of freeing parameters of an extended model at
     estimates where they are held at their constrained values.
 
@@ -658,6 +666,8 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         Indices of the tested parameters in ``information`` (ignored for blocks).
     joint : bool
         Also compute the joint test of all tested parameters.
+    basis : numpy.ndarray, optional
+        Null space K of the model's active constraints: I_rr^-1 is then K (K' I_rr K)^-1 K'.
 
     Returns
     -------
@@ -683,7 +693,10 @@ def score_test(d, information, n, tested, joint: bool = True) -> dict:
         i_tr = information[np.ix_(tested, rest)]
         i_tt = information[np.ix_(tested, tested)]
         i_tt_diag = np.diag(i_tt)
-    i_rr_inv = np.linalg.inv(i_rr)
+    if basis is None:
+        i_rr_inv = np.linalg.inv(i_rr)
+    else:
+        i_rr_inv = basis @ np.linalg.inv(basis.T @ i_rr @ basis) @ basis.T
     v = i_tt_diag - np.einsum("ij,jk,ik->i", i_tr, i_rr_inv, i_tr)
     ok = v >= np.finfo(float).eps ** (1 / 3)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -76,6 +76,7 @@ class _Rows:
     free: np.ndarray
     labels: dict
     definitions: tuple = ()
+    constraints: tuple = ()  # (op, lhs, rhs) of the ==, <, > rows
 
 
 def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
@@ -103,9 +104,11 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
         (lhs, compile_definition(rhs, f"line {int(line)}"))
         for lhs, rhs, line in zip(defs["lhs"].tolist(), defs["rhs"].tolist(),
                                   defs["line"].tolist()))
+    cons = pt[pt["op"].isin(["==", "<", ">"])]
+    constraints = tuple(zip(cons["op"].tolist(), cons["lhs"].tolist(), cons["rhs"].tolist()))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
                  rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
-                 labels, definitions)
+                 labels, definitions, constraints)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .constraints import constraint_set
 from .defined import evaluate_definitions
 from .numdiff import central_jacobian
 
@@ -29,8 +30,9 @@ def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
     ``std_lv``): loadings and regressions b * sd(predictor) / sd(outcome); variances
     s_ii / sd_i^2; covariances s_ij / sqrt(s_ii s_jj) (residual correlations, lavaan's
     ``cov.std``), except that ``std_lv`` keeps covariances between observed variables
-    unstandardized; intercepts m_i / sd_i. Defined parameters are evaluated on the
-    standardized values, as lavaan's ``standardizedSolution`` does.
+    unstandardized; intercepts m_i / sd_i. Defined parameters and the ``==``/``<``/``>``
+    rows (lhs - rhs, rhs - lhs for ``<``) are evaluated on the standardized values, as
+    lavaan's ``standardizedSolution`` does.
     """
     return _standardized_batch(model, np.asarray(theta, float)[None, :], kind)[0]
 
@@ -46,14 +48,18 @@ def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
         i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
         values = np.select([kd <= 1, kd == 2], [A[:, i, j], S[:, i, j]], m[:, i])
         out[:, k] = values * _factors(model, A, S, i, j, kd, kind)
-    if not r.definitions:
+    if not r.definitions and not r.constraints:
         return out
-    defined = np.empty((nb, len(r.definitions)))
+    extra = np.empty((nb, len(r.definitions) + len(r.constraints)))
+    cset = constraint_set(model)
     for b in range(nb):
-        values = evaluate_definitions(r.definitions,
-                                      {lab: out[b, k] for lab, k in r.labels.items()})
-        defined[b] = [values[name] for name, _ in r.definitions]
-    return np.concatenate([out, defined], axis=1)
+        env = {lab: out[b, k] for lab, k in r.labels.items()}
+        values = evaluate_definitions(r.definitions, env)
+        env.update(values)
+        extra[b, :len(r.definitions)] = [values[name] for name, _ in r.definitions]
+        if r.constraints:
+            extra[b, len(r.definitions):] = cset.row_values(env)
+    return np.concatenate([out, extra], axis=1)
 
 
 def _factors(model, A, S, i, j, kd, kind) -> np.ndarray:

@@ -186,48 +186,160 @@ def _split_plus(expr: str) -> list[str]:
     return terms
 
 
-def _parse_value(token: str, where: str) -> tuple[float | None, str | None, float | None]:
-    """Return (fixed value, label, start value) for one modifier token."""
+#: Operators lavaan 0.6.14 reads that this package does not implement, with lavaan's name.
+_UNSUPPORTED_OPERATORS = {
+    "<~": "formative indicators (composites)",
+    "~*~": "scaling factors (delta parameterization)",
+    "|": "thresholds",
+}
+
+#: Modifiers lavaan 0.6.14 reads that this package does not implement, with lavaan's name.
+_UNSUPPORTED_MODIFIERS = {
+    "lower": "lower bounds (lower())",
+    "upper": "upper bounds (upper())",
+    "rv": "random variances (rv())",
+    "prior": "Bayesian priors (prior(), blavaan)",
+    "efa": "exploratory SEM blocks (efa())",
+}
+
+
+def _split_args(text: str) -> list[str]:
+    """Comma-separated arguments of ``c(...)`` (commas inside quotes or parentheses kept)."""
+    out, depth, quote, current = [], 0, None, []
+    for ch in text:
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    out.append("".join(current))
+    return out
+
+
+def _vector(text: str) -> list[str] | None:
+    """The elements of ``c(...)``, or None when ``text`` is not a ``c()`` vector."""
+    m = re.fullmatch(r"c\s*\((.*)\)", text.strip(), flags=re.S)
+    return [v.strip() for v in _split_args(m.group(1))] if m else None
+
+
+def _parse_factor(token: str, where: str) -> list[tuple[str, object]]:
+    """One factor of a modifier chain (``a``, ``0.5``, ``NA``, ``start(0.5)``,
+    ``label("a")``, ``equal("a")``, ``c(...)`` of those) as a list (one entry per group, or
+    one for all) of ``(kind, value)`` with kind "fixed", "free", "label" or "start"."""
     token = token.strip()
     if not token:
         raise SpecError(f"{where}: Empty modifier (two '*' in a row?).")
+    m = re.fullmatch(r"([A-Za-z_.]+)\s*\((.*)\)", token, flags=re.S)
+    if m and m.group(1) in _UNSUPPORTED_MODIFIERS:
+        raise SpecError(f"{where}: lavaan's {_UNSUPPORTED_MODIFIERS[m.group(1)]} are not "
+                        f"supported; remove {m.group(1)}(...) from {token!r}.")
+    if m and m.group(1) in ("start", "label", "equal"):
+        kind = "start" if m.group(1) == "start" else "label"
+        inner = m.group(2).strip()
+        items = _vector(inner) or [inner]
+        out = []
+        for item in items:
+            item = item.strip()
+            if item.upper() == "NA":
+                out.append(("free", None))
+            elif kind == "start":
+                if not _NUMBER_RE.match(item):
+                    raise SpecError(f"{where}: start() needs a number, got {item!r}.")
+                out.append(("start", float(item)))
+            else:
+                name = item.strip("\"'")
+                if not _IDENT_RE.match(name):
+                    raise SpecError(f"{where}: {m.group(1)}() needs a label, got {item!r}.")
+                out.append(("label", name))
+        return out
+    items = _vector(token)
+    if items is not None:
+        return [_parse_factor(item, where)[0] if item.upper() != "NA" else ("free", None)
+                for item in items]
     if token.upper() == "NA":
-        return None, None, None
+        return [("free", None)]
     if _NUMBER_RE.match(token):
-        return float(token), None, None
-    m = re.fullmatch(r"(start|label|equal)\s*\((.*)\)", token)
-    if m:
-        inner = m.group(2).strip().strip("\"'")
-        if m.group(1) == "start":
-            if not _NUMBER_RE.match(inner):
-                raise SpecError(f"{where}: start() needs a number, got {inner!r}.")
-            return None, None, float(inner)
-        return None, inner, None
-    token = token.strip("\"'")
-    if _IDENT_RE.match(token):
-        return None, token, None
+        return [("fixed", float(token))]
+    name = token.strip("\"'")
+    if _IDENT_RE.match(name):
+        return [("label", name)]
     raise SpecError(f"{where}: Cannot read the modifier {token!r}.")
 
 
-def _parse_modifier(text: str, where: str) -> Modifier:
-    fixed, labels, starts = [], [], []
-    for factor in (t.strip() for t in text.split("*")):
-        m = re.fullmatch(r"c\s*\((.*)\)", factor)
-        values = [v for v in m.group(1).split(",")] if m else [factor]
-        parsed = [_parse_value(v, where) for v in values]
-        if not fixed:
-            fixed, labels, starts = ([p[k] for p in parsed] for k in range(3))
-        else:
-            if len(parsed) != len(fixed) and len(parsed) != 1 and len(fixed) != 1:
-                raise SpecError(f"{where}: Modifiers c(...) have different lengths.")
-            n = max(len(parsed), len(fixed))
-            grow = (lambda xs: xs * n if len(xs) == 1 else xs)
-            fixed, labels, starts, parsed = grow(fixed), grow(labels), grow(starts), grow(parsed)
-            for g, (f, lab, s) in enumerate(parsed):
-                fixed[g] = f if f is not None else fixed[g]
-                labels[g] = lab if lab is not None else labels[g]
-                starts[g] = s if s is not None else starts[g]
-    return Modifier(tuple(fixed), tuple(labels), tuple(starts))
+def _parse_modifier(text: str, where: str, start_text: str = "") -> Modifier:
+    """The modifiers of one term: factors joined by ``*`` (fixed value or NA, label, start
+    value, each possibly a ``c()`` vector over groups), and the start value written with
+    lavaan's ``?`` operator (``0.5?x1``)."""
+    factors = [_parse_factor(t, where) for t in _split_star(text)] if text.strip() else []
+    if start_text:
+        value = start_text.strip()
+        items = _vector(value) or [value]
+        for item in items:
+            if not _NUMBER_RE.match(item.strip()):
+                raise SpecError(f"{where}: A start value before '?' must be a number, got "
+                                f"{item!r}.")
+        factors.append([("start", float(item)) for item in items])
+    n = max((len(f) for f in factors), default=1)
+    for f in factors:
+        if len(f) not in (1, n):
+            raise SpecError(f"{where}: Modifiers c(...) have different lengths.")
+    fixed: list = [None] * n
+    labels: list = [None] * n
+    starts: list = [None] * n
+    kinds_seen: dict[str, int] = {}
+    for f in factors:
+        for group in {"value" if k in ("fixed", "free") else k for k, _ in f}:
+            kinds_seen[group] = kinds_seen.get(group, 0) + 1
+            if kinds_seen[group] > 1:
+                raise SpecError(f"{where}: Two {'values' if group == 'value' else group + 's'} "
+                                f"in the modifiers {text!r}; give one.")
+        for g in range(n):
+            kind, value = f[0] if len(f) == 1 else f[g]
+            if kind == "fixed":
+                fixed[g] = value
+            elif kind == "label":
+                labels[g] = value
+            elif kind == "start":
+                starts[g] = value
+    has_value = "value" in kinds_seen
+    return Modifier(tuple(fixed) if has_value else (),
+                    tuple(labels) if "label" in kinds_seen else (),
+                    tuple(starts) if "start" in kinds_seen else ())
+
+
+def _split_star(text: str) -> list[str]:
+    """Factors of a modifier chain split at top-level ``*``."""
+    out, depth, quote, current = [], 0, None, []
+    for ch in text:
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "*" and depth == 0:
+            out.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    out.append("".join(current))
+    return out
 
 
 def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
@@ -262,6 +374,13 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
         def at(index: int) -> str:
             return f"{source}, {_locate(segments, max(index, 0))}"
 
+        block = re.match(r"(group|level|block|class)\s*:", line)
+        if block and not line.startswith(block.group(0) + "="):
+            hint = ("fit multiple groups with the group option (the same model in every "
+                    "group, with c() modifiers where groups differ)" if block.group(1) == "group"
+                    else "multilevel and mixture models are not implemented")
+            raise SpecError(f"{at(0)}: lavaan's {block.group(1)}: blocks ('{block.group(0)} "
+                            f"...') are not supported; {hint}.")
         found = _find_operator(line)
         if found is None:
             raise SpecError(f"{source}, line {number}: No lavaan operator (=~, ~, ~~, :=) in "
@@ -275,14 +394,17 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
             raise SpecError(f"{at(pos - before)}: Unknown operator {token!r}; lavaan's operators "
                             "are =~, ~, ~~, ~ 1, :=, ==, < and >.")
         lhs_text, rhs_text = line[:pos].strip(), line[pos + len(op):].strip()
-        if op in ("<~", "~*~", "|"):
-            raise SpecError(f"{at(pos)}: The operator {op!r} is not supported.")
+        if op in _UNSUPPORTED_OPERATORS:
+            raise SpecError(f"{at(pos)}: lavaan's {_UNSUPPORTED_OPERATORS[op]} ({op!r}) are "
+                            "not supported.")
         if not lhs_text or not rhs_text:
             raise SpecError(f"{at(pos)}: {op!r} needs something on both sides, got {line!r}.")
         if op in (":=", "==", "<", ">"):
             if op == ":=" and not _IDENT_RE.match(lhs_text):
                 raise SpecError(f"{at(0)}: {lhs_text!r} is not a valid parameter name.")
             rhs_text = re.sub(r"\s+", "", rhs_text)  # lavaan stores "c+a*b"
+            if op != ":=":
+                lhs_text = re.sub(r"\s+", "", lhs_text)
             rhs_at = pos + len(op) + len(line[pos + len(op):]) - len(line[pos + len(op):].lstrip())
             if op != ":=":
                 _check_expression(lhs_text, at(0))
@@ -291,20 +413,28 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
             continue
         lhs_names = _split_plus(lhs_text)
         for name in lhs_names:
+            if re.match(r"efa\s*\(", name):
+                raise SpecError(f"{at(line.find(name))}: lavaan's exploratory SEM blocks "
+                                "(efa()) are not supported.")
             if not _IDENT_RE.match(name):
                 raise SpecError(f"{at(line.find(name) if name else 0)}: {name!r} is not a valid "
                                 "variable name.")
         rhs_start = pos + len(op)
+        terms = []
         for term, offset in _split_plus_at(line[rhs_start:]):
             term_at = rhs_start + offset
             if not term:
                 raise SpecError(f"{at(term_at)}: Empty term (two '+' in a row or a '+' at the "
                                 f"end) in {line!r}.")
             mod_text, star, var = term.rpartition("*")
+            start_text, question, var = var.rpartition("?")
             var = var.strip()
             if star and not mod_text.strip():
                 raise SpecError(f"{at(term_at)}: Nothing before '*' in {term!r}; write a "
                                 "label, a value or NA, as in a*x1, 0.5*x1 or NA*x1.")
+            if question and not start_text.strip():
+                raise SpecError(f"{at(term_at)}: Nothing before '?' in {term!r}; write a start "
+                                "value, as in 0.5?x1.")
             if op == "~" and var == "1":
                 op_eff, var = "~1", ""
             else:
@@ -313,9 +443,12 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
                     var_at = term_at + (term.rfind(var) if var else len(term))
                     hint = " (a '+' missing between two terms?)" if " " in var.strip() else ""
                     raise SpecError(f"{at(var_at)}: {var!r} is not a valid variable name{hint}.")
-            modifier = (_parse_modifier(mod_text, at(term_at)) if mod_text.strip()
-                        else Modifier())
-            for name in lhs_names:
+            modifier = (_parse_modifier(mod_text, at(term_at), start_text)
+                        if mod_text.strip() or start_text.strip() else Modifier())
+            terms.append((op_eff, var, modifier))
+        # lavaan's order: every right-hand term of the first left-hand name, then the next
+        for name in lhs_names:
+            for op_eff, var, modifier in terms:
                 statements.append(Statement(name, op_eff, var, modifier, number, line))
     if not statements:
         raise SpecError(f"{source}: The model syntax is empty.")

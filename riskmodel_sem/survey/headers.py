@@ -36,6 +36,8 @@ _NUMBER_RE = re.compile(r"^\s*(?:第\s*(\d+)\s*题|[(（]\s*(\d+)\s*[)）]|Q\s*(
 # Qualtrics "Question - Statement", Wenjuanxing "Question:—Statement" / "Question—Statement"
 _SUBQUESTION_RE = re.compile(r"\s+-\s+|[:：]?\s*[—–]+\s*")
 _TRAILING_RE = re.compile(r"[\s.。:：?？!！,，;；]+$")
+# Wenjuanxing's matrix rows "5(政府需要…)" / "5（政府需要…）": the number, then the row's text
+_BRACKETED_RE = re.compile(r"^\s*\d+\s*[(（](.+)[)）]\s*$", re.DOTALL)
 
 
 def strip_numbering(text: str) -> str:
@@ -49,6 +51,9 @@ def strip_numbering(text: str) -> str:
     """
     text = str(text)
     folded = unicodedata.normalize("NFKC", text)
+    b = _BRACKETED_RE.match(folded)
+    if b is not None:  # "5(政府需要…)": the row's text, as written when the places agree
+        return text[b.start(1):b.end(1)] if len(folded) == len(text) else b.group(1)
     m = _NUMBERING_RE.match(folded)
     if m is None or not folded[m.end():].strip():  # "Q3_1" alone is a name, not a number
         return text.strip() if m is not None else text

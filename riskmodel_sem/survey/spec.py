@@ -504,7 +504,8 @@ class Spec:
             lines.append(f"{c.code} =~ " + " + ".join(c.item_codes))
         return "\n".join(lines) + "\n"
 
-    def model_syntax(self, structural: Sequence[tuple[str, str]] | None = None) -> str:
+    def model_syntax(self, structural: Sequence[tuple[str, str]] | None = None,
+                     ngroups: int = 1) -> str:
         """Lavaan syntax of the hypothesized model.
 
         Parameters
@@ -512,6 +513,14 @@ class Spec:
         structural : sequence of (lhs, rhs), optional
             Regressions to use instead of the spec's (for alternative models). Defined
             effects whose links are not all among them are left out.
+        ngroups : int
+            Number of groups of a multi-group fit. With two or more, every path label gets
+            one label per group (``c(H1_g1, H1_g2)*PLT``: a label shared by the groups would
+            make the paths equal across them), each effect one definition per group
+            (``PLT_SOL_GIV_g1 := H2_g1*H5_g1``) and one difference per pair of groups
+            (``PLT_SOL_GIV_g1_g2 := PLT_SOL_GIV_g1 - PLT_SOL_GIV_g2``), as a lavaan user
+            writes them. A spec loaded from a lavaan file keeps its text: there, labels keep
+            lavaan's meaning.
 
         Returns
         -------
@@ -528,6 +537,12 @@ class Spec:
         """
         if self.lavaan_text is not None and structural is None:
             return self.lavaan_text
+        groups = [f"_g{g}" for g in range(1, int(ngroups) + 1)] if ngroups > 1 else [""]
+
+        def labelled(lhs, rhs):
+            names = [self.path_label(lhs, rhs) + suffix for suffix in groups]
+            return names[0] if len(names) == 1 else f"c({', '.join(names)})"
+
         paths = tuple(self.structural if structural is None else structural)
         text = self.measurement_syntax()
         lines = text.rstrip("\n").split("\n")
@@ -541,7 +556,7 @@ class Spec:
             for lhs, rhs in paths:
                 by_lhs.setdefault(lhs, []).append(rhs)
             for lhs, rhss in by_lhs.items():
-                terms = [f"{self.path_label(lhs, r)}*{r}" for r in rhss]
+                terms = [f"{labelled(lhs, r)}*{r}" for r in rhss]
                 lines.append(f"{lhs} ~ " + " + ".join(terms))
         if self.covariances:
             lines.append("# covariances")
@@ -552,7 +567,10 @@ class Spec:
         for e in self.effects:
             links = list(zip(e.path[1:], e.path[:-1]))  # (lhs, rhs) pairs along the path
             if all(link in have for link in links):
-                defs.append(f"{e.id} := " + "*".join(self.path_label(a, b) for a, b in links))
+                defs.extend(f"{e.id}{sfx} := " + "*".join(self.path_label(a, b) + sfx
+                                                          for a, b in links) for sfx in groups)
+                defs.extend(f"{e.id}{a}{b} := {e.id}{a} - {e.id}{b}"
+                            for i, a in enumerate(groups) for b in groups[i + 1:])
         if defs:
             lines.append("# indirect effects")
             lines.extend(defs)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.comparison import ComparisonResult, InvarianceResult
     from ..sem.crosscheck import CrossCheck
     from ..sem.estimation import FitResult
+    from ..sem.multigroup import GroupComparison
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
     from .power import PowerResult
@@ -25,8 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
 __all__ = ["Analysis", "STAGES"]
 
 #: The stage fields of :class:`Analysis`, in the order their results enter ``to_dict()``.
-STAGES = ("cleaning", "sample", "validation", "fit", "structural", "comparison", "invariance",
-          "power")
+STAGES = ("cleaning", "sample", "validation", "fit", "structural", "groups", "comparison",
+          "invariance", "power")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Analysis:
     structural : StructuralResult or None
         Result of :func:`riskmodel_sem.workflow.structural.analyze` (hypotheses, indirect
         effects, bootstrap).
+    groups : GroupComparison or None
+        The differences of the paths between groups of a multi-group fit
+        (:func:`riskmodel_sem.sem.multigroup.compare_groups`).
     comparison : ComparisonResult or None
         Result of :func:`riskmodel_sem.sem.comparison.compare` (models, nested tests,
         equivalent models).
@@ -79,6 +83,7 @@ class Analysis:
     validation: ValidationResult | None = None
     fit: FitResult | None = None
     structural: StructuralResult | None = None
+    groups: GroupComparison | None = None
     comparison: ComparisonResult | None = None
     invariance: InvarianceResult | None = None
     warnings: tuple[str, ...] = ()
@@ -124,8 +129,10 @@ class Analysis:
         ``htmt``, ``htmt2``, ``fornell_larcker``, ``kmo``, ``bartlett``, ``efa``,
         ``normality``, ``screening``, ``validation``), the fit's (``estimator``, ``missing``,
         ``n_obs``, ``converged``, ``iterations``, ``heywood``, ``syntax``, ``fit``,
-        ``estimates``, ``r2``, ``modindices``), the structural keys (``hypotheses``,
-        ``contrasts``, ``indirect``, ``structural_r2``, ``bootstrap``) and the comparison or
+        ``estimates``, ``r2``, ``modindices``, ``groups``), the structural keys
+        (``hypotheses``, ``contrasts``, ``indirect``, ``structural_r2``, ``bootstrap``), the
+        group comparison's (``group_equal``, ``path_differences``,
+        ``path_differences_omnibus``, ``metric_invariance``, ``equal_paths``) and the comparison or
         invariance keys (``reference``, ``models``, ``table``, ``tests``, ``equivalent``, ...).
 
         Two rules keep every stage's values:

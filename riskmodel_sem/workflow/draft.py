@@ -60,6 +60,15 @@ METADATA_COLUMNS = frozenset(normalize_header(h) for h in (
 #: Completion-time columns, in order of preference.
 DURATION_COLUMNS = tuple(normalize_header(h) for h in (
     "所用时间", "Duration (in seconds)", "作答时长", "答题时长", "填写用时"))
+#: Words of demographic questions (normal form): a column whose header or question text holds
+#: one is never taken for a Likert item, even when coded as small numbers next to the items.
+DEMOGRAPHIC_WORDS = ("性别", "年龄", "学历", "文化程度", "受教育", "收入", "职业", "职务", "职称",
+                     "婚姻", "户籍", "居住", "工作年限", "工龄", "年级", "专业", "民族", "政治面貌",
+                     "所在地", "地区", "城市", "单位性质", "身份", "gender", "sex", "age",
+                     "education", "income", "occupation", "marital", "ethnicity", "race",
+                     "country", "state", "region", "employment", "job", "degree", "year of birth")
+#: Longest question text taken for a demographic question.
+MAX_DEMOGRAPHIC_CHARS = 30
 #: Smallest absolute loading that assigns an item to an EFA factor.
 MIN_LOADING = 0.40
 #: Most distinct answers of a demographic column.
@@ -157,6 +166,26 @@ def _is_zh(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+def _demographic(header: str, question: str) -> bool:
+    """Whether a column asks a demographic question: one of :data:`DEMOGRAPHIC_WORDS`
+    (English words as whole words) in a header that is little more than the word ("性别",
+    "Age") or in a question to the respondent ("您的年龄", "What is your age?"), at most
+    :data:`MAX_DEMOGRAPHIC_CHARS` characters long (items are statements)."""
+    for text in (header, question):
+        norm = normalize_header(text) if text else ""
+        if len(norm) > MAX_DEMOGRAPHIC_CHARS:
+            continue
+        if len(norm) > 8 and not re.search(r"您|你|\byour?\b", norm):
+            continue
+        for w in DEMOGRAPHIC_WORDS:
+            if w.isascii():
+                if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", norm):
+                    return True
+            elif w in norm:
+                return True
+    return False
+
+
 def _quote(text: str) -> str:
     return json.dumps(str(text), ensure_ascii=False)  # a JSON string is a YAML scalar
 
@@ -209,8 +238,10 @@ def draft_spec(path: str | Path, sheet: str | None = None, *, seed: int = 20231,
     id_j = next((j for c in ID_CANDIDATES for j, h in enumerate(header)
                  if h.casefold() == c.casefold()), None)
     duration_j = next((j for d in DURATION_COLUMNS for j, n in enumerate(norms) if n == d), None)
+    demographic = [_demographic(h, t) for h, t in zip(header, texts)]
     kinds = [None if (n in METADATA_COLUMNS or j in (id_j, duration_j)) else _likert_kind(c)
              for j, (n, c) in enumerate(zip(norms, cells))]
+    kinds = [None if (k == "number" and demographic[j]) else k for j, k in enumerate(kinds)]
     likert = [j for j, k in enumerate(kinds) if k == "text"]
     run: list[int] = []
     for j in range(len(header) + 1):  # numbers count only in runs of three or more columns

@@ -21,12 +21,13 @@ products of its coefficients), with delta-method SEs and, with a bootstrap, boot
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from ..sem.bootstrap import (BootstrapResult, Derived, DerivedEvaluator, bca_simple_ci,
-                             bootstrap_se, derived_values, percentile_ci, spec_quantities)
+                             bootstrap_se, percentile_ci, spec_quantities)
 from ..sem.numdiff import central_jacobian
 from ..sem.distributions import norm_ppf, norm_sf
 from ..errors import ModelError
@@ -55,7 +56,8 @@ class StructuralResult:
     Attributes
     ----------
     hypotheses : pandas.DataFrame
-        ``HYPOTHESIS_COLUMNS``, one row per hypothesis of the spec. ``se``, ``z`` and
+        ``HYPOTHESIS_COLUMNS``, one row per hypothesis of the spec (per hypothesis and group,
+        with ``group`` and ``group_label`` after ``id``, in a multi-group fit). ``se``, ``z`` and
         ``pvalue`` are the ML (Wald) values; ``ci_lower``/``ci_upper`` the interval the verdict
         uses (``ci_method``). For a loading-order hypothesis ``est``/``std_all`` are those of
         the strongest indicator's loading and the test columns those of its weakest contrast.
@@ -65,9 +67,13 @@ class StructuralResult:
     indirect : pandas.DataFrame
         ``EFFECT_COLUMNS`` (plus the bootstrap SE and percentile and bca.simple bounds when a
         bootstrap was given): the ``:=`` parameters (kind ``indirect`` for the spec's effects,
-        ``defined`` for other definitions) and the total effects (kind ``total``).
+        ``defined`` for other definitions) and the total effects (kind ``total``). In a
+        multi-group fit (``group`` and ``group_label`` after ``kind``) each effect once per
+        group (``PLT_SOL_GIV_g1``) and its difference between each pair of groups (kind
+        ``difference``, ``PLT_SOL_GIV_g1_g2``, group label ``"男 - 女"``), totals per group.
     r2 : dict
-        R² of the latent variables that are regressed on others (the endogenous constructs).
+        R² of the latent variables that are regressed on others (the endogenous constructs);
+        keyed ``SOL.g1``, ``SOL.g2``, ... in a multi-group fit (as ``FitResult.r2``).
     bootstrap : BootstrapResult or None
     boot_ci : pandas.DataFrame or None
         The bootstrap CI table, completed with the derived quantities (loading differences,
@@ -123,11 +129,11 @@ class StructuralResult:
         }
 
 
-def _jacobian(model, theta, quantities, h: float = 1e-6) -> np.ndarray:
+def _jacobian(model, theta, quantities, h: float = 1e-6, group: int = 0) -> np.ndarray:
     """Central-difference Jacobian of derived quantities with respect to theta
-    (:func:`riskmodel_sem.sem.numdiff.central_jacobian`)."""
+    (:func:`riskmodel_sem.sem.numdiff.central_jacobian`), in group ``group`` (0-based)."""
     ev = DerivedEvaluator(model, quantities)
-    return central_jacobian(lambda t: ev(*model.matrices(t, 0)[:2]), theta, h=h)
+    return central_jacobian(lambda t: ev(*model.matrices(t, group)[:2]), theta, h=h)
 
 
 def _wald(est, se, level):
@@ -138,9 +144,9 @@ def _wald(est, se, level):
     return z, p, est - crit * se, est + crit * se
 
 
-def _boot_derived(model, boot: BootstrapResult, quantities) -> np.ndarray:
+def _boot_derived(model, boot: BootstrapResult, quantities, group: int = 0) -> np.ndarray:
     """Draws of the derived quantities: taken from the bootstrap when it carries them,
-    otherwise computed from the drawn parameter vectors."""
+    otherwise computed from the drawn parameter vectors (in group ``group``, 0-based)."""
     names = list(boot.names)
     q = model.n_free
     start = boot.draws.shape[1]
@@ -156,7 +162,7 @@ def _boot_derived(model, boot: BootstrapResult, quantities) -> np.ndarray:
         for b in range(boot.draws.shape[0]):
             theta = boot.draws[b, :q]
             if np.all(np.isfinite(theta)):
-                A, S, _ = model.matrices(theta, 0)
+                A, S, _ = model.matrices(theta, group)
                 out[b, missing] = ev(A, S)
     return out
 
@@ -167,6 +173,160 @@ def _verdict(significant: bool, est: float, sign: str) -> tuple[bool, str]:
     if sign == "none" or (sign == "+" and est > 0) or (sign == "-" and est < 0):
         return True, "supported"
     return False, "opposite sign"
+
+
+def _boot_row(boot_ci, name, op=":=", rhs=None, group=None):
+    if boot_ci is None:
+        return None
+    sel = (boot_ci["lhs"] == name) & (boot_ci["op"] == op)
+    if rhs is not None:
+        sel &= boot_ci["rhs"] == rhs
+    if group is not None and "group" in boot_ci.columns:
+        sel &= boot_ci["group"] == group
+    return boot_ci[sel].iloc[0] if sel.any() else None
+
+
+def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
+    """Hypotheses, loading contrasts and total effects of group ``g`` (0-based; the whole
+    model for a single group). Returns ``(hypotheses, contrasts, totals, boot_rows)`` as
+    lists of records; ``tag`` (group number and label) is put in front of every record, and
+    the derived quantities of a multi-group model are named with the suffix ``_g<k>``."""
+    model = fit.model
+    theta = np.asarray(fit.theta, dtype=float)
+    vcov = np.asarray(fit.vcov, dtype=float)
+    G = model.ngroups
+    suffix = f"_g{g + 1}" if G > 1 else ""
+    est_tab = fit.estimates
+    pt = model.partable
+    if G > 1:
+        est_tab = est_tab[est_tab["group"] == g + 1]
+        view = SimpleNamespace(partable=pt[pt["group"] == g + 1])
+    else:
+        view = model
+    quantities = spec_quantities(spec, view) if spec is not None else ()
+    quantities = tuple(Derived(d.name + suffix, d.expression, d.terms) for d in quantities)
+    # totals also in standardized form, evaluated alongside (not bootstrapped separately)
+    std_totals = tuple(Derived(d.name + "_std", d.expression,
+                               tuple((c, "total_std", lhs, op, rhs)
+                                     for c, _k, lhs, op, rhs in d.terms))
+                       for d in quantities if d.name.startswith("total_"))
+    A, S, _ = model.matrices(theta, g)
+    q_est = DerivedEvaluator(model, quantities)(A, S) if quantities else np.zeros(0)
+    q_std = DerivedEvaluator(model, std_totals)(A, S) if std_totals else np.zeros(0)
+    if quantities:
+        jac = _jacobian(model, theta, quantities, group=g)
+        q_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
+    else:
+        q_se = np.zeros(0)
+    q_z, q_p, q_lo, q_hi = _wald(q_est, q_se, level)
+    q_index = {d.name: j for j, d in enumerate(quantities)}
+
+    q_boot = None
+    boot_rows = []
+    if bootstrap is not None and quantities:
+        draws_q = _boot_derived(model, bootstrap, quantities, g)
+        se_b = bootstrap_se(draws_q, ddof=1)
+        lo_p, hi_p = percentile_ci(draws_q, q_est, level)
+        lo_b, hi_b = bca_simple_ci(draws_q, q_est, level)
+        q_boot = dict(se=se_b, lo_p=lo_p, hi_p=hi_p, lo_b=lo_b, hi_b=hi_b)
+        have = set(boot_ci.loc[boot_ci["op"] == ":=", "lhs"])
+        boot_rows = [{"lhs": d.name, "op": ":=", "rhs": d.expression, "label": d.name,
+                      "est": q_est[j], "se": se_b[j], "ci_lower_perc": lo_p[j],
+                      "ci_upper_perc": hi_p[j], "ci_lower_bc": lo_b[j], "ci_upper_bc": hi_b[j]}
+                     for j, d in enumerate(quantities) if d.name not in have]
+
+    # ---- hypotheses ----
+    hyp_rows, contrast_rows = [], []
+    for h in getattr(spec, "hypotheses", ()) if spec is not None else ():
+        if h.kind == "path":
+            sel = est_tab[(est_tab["lhs"] == h.lhs) & (est_tab["op"] == "~")
+                          & (est_tab["rhs"] == h.rhs)]
+            row = dict(id=h.id, **tag, kind="path", lhs=h.lhs, op="~", rhs=h.rhs,
+                       expected_sign=h.sign, test=f"{h.lhs} ~ {h.rhs}")
+            if sel.empty:
+                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
+                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
+                           verdict="not in model")
+                hyp_rows.append(row)
+                continue
+            r = sel.iloc[0]
+            row.update(est=r["est"], std_all=r["std_all"], se=r["se"], z=r["z"],
+                       pvalue=r["pvalue"])
+            br = _boot_row(boot_ci, h.lhs, "~", h.rhs, group=g + 1 if G > 1 else None)
+            if br is not None:
+                lo, hi, method = br["ci_lower_perc"], br["ci_upper_perc"], "bootstrap percentile"
+                significant = bool(lo > 0 or hi < 0)
+            else:
+                lo, hi, method = r["ci_lower"], r["ci_upper"], "Wald"
+                significant = bool(r["pvalue"] < alpha)
+            supported, verdict = _verdict(significant, r["est"], h.sign)
+            row.update(ci_lower=lo, ci_upper=hi, ci_method=method, supported=supported,
+                       verdict=verdict)
+            hyp_rows.append(row)
+        elif h.kind == "loading_order":
+            dim = h.dimension or h.lhs
+            best = h.strongest or h.rhs
+            sel = est_tab[(est_tab["lhs"] == dim) & (est_tab["op"] == "=~")
+                          & (est_tab["rhs"] == best)]
+            have_q = [o for o in h.others if f"{h.id}_{best}_{o}{suffix}" in q_index]
+            row = dict(id=h.id, **tag, kind="loading_order", lhs=dim, op="=~", rhs=best,
+                       expected_sign="+",
+                       test="; ".join(f"std_all({dim}=~{best}) - std_all({dim}=~{o})"
+                                      for o in h.others))
+            if sel.empty or not have_q:
+                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
+                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
+                           verdict="not in model")
+                hyp_rows.append(row)
+                continue
+            crows = []
+            for o in have_q:
+                name = f"{h.id}_{best}_{o}{suffix}"
+                j = q_index[name]
+                if q_boot is not None:
+                    lo, hi, method = q_boot["lo_p"][j], q_boot["hi_p"][j], "bootstrap percentile"
+                else:
+                    lo, hi, method = q_lo[j], q_hi[j], "delta method Wald"
+                crows.append(dict(id=h.id, **tag, name=name, dimension=dim, strongest=best,
+                                  other=o, est=q_est[j], se=q_se[j], z=q_z[j], pvalue=q_p[j],
+                                  ci_lower=lo, ci_upper=hi, ci_method=method,
+                                  above_zero=bool(lo > 0)))
+            contrast_rows.extend(crows)
+            weakest = min(crows, key=lambda c: c["ci_lower"])
+            if all(c["ci_lower"] > 0 for c in crows):
+                supported, verdict = True, "supported"
+            elif any(c["ci_upper"] < 0 for c in crows):
+                supported, verdict = False, "opposite sign"
+            else:
+                supported, verdict = False, "not supported"
+            r = sel.iloc[0]
+            row.update(est=r["est"], std_all=r["std_all"], se=weakest["se"], z=weakest["z"],
+                       pvalue=weakest["pvalue"], ci_lower=weakest["ci_lower"],
+                       ci_upper=weakest["ci_upper"], ci_method=weakest["ci_method"],
+                       supported=supported, verdict=verdict)
+            hyp_rows.append(row)
+
+    # ---- total effects ----
+    totals = []
+    std_index = {d.name[:-4]: j for j, d in enumerate(std_totals)}
+    for d in quantities:
+        if not d.name.startswith("total_"):
+            continue
+        j = q_index[d.name]
+        _, _, outcome, _, cause = d.terms[0]
+        row = dict(id=d.name, kind="total", **tag, path=f"{cause} -> {outcome} (total)",
+                   expression=d.expression, est=q_est[j], se=q_se[j], z=q_z[j],
+                   pvalue=q_p[j], ci_lower=q_lo[j], ci_upper=q_hi[j],
+                   std_all=q_std[std_index[d.name]])
+        if q_boot is not None:
+            row.update(se_boot=q_boot["se"][j], ci_lower_perc=q_boot["lo_p"][j],
+                       ci_upper_perc=q_boot["hi_p"][j], ci_lower_bc=q_boot["lo_b"][j],
+                       ci_upper_bc=q_boot["hi_b"][j])
+            std_draws = _boot_derived(model, bootstrap, (std_totals[std_index[d.name]],), g)
+            lo_s, hi_s = percentile_ci(std_draws, np.array([row["std_all"]]), level)
+            row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
+        totals.append(row)
+    return hyp_rows, contrast_rows, totals, boot_rows
 
 
 def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
@@ -208,179 +368,76 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
     if fit.model is None or fit.theta is None:
         raise ModelError("The fit holds no compiled model; refit it with fit_model().")
     model = fit.model
-    theta = np.asarray(fit.theta, dtype=float)
     if level is None:
         level = bootstrap.level if bootstrap is not None else 0.95
     alpha = 1.0 - level
-    est_tab = fit.estimates
-    if "group" in est_tab.columns:
-        est_tab = est_tab[est_tab["group"].isin([1, np.nan]) | est_tab["op"].eq(":=")]
-    vcov = np.asarray(fit.vcov, dtype=float)
-
-    quantities = spec_quantities(spec, model) if spec is not None else ()
-    # totals also in standardized form, evaluated alongside (not bootstrapped separately)
-    std_totals = tuple(Derived(d.name + "_std", d.expression,
-                               tuple((c, "total_std", lhs, op, rhs)
-                                     for c, _k, lhs, op, rhs in d.terms))
-                       for d in quantities if d.name.startswith("total_"))
-    q_est = derived_values(model, theta, quantities) if quantities else np.zeros(0)
-    q_std = derived_values(model, theta, std_totals) if std_totals else np.zeros(0)
-    if quantities:
-        jac = _jacobian(model, theta, quantities)
-        q_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac, vcov, jac), 0, None))
-    else:
-        q_se = np.zeros(0)
-    q_z, q_p, q_lo, q_hi = _wald(q_est, q_se, level)
-    q_index = {d.name: j for j, d in enumerate(quantities)}
-
-    boot_ci = None
-    q_boot = None
-    if bootstrap is not None:
-        draws_q = _boot_derived(model, bootstrap, quantities) if quantities else None
-        boot_ci = bootstrap.ci.copy()
-        if quantities:
-            se_b = bootstrap_se(draws_q, ddof=1)
-            lo_p, hi_p = percentile_ci(draws_q, q_est, level)
-            lo_b, hi_b = bca_simple_ci(draws_q, q_est, level)
-            q_boot = dict(se=se_b, lo_p=lo_p, hi_p=hi_p, lo_b=lo_b, hi_b=hi_b)
-            have = set(boot_ci.loc[boot_ci["op"] == ":=", "lhs"])
-            extra = [{"lhs": d.name, "op": ":=", "rhs": d.expression, "label": d.name,
-                      "est": q_est[j], "se": se_b[j], "ci_lower_perc": lo_p[j],
-                      "ci_upper_perc": hi_p[j], "ci_lower_bc": lo_b[j], "ci_upper_bc": hi_b[j]}
-                     for j, d in enumerate(quantities) if d.name not in have]
-            if extra:
-                boot_ci = pd.concat([boot_ci, pd.DataFrame(extra)], ignore_index=True)
-
-    def boot_row(name, op=":=", rhs=None):
-        if boot_ci is None:
-            return None
-        sel = (boot_ci["lhs"] == name) & (boot_ci["op"] == op)
-        if rhs is not None:
-            sel &= boot_ci["rhs"] == rhs
-        return boot_ci[sel].iloc[0] if sel.any() else None
-
-    # ---- hypotheses ----
-    hyp_rows, contrast_rows = [], []
-    for h in getattr(spec, "hypotheses", ()) if spec is not None else ():
-        if h.kind == "path":
-            sel = est_tab[(est_tab["lhs"] == h.lhs) & (est_tab["op"] == "~")
-                          & (est_tab["rhs"] == h.rhs)]
-            row = dict(id=h.id, kind="path", lhs=h.lhs, op="~", rhs=h.rhs,
-                       expected_sign=h.sign, test=f"{h.lhs} ~ {h.rhs}")
-            if sel.empty:
-                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
-                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
-                           verdict="not in model")
-                hyp_rows.append(row)
-                continue
-            r = sel.iloc[0]
-            row.update(est=r["est"], std_all=r["std_all"], se=r["se"], z=r["z"],
-                       pvalue=r["pvalue"])
-            br = boot_row(h.lhs, "~", h.rhs)
-            if br is not None:
-                lo, hi, method = br["ci_lower_perc"], br["ci_upper_perc"], "bootstrap percentile"
-                significant = bool(lo > 0 or hi < 0)
-            else:
-                lo, hi, method = r["ci_lower"], r["ci_upper"], "Wald"
-                significant = bool(r["pvalue"] < alpha)
-            supported, verdict = _verdict(significant, r["est"], h.sign)
-            row.update(ci_lower=lo, ci_upper=hi, ci_method=method, supported=supported,
-                       verdict=verdict)
-            hyp_rows.append(row)
-        elif h.kind == "loading_order":
-            dim = h.dimension or h.lhs
-            best = h.strongest or h.rhs
-            sel = est_tab[(est_tab["lhs"] == dim) & (est_tab["op"] == "=~")
-                          & (est_tab["rhs"] == best)]
-            names = [f"{h.id}_{best}_{o}" for o in h.others if f"{h.id}_{best}_{o}" in q_index]
-            row = dict(id=h.id, kind="loading_order", lhs=dim, op="=~", rhs=best,
-                       expected_sign="+",
-                       test="; ".join(f"std_all({dim}=~{best}) - std_all({dim}=~{o})"
-                                      for o in h.others))
-            if sel.empty or not names:
-                row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
-                           ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
-                           verdict="not in model")
-                hyp_rows.append(row)
-                continue
-            crows = []
-            for o in h.others:
-                name = f"{h.id}_{best}_{o}"
-                if name not in q_index:
-                    continue
-                j = q_index[name]
-                if q_boot is not None:
-                    lo, hi, method = q_boot["lo_p"][j], q_boot["hi_p"][j], "bootstrap percentile"
-                else:
-                    lo, hi, method = q_lo[j], q_hi[j], "delta method Wald"
-                crows.append(dict(id=h.id, name=name, dimension=dim, strongest=best, other=o,
-                                  est=q_est[j], se=q_se[j], z=q_z[j], pvalue=q_p[j],
-                                  ci_lower=lo, ci_upper=hi, ci_method=method,
-                                  above_zero=bool(lo > 0)))
-            contrast_rows.extend(crows)
-            weakest = min(crows, key=lambda c: c["ci_lower"])
-            if all(c["ci_lower"] > 0 for c in crows):
-                supported, verdict = True, "supported"
-            elif any(c["ci_upper"] < 0 for c in crows):
-                supported, verdict = False, "opposite sign"
-            else:
-                supported, verdict = False, "not supported"
-            r = sel.iloc[0]
-            row.update(est=r["est"], std_all=r["std_all"], se=weakest["se"], z=weakest["z"],
-                       pvalue=weakest["pvalue"], ci_lower=weakest["ci_lower"],
-                       ci_upper=weakest["ci_upper"], ci_method=weakest["ci_method"],
-                       supported=supported, verdict=verdict)
-            hyp_rows.append(row)
-    hypotheses = pd.DataFrame(hyp_rows, columns=HYPOTHESIS_COLUMNS)
-    contrasts = pd.DataFrame(contrast_rows, columns=[
-        "id", "name", "dimension", "strongest", "other", "est", "se", "z", "pvalue",
+    G = model.ngroups
+    names = tuple(fit.group_labels) if len(fit.group_labels) == G else tuple(
+        str(g) for g in range(1, G + 1))
+    boot_ci = bootstrap.ci.copy() if bootstrap is not None else None
+    hyp_rows, contrast_rows, total_rows, boot_extra = [], [], [], []
+    for g in range(G):
+        tag = {} if G == 1 else {"group": g + 1, "group_label": names[g]}
+        block = _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag)
+        hyp_rows += block[0]
+        contrast_rows += block[1]
+        total_rows += block[2]
+        boot_extra += block[3]
+    if boot_extra:
+        boot_ci = pd.concat([boot_ci, pd.DataFrame(boot_extra)], ignore_index=True)
+    lead = [] if G == 1 else ["group", "group_label"]
+    hypotheses = pd.DataFrame(hyp_rows, columns=HYPOTHESIS_COLUMNS[:1] + lead
+                              + HYPOTHESIS_COLUMNS[1:])
+    contrasts = pd.DataFrame(contrast_rows, columns=["id"] + lead + [
+        "name", "dimension", "strongest", "other", "est", "se", "z", "pvalue",
         "ci_lower", "ci_upper", "ci_method", "above_zero"])
 
     # ---- indirect, defined and total effects ----
     effects = {e.id: e for e in getattr(spec, "effects", ())} if spec is not None else {}
+    per_group = {}
+    if G > 1:  # the per-group definitions and differences of model_syntax(ngroups=G)
+        for e in effects.values():
+            for k in range(1, G + 1):
+                per_group[f"{e.id}_g{k}"] = (e, "indirect", k, names[k - 1])
+                for m in range(k + 1, G + 1):
+                    per_group[f"{e.id}_g{k}_g{m}"] = (e, "difference", None,
+                                                     f"{names[k - 1]} - {names[m - 1]}")
+    est_all = fit.estimates
     eff_rows = []
-    for r in est_tab[est_tab["op"] == ":="].itertuples():
+    for r in est_all[est_all["op"] == ":="].itertuples():
         e = effects.get(r.lhs)
-        row = dict(id=r.lhs, kind="indirect" if e is not None else "defined",
+        kind, grp, glabel = ("indirect" if e is not None else "defined"), None, ""
+        if r.lhs in per_group:
+            e, kind, grp, glabel = per_group[r.lhs]
+        row = dict(id=r.lhs, kind=kind,
                    path=" -> ".join(e.path) if e is not None else r.rhs, expression=r.rhs,
                    est=r.est, se=r.se, z=r.z, pvalue=r.pvalue, ci_lower=r.ci_lower,
                    ci_upper=r.ci_upper, std_all=r.std_all)
-        br = boot_row(r.lhs)
+        if G > 1:
+            row.update(group=grp, group_label=glabel)
+        br = _boot_row(boot_ci, r.lhs)
         if br is not None:
             row.update(se_boot=br["se"], ci_lower_perc=br["ci_lower_perc"],
                        ci_upper_perc=br["ci_upper_perc"], ci_lower_bc=br["ci_lower_bc"],
                        ci_upper_bc=br["ci_upper_bc"])
-            if e is not None:
+            if e is not None and G == 1:  # (group 1's matrices: one group only)
                 draws_std = _std_indirect_draws(model, bootstrap, e.path)
                 if draws_std is not None:
                     lo_s, hi_s = percentile_ci(draws_std[:, None], np.array([r.std_all]), level)
                     row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
         eff_rows.append(row)
-    std_index = {d.name[:-4]: j for j, d in enumerate(std_totals)}
-    for d in quantities:
-        if not d.name.startswith("total_"):
-            continue
-        j = q_index[d.name]
-        _, _, outcome, _, cause = d.terms[0]
-        row = dict(id=d.name, kind="total", path=f"{cause} -> {outcome} (total)",
-                   expression=d.expression, est=q_est[j], se=q_se[j], z=q_z[j],
-                   pvalue=q_p[j], ci_lower=q_lo[j], ci_upper=q_hi[j],
-                   std_all=q_std[std_index[d.name]])
-        if q_boot is not None:
-            row.update(se_boot=q_boot["se"][j], ci_lower_perc=q_boot["lo_p"][j],
-                       ci_upper_perc=q_boot["hi_p"][j], ci_lower_bc=q_boot["lo_b"][j],
-                       ci_upper_bc=q_boot["hi_b"][j])
-            std_draws = _boot_derived(model, bootstrap, (std_totals[std_index[d.name]],))
-            lo_s, hi_s = percentile_ci(std_draws, np.array([row["std_all"]]), level)
-            row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
-        eff_rows.append(row)
-    columns = EFFECT_COLUMNS + (_BOOT_COLUMNS if bootstrap is not None else [])
+    eff_rows += total_rows
+    columns = (EFFECT_COLUMNS[:2] + lead + EFFECT_COLUMNS[2:]
+               + (_BOOT_COLUMNS if bootstrap is not None else []))
     indirect = pd.DataFrame(eff_rows, columns=columns)
+    if G > 1:
+        indirect["group"] = indirect["group"].astype("Int64")
 
     # ---- R² of the endogenous constructs ----
     pt = model.partable
     endo = [v for v in dict.fromkeys(pt.loc[pt["op"] == "~", "lhs"]) if v in model.latent]
-    r2 = {v: float(fit.r2[v]) for v in endo if v in fit.r2}
+    keys = endo if G == 1 else [f"{v}.g{g}" for g in range(1, G + 1) for v in endo]
+    r2 = {v: float(fit.r2[v]) for v in keys if v in fit.r2}
 
     f2 = effect_sizes(fit, data) if data is not None else pd.DataFrame(columns=F2_COLUMNS)
     return StructuralResult(hypotheses=hypotheses, contrasts=contrasts, indirect=indirect,

@@ -36,6 +36,7 @@ from ...progress import progress_enabled
 from ...errors import DataQualityWarning, ModelError, OptionError, RiskModelWarning
 from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
+from ..constraints import ReducedObjective, constraint_set, linear_reduction, sqp_minimize
 from ..data import column_values, sample_moments
 from ..objective import group_data
 from ..defined import compile_definition, evaluate_definitions
@@ -75,6 +76,8 @@ class _Task:
     exo: tuple              # per group: (S rows, S cols, obs i, obs j, m rows, obs k)
     width: int
     fiml: bool = False      # rows with missing answers, refitted by FIML
+    constraints: Any = None  # constraints.ConstraintSet of ==, <, > rows, or None
+    reduction: Any = None    # (K, k0, hinv0 over alpha) when they are linear equalities
 
 
 def _fixed_for(task, moments):
@@ -163,8 +166,18 @@ def _one_draw(task: _Task, b: int):
     # := closures do not pickle), just its index arrays
     objective = MLObjective(None, groups, task.kernel, fixed)
     try:
-        res = minimize(objective, task.theta0, "bfgs", tol=_TOL, max_iter=_MAX_ITER,
-                       hinv0=task.hinv0)
+        if task.reduction is not None:
+            # linear equality constraints: the same BFGS over alpha, theta = k0 + K alpha
+            K, k0, hinv0 = task.reduction
+            reduced = ReducedObjective(objective, K, k0)
+            res = minimize(reduced, reduced.alpha(task.theta0), "bfgs", tol=_TOL,
+                           max_iter=_MAX_ITER, hinv0=hinv0)
+            res = replace(res, theta=reduced.theta(res.theta))
+        elif task.constraints is not None:
+            res = sqp_minimize(objective, task.theta0, task.constraints, tol=_TOL)
+        else:
+            res = minimize(objective, task.theta0, "bfgs", tol=_TOL, max_iter=_MAX_ITER,
+                           hinv0=task.hinv0)
     except ModelError:
         res = None
     if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
@@ -482,6 +495,15 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     )
     width = model.n_free + len(definitions) + len(quantities)
     task = replace(task, width=width)
+    cset = constraint_set(model)
+    if cset is not None:
+        # every draw honours the model's ==, <, > constraints
+        reduced = linear_reduction(objective, theta0, cset)
+        reduction = None
+        if reduced is not None:
+            hinv_a = np.linalg.pinv(reduced.K.T @ H @ reduced.K)
+            reduction = (reduced.K, reduced.k0, hinv_a)
+        task = replace(task, constraints=cset, reduction=reduction)
 
     show = progress_enabled(progress)
     bar = Progress(int(B), show)
