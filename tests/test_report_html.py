@@ -115,7 +115,7 @@ def test_page_in_chromium(page):
     assert res["console_errors"] == [] and res["exceptions"] == [] and res["dialogs"] == []
     assert res["requests"] == [page.resolve().as_uri()]  # nothing but the page itself
     assert v["scripts"] == 0 and v["images"] == 0
-    assert v["sections"] == ["summary", "sample", "screening", "items", "reliability",
+    assert v["sections"] == ["summary", "sample", "power", "screening", "items", "reliability",
                              "validity", "measurement", "fit",
                              "loadings", "paths", "indirect", "comparison", "modindices",
                              "specification"]

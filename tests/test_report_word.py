@@ -86,7 +86,7 @@ def test_docx_tables_match_results_json(gcrm, files, lang):
     cfa = gcrm.validation.cfa.fit
     assert f"χ²({int(cfa['df'])}) = {cfa['chisq']:.2f}" in body
     assert f"CFI = {format_number(cfa['cfi'], 'std')}" in body
-    assert len(doc.inline_shapes) == 1
+    assert len(doc.inline_shapes) == 2  # the path diagram and the power curves
     assert "0." not in "".join(r[3] for r in _cells(_table_after(doc, paths.title))[1:])
 
 

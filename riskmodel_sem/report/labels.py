@@ -820,6 +820,13 @@ NAMES: dict[str, dict[str, str]] = {
             "作答与另一受访者完全相同（所有副本均标记）",
         "indirect": "间接效应", "total": "总效应", "defined": "自定义参数",
         "configural": "形态等同", "metric": "载荷等同", "scalar": "截距等同", "strict": "残差等同",
+        "min_categories": "最少类别数", "max_ordinal_categories": "按有序处理的最多类别数",
+        "n_items_few_categories": "少于 5 个类别的题项数",
+        "n_ordinal_items_asymmetric": "明显不对称的有序题项数",
+        "recommendation_source": "建议依据", "chisq_scaled": "校正 χ²",
+        "chisq_scaling_factor": "χ² 校正因子", "pvalue_scaled": "校正 p", "cfi_scaled": "校正 CFI",
+        "tli_scaled": "校正 TLI", "rmsea_scaled": "校正 RMSEA", "cfi_robust": "稳健 CFI",
+        "tli_robust": "稳健 TLI", "rmsea_robust": "稳健 RMSEA", "path": "路径", "effect": "效应",
     },
     "en": {
         "n_obs": "N", "n": "N", "alpha_std": "Standardized alpha", "skew_se": "SE of skewness",
@@ -862,6 +869,14 @@ NAMES: dict[str, dict[str, str]] = {
         "delta method Wald": "delta-method Wald", "unrotated principal components":
             "unrotated principal components", "chisq difference": "χ² difference test",
         "indirect": "indirect", "total": "total", "defined": "defined parameter", "model": "model",
+        "min_categories": "Fewest categories", "max_ordinal_categories": "Most categories treated as ordinal",
+        "n_items_few_categories": "Items with fewer than 5 categories",
+        "n_ordinal_items_asymmetric": "Strongly asymmetric ordinal items",
+        "recommendation_source": "Source of the advice", "chisq_scaled": "Scaled χ²",
+        "chisq_scaling_factor": "χ² scaling factor", "pvalue_scaled": "Scaled p",
+        "cfi_scaled": "Scaled CFI", "tli_scaled": "Scaled TLI", "rmsea_scaled": "Scaled RMSEA",
+        "cfi_robust": "Robust CFI", "tli_robust": "Robust TLI", "rmsea_robust": "Robust RMSEA",
+        "path": "path", "effect": "effect",
     },
 }
 

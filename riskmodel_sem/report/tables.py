@@ -830,7 +830,8 @@ def _power_sheet(a: Analysis, lang: str) -> Sheet | None:
         frame_table(required, "power_required", t("power_required"),
                     t("power_required_note"), lang),
         frame_table(p.rmsea, "power_rmsea", t("power_rmsea"), t("power_rmsea_note"), lang),
-        frame_table(p.paths, "power_paths", t("power_paths"), t("power_paths_note"), lang),
+        frame_table(p.paths.assign(kind=[name_text(k, lang) for k in p.paths["kind"]]),
+                    "power_paths", t("power_paths"), t("power_paths_note"), lang),
     ]
     if p.monte_carlo is not None:
         tabs.append(frame_table(p.monte_carlo, "power_mc", t("power_mc"), t("power_mc_note"),
