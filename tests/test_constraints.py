@@ -161,6 +161,9 @@ def test_two_labels_on_one_term_are_refused():
     ('efa("b")*f1 + efa("b")*f2 =~ x1 + x2 + x3', "line 1, column 1", "efa()"),
     ("group: 1\nf =~ x1 + x2 + x3", "line 1, column 1", "group: blocks"),
     ("f =~ x1 + x2 + x3\nlevel: 2\nf =~ x1 + x2 + x3", "line 2, column 1", "level: blocks"),
+    # lavaan reads these differently from what they seem to say: refused, not reinterpreted
+    ("f =~ x1 + 2*a*x2 + x3", "line 1, column 11", "frees the parameter"),
+    ("f =~ x1 + c(a, NA)*x2 + x3", "line 1, column 11", "mixes labels and NA"),
 ])
 def test_unsupported_lavaan_features_are_refused_by_name(syntax, where, name):
     with pytest.raises(SpecError) as err:

@@ -265,8 +265,14 @@ def _parse_factor(token: str, where: str) -> list[tuple[str, object]]:
         return out
     items = _vector(token)
     if items is not None:
-        return [_parse_factor(item, where)[0] if item.upper() != "NA" else ("free", None)
-                for item in items]
+        out = [_parse_factor(item, where)[0] if item.upper() != "NA" else ("free", None)
+               for item in items]
+        kinds = {k for k, _ in out}
+        if "label" in kinds and "free" in kinds:
+            raise SpecError(f"{where}: {token!r} mixes labels and NA; lavaan then gives every "
+                            "group the label, which is not supported: give one label per group "
+                            "(c(a1, a2)) or one label for all.")
+        return out
     if token.upper() == "NA":
         return [("free", None)]
     if _NUMBER_RE.match(token):
@@ -312,6 +318,10 @@ def _parse_modifier(text: str, where: str, start_text: str = "") -> Modifier:
                 labels[g] = value
             elif kind == "start":
                 starts[g] = value
+    if any(fixed[g] is not None and labels[g] is not None for g in range(n)):
+        raise SpecError(f"{where}: A fixed value and a label on one term ({text!r}): lavaan then "
+                        "frees the parameter and keeps the label, which is not supported; write "
+                        "the value (2*x) or the label (a*x).")
     has_value = "value" in kinds_seen
     return Modifier(tuple(fixed) if has_value else (),
                     tuple(labels) if "label" in kinds_seen else (),
