@@ -640,7 +640,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     Sample description and screening (with ``drop_flagged``, the flagged respondents are left
     out of everything after screening), reliability and validity, the hypothesized model with
     its hypotheses and indirect effects (bootstrap CIs with ``bootstrap`` draws), the
-    alternative models M0-M7 and, with ``group``, measurement invariance across its groups.
+    alternative models M0-M7 and, with ``group``, measurement invariance across its groups and
+    the comparison of the hypothesized paths between them.
 
     Parameters
     ----------
@@ -667,7 +668,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     -------
     Analysis
         With ``sample``, ``cleaning``, ``validation``, ``fit``, ``structural``,
-        ``comparison`` and (with ``group``) ``invariance``.
+        ``comparison``, (with population values in the spec) ``power`` and (with ``group``)
+        ``invariance`` and ``groups`` (the hypothesized paths compared across the groups).
     """
     from .errors import ModelError
     from .sem.comparison import compare, invariance
@@ -720,6 +722,7 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         check_model_data(survey, missing=missing, group=group)
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
                          estimator=estimator, missing=missing)
+    groups = _report_groups(survey, spec_obj, group, estimator=estimator, missing=missing)
     power = _report_power(spec_obj, fit)
     if planned_n is None and power is not None:
         planned_n = _planned_n(power)
@@ -730,7 +733,32 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         options["planned_n"] = int(planned_n)
     return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
                     structural=structural, comparison=comparison, invariance=inv,
-                    cleaning=cleaning, sample=sample, power=power)
+                    cleaning=cleaning, sample=sample, power=power, groups=groups)
+
+
+def _report_groups(survey, spec, group, *, estimator, missing):
+    """The hypothesized paths compared across the groups of ``group`` (``fit --group``'s
+    :func:`~riskmodel_sem.sem.multigroup.compare_groups`, every parameter free per group);
+    None without a group column."""
+    if group is None:
+        return None
+    from .errors import ModelError
+    from .sem.data import group_label
+    from .sem.estimation import fit_model
+    from .sem.multigroup import compare_groups
+
+    _progress(f"riskmodel-sem: the hypothesized paths across {group!r} ...")
+    frame = _model_frame(survey, group)
+    k = survey.extra[group].dropna().map(group_label).nunique()
+    try:
+        fit = fit_model(spec.model_syntax(ngroups=k), frame, estimator=estimator,
+                        missing=missing, group=group, compute_modindices=False,
+                        source=str(getattr(spec, "source", "model")))
+        return compare_groups(fit, frame, group)
+    except ModelError as exc:
+        warnings.warn(f"The paths were not compared across the groups of {group!r}: {exc}",
+                      RiskModelWarning, stacklevel=2)
+        return None
 
 
 def _report_power(spec, fit):

@@ -210,3 +210,21 @@ def test_drop_flagged_on_fit_compare_and_invariance(tmp_path):
     assert runs["fit"]["n_obs"] == 400 - dropped
     assert runs["compare"]["n_obs"] == 400 - dropped
     assert runs["invariance"]["cleaning"]["n_dropped"] == dropped
+
+
+@pytest.mark.slow
+def test_report_with_a_group_compares_the_hypothesized_paths(wjx_report):
+    """report --group: invariance and, beside it, the paths compared between the groups
+    (the same comparison as fit --group: Wald and likelihood-ratio tests per path and pair)."""
+    out, _ = wjx_report
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    labels = {g["label"] for g in res["groups"]}
+    assert len(labels) == 2 and all(g["n"] > 0 for g in res["groups"])
+    rows = res["path_differences"]
+    assert rows and {"est_a", "est_b", "diff", "se", "z", "pvalue", "chisq_diff", "df_diff",
+                     "pvalue_lrt"} <= set(rows[0])
+    for r in rows:
+        assert {r["label_a"], r["label_b"]} == labels
+        assert abs(r["diff"] - (r["est_a"] - r["est_b"])) < 1e-12
+    assert res["path_differences_omnibus"]["df_diff"] == len(rows)
+    assert 'id="groups"' in (out / "report.html").read_text(encoding="utf-8")

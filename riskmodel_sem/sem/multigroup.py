@@ -88,9 +88,12 @@ class GroupComparison:
     fits: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        """JSON-ready ``{path_differences, path_differences_omnibus, metric_invariance,
-        equal_paths, group_equal}`` (DESIGN.md §3)."""
+        """JSON-ready ``{groups, group_equal, path_differences, path_differences_omnibus,
+        metric_invariance, equal_paths}`` (DESIGN.md §3; ``groups`` lists each group's label
+        and N, as the multi-group fit does)."""
         return {
+            "groups": [{"group": k, "label": str(lab), "n": int(n)} for k, (lab, n)
+                       in enumerate(zip(self.group_labels, self.group_n), start=1)],
             "group_equal": list(self.group_equal),
             "path_differences": records(self.path_differences),
             "path_differences_omnibus": json_value(dict(self.omnibus)),
