@@ -634,7 +634,8 @@ def _alternative_models(spec):
 @_collect_warnings
 def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="listwise",
                drop_flagged=False, duration=None, seed=20231, jobs=1, sheet=None,
-               id_column=None, anonymous=False, planned_n=None, command="report") -> Analysis:
+               id_column=None, anonymous=False, planned_n=None, command="report",
+               ordered=None) -> Analysis:
     """The whole analysis of a survey in one report.
 
     Sample description and screening (with ``drop_flagged``, the flagged respondents are left
@@ -687,14 +688,14 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     _progress("riskmodel-sem: screening and validating the measurement model ...")
     validation = validate(survey, spec_obj, missing=missing, estimator=estimator,
                           duration=duration, drop_flagged=drop_flagged, seed=seed,
-                          bootstrap=bootstrap)
+                          bootstrap=bootstrap, ordered=ordered)
     survey, cleaning = clean(survey, validation.screening, drop_flagged=drop_flagged,
                              duration=duration)
     check_model_data(survey, missing=missing)
     _progress("riskmodel-sem: fitting the hypothesized model ...")
     frame = survey.data
     fit = fit_model(spec_obj.model_syntax(), frame, estimator=estimator, missing=missing,
-                    source=str(getattr(spec_obj, "source", "model")))
+                    source=str(getattr(spec_obj, "source", "model")), ordered=ordered)
     boot = None
     if bootstrap:
         from .sem.bootstrap import bootstrap as run_bootstrap
@@ -708,7 +709,8 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         _progress(f"riskmodel-sem: comparing the alternative models {', '.join(models)} ...")
         try:
             comparison = compare(frame, models, estimator=estimator, missing=missing,
-                                 declared_nesting=nesting, reference=reference)
+                                 declared_nesting=nesting, reference=reference,
+                                 ordered=ordered)
         except ModelError as exc:
             warnings.warn(f"The alternative models were not compared: {exc}", RiskModelWarning,
                           stacklevel=2)
@@ -721,8 +723,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
                               "group(s); invariance needs at least two.")
         check_model_data(survey, missing=missing, group=group)
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
-                         estimator=estimator, missing=missing)
-    groups = _report_groups(survey, spec_obj, group, estimator=estimator, missing=missing)
+                         estimator=estimator, missing=missing, ordered=ordered)
+    groups = _report_groups(survey, spec_obj, group, estimator=fit.estimator, missing=missing,
+                            ordinal=getattr(fit, "ordinal", None) is not None)
     power = _report_power(spec_obj, fit)
     if planned_n is None and power is not None:
         planned_n = _planned_n(power)
@@ -736,11 +739,16 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
                     cleaning=cleaning, sample=sample, power=power, groups=groups)
 
 
-def _report_groups(survey, spec, group, *, estimator, missing):
+def _report_groups(survey, spec, group, *, estimator, missing, ordinal=None):
     """The hypothesized paths compared across the groups of ``group`` (``fit --group``'s
     :func:`~riskmodel_sem.sem.multigroup.compare_groups`, every parameter free per group);
     None without a group column."""
     if group is None:
+        return None
+    if ordinal:
+        warnings.warn("The paths were not compared across the groups: the path comparison "
+                      "(fit --group) is available for ML and MLR fits; the invariance steps "
+                      "for ordered items are in the report.", RiskModelWarning, stacklevel=2)
         return None
     from .errors import ModelError
     from .sem.data import group_label
@@ -943,7 +951,7 @@ def run(args) -> list[Path]:
     if cmd == "report":
         analysis = run_report(args.data, args.spec, group=args.group, bootstrap=args.bootstrap,
                               estimator=args.estimator, missing=args.missing, seed=args.seed,
-                              jobs=args.jobs, **screening, **common)
+                              jobs=args.jobs, ordered=args.ordered, **screening, **common)
         return write_outputs(analysis, out=args.out, json_file=args.json, lang=args.lang)
     if cmd == "fit":
         progress = None  # a bar on a terminal, none in a pipe or with --quiet

@@ -228,3 +228,18 @@ def test_report_with_a_group_compares_the_hypothesized_paths(wjx_report):
         assert abs(r["diff"] - (r["est_a"] - r["est_b"])) < 1e-12
     assert res["path_differences_omnibus"]["df_diff"] == len(rows)
     assert 'id="groups"' in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_report_with_wlsmv_treats_the_items_as_ordered(tmp_path):
+    """report --estimator WLSMV: every stage fits the ordered items (lavaan's ordered = TRUE
+    with WLSMV), invariance runs the Wu & Estabrook steps; nothing is fitted by ML."""
+    from conftest import GCRM_SPEC, GCRM_SURVEY
+
+    status, err = _run(["report", str(GCRM_SURVEY), "--spec", str(GCRM_SPEC), "--estimator",
+                        "WLSMV", "--group", "性别", "--out", tmp_path / "out"])
+    assert status == 0, err
+    res = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert res["estimator"] == "WLSMV" and "chisq_scaled" in res["fit"]
+    assert any(r["op"] == "|" for r in res["estimates"])
+    assert [m["name"] for m in res["invariance"]["models"]][:2] == ["configural", "thresholds"]
