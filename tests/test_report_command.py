@@ -213,20 +213,26 @@ def test_drop_flagged_on_fit_compare_and_invariance(tmp_path):
 
 
 @pytest.mark.slow
-def test_report_with_a_group_compares_the_hypothesized_paths(wjx_report):
+def test_report_with_a_group_compares_the_hypothesized_paths(tmp_path):
     """report --group: invariance and, beside it, the paths compared between the groups
     (the same comparison as fit --group: Wald and likelihood-ratio tests per path and pair)."""
-    out, _ = wjx_report
+    from conftest import GCRM_SURVEY
+
+    status, err = _run(["report", str(GCRM_SURVEY), "--spec", str(GCRM_SPEC), "--group", "性别",
+                        "--out", tmp_path / "out"])
+    assert status == 0, err
+    out = tmp_path / "out"
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     labels = {g["label"] for g in res["groups"]}
-    assert len(labels) == 2 and all(g["n"] > 0 for g in res["groups"])
+    assert labels == {"男", "女"} and all(g["n"] > 0 for g in res["groups"])
     rows = res["path_differences"]
-    assert rows and {"est_a", "est_b", "diff", "se", "z", "pvalue", "chisq_diff", "df_diff",
-                     "pvalue_lrt"} <= set(rows[0])
+    assert len(rows) == 5 and {"est_a", "est_b", "diff", "se", "z", "pvalue", "chisq_diff",
+                               "df_diff", "pvalue_lrt"} <= set(rows[0])
     for r in rows:
         assert {r["label_a"], r["label_b"]} == labels
         assert abs(r["diff"] - (r["est_a"] - r["est_b"])) < 1e-12
     assert res["path_differences_omnibus"]["df_diff"] == len(rows)
+    assert "configural" in [m["name"] for m in res["invariance"]["models"]]
     assert 'id="groups"' in (out / "report.html").read_text(encoding="utf-8")
 
 

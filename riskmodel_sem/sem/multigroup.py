@@ -87,13 +87,16 @@ class GroupComparison:
     warnings: tuple[str, ...] = ()
     fits: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def group_sizes(self) -> list[dict]:
+        """``[{group, label, n}]`` of the groups compared (the JSON key ``groups`` of a
+        multi-group fit)."""
+        return [{"group": k, "label": str(lab), "n": int(n)}
+                for k, (lab, n) in enumerate(zip(self.group_labels, self.group_n), start=1)]
+
     def to_dict(self) -> dict:
-        """JSON-ready ``{groups, group_equal, path_differences, path_differences_omnibus,
-        metric_invariance, equal_paths}`` (DESIGN.md §3; ``groups`` lists each group's label
-        and N, as the multi-group fit does)."""
+        """JSON-ready ``{path_differences, path_differences_omnibus, metric_invariance,
+        equal_paths, group_equal}`` (DESIGN.md §3)."""
         return {
-            "groups": [{"group": k, "label": str(lab), "n": int(n)} for k, (lab, n)
-                       in enumerate(zip(self.group_labels, self.group_n), start=1)],
             "group_equal": list(self.group_equal),
             "path_differences": records(self.path_differences),
             "path_differences_omnibus": json_value(dict(self.omnibus)),

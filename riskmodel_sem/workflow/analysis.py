@@ -172,6 +172,8 @@ class Analysis:
                     raise RuntimeError(f"Results key {key!r} of the {name} stage has no free "
                                        "place in results.json.")
                 nested[key] = value
+        if self.groups is not None and "groups" not in out:  # a report's one-group fit
+            out["groups"] = self.groups.group_sizes()
         if self.crosscheck is not None:
             out["crosscheck"] = self.crosscheck.to_dict()
         return out
