@@ -203,8 +203,8 @@ _UNSUPPORTED_MODIFIERS = {
 }
 
 
-def _split_args(text: str) -> list[str]:
-    """Comma-separated arguments of ``c(...)`` (commas inside quotes or parentheses kept)."""
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside quotes and parentheses."""
     out, depth, quote, current = [], 0, None, []
     for ch in text:
         if quote:
@@ -218,13 +218,18 @@ def _split_args(text: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "," and depth == 0:
+        elif ch == sep and depth == 0:
             out.append("".join(current))
             current = []
             continue
         current.append(ch)
     out.append("".join(current))
     return out
+
+
+def _split_args(text: str) -> list[str]:
+    """Comma-separated arguments of ``c(...)`` (commas inside quotes or parentheses kept)."""
+    return _split_top(text, ",")
 
 
 def _vector(text: str) -> list[str] | None:
@@ -330,26 +335,7 @@ def _parse_modifier(text: str, where: str, start_text: str = "") -> Modifier:
 
 def _split_star(text: str) -> list[str]:
     """Factors of a modifier chain split at top-level ``*``."""
-    out, depth, quote, current = [], 0, None, []
-    for ch in text:
-        if quote:
-            current.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "*" and depth == 0:
-            out.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    out.append("".join(current))
-    return out
+    return _split_top(text, "*")
 
 
 def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
