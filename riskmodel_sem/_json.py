@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_value", "records"]
+__all__ = ["json_value", "records", "number_or_none"]
 
 
 def json_value(value):
@@ -38,3 +38,12 @@ def json_value(value):
 def records(frame: pd.DataFrame) -> list[dict]:
     """The rows of a table as JSON-ready dictionaries."""
     return [json_value(rec) for rec in frame.to_dict(orient="records")]
+
+
+def number_or_none(value) -> float | None:
+    """``value`` as a float, or None when it is not a number or is NaN (missing)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f

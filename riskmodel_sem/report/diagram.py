@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import OutputError
 from .labels import column_header, element_name, text
+from .._json import number_or_none as _num
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..survey.spec import Spec
@@ -59,13 +60,6 @@ def _is_sig(p: float | None) -> bool:
     """Fixed parameters (no p) count as drawn solid."""
     return p is None or (isinstance(p, float) and math.isnan(p)) or p < 0.05
 
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _label(x: float, y: float, s: str, size: float = 10, color: str = "#111",

@@ -8,9 +8,9 @@ Regressions, Covariances, Intercepts, Thresholds, Variances, Defined Parameters,
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
+from .._json import number_or_none as _num
 
 #: A :class:`~riskmodel_sem.sem.estimation.FitResult` (not imported: estimation imports this
 #: module for ``FitResult.summary()``).
@@ -20,13 +20,6 @@ __all__ = ["summary_text", "summary_html", "table_text"]
 
 _W = 54  # width of the "label ... value" lines, as lavaan's
 
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _line(label: str, *values: Any, decimals: int = 3) -> str:
