@@ -115,12 +115,16 @@ def _locate(segments: list[tuple[int, int, int]], index: int) -> str:
 _OPERATOR_CHARS = "=~<>:-|"
 
 
-def _find_operator(line: str) -> tuple[int, str] | None:
+def _top_level(text: str):
+    """``(index, character, outside)`` for each character of ``text``; ``outside`` is True
+    for characters outside quotes and parentheses (the brackets and quotes themselves are
+    not outside)."""
     depth, quote = 0, None
-    for i, ch in enumerate(line):
+    for i, ch in enumerate(text):
         if quote:
             if ch == quote:
                 quote = None
+            yield i, ch, False
             continue
         if ch in "\"'":
             quote = ch
@@ -128,7 +132,15 @@ def _find_operator(line: str) -> tuple[int, str] | None:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif depth == 0:
+        else:
+            yield i, ch, depth == 0
+            continue
+        yield i, ch, False
+
+
+def _find_operator(line: str) -> tuple[int, str] | None:
+    for i, _, outside in _top_level(line):
+        if outside:
             for op in _OPERATORS:
                 if line.startswith(op, i):
                     return i, op
@@ -205,25 +217,12 @@ _UNSUPPORTED_MODIFIERS = {
 
 def _split_top(text: str, sep: str) -> list[str]:
     """``text`` split at ``sep`` outside quotes and parentheses."""
-    out, depth, quote, current = [], 0, None, []
-    for ch in text:
-        if quote:
-            current.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            out.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    out.append("".join(current))
+    out, start = [], 0
+    for i, ch, outside in _top_level(text):
+        if outside and ch == sep:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
     return out
 
 
