@@ -34,6 +34,7 @@ from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotrs as _dpotrs
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
+from .model import rank_two_information
 from .numdiff import central_jacobian
 
 __all__ = ["Pattern", "PatternBatch", "GroupData", "group_data", "moments_group", "MLObjective",
@@ -375,6 +376,29 @@ class ModelKernel:
             Em = E @ m
         return E, S, FE, sigma, Em
 
+    def expected_information(self, state, g) -> np.ndarray | None:
+        """Unit expected information of group g at its state (:meth:`state`), complete-data
+        form (:func:`riskmodel_sem.sem.model.rank_two_information`, the numbers of
+        :meth:`CompiledModel.expected_information`), from the factored derivatives of the
+        implied moments in causal order; None when Sigma is not positive definite."""
+        grp = self.groups[g]
+        E, S, FE, sigma, Em = state
+        ci = _chol_inv(sigma, self.eye_p)
+        if ci is None:
+            return None
+        FESE = FE @ S @ E.T
+        U = np.concatenate([FE[:, grp["arp"]].T, FE[:, grp["srp"]].T])
+        V = np.concatenate([FESE[:, grp["acp"]].T, FE[:, grp["scp"]].T])
+        scale = np.concatenate([np.ones(len(grp["arp"])),
+                                np.where(grp["srp"] == grp["scp"], 0.5, 1.0)])
+        par = np.concatenate([grp["ap"], grp["sp"]])
+        mean = None
+        if self.meanstructure:
+            Dmu = np.concatenate([FE[:, grp["arp"]].T * Em[grp["acp"]][:, None],
+                                  FE[:, grp["mrp"]].T])
+            mean = (Dmu, np.concatenate([grp["ap"], grp["mp"]]))
+        return rank_two_information(U, V, scale, par, ci[0], mean, self.q)
+
     def gradient_part(self, g, state, FtGF, FEg):
         """Derivatives with respect to group g's free entries, from FE' G FE (G = dF/dSigma as
         tr(G dSigma)) and FE' dF/dmu: dF/dA = 2 FE'G FE S E' + FE'g (E m)', dF/dS = FE'G FE,
@@ -406,24 +430,28 @@ def _chol_inv(sigma, eye):
 
 
 def _batch_terms(K, mu, b: PatternBatch):
-    """Per-pattern pieces of one batch from K = Sigma^-1: (A, log|K_mm|, d, z) with A the
-    stack of K_mm^-1, d the embedded ybar_p - mu (zero where missing) and z = d - E_p K d
-    (E_p the embedded A_p), so that Sigma_oo^-1 d_o = (K z)_o; None when some K_mm is not
-    positive definite."""
+    """Per-pattern pieces of one batch from K = Sigma^-1: (A, log|K_mm|, d, z, Kd) with A the
+    stack of K_mm^-1, d the embedded ybar_p - mu (zero where missing), Kd the rows K d and
+    z = d - E_p K d (E_p the embedded A_p), so that Sigma_oo^-1 d_o = (K z)_o; None when
+    some K_mm is not positive definite."""
     d = b.mean - b.mask * mu
-    if not b.mis.shape[1]:
-        return None, 0.0, d, d
-    Kmm = K[b.mis[:, :, None], b.mis[:, None, :]]
+    Kd = d @ K
+    m = b.mis.shape[1]
+    if not m:
+        return None, 0.0, d, d, Kd
+    P = len(b.n)
+    Kmm = K.ravel()[b.mis[:, :, None] * K.shape[0] + b.mis[:, None, :]]
     try:
         L = np.linalg.cholesky(Kmm)
     except np.linalg.LinAlgError:
         return None
     logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
     A = np.linalg.inv(Kmm)
-    q = np.take_along_axis(d @ K, b.mis, axis=1)
+    rows = np.arange(P)[:, None]
+    q = Kd[rows, b.mis]
     z = d.copy()
-    np.put_along_axis(z, b.mis, -np.einsum("pij,pj->pi", A, q), axis=1)
-    return A, logdet, d, z
+    z[rows, b.mis] = -(A @ q[:, :, None])[:, :, 0]
+    return A, logdet, d, z, Kd
 
 
 def pattern_sums(sigma, mu, gd: GroupData):
@@ -461,9 +489,9 @@ def pattern_sums(sigma, mu, gd: GroupData):
         terms = _batch_terms(K, mu, b)
         if terms is None:
             return None
-        A, logdet, d, z = terms
+        A, logdet, d, z, Kd = terms
         w = b.n / gd.n
-        f += w @ (logdet + np.einsum("ij,ij->i", d @ K, z))
+        f += w @ (logdet + np.einsum("ij,ij->i", Kd, z))
         zw = z * w[:, None]
         M += zw.T @ z
         zbar += zw.sum(axis=0)
@@ -645,17 +673,24 @@ class MLObjective:
         I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l
         (:meth:`CompiledModel.expected_information`); missing data: the same per pattern
         (:func:`pattern_information`)."""
-        if self.complete and self.fixed_p is None:
+        if self.complete:
             return self.complete_information(theta)
         return moment_information(self, theta, "expected")
 
     def complete_information(self, theta) -> np.ndarray:
         """Unit expected information as if the data were complete (at the implied moments):
-        sum_g (n_g/N) I_g of :meth:`CompiledModel.expected_information`; FIML's cheap scoring
-        matrix."""
-        info = np.zeros((self.n_free, self.n_free))
+        sum_g (n_g/N) I_g of :meth:`ModelKernel.expected_information` (the numbers of
+        :meth:`CompiledModel.expected_information`, with the draw's fixed matrices when
+        ``fixed`` is given); FIML's cheap scoring matrix. NaN when an implied covariance
+        matrix is not positive definite."""
+        k = self.kernel
+        info = np.zeros((k.q, k.q))
         for g, w in enumerate(self.weights):
-            info += w * self.model.expected_information(theta, g)
+            st = k.state(theta, g, self.fixed_p)
+            part = None if st is None else k.expected_information(st, g)
+            if part is None:
+                return np.full((k.q, k.q), np.nan)
+            info += w * part
         return info
 
     def observed_information(self, theta, h: float = 1e-5) -> np.ndarray:
@@ -793,7 +828,7 @@ def embedded_inverses(sigma, mu, gd: GroupData):
         terms = _batch_terms(K, mu, b)
         if terms is None:
             raise np.linalg.LinAlgError("A pattern's implied covariance matrix is singular.")
-        A, _, d, _ = terms
+        A, _, d, _, _ = terms
         J = np.broadcast_to(K, (len(b.n), p, p))
         if A is not None:
             Km = K[:, b.mis].transpose(1, 0, 2)
