@@ -26,8 +26,22 @@ from riskmodel_sem.sem.polychoric import conditional_stats
 from riskmodel_sem.sem.syntax import parse_syntax, variable_roles
 
 CASES = ROOT / "tests" / "lavaan_cases"
-NAMES = sorted(p.parent.name for p in CASES.glob("ord_*/case.json")
-               if "mimic" in p.parent.name or p.parent.name.endswith("_x"))
+
+
+def _with_covariates() -> list[str]:
+    """The corpus cases with ordered items and observed exogenous covariates."""
+    out = []
+    for path in sorted(CASES.glob("*/case.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        if not (case.get("options") or {}).get("ordered"):
+            continue
+        model = (path.parent / "model.lav").read_text(encoding="utf-8")
+        if variable_roles(parse_syntax(model)).ov_x:
+            out.append(path.parent.name)
+    return out
+
+
+NAMES = _with_covariates()
 
 
 def _case(name):
