@@ -100,6 +100,12 @@ def test_pairwise_deletion_with_covariates_is_refused():
                   missing="pairwise")
 
 
+def test_fixed_x_false_is_refused_as_lavaan_does():
+    _, _, model, data = _case("ord_hs5_mimic")
+    with pytest.raises(OptionError, match="fixed.x = FALSE"):
+        fit_model(model, data, estimator="WLSMV", ordered=True, fixed_x=False)
+
+
 def test_an_ordered_covariate_is_used_as_numeric_with_a_warning():
     _, _, _, data = _case("ord_hs5_mimic")
     model = "visual =~ x1 + x2 + x3\nvisual ~ x4\n"
