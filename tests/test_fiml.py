@@ -64,8 +64,9 @@ def test_pattern_sums_equal_the_pattern_by_pattern_terms(duplicate_patterns):
     np.testing.assert_allclose(pattern_loglik(sigma, mu, gd), ll, rtol=1e-12)
 
 
-def test_group_data_orders_patterns_complete_first_then_by_observed_count():
-    X = _incomplete()
+@pytest.mark.parametrize("p", [9, 70])  # masks packed into one integer per row, or not
+def test_group_data_orders_patterns_complete_first_then_by_observed_count(p):
+    X = _incomplete(p=p)
     gd = group_data(X)
     keys = [tuple(np.isin(np.arange(X.shape[1]), pt.obs)) for pt in gd.patterns]
     expected = sorted(keys, key=lambda k: (-sum(k), tuple(not v for v in k)))

@@ -127,10 +127,12 @@ class PatternBatch:
     mask : numpy.ndarray
         (P, p) 1.0 where observed, 0.0 where missing.
     multi : numpy.ndarray
-        Positions (in the batch) of the patterns with more than one row.
+        Positions (in the batch) of the patterns whose rows are not all equal.
     cov : numpy.ndarray
         (len(multi), p - m, p - m) covariance matrices (divisor n_p) of those patterns (the
         others' are zero).
+    scatter : numpy.ndarray
+        (p, p) sum of n_p S_p over the batch, S_p embedded.
     """
 
     obs: np.ndarray
@@ -140,6 +142,7 @@ class PatternBatch:
     mask: np.ndarray
     multi: np.ndarray
     cov: np.ndarray
+    scatter: np.ndarray
 
 
 def _pattern_batches(patterns, p: int) -> tuple:
@@ -157,9 +160,13 @@ def _pattern_batches(patterns, p: int) -> tuple:
         np.put_along_axis(mean, obs, np.array([pt.mean for pt in pats]).reshape(obs.shape),
                           axis=1)
         n = np.array([pt.n for pt in pats], dtype=float)
-        multi = np.flatnonzero(n > 1)
+        multi = np.array([i for i, pt in enumerate(pats) if pt.n > 1 and pt.cov.any()],
+                         dtype=np.intp)
         cov = np.array([pats[i].cov for i in multi]).reshape(len(multi), p - m, p - m)
-        out.append(PatternBatch(obs, mis, n, mean, mask, multi, cov))
+        scatter = np.zeros((p, p))
+        for i, S in zip(multi, cov):
+            scatter[np.ix_(obs[i], obs[i])] += n[i] * S
+        out.append(PatternBatch(obs, mis, n, mean, mask, multi, cov, scatter))
     return tuple(out)
 
 
@@ -190,7 +197,14 @@ def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
         keys, inverse = np.ones((1, p), bool), np.zeros(n, np.intp)
         order = np.zeros(1, np.intp)
     else:
-        keys, inverse = np.unique(mask, axis=0, return_inverse=True)
+        if p <= 64:  # one integer per row, its bits the mask (first variable highest)
+            packed = np.zeros((n, 8), np.uint8)
+            packed[:, :(p + 7) // 8] = np.packbits(mask, axis=1)
+            _, first, inverse = np.unique(packed.view(">u8").ravel(), return_index=True,
+                                              return_inverse=True)
+            keys = mask[first]
+        else:
+            keys, inverse = np.unique(mask, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).ravel()
         # complete pattern first, then by decreasing number of observed variables, ties in
         # decreasing lexicographic order of the observed masks (np.unique sorts increasing)
@@ -483,6 +497,7 @@ def pattern_sums(sigma, mu, gd: GroupData):
     K = 0.5 * (K + K.T)
     f = 0.0
     flat = np.zeros(p * p)
+    scatter = np.zeros((p, p))
     M = np.zeros((p, p))
     zbar = np.zeros(p)
     for b in gd.batches:
@@ -500,26 +515,24 @@ def pattern_sums(sigma, mu, gd: GroupData):
             idx = m[:, :, None] * p + m[:, None, :]
             flat += np.bincount(idx.ravel(), weights=(w[:, None, None] * A).ravel(),
                                 minlength=p * p)
-        if len(b.multi):
-            o, S, wm = b.obs[b.multi], b.cov, w[b.multi]
-            Koo = K[o[:, :, None], o[:, None, :]]
-            tr = np.einsum("pij,pij->p", Koo, S)
-            flat += np.bincount((o[:, :, None] * p + o[:, None, :]).ravel(),
-                                weights=(wm[:, None, None] * S).ravel(), minlength=p * p)
-            if A is not None:
-                mm = m[b.multi]
-                Kmo = K[mm[:, :, None], o[:, None, :]]
-                R = A[b.multi] @ (Kmo @ S)  # rows m of E_p K S_p
-                tr -= np.einsum("pij,pij->p", R, Kmo)
-                wR = -wm[:, None, None] * R
-                flat += np.bincount((mm[:, :, None] * p + o[:, None, :]).ravel(),
-                                    weights=wR.ravel(), minlength=p * p)
-                flat += np.bincount((o[:, None, :] * p + mm[:, :, None]).ravel(),
-                                    weights=wR.ravel(), minlength=p * p)
-                T = (R @ Kmo.transpose(0, 2, 1)) @ A[b.multi]
-                flat += np.bincount((mm[:, :, None] * p + mm[:, None, :]).ravel(),
-                                    weights=(wm[:, None, None] * T).ravel(), minlength=p * p)
-            f += wm @ tr
+        scatter += b.scatter
+        if len(b.multi) and A is not None:
+            o, S, wm, mm = b.obs[b.multi], b.cov, w[b.multi], m[b.multi]
+            Kmo = K[mm[:, :, None], o[:, None, :]]
+            R = A[b.multi] @ (Kmo @ S)  # rows m of E_p K S_p
+            f -= wm @ np.einsum("pij,pij->p", R, Kmo)
+            wR = -wm[:, None, None] * R
+            flat += np.bincount((mm[:, :, None] * p + o[:, None, :]).ravel(),
+                                weights=wR.ravel(), minlength=p * p)
+            flat += np.bincount((o[:, None, :] * p + mm[:, :, None]).ravel(),
+                                weights=wR.ravel(), minlength=p * p)
+            T = (R @ Kmo.transpose(0, 2, 1)) @ A[b.multi]
+            flat += np.bincount((mm[:, :, None] * p + mm[:, None, :]).ravel(),
+                                weights=(wm[:, None, None] * T).ravel(), minlength=p * p)
+    # sum_p w_p S_p enters linearly: tr(K_oo S_p) summed is tr(K sum_p w_p S_p)
+    scatter /= gd.n
+    f += np.sum(K * scatter)
+    flat += scatter.ravel()
     wsum = sum(float(b.n.sum()) for b in gd.batches) / gd.n
     return wsum * logdet_sigma + f, M + flat.reshape(p, p), zbar, K
 
