@@ -8,7 +8,12 @@ the rows it used, each with its missing answers, and refits by FIML on the draw'
 missing-data patterns, as lavaan's ``se = "bootstrap"`` does with ``missing = "ml"``. The refit is a BFGS iteration whose first inverse Hessian is the
 inverse of the full-sample Hessian, so a draw needs only gradient evaluations and no parsing,
 no pandas and no model compilation. Convergence is declared with the estimation core's
-criterion (largest absolute gradient element below 1e-9).
+criterion (largest absolute gradient element below 1e-9). Fisher scoring with the draw's own
+analytic expected information (:meth:`MLObjective.complete_information`) reaches the same
+optimum but not sooner: on the paper's model it converges linearly (the gradient shrinks by
+about 0.4 per step, the expected information departing from the Hessian), 15 steps for
+BFGS's 16, each dearer; steps with the full-sample Hessian held fixed do not converge in
+some draws. So BFGS, whose updates correct that Hessian, stays the refit.
 
 Random numbers: draw ``b`` (0-based) takes its rows from
 ``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(B)[b])``, so the draws do not
