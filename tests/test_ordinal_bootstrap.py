@@ -71,6 +71,18 @@ def test_table_holds_every_free_parameter_thresholds_and_defined(sem_fit, hs):
     np.testing.assert_allclose(res.draws[:, res.names.index("ind")], a * b, rtol=1e-12)
 
 
+def test_task_pickles_for_a_cluster(sem_fit, hs):
+    """A Dask cluster receives the task pickled: the model (whose := functions do not
+    pickle) is compiled again there and gives the same draw."""
+    import pickle
+
+    task = resampling._ordinal_task(sem_fit, hs, None, 9, ())
+    copy = pickle.loads(pickle.dumps(task))
+    a, b = resampling._one_ordinal_draw(task, 2), resampling._one_ordinal_draw(copy, 2)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1:3] == b[1:3] == (False, True)
+
+
 def test_each_draw_refits_the_resampled_statistics(sem_fit, hs):
     """Draw b's parameters are the ordinal fit of the rows that draw picked."""
     task = resampling._ordinal_task(sem_fit, hs, None, 11, ())

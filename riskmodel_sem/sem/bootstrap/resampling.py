@@ -27,7 +27,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -248,6 +248,22 @@ class _OrdinalTask:
     label_slots: tuple
     derived: Any
     width: int
+
+    def __reduce__(self):
+        """Pickled (for a Dask cluster) without the compiled model, whose ``:=`` functions
+        do not pickle: it is compiled again from its parameter table where it arrives."""
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+        m = self.model
+        return _ordinal_task_from, (state, m.partable, tuple(m.observed), tuple(m.latent),
+                                    int(m.ngroups), m.syntax)
+
+
+def _ordinal_task_from(state, partable, observed, latent, ngroups, syntax) -> _OrdinalTask:
+    from ..model import compile_partable
+
+    model = compile_partable(partable, list(observed), list(latent), ngroups=ngroups,
+                             meanstructure=True, syntax=syntax, ov_x=())
+    return _OrdinalTask(model=model, **state)
 
 
 def _ordinal_matrices(task, objective, theta, g):
