@@ -162,3 +162,15 @@ def test_ses_and_bounds_within_mc_error_of_lavaan(hs, name):
             mc = _quantile_mc_se(t, alpha, B)
             assert abs(ours[f"ci_{side}_perc"] - r[f"perc.{side}"]) \
                 < 3.5 * math.sqrt(2) * mc, (r, side)
+
+
+def test_refused_with_observed_covariates(hs):
+    """Ordered items regressed on observed covariates (lavaan's conditional.x) are refused
+    by name rather than bootstrapped from the wrong statistics."""
+    from riskmodel_sem.errors import OptionError
+
+    fit = fit_model("visual =~ x1 + x2 + x3\nvisual ~ ageyr", hs, estimator="WLSMV",
+                    ordered=["x1", "x2", "x3"])
+    with pytest.raises(OptionError, match="conditional.x"):
+        bootstrap(fit, hs, 40, seed=1)
+

@@ -362,6 +362,11 @@ def _ordinal_task(fit, data, group, seed, quantities) -> _OrdinalTask:
     objective = fit.ordinal
     model = objective.model
     first = objective.stats[0]
+    if getattr(first, "exo_names", ()):
+        raise OptionError("The bootstrap of fits with ordered items and observed covariates "
+                          f"({', '.join(first.exo_names)}; lavaan's conditional.x) is not "
+                          "supported; leave --bootstrap out (the fit's robust SEs are "
+                          "lavaan's) or model the covariates as indicators.")
     values = _data_values(model, data, group if model.ngroups > 1 else None,
                           fit.group_labels, fit.n_obs, fiml=fit.missing == "pairwise")
     levels = tuple(np.asarray(c, dtype=float) if o else None
