@@ -117,13 +117,15 @@ def test_a_draw_without_a_category_fails_as_in_lavaan(hs):
     assert np.isfinite(res.row("visual", "=~", "x2")["se"])
 
 
+@pytest.mark.slow
 def test_ulsmv_pairwise_and_groups(hs):
+    two = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"
     data = hs.copy()
     data.loc[::17, "x2"] = np.nan
-    uls = fit_model(CFA, data, estimator="ULSMV", ordered=True, missing="pairwise")
+    uls = fit_model(two, data, estimator="ULSMV", ordered=True, missing="pairwise")
     res = bootstrap(uls, data, 40, seed=2)
     assert res.failed == 0 and np.all(np.isfinite(res.ci["se"]))
-    grp = fit_model(CFA, hs, estimator="WLSMV", ordered=True, group="school")
+    grp = fit_model(two, hs, estimator="WLSMV", ordered=True, group="school")
     # rows are resampled within each school; a draw in which a school has no answer in a
     # category of x5 (11 answers in the top category at Pasteur) fails, as in lavaan
     with pytest.warns(UserWarning, match="1 of 40 bootstrap draws failed"):
