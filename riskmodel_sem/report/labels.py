@@ -503,6 +503,7 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
         "thresholds_note": ("lavaan 的阈值参数（“|” 行，t1 < t2 < …）：相邻答案类别在潜在连续反应上的分界点"
                             "（delta 参数化下为标准正态尺度）。"),
         "threshold_label": "阈值",
+        "thresholds_sheet": "阈值",
         "fit_chisq_scaled_shifted": "χ²（均值方差校正，scaled-shifted）",
         "fit_pvalue_scaled_shifted": "p（均值方差校正）",
         "fit_cfi_scaled": "CFI（校正，scaled）",
@@ -671,6 +672,7 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
                             "latent response scale between adjacent answer categories (standard normal "
                             "in the delta parameterization)."),
         "threshold_label": "Threshold",
+        "thresholds_sheet": "Thresholds",
         "fit_chisq_scaled_shifted": "χ² (scaled-shifted)",
         "fit_pvalue_scaled_shifted": "p (scaled-shifted)",
         "fit_cfi_scaled": "CFI (scaled)",

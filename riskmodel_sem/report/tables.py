@@ -552,7 +552,7 @@ def _thresholds_sheet(a: Analysis, lang: str) -> Sheet | None:
     from .paper import thresholds_table
 
     tab = thresholds_table(a, lang)
-    return None if tab is None else Sheet("ordinal_thresholds", text("threshold_label", lang),
+    return None if tab is None else Sheet("ordinal_thresholds", text("thresholds_sheet", lang),
                                          [tab])
 
 
