@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_ordinal_bootstrap.py [--draws 500] [--lavaan-draws 500]
-        [--paper-draws 40] [--lavaan-paper-draws 2] [--out benchmarks/bench_ordinal_bootstrap.md]
+        [--paper-draws 40] [--lavaan-paper-draws 1] [--out benchmarks/bench_ordinal_bootstrap.md]
 
 Two fits, every item ordered:
 
@@ -73,7 +73,7 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--lavaan-draws", type=int, default=500)
     parser.add_argument("--paper-draws", type=int, default=40)
-    parser.add_argument("--lavaan-paper-draws", type=int, default=2)
+    parser.add_argument("--lavaan-paper-draws", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "bench_ordinal_bootstrap.md"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")

@@ -62,7 +62,15 @@ def test_table_holds_every_free_parameter_thresholds_and_defined(sem_fit, hs):
         assert row["est"] == pytest.approx(r.est, rel=1e-10, abs=1e-12)
         assert row["ci_lower_perc"] <= row["ci_upper_perc"]
         assert row["se"] > 0
+    # lavaan's SEs: SD of the draws (divisor R) times sqrt(N / (N - G)) for free parameters,
+    # its divisor of every non-ML vcov; divisor R - 1 for := parameters
+    n = len(hs)
+    k = res.names.index("a")
+    assert res.row("textual", "~", "visual")["se"] == pytest.approx(
+        np.std(res.draws[:, k]) * math.sqrt(n / (n - 1)), rel=1e-12)
     ind = res.row("ind", ":=")
+    assert ind["se"] == pytest.approx(np.std(res.draws[:, res.names.index("ind")], ddof=1),
+                                      rel=1e-12)
     assert ind["est"] == pytest.approx(float(est.loc[est["op"] == ":=", "est"].iloc[0]),
                                        rel=1e-10)
     # the := column of every draw is a * b of that draw
@@ -150,13 +158,16 @@ def test_ses_and_bounds_within_mc_error_of_lavaan(hs, name):
     fit = fit_model(ref["model"], hs, estimator="WLSMV", ordered=ITEMS)
     res = bootstrap(fit, hs, B, seed=20231, jobs=2)
     assert res.failed == 0 and ref["draws_used"] == B
+    n = len(hs)
     for k, r in enumerate(ref["parameters"]):
         t = draws.iloc[:, k].to_numpy()
-        ddof = 1 if r["op"] == ":=" else 0
-        s = t.std(ddof=ddof)
-        assert s == pytest.approx(r["se_boot"], rel=1e-8)  # the file's draws are lavaan's
+        # lavaan: SD with divisor R times sqrt(N / (N - 1)) for free parameters (its vcov of
+        # non-ML estimators divides by N - G), divisor R - 1 for := parameters
+        scale = 1.0 if r["op"] == ":=" else math.sqrt(n / (n - 1))
+        s = t.std(ddof=1 if r["op"] == ":=" else 0)
+        assert s * scale == pytest.approx(r["se_boot"], rel=1e-8)  # the draws are lavaan's
         m4 = np.mean((t - t.mean()) ** 4)
-        se_mc = math.sqrt(m4 - s ** 4) / (2 * s * math.sqrt(B))
+        se_mc = scale * math.sqrt(m4 - s ** 4) / (2 * s * math.sqrt(B))
         ours = res.row(r["lhs"], r["op"], r["rhs"] if r["op"] != ":=" else "")
         assert ours["est"] == pytest.approx(r["est"], rel=1e-4, abs=1e-6)
         assert abs(ours["se"] - r["se_boot"]) < 3.5 * math.sqrt(2) * se_mc, r

@@ -536,13 +536,16 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
               scheduler=None, progress: bool | None = None, *, level: float = 0.95,
               spec=None, derived: Sequence[Derived] = (), group: str | None = None
               ) -> BootstrapResult:
-    """Nonparametric (case-resampling) bootstrap of an ML fit.
+    """Nonparametric (case-resampling) bootstrap of an ML fit or a fit with ordered items.
 
     Parameters
     ----------
     fit_or_model : FitResult or str
         A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data or
-        FIML) or lavaan syntax, which is fitted first (complete rows).
+        FIML; or a fit with ordered items, WLSMV / ULSMV / DWLS / ULS, listwise or pairwise,
+        whose draws recompute the thresholds, polychoric correlations and weights and refit
+        from the full-sample estimates, as lavaan's ``se = "bootstrap"`` with
+        ``estimator = "DWLS"``) or lavaan syntax, which is fitted first (complete rows).
     data : pandas.DataFrame
         The data the model was (or is to be) fitted to.
     B : int
@@ -583,7 +586,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     Draw b uses ``default_rng(SeedSequence(seed).spawn(B)[b])`` to pick its rows (numpy's
     generator, so the rows differ from R's); the refit starts from the full-sample estimates.
     Free-parameter SEs divide by R and ``:=``/derived SEs by R - 1, as lavaan 0.6.14's
-    ``se = "bootstrap"`` does; percentile and bca.simple bounds match
+    ``se = "bootstrap"`` does (for fits with ordered items lavaan's free-parameter SEs are
+    also multiplied by sqrt(N / (N - G)), its divisor of every non-ML vcov, and so are ours);
+    percentile and bca.simple bounds match
     ``parameterEstimates(boot.ci.type = "perc" / "bca.simple")`` for the same draws.
 
     Examples
@@ -628,8 +633,11 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         quantities = tuple(derived) + (spec_quantities(spec, fit.model) if spec is not None
                                        else ())
         task = _ordinal_task(fit, data, group, seed, quantities)
+        # lavaan's vcov of these estimators is N / (N - G) times the draws' covariance
+        # (lav_model_vcov divides N * cov by N - G for every estimator but ML)
+        n = int(fit.n_obs)
         return _run(fit.model, task, _run_ordinal_chunk, B, jobs, scheduler, progress, level,
-                    quantities)
+                    quantities, se_scale=math.sqrt(n / (n - fit.model.ngroups)))
     model = fit.model
     theta0 = np.asarray(fit.theta, dtype=float)
     values = _data_values(model, data, group if model.ngroups > 1 else None,
@@ -673,8 +681,10 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     return _run(model, task, _run_chunk, B, jobs, scheduler, progress, level, quantities)
 
 
-def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities):
-    """Run the draws of ``task`` and build the :class:`BootstrapResult` (SEs, intervals)."""
+def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities,
+         se_scale: float = 1.0):
+    """Run the draws of ``task`` and build the :class:`BootstrapResult` (SEs, intervals);
+    the free parameters' SEs are multiplied by ``se_scale``."""
     import pandas as pd
 
     definitions = task.definitions
@@ -698,7 +708,7 @@ def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities
     est_def = np.array(_defined_values(task, theta0)) if n_def else np.zeros(0)
     est_der = derived_values(model, theta0, quantities) if quantities else np.zeros(0)
     est = np.concatenate([theta0, est_def, est_der])
-    se = np.concatenate([bootstrap_se(rows[:, :q], ddof=0),
+    se = np.concatenate([se_scale * bootstrap_se(rows[:, :q], ddof=0),
                          bootstrap_se(rows[:, q:], ddof=1) if width > q else np.zeros(0)])
     lo_p, hi_p = percentile_ci(rows, est, level)
     lo_b, hi_b = bca_simple_ci(rows, est, level)
