@@ -40,9 +40,6 @@ NOT_REPORTED_FIT = set()
 # but est - 1.96 se, being close to 0, does not at 1e-6 absolute. riskmodel-sem's solution has
 # the lower objective (F and its gradient at both solutions in docs/fidelity.md). Each entry
 # names the case and the comparison; everything else in these cases is compared as usual.
-# modification indices of multi-group fits with ordered items are not computed yet (the
-# fits report none); every other statistic of those cases is compared
-ORDINAL_MULTIGROUP_MODINDICES = False
 KNOWN_DIFFERENCES = {
     ("hs_fiml_covariates_nofx", "estimates ('x9', '~1', '', 1) ci.lower"):
         "lavaan's max |gradient| 4.2e-6 (speed ~ grade); F 0.374107792587 against our "
@@ -233,8 +230,7 @@ def compare_fitted(ref: dict, res, deviations: dict | None = None,
             check("r2", res.r2.get(var), value, ATOL, var)
 
     # the ten largest modification indices
-    if ref.get("modindices") and not (ngroups > 1 and getattr(res, "ordinal", None) is not None
-                                        and not ORDINAL_MULTIGROUP_MODINDICES):
+    if ref.get("modindices"):
         top = ref["modindices"][:10]
         mi = res.modindices.to_dict("records")
         if ngroups == 1:

@@ -725,103 +725,152 @@ def gfi_measures(objective: CategoricalObjective, theta, df: int, npar: int) -> 
 
 def modification_indices(model, report, objective: CategoricalObjective, theta, ordered,
                          parameterization: str) -> pd.DataFrame:
-    """lavaan's ``modindices`` of a single-group categorical fit.
+    """lavaan's ``modindices`` of a categorical fit (one group or several).
+
+    Parameters
+    ----------
+    model : CompiledModel
+        The fitted model (:func:`ordinal_partable`; parameters shared across groups by
+        ``group.equal`` carry one number).
+    report : CompiledModel
+        The reporting model (residual variances of the latent responses at their implied
+        values), for the standardized EPCs.
+    objective : CategoricalObjective
+    theta : numpy.ndarray
+    ordered : sequence of str
+    parameterization : {"delta", "theta"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lhs, op, rhs`` (+ ``group`` with several groups), ``mi, epc, sepc_lv, sepc_all,
+        sepc_nox``, sorted by decreasing MI.
 
     Notes
     -----
-    The candidates (:func:`riskmodel_sem.sem.fitmeasures.candidates`) are appended as free
-    parameters at zero; with d the derivative of lavaan's fmin (F/2) and I the expected
-    information sum_g (n_g/N) Delta' W Delta of the extended model,
-    MI = N d^2 / V and EPC = -d / V with V = I_jj - I_j. I_..^-1 I_.j
-    (:func:`riskmodel_sem.sem.fitmeasures.score_tests`; sepc.all from the reporting model,
-    where the latent responses have unit variance).
+    The candidates are lavaan's (``lav_partable_full`` merged with ``lav_object_extended(
+    all.free = TRUE)``): every fixed row of the table (fixed loadings, the intercepts of the
+    latent responses, latent means, the scaling rows ``~*~``, ...) and the rows of
+    :func:`riskmodel_sem.sem.fitmeasures.candidates` the model lacks, in every group. They
+    are appended as free parameters at their fixed values; with d the derivative of lavaan's
+    fmin (F/2, summed over the groups) and I the expected information sum_g (n_g/N)
+    Delta_g' W_g Delta_g of the extended model, MI = N d^2 / V and EPC = -d / V with
+    V = I_jj - I_j. I_..^-1 I_.j (:func:`riskmodel_sem.sem.fitmeasures.score_test`).
+    Parameters held equal across groups are one parameter of the fitted model, which is
+    lavaan's augmented inverse of the information under the ``==`` constraints (freeing them
+    is :func:`riskmodel_sem.sem.comparison.score_tests`' job, lavaan's ``lavTestScore``;
+    ``modindices`` lists only the new parameters). Candidates with V < eps^(1/3) (not
+    identified, e.g. an intercept of a latent response next to free thresholds) are left
+    out, as lavaan does. sepc.lv / sepc.all standardize the EPC with the reporting model as
+    ``modindices(standardized = TRUE, cov.std = TRUE)``: loadings by the factor's and the
+    latent response's standard deviations, covariances by the residual standard deviations,
+    intercepts by the variable's standard deviation; with no exogenous covariates sepc.nox
+    is sepc.all. Matches lavaan 0.6.14 ``modindices()`` for DWLS, WLSMV, ULS and ULSMV.
     """
-    from .fitmeasures import score_test
+    from .fitmeasures import candidates, score_test
     from .model import compile_partable
 
-    cands = _mi_candidates(report)
-    if not cands:
-        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
-    q = model.n_free
-    extra = pd.DataFrame({
-        "lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-        "rhs": [c[2] for c in cands], "user": 10, "group": 1,
-        "free": np.arange(q + 1, q + 1 + len(cands)), "ustart": np.nan, "exo": 0,
-        "label": "", "start": None, "line": 0,
-    })
+    G = model.ngroups
     pt = model.partable
-    pt = pd.concat([pt[~pt["op"].isin([":=", "==", "<", ">"])], extra], ignore_index=True)
-    ext = compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
-                           meanstructure=True, syntax=model.syntax, ov_x=())
+    table = candidates(model, theta)
+    q = model.n_free
+    # the non-RAM rows: thresholds and scaling rows; fixed ones become candidates too
+    other = pt[pt["op"].isin(["|", "~*~"])].copy()
+    other["candidate"] = False
+    counter = int(table["free"].max()) if len(table) else q
+    counter = max(counter, q)
+    for idx in other.index[other["free"].to_numpy() <= 0]:
+        counter += 1
+        other.loc[idx, ["free", "candidate"]] = [counter, True]
+    ext_pt = pd.concat([table, other], ignore_index=True)
+    cand = ext_pt["candidate"].to_numpy(bool)
+    columns = (["lhs", "op", "rhs"] + (["group"] if G > 1 else [])
+               + ["mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"])
+    if not cand.any():
+        return pd.DataFrame(columns=columns)
+    ext = compile_partable(ext_pt.drop(columns="candidate"), model.observed, model.latent,
+                           ngroups=G, meanstructure=True, syntax=model.syntax, ov_x=())
     layouts = layout_for(ext, ordered, parameterization)
     ext_obj = CategoricalObjective.__new__(CategoricalObjective)
     ext_obj.__dict__.update(objective.__dict__)
     ext_obj.model, ext_obj.layouts, ext_obj._jac_cache = ext, layouts, {}
-    theta_ext = np.concatenate([theta, np.zeros(len(cands))])
-    # one Jacobian of the extended model; only the blocks the score tests need
-    D = ext_obj.jacobian(theta_ext, 0)
-    W = objective.W[0]
-    e = objective.obs[0] - ext_obj.implied(theta_ext, 0)[0]
-    Dc = D[:, q:]
-    d = -objective.fweights[0] * (Dc.T @ (W * e))  # derivative of lavaan's fmin
+    par = ext_pt["free"].to_numpy(int) - 1
+    theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
+    theta_ext[par[cand]] = ext_pt.loc[cand, "ustart"].to_numpy(float)
+    nc = ext.n_free - q
+    d = np.zeros(nc)
+    cross = np.zeros((nc, q))
+    diag = np.zeros(nc)
+    for g in range(G):
+        D = ext_obj.jacobian(theta_ext, g)
+        W = objective.W[g]
+        e = objective.obs[g] - ext_obj.implied(theta_ext, g)[0]
+        Dc = D[:, q:]
+        d -= objective.fweights[g] * (Dc.T @ (W * e))  # derivative of lavaan's fmin
+        cross += objective.weights[g] * ((Dc.T * W) @ D[:, :q])
+        diag += objective.weights[g] * np.einsum("ij,i,ij->j", Dc, W, Dc)
     info = objective.unit_information(theta)
-    cross = (Dc.T * W) @ D[:, :q]
-    diag = np.einsum("ij,i,ij->j", Dc, W, Dc)
     test = score_test(d, (info, cross, diag), objective.n, None, joint=False)
+    order = np.argsort(par[cand])
+    rows = ext_pt[cand].iloc[order]
     mi, epc = test["mi"], test["epc"]
-    full_cov, _ = report.implied(theta, 0, all_vars=True)
-    sd = np.sqrt(np.diag(full_cov))
-    _, S, _ = report.matrices(theta, 0)
+    sepc_lv, sepc_all = _standardized_epc(report, theta, rows, epc)
+    out = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                        "rhs": rows["rhs"].to_numpy()})
+    if G > 1:
+        out["group"] = rows["group"].to_numpy(int)
+    # no exogenous covariates with ordered data: sepc.nox is sepc.all
+    out["mi"], out["epc"] = mi, epc
+    out["sepc_lv"], out["sepc_all"], out["sepc_nox"] = sepc_lv, sepc_all, sepc_all
+    out = out[np.isfinite(out["mi"])]
+    return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _standardized_epc(report, theta, rows, epc):
+    """sepc.lv and sepc.all of categorical candidates (``lav_standardize_lv`` /
+    ``lav_standardize_all`` with ``cov.std = TRUE``), from the reporting model of each
+    candidate's group."""
     idx = {v_: i for i, v_ in enumerate(report.observed + report.latent)}
     p = len(report.observed)
-    sepc = np.empty(len(cands))
-    sepc_lv = np.empty(len(cands))
-    for k, (lhs, op, rhs) in enumerate(cands):
+    per_group = {}
+    sepc_lv = np.full(len(rows), np.nan)
+    sepc_all = np.full(len(rows), np.nan)
+    for k, (lhs, op, rhs, g, ustart) in enumerate(zip(rows["lhs"], rows["op"], rows["rhs"],
+                                                      rows["group"], rows["ustart"])):
+        g = int(g) - 1
+        if g not in per_group:
+            full_cov, _ = report.implied(theta, g, all_vars=True)
+            _, S, _ = report.matrices(theta, g)
+            per_group[g] = (np.sqrt(np.abs(np.diag(full_cov))), S)
+        sd, S = per_group[g]
+        e = epc[k]
         if op == "=~":
-            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
-            sepc_lv[k] = epc[k] * sd[idx[lhs]]
+            sepc_all[k] = e * sd[idx[lhs]] / sd[idx[rhs]]
+            sepc_lv[k] = e * sd[idx[lhs]]
         elif op == "~":
-            sepc[k] = sepc_lv[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
-        else:
+            sepc_all[k] = e * sd[idx[rhs]] / sd[idx[lhs]]
+            lv_l, lv_r = idx[lhs] >= p, idx[rhs] >= p
+            sepc_lv[k] = e * (sd[idx[rhs]] if lv_r else 1.0) / (sd[idx[lhs]] if lv_l else 1.0)
+        elif op == "~~" and lhs == rhs:
+            # a freed variance shows its own value (cov.std), 0 when below sqrt(eps)
+            v = abs(float(ustart)) * np.sign(e)
+            small = abs(float(ustart)) < math.sqrt(np.finfo(float).eps)
+            sepc_all[k] = 0.0 if small else v / sd[idx[lhs]] ** 2
+            sepc_lv[k] = 0.0 if small else (v / sd[idx[lhs]] ** 2 if idx[lhs] >= p else v)
+        elif op == "~~":
             prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
-            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-            sepc_lv[k] = epc[k] if idx[lhs] < p else sepc[k]
-    # no exogenous covariates with ordered data: sepc.nox is sepc.all
-    table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-                          "rhs": [c[2] for c in cands], "mi": mi, "epc": epc,
-                          "sepc_lv": sepc_lv, "sepc_all": sepc, "sepc_nox": sepc})
-    table = table[np.isfinite(table["mi"])]
-    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _mi_candidates(model) -> list[tuple[str, str, str]]:
-    """The candidates lavaan's ``modindices`` lists for a single-group model with ordered
-    indicators: loadings of every factor on every indicator, residual covariances among the
-    indicators and covariances and regressions among the factors that the model does not
-    have."""
-    pt = model.partable
-    present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
-    present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
-    present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
-    out = []
-    nox = list(model.observed)
-    for lv in model.latent:
-        for ov in nox:
-            if (lv, "=~", ov) not in present:
-                out.append((lv, "=~", ov))
-    for i, a in enumerate(nox):
-        for b in nox[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for i, a in enumerate(model.latent):
-        for b in model.latent[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for a in model.latent:
-        for b in model.latent:
-            if a != b and (a, "~", b) not in present and (b, "~", a) not in present:
-                out.append((a, "~", b))
-    return out
+            sepc_all[k] = e / math.sqrt(prod) if prod > 0 else math.nan
+            sepc_lv[k] = e if idx[lhs] < p else sepc_all[k]
+        elif op == "~1":
+            sepc_all[k] = e / sd[idx[lhs]]
+            sepc_lv[k] = e / sd[idx[lhs]] if idx[lhs] >= p else e
+        elif op == "|":
+            sepc_all[k] = e / sd[idx[lhs]]
+            sepc_lv[k] = e
+        else:  # a scaling row standardizes to 1 (lav_standardize_all)
+            sepc_all[k] = np.sign(e)
+            sepc_lv[k] = e
+    return sepc_lv, sepc_all
 
 
 def satorra_2000(restricted, general, theta0, theta1, t0: float, t1: float, m: int) -> dict:

@@ -1095,8 +1095,7 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     report = _ordinal_report_model(model, objective, theta, layouts, parameterization)
     estimates = _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels)
     r2 = standardize.r_squared(report, theta)
-    mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization)
-          if G == 1 else pd.DataFrame(columns=MODINDEX_COLUMNS))
+    mi = cat.modification_indices(model, report, objective, theta, ordered, parameterization)
     notes: list[str] = []
     if not converged:
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
