@@ -55,7 +55,88 @@ KNOWN_DIFFERENCES = {
         "-0.18955322 / -0.18955209, se 0.09386470 / 0.09386473, upper bound -0.0056",
     ("ord_hs5_school_metric", "estimates ('x5', '|', 't2', 2) ci.upper"):
         "the same threshold, held equal in group 2",
+    ("ord_talor_mixed", "fit cn_05"):
+        "a saturated model (df 0): lavaan's own chisq is 9.9e-15, the residual of its optimizer, "
+        "above machine epsilon, so lav_fit_cn gives 1; ours is 2e-29, below it, and lavaan's "
+        "rule for an exact fit gives NA",
+    ("ord_talor_mixed", "fit cn_01"): "the same for cn.01",
 }
+# Multi-group ordinal fits with equal thresholds where lavaan stops before the optimum: fitted
+# to lavaan's own wls.obs and gamma (test_ordinal_estimation.py), our discrepancy at lavaan's
+# estimates reproduces lavaan's chisq to 1e-13 and our estimates reach a lower one; thresholds
+# near zero then differ by 1e-6 to 2e-6 absolute, more than 1e-4 of their size.
+_STOPS_EARLY = {
+    "ord_bfi3_gender_scalar": (
+        "chisq: lavaan 355.242834338, ours 355.242834291; lavaan's max |gradient| 2.2e-6",
+        (
+            "estimates ('A3', '|', 't2', 1) pvalue",
+            "estimates ('A3', '|', 't2', 1) ci.upper",
+            "estimates ('C2', '|', 't2', 1) est",
+            "estimates ('C2', '|', 't2', 1) z",
+            "estimates ('C2', '|', 't2', 1) std.lv",
+            "estimates ('C2', '|', 't2', 1) std.all",
+            "estimates ('C2', '|', 't2', 1) std.nox",
+            "estimates ('A3', '|', 't2', 2) pvalue",
+            "estimates ('A3', '|', 't2', 2) ci.upper",
+            "estimates ('C2', '|', 't2', 2) est",
+            "estimates ('C2', '|', 't2', 2) z",
+            "estimates ('C2', '|', 't2', 2) std.lv",
+            "estimates ('C2', '|', 't2', 2) std.all",
+            "estimates ('C2', '|', 't2', 2) std.nox",
+        )),
+    "ord_bfi5_gender_scalar": (
+        "chisq: lavaan 1701.128332904, ours 1701.128332593; lavaan's max |gradient| 1.8e-5",
+        (
+            "estimates ('A5', '|', 't3', 1) est",
+            "estimates ('A5', '|', 't3', 1) z",
+            "estimates ('A5', '|', 't3', 1) std.lv",
+            "estimates ('A5', '|', 't3', 1) std.all",
+            "estimates ('A5', '|', 't3', 1) std.nox",
+            "estimates ('C2', '|', 't3', 1) est",
+            "estimates ('C2', '|', 't3', 1) z",
+            "estimates ('C2', '|', 't3', 1) std.lv",
+            "estimates ('C2', '|', 't3', 1) std.all",
+            "estimates ('C2', '|', 't3', 1) std.nox",
+            "estimates ('C3', '|', 't3', 1) ci.lower",
+            "estimates ('C4', '|', 't1', 1) ci.lower",
+            "estimates ('A5', '|', 't3', 2) est",
+            "estimates ('A5', '|', 't3', 2) z",
+            "estimates ('A5', '|', 't3', 2) std.lv",
+            "estimates ('A5', '|', 't3', 2) std.all",
+            "estimates ('A5', '|', 't3', 2) std.nox",
+            "estimates ('C2', '|', 't3', 2) est",
+            "estimates ('C2', '|', 't3', 2) z",
+            "estimates ('C2', '|', 't3', 2) std.lv",
+            "estimates ('C2', '|', 't3', 2) std.all",
+            "estimates ('C2', '|', 't3', 2) std.nox",
+            "estimates ('C3', '|', 't3', 2) ci.lower",
+            "estimates ('C4', '|', 't1', 2) ci.lower",
+        )),
+    "ord_bfi5_gender_sem_std_lv": (
+        "chisq: lavaan 2160.960395681, ours 2160.960395446; lavaan's max |gradient| 3.0e-6",
+        (
+            "estimates ('E5', '|', 't3', 1) ci.upper",
+            "estimates ('A5', '|', 't3', 1) est",
+            "estimates ('A5', '|', 't3', 1) z",
+            "estimates ('A5', '|', 't3', 1) std.lv",
+            "estimates ('A5', '|', 't3', 1) std.all",
+            "estimates ('A5', '|', 't3', 1) std.nox",
+            "estimates ('E5', '|', 't3', 2) ci.upper",
+            "estimates ('A5', '|', 't3', 2) est",
+            "estimates ('A5', '|', 't3', 2) z",
+            "estimates ('A5', '|', 't3', 2) std.lv",
+            "estimates ('A5', '|', 't3', 2) std.all",
+            "estimates ('A5', '|', 't3', 2) std.nox",
+        )),
+    "ord_hs5_school_scalar": (
+        "chisq: lavaan 127.003549103, ours 127.003549086; lavaan's max |gradient| 2.4e-6",
+        (
+            "estimates ('x5', '|', 't2', 1) ci.upper",
+            "estimates ('x5', '|', 't2', 2) ci.upper",
+        )),
+}
+KNOWN_DIFFERENCES.update({(case, entry): note for case, (note, entries) in _STOPS_EARLY.items()
+                          for entry in entries})
 
 
 def _case_names() -> list[str]:

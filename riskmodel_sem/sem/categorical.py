@@ -116,7 +116,8 @@ class CategoricalLayout:
 
 def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
                      parameterization: str = "delta",
-                     group_equal: tuple[str, ...] = (), id_cat: str = "lavaan") -> pd.DataFrame:
+                     group_equal: tuple[str, ...] = (), id_cat: str = "lavaan",
+                     group_partial: tuple = ()) -> pd.DataFrame:
     """lavaan's parameter table for ordered indicators, from a meanstructure table of
     :func:`riskmodel_sem.sem.syntax.build_partable`.
 
@@ -140,6 +141,9 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     different levels of invariance for ordered categorical outcomes. *Psychometrika*, 81(4),
     1014-1045. https://doi.org/10.1007/s11336-016-9506-0
     """
+    from .syntax import partial_keys
+
+    partial = partial_keys(group_partial)
     ordered = set(ordered)
     pt = pt.copy().reset_index(drop=True)
     ngroups = int(pt["group"].max())
@@ -167,12 +171,12 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
                 key = (v, t)
                 row = dict(lhs=v, op="|", rhs=f"t{t}", user=0, group=g, free=-1,
                            ustart=np.nan, exo=0, label="", start=None, line=0)
-                if th_equal and g > 1:
+                if th_equal and g > 1 and (v, "|", f"t{t}") not in partial:
                     row["free"] = -first_th[key]  # marks sharing (resolved below)
                     row["label"] = f"__th_{v}_{t}"
-                else:
+                elif g == 1 or not th_equal:
                     first_th[key] = len(new_rows) + 1
-                    if th_equal:
+                    if th_equal and (v, "|", f"t{t}") not in partial:
                         row["label"] = f"__th_{v}_{t}"
                 new_rows.append(row)
     scale_rows = []
@@ -196,12 +200,21 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
             ([sc] if sc is not None else []) + [last]
     out = pd.concat(parts, ignore_index=True)
     wu = id_cat == "Wu.Estabrook.2016"
-    if th_equal and ngroups > 1 and wu and "intercepts" not in group_equal:
-        # Wu & Estabrook: the latent-response intercepts of groups 2..G are free
-        m = (out["op"] == "~1") & out["lhs"].isin(ordered) & (out["group"] > 1)
+    if th_equal and ngroups > 1 and wu:
+        # Wu & Estabrook: the latent-response intercepts of groups 2..G are free (with equal
+        # intercepts only those released by group.partial; the latent means are then free)
+        released = {lhs for lhs, op, _ in partial if op == "~1"}
+        free_int = ordered if "intercepts" not in group_equal else ordered & released
+        m = (out["op"] == "~1") & out["lhs"].isin(free_int) & (out["group"] > 1)
         out.loc[m, "free"] = -1
         out.loc[m, "ustart"] = np.nan
-    elif th_equal and ngroups > 1 and "means" not in group_equal:
+    if th_equal and ngroups > 1 and wu and "intercepts" in group_equal \
+            and "means" not in group_equal:
+        lv = set(out.loc[out["op"] == "=~", "lhs"])
+        m = (out["op"] == "~1") & out["lhs"].isin(lv) & (out["group"] > 1)
+        out.loc[m, "free"] = -1
+        out.loc[m, "ustart"] = np.nan
+    elif not wu and th_equal and ngroups > 1 and "means" not in group_equal:
         # lavaan frees the latent means of groups 2..G once the thresholds are equal (as it
         # does with equal intercepts of continuous indicators)
         lv = set(out.loc[out["op"] == "=~", "lhs"])
@@ -221,7 +234,7 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
         if f == 0:
             free_col.append(0)
             continue
-        if op == "|" and th_equal:
+        if op == "|" and th_equal and (lhs, "|", rhs) not in partial:
             key = ("th", lhs, rhs)
             if key not in th_rows:
                 nxt += 1
@@ -358,6 +371,18 @@ class CategoricalObjective:
     @property
     def n_free(self) -> int:
         return self.model.n_free
+
+    def with_model(self, model) -> "CategoricalObjective":
+        """The same discrepancy (statistics, weights, parameterization) for another compiled
+        model of the same variables: a model with more free parameters (modification
+        indices, released equality constraints)."""
+        ordered = [v for v, o in zip(self.model.observed, self.layouts[0].ordered) if o]
+        out = CategoricalObjective.__new__(CategoricalObjective)
+        out.__dict__.update(self.__dict__)
+        out.model = model
+        out.layouts = layout_for(model, ordered, self.parameterization)
+        out._jac_cache = {}
+        return out
 
     # --- the implied statistics ---------------------------------------------------------
     def _delta(self, theta, lay, sigma0):
@@ -790,10 +815,7 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
         return pd.DataFrame(columns=columns)
     ext = compile_partable(ext_pt.drop(columns="candidate"), model.observed, model.latent,
                            ngroups=G, meanstructure=True, syntax=model.syntax, ov_x=())
-    layouts = layout_for(ext, ordered, parameterization)
-    ext_obj = CategoricalObjective.__new__(CategoricalObjective)
-    ext_obj.__dict__.update(objective.__dict__)
-    ext_obj.model, ext_obj.layouts, ext_obj._jac_cache = ext, layouts, {}
+    ext_obj = objective.with_model(ext)
     par = ext_pt["free"].to_numpy(int) - 1
     theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
     theta_ext[par[cand]] = ext_pt.loc[cand, "ustart"].to_numpy(float)
