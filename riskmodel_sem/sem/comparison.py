@@ -803,7 +803,13 @@ def invariance(
     of lavaan's ``fmin`` and I the expected information of the released model at the
     constrained estimates (lavaan's ``lavTestScore`` for the corresponding constraints; with
     FIML the releases are refitted instead); the best ones are refitted with
-    the constraint released (lavaan's ``group.partial``).
+    the constraint released (lavaan's ``group.partial``). With ordered items the candidates
+    are those of the failing Wu & Estabrook level (:func:`ordinal_release_keys`: each
+    threshold, each loading other than the marker, or each latent-response intercept of
+    groups 2..G), scored by :func:`ordinal_score_tests` (lavaan's univariate
+    ``lavTestScore`` of the equality constraints, the modification index of an intercept)
+    and refitted with ``group_partial`` under the same identification; the refits are
+    tested against the previous level with Satorra's (2000) difference test.
 
     References
     ----------
@@ -1032,7 +1038,7 @@ def ordinal_score_tests(fit: FitResult, keys) -> list[dict]:
         try:
             test = score_test(0.5 * grad[tested], rel_obj.unit_information(theta_r),
                               objective.n, tested)
-            lm = test["lm"]
+            lm = max(test["lm"], 0.0)  # rounding below 0 where the release changes nothing
         except np.linalg.LinAlgError:
             lm = math.nan
         ok = np.isfinite(lm) and df > 0

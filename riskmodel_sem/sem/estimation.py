@@ -338,7 +338,8 @@ def fit_model(
         Parameters with a user label keep it (lavaan: a label wins over ``group.equal``).
     group_partial : tuple
         lavaan's ``group.partial``: parameters exempt from ``group_equal``, as ``"F=~x2"``
-        or ``(lhs, op, rhs)``.
+        or ``(lhs, op, rhs)``; with ordered items also thresholds (``"x1|t2"``) and, under
+        ``id_cat="Wu.Estabrook.2016"``, latent-response intercepts (``"x1~1"``).
     source : str
         Name of the model for messages.
     compute_modindices : bool

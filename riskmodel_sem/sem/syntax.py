@@ -390,8 +390,12 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
                             "are =~, ~, ~~, ~ 1, :=, ==, < and >.")
         lhs_text, rhs_text = line[:pos].strip(), line[pos + len(op):].strip()
         if op in _UNSUPPORTED_OPERATORS:
+            hint = ("" if op == "<~" else
+                    "; ordered items get their thresholds and scaling factors from the "
+                    "ordered option (held equal across groups with group_equal thresholds, "
+                    "released one by one with group_partial, e.g. x1|t2)")
             raise SpecError(f"{at(pos)}: lavaan's {_UNSUPPORTED_OPERATORS[op]} ({op!r}) are "
-                            "not supported.")
+                            f"not supported in model syntax{hint}.")
         if not lhs_text or not rhs_text:
             raise SpecError(f"{at(pos)}: {op!r} needs something on both sides, got {line!r}.")
         if op in (":=", "==", "<", ">"):
