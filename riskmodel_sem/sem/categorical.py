@@ -97,6 +97,11 @@ class CategoricalLayout:
     delta_par : numpy.ndarray
         Per observed variable: free parameter of its scaling row (-1: fixed at ``delta_val``).
     delta_val : numpy.ndarray
+    y_idx, x_idx : numpy.ndarray or None
+        With observed covariates (lavaan's ``conditional.x``): the positions of the
+        endogenous observed variables (those the other fields describe) and of the
+        covariates in the model's observed variables; the statistics then hold the slopes
+        of every variable on every covariate (by covariate) after the thresholds.
     """
 
     ordered: np.ndarray
@@ -108,10 +113,21 @@ class CategoricalLayout:
     off_c: np.ndarray
     delta_par: np.ndarray
     delta_val: np.ndarray
+    y_idx: np.ndarray | None = None
+    x_idx: np.ndarray | None = None
+
+    @property
+    def n_slopes(self) -> int:
+        return 0 if self.x_idx is None else len(self.ordered) * len(self.x_idx)
+
+    @property
+    def n_univariate(self) -> int:
+        """Entries before the covariances: thresholds / intercepts, slopes, variances."""
+        return len(self.th_var) + self.n_slopes + len(self.num)
 
     @property
     def size(self) -> int:
-        return len(self.th_var) + len(self.num) + len(self.off_r)
+        return self.n_univariate + len(self.off_r)
 
 
 def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
@@ -271,10 +287,16 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     return out
 
 
-def layout_for(model, ordered, parameterization: str) -> list[CategoricalLayout]:
-    """The :class:`CategoricalLayout` of each group of a compiled ordinal model."""
+def layout_for(model, ordered, parameterization: str,
+               exo: tuple[str, ...] = ()) -> list[CategoricalLayout]:
+    """The :class:`CategoricalLayout` of each group of a compiled ordinal model (``exo``:
+    the observed covariates the statistics are conditional on)."""
     pt = model.partable
-    obs = list(model.observed)
+    obs = [v for v in model.observed if v not in set(exo)]
+    y_idx = x_idx = None
+    if exo:
+        y_idx = np.array([model.observed.index(v) for v in obs], int)
+        x_idx = np.array([model.observed.index(v) for v in exo], int)
     index = {v: i for i, v in enumerate(obs)}
     p = len(obs)
     ordered = set(ordered)
@@ -315,7 +337,8 @@ def layout_for(model, ordered, parameterization: str) -> list[CategoricalLayout]
                 dval[index[v]] = float(u)
         out.append(CategoricalLayout(is_ord, np.array(th_var, int), np.array(th_par, int),
                                      np.array(th_val, float), np.flatnonzero(~is_ord),
-                                     off_r.astype(int), off_c.astype(int), dpar, dval))
+                                     off_r.astype(int), off_c.astype(int), dpar, dval,
+                                     y_idx, x_idx))
     return out
 
 
@@ -372,15 +395,27 @@ class CategoricalObjective:
     def n_free(self) -> int:
         return self.model.n_free
 
+    def exo_names(self) -> tuple[str, ...]:
+        """The observed covariates the statistics are conditional on (``conditional.x``)."""
+        x = self.layouts[0].x_idx
+        return () if x is None else tuple(self.model.observed[i] for i in x)
+
+    def ordered_names(self) -> list[str]:
+        """The ordered variables."""
+        lay = self.layouts[0]
+        ys = (list(self.model.observed) if lay.y_idx is None
+              else [self.model.observed[i] for i in lay.y_idx])
+        return [v for v, o in zip(ys, lay.ordered) if o]
+
     def with_model(self, model) -> "CategoricalObjective":
         """The same discrepancy (statistics, weights, parameterization) for another compiled
         model of the same variables: a model with more free parameters (modification
         indices, released equality constraints)."""
-        ordered = [v for v, o in zip(self.model.observed, self.layouts[0].ordered) if o]
         out = CategoricalObjective.__new__(CategoricalObjective)
         out.__dict__.update(self.__dict__)
         out.model = model
-        out.layouts = layout_for(model, ordered, self.parameterization)
+        out.layouts = layout_for(model, self.ordered_names(), self.parameterization,
+                                 self.exo_names())
         out._jac_cache = {}
         return out
 
@@ -399,20 +434,43 @@ class CategoricalObjective:
         return d
 
     def scaling_factors(self, theta, g) -> np.ndarray:
-        """Scaling factors d of group g's observed variables (1 for continuous ones): the
-        ``~*~`` values (delta parameterization) or 1/sqrt(Sigma*_ii) (theta)."""
+        """Scaling factors d of group g's observed variables (1 for continuous ones and
+        covariates): the ``~*~`` values (delta parameterization) or 1/sqrt(Sigma*_ii)
+        (theta; the variance given the covariates with ``conditional.x``)."""
         lay = self.layouts[g]
-        full, _ = self.model.implied(theta, g, all_vars=True)
-        p = len(lay.ordered)
-        return self._delta(theta, lay, full[:p, :p])
+        sigma0, _, _ = self.reduced_form(theta, g)
+        d = self._delta(theta, lay, sigma0)
+        if lay.y_idx is None:
+            return d
+        out = np.ones(len(self.model.observed))
+        out[lay.y_idx] = d
+        return out
+
+    def reduced_form(self, theta, g):
+        """(Sigma*, mu*, Pi) of the latent responses of group g: their implied covariance
+        matrix and means, or with observed covariates x (lavaan's ``conditional.x``) the
+        reduced form given x: Pi = Sigma*_yx Sigma_xx^-1, the residual covariance
+        Sigma*_yy - Pi Sigma_xy and the intercepts mu*_y - Pi mu_x (``computeSigmaHat``,
+        ``computePI`` and ``computeTH`` of ``lav_model_implied`` with conditional.x; the
+        covariates are exogenous, so none of these depends on their fixed moments). Pi is
+        None without covariates. Sigma* has the model's fixed residual variances of the
+        ordered y* on its diagonal (before the delta parameterization's rescaling)."""
+        lay = self.layouts[g]
+        full, mu_all = self.model.implied(theta, g, all_vars=True)
+        if lay.y_idx is None:
+            p = len(lay.ordered)
+            return full[:p, :p].copy(), mu_all[:p], None
+        y, x = lay.y_idx, lay.x_idx
+        sxx = full[np.ix_(x, x)]
+        pi = np.linalg.solve(sxx, full[np.ix_(x, y)]).T
+        sigma0 = full[np.ix_(y, y)] - pi @ full[np.ix_(x, y)]
+        mu = mu_all[y] - pi @ mu_all[x]
+        return sigma0, mu, pi
 
     def implied(self, theta, g):
         """(sigma vector, Sigma (p x p, with the scaling applied), mu*) of group g."""
         lay = self.layouts[g]
-        full, mu_all = self.model.implied(theta, g, all_vars=True)
-        p = len(lay.ordered)
-        sigma0 = full[:p, :p].copy()
-        mu = mu_all[:p]
+        sigma0, mu, pi = self.reduced_form(theta, g)
         d = self._delta(theta, lay, sigma0)
         if self.parameterization == "delta":
             sigma0[lay.ordered, lay.ordered] = 1.0 / d[lay.ordered] ** 2
@@ -423,7 +481,9 @@ class CategoricalObjective:
         o = lay.ordered[lay.th_var]
         th[o] = d[lay.th_var[o]] * (tau[o] - mu[lay.th_var[o]])
         th[~o] = -mu[lay.th_var[~o]]
-        vec = np.concatenate([th, np.diag(sigma)[lay.num], sigma[lay.off_r, lay.off_c]])
+        slopes = [] if pi is None else [(d[:, None] * pi).T.ravel()]
+        vec = np.concatenate([th] + slopes + [np.diag(sigma)[lay.num],
+                                              sigma[lay.off_r, lay.off_c]])
         return vec, sigma, mu
 
     def jacobian(self, theta, g) -> np.ndarray:
@@ -448,6 +508,8 @@ class CategoricalObjective:
         ordered ones) are formed.
         """
         lay = self.layouts[g]
+        if lay.y_idx is not None:
+            return self._jacobian_conditional(theta, g)
         q = self.n_free
         p = len(lay.ordered)
         U, V, scale, par, mean = self.model.entry_terms(theta, g)
@@ -486,6 +548,57 @@ class CategoricalObjective:
                  + (sigma0[r, c])[:, None] * (dd[:, r].T * d[c][:, None]
                                               + d[r][:, None] * dd[:, c].T))
         return np.vstack([J_th, J_var, J_off])
+
+    def _jacobian_conditional(self, theta, g) -> np.ndarray:
+        """Delta_g with observed covariates: the derivatives of the reduced form
+        (:meth:`reduced_form`) from those of the implied moments of all observed variables,
+        dPi = dSigma_yx Sigma_xx^-1, dSigma_res = dSigma_yy - dPi Sigma_xy - Pi dSigma_xy,
+        dmu_res = dmu_y - dPi mu_x (Sigma_xx and mu_x are fixed), then scaled as in
+        :meth:`_jacobian`."""
+        lay = self.layouts[g]
+        q = self.n_free
+        y, x = lay.y_idx, lay.x_idx
+        d_sigma, d_mu = self.model.jacobian(theta, g)
+        full, mu_all = self.model.implied(theta, g)
+        sxx_inv = np.linalg.inv(full[np.ix_(x, x)])
+        sxy = full[np.ix_(x, y)]
+        pi = (sxx_inv @ sxy).T
+        d_syx = d_sigma[:, y][:, :, x]                      # (q, py, k)
+        d_pi = d_syx @ sxx_inv                               # (q, py, k)
+        d_res = (d_sigma[:, y][:, :, y] - d_pi @ sxy
+                 - np.swapaxes(d_pi @ sxy, 1, 2))
+        d_int = d_mu[:, y] - d_pi @ mu_all[x]
+        sigma0 = full[np.ix_(y, y)] - pi @ sxy
+        mu = mu_all[y] - pi @ mu_all[x]
+        d = self._delta(theta, lay, sigma0)
+        p = len(lay.ordered)
+        dd = np.zeros((q, p))
+        if self.parameterization == "delta":
+            k = np.flatnonzero(lay.delta_par >= 0)
+            dd[lay.delta_par[k], k] = 1.0
+        else:
+            o = np.flatnonzero(lay.ordered)
+            dd[:, o] = -0.5 * np.diag(sigma0)[o] ** -1.5 * d_res[:, o, o]
+        ext = np.append(theta, [np.nan, np.nan])
+        tau = np.where(lay.th_par >= 0, ext[lay.th_par], lay.th_val)
+        n_th = len(lay.th_var)
+        J_th = np.zeros((n_th, q))
+        o = lay.ordered[lay.th_var]
+        vi = lay.th_var
+        J_th[o] = (-(d[vi[o]])[:, None] * d_int[:, vi[o]].T
+                   + (tau[o] - mu[vi[o]])[:, None] * dd[:, vi[o]].T)
+        free_th = np.flatnonzero(o & (lay.th_par >= 0))
+        J_th[free_th, lay.th_par[free_th]] += d[vi[free_th]]
+        J_th[~o] = -d_int[:, vi[~o]].T
+        # slopes d_i Pi_ik, by covariate k then variable i
+        J_sl = (d[None, :, None] * d_pi + pi[None, :, :] * dd[:, :, None])
+        J_sl = np.transpose(J_sl, (2, 1, 0)).reshape(-1, q)
+        J_var = d_res[:, lay.num, lay.num].T
+        r, c = lay.off_r, lay.off_c
+        J_off = ((d[r] * d[c])[:, None] * d_res[:, r, c].T
+                 + (sigma0[r, c])[:, None] * (dd[:, r].T * d[c][:, None]
+                                              + d[r][:, None] * dd[:, c].T))
+        return np.vstack([J_th, J_sl, J_var, J_off])
 
     # --- objective ----------------------------------------------------------------------
     def residuals(self, theta):
@@ -593,11 +706,11 @@ def ugamma(objective: CategoricalObjective, theta, e_inv, deltas=None):
 
 def baseline_jacobian(layouts) -> tuple[list[np.ndarray], int]:
     """Jacobians of lavaan's independence model for ordered data (thresholds, means and
-    variances of continuous variables free per group, all correlations zero) and its
-    number of free parameters."""
+    variances of continuous variables and slopes on observed covariates free per group, all
+    correlations zero) and its number of free parameters."""
     out = []
     k = 0
-    sizes = [len(l.th_var) + len(l.num) for l in layouts]
+    sizes = [l.n_univariate for l in layouts]
     q = sum(sizes)
     for lay, m in zip(layouts, sizes):
         D = np.zeros((lay.size, q))
@@ -613,8 +726,8 @@ def catml_quantities(objective: CategoricalObjective, theta, e_inv, df: int) -> 
     correlation matrix, its correction c.hat3 = tr(WiU' V WiU Gamma) / df3 and the baseline's.
     None (lavaan: NA) with continuous variables or a polychoric matrix that is not positive
     definite."""
-    if any(len(l.num) for l in objective.layouts):
-        return None
+    if any(len(l.num) or l.n_slopes for l in objective.layouts):
+        return None  # lavaan: NA with continuous variables or conditional.x
     if any(np.any(l.delta_par >= 0) for l in objective.layouts):
         return None  # lavaan's catML refit fails with free scaling factors (NA)
     N = objective.n
@@ -692,9 +805,10 @@ def residual_measures(objective: CategoricalObjective, theta) -> dict:
         m = len(lay.th_var)
         S = np.array(sigma, copy=True)
         nn = len(lay.num)
-        S[lay.num, lay.num] = s[m:m + nn]
-        S[lay.off_r, lay.off_c] = s[m + nn:]
-        S[lay.off_c, lay.off_r] = s[m + nn:]
+        mv = m + lay.n_slopes
+        S[lay.num, lay.num] = s[mv:mv + nn]
+        S[lay.off_r, lay.off_c] = s[mv + nn:]
+        S[lay.off_c, lay.off_r] = s[mv + nn:]
         sd_s = np.sqrt(np.diag(S))
         sd_m = np.sqrt(np.diag(sigma))
         low = np.tril_indices(p)
@@ -709,7 +823,9 @@ def residual_measures(objective: CategoricalObjective, theta) -> dict:
         rmr2, bent2, crmr2 = (np.sum(res[low] ** 2), np.sum(std_res[low] ** 2),
                               np.sum(cor_res[off] ** 2))
         mplus2 = crmr2 + np.sum(((np.diag(S) - np.diag(sigma)) / np.diag(S)) ** 2)
-        nl, no = len(low[0]), len(off[0])
+        # lavaan counts the covariates among the variables (pta$nvar) with conditional.x
+        nexo = 0 if lay.x_idx is None else len(lay.x_idx)
+        nl, no = len(low[0]) + nexo, len(off[0])
         mm = np.sum(th_res ** 2)
         acc["rmr"].append(math.sqrt((rmr2 + mm) / (nl + m)))
         acc["srmr_bentler"].append(math.sqrt((bent2 + mm) / (nl + m)))
@@ -749,7 +865,8 @@ def gfi_measures(objective: CategoricalObjective, theta, df: int, npar: int) -> 
 
 
 def modification_indices(model, report, objective: CategoricalObjective, theta, ordered,
-                         parameterization: str) -> pd.DataFrame:
+                         parameterization: str, exo: tuple[str, ...] = (),
+                         moments=None) -> pd.DataFrame:
     """lavaan's ``modindices`` of a categorical fit (one group or several).
 
     Parameters
@@ -764,6 +881,10 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     theta : numpy.ndarray
     ordered : sequence of str
     parameterization : {"delta", "theta"}
+    exo : tuple of str
+        The observed covariates of a ``conditional.x`` fit.
+    moments : list of SampleMoments, optional
+        Their sample moments (for the fixed.x rows of the extended model).
 
     Returns
     -------
@@ -789,8 +910,9 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     out, as lavaan does. sepc.lv / sepc.all standardize the EPC with the reporting model as
     ``modindices(standardized = TRUE, cov.std = TRUE)``: loadings by the factor's and the
     latent response's standard deviations, covariances by the residual standard deviations,
-    intercepts by the variable's standard deviation; with no exogenous covariates sepc.nox
-    is sepc.all. Matches lavaan 0.6.14 ``modindices()`` for DWLS, WLSMV, ULS and ULSMV.
+    intercepts by the variable's standard deviation; sepc.nox is sepc.all except that a
+    regression on a covariate is not scaled by the covariate's standard deviation. Matches
+    lavaan 0.6.14 ``modindices()`` for DWLS, WLSMV, ULS and ULSMV.
     """
     from .fitmeasures import candidates, score_test
     from .model import compile_partable
@@ -814,7 +936,8 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     if not cand.any():
         return pd.DataFrame(columns=columns)
     ext = compile_partable(ext_pt.drop(columns="candidate"), model.observed, model.latent,
-                           ngroups=G, meanstructure=True, syntax=model.syntax, ov_x=())
+                           ngroups=G, meanstructure=True, syntax=model.syntax,
+                           ov_x=tuple(exo), moments=moments)
     ext_obj = objective.with_model(ext)
     par = ext_pt["free"].to_numpy(int) - 1
     theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
@@ -837,15 +960,29 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     rows = ext_pt[cand].iloc[order]
     mi, epc = test["mi"], test["epc"]
     sepc_lv, sepc_all = _standardized_epc(report, theta, rows, epc)
+    # std.nox leaves the covariates unscaled: a regression on one is divided by the
+    # dependent variable's standard deviation only
+    sepc_nox = sepc_all.copy()
+    on_x = (rows["op"].to_numpy() == "~") & rows["rhs"].isin(set(exo)).to_numpy()
+    if on_x.any():
+        sepc_nox[on_x] = sepc_all[on_x] / np.array([_sd_of(report, theta, int(g) - 1, r)
+                                                    for g, r in zip(rows["group"][on_x],
+                                                                    rows["rhs"][on_x])])
     out = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
                         "rhs": rows["rhs"].to_numpy()})
     if G > 1:
         out["group"] = rows["group"].to_numpy(int)
-    # no exogenous covariates with ordered data: sepc.nox is sepc.all
     out["mi"], out["epc"] = mi, epc
-    out["sepc_lv"], out["sepc_all"], out["sepc_nox"] = sepc_lv, sepc_all, sepc_all
+    out["sepc_lv"], out["sepc_all"], out["sepc_nox"] = sepc_lv, sepc_all, sepc_nox
     out = out[np.isfinite(out["mi"])]
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _sd_of(report, theta, g, name) -> float:
+    """Model-implied standard deviation of a variable of the reporting model in group g."""
+    full_cov, _ = report.implied(theta, g, all_vars=True)
+    i = (report.observed + report.latent).index(name)
+    return float(np.sqrt(abs(full_cov[i, i])))
 
 
 def _standardized_epc(report, theta, rows, epc):

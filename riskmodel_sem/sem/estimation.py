@@ -29,7 +29,7 @@ from . import fitmeasures, standardize
 from ._blas import one_blas_thread
 from .._json import json_value, records
 from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
-                      IdentificationWarning, OptionError)
+                      IdentificationWarning, ModelError, OptionError)
 from .data import (code_ordered_text, compile_source, model_data, model_variables, prepare,
                    sample_moments, split_groups)
 from .defined import defined_parameters
@@ -986,14 +986,16 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     statements = parse_syntax(syntax, source)
     roles = variable_roles(statements)
     names = tuple(stats[0].names)
-    missing_vars = [v for v in roles.observed if v not in names]
+    exo = tuple(getattr(stats[0], "exo_names", ()))
+    missing_vars = [v for v in roles.observed if v not in names + exo]
     if missing_vars:
         raise ModelError(f"{source}: variable(s) {', '.join(missing_vars)} of the model are "
                          "not in the data.")
-    if roles.ov_x:
+    if tuple(v for v in roles.ov_x if v not in names) != exo:
         raise OptionError(f"{source}: exogenous observed covariates ({', '.join(roles.ov_x)}) "
-                          "with ordered data need lavaan's conditional.x, which is not "
-                          "supported; model them as indicators or leave them out.")
+                          "with ordered data need their sample statistics conditional on "
+                          "them (lavaan's conditional.x = TRUE); conditional.x = FALSE with "
+                          "ordered items and covariates is not supported.")
     observed = tuple(v for v in names if v in set(roles.observed))
     if observed != names:
         raise ModelError(f"{source}: the sample statistics must hold exactly the model's "
@@ -1007,15 +1009,14 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     pt = build_partable(statements, meanstructure=True, ngroups=G, group_equal=base_equal,
                         group_partial=tuple(group_partial), std_lv=std_lv,
                         orthogonal=orthogonal, source=source)
-    pt = cat.ordinal_partable(pt, observed, ordered, n_th, parameterization,
+    pt = cat.ordinal_partable(pt, observed + exo, ordered, n_th, parameterization,
                               tuple(group_equal), id_cat, group_partial=tuple(group_partial))
-    model = compile_partable(pt, observed, roles.latent, ngroups=G, meanstructure=True,
-                             syntax=syntax, ov_x=(), source=source)
-    layouts = cat.layout_for(model, ordered, parameterization)
+    moments = [_stats_moments(s) for s in stats]
+    model = compile_partable(pt, observed + exo, roles.latent, ngroups=G, meanstructure=True,
+                             moments=moments if exo else None, syntax=syntax, ov_x=exo,
+                             source=source)
+    layouts = cat.layout_for(model, ordered, parameterization, exo)
     objective = cat.CategoricalObjective(model, layouts, stats, weight, parameterization)
-    moments = [SampleMoments(n=int(s.n), mean=np.where(np.asarray(s.ordered), 0.0,
-                                                          np.asarray(s.means, float)),
-                             cov=_stats_cov(s)) for s in stats]
     theta0 = _start_values(model, moments)
     theta0 = _ordinal_starts(model, theta0, stats, layouts)
     res = minimize(objective, theta0, "scoring", tol=1e-10, max_iter=500)
@@ -1036,7 +1037,7 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     # baseline: thresholds (means, variances) free, correlations zero
     b_chisq = 0.0
     for g, lay in enumerate(layouts):
-        m = len(lay.th_var) + len(lay.num)
+        m = lay.n_univariate
         s = objective.obs[g][m:]
         b_chisq += (int(stats[g].n) - 1) * float(s @ (objective.W[g][m:] * s))
     b_deltas, b_q = cat.baseline_jacobian(layouts)
@@ -1105,10 +1106,12 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     fit.update(cat.gfi_measures(objective, theta, df, q))
     fit["mfi"] = math.exp(-0.5 * (chisq - df) / Nr)
     # the reporting model: residual variances of the ordered y* at their implied values
-    report = _ordinal_report_model(model, objective, theta, layouts, parameterization)
+    report = _ordinal_report_model(model, objective, theta, layouts, parameterization,
+                                   moments if exo else None)
     estimates = _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels)
     r2 = standardize.r_squared(report, theta)
-    mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization)
+    mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization,
+                                   exo, moments if exo else None)
           if compute_modindices else pd.DataFrame(
               columns=MODINDEX_COLUMNS[:3] + (["group"] if G > 1 else [])
               + MODINDEX_COLUMNS[3:]))
@@ -1123,12 +1126,14 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         warnings.warn(msg, HeywoodWarning, stacklevel=2)
         notes.append(msg)
     sigma = objective.implied(theta, 0)[1]
+    p = len(observed)
     return FitResult(
         estimates=estimates, fit=fit, r2=r2, modindices=mi,
         n_obs=int(N), estimator=estimator, missing=missing, converged=bool(converged),
-        iterations=int(iterations), syntax=syntax, observed=observed, latent=model.latent,
+        iterations=int(iterations), syntax=syntax, observed=observed + exo,
+        latent=model.latent,
         implied_cov=pd.DataFrame(sigma, index=observed, columns=observed),
-        sample_cov=pd.DataFrame(moments[0].cov, index=observed, columns=observed),
+        sample_cov=pd.DataFrame(moments[0].cov[:p, :p], index=observed, columns=observed),
         group_labels=tuple(labels), warnings=tuple(notes), heywood=tuple(heywood),
         model=report, theta=theta, vcov=vcov, ordinal=objective)
 
@@ -1137,12 +1142,11 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
                       ordered, parameterization, id_cat="lavaan", group_partial=(),
                       std_lv=False, orthogonal=False, compute_modindices=True) -> FitResult:
     """Sample statistics of the ordered data per group
-    (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`), then :func:`fit_ordinal`."""
-    try:
-        from .polychoric import ordinal_stats
-    except ImportError:  # the sample statistics of ordered data come with issue 13
-        raise OptionError("Ordered variables need thresholds and polychoric correlations, "
-                          "which this installation does not have yet.") from None
+    (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`; with observed exogenous covariates
+    :func:`riskmodel_sem.sem.polychoric.conditional_stats`, lavaan's default
+    ``conditional.x = TRUE``), then :func:`fit_ordinal`."""
+    from .polychoric import conditional_stats, ordinal_stats
+    from .syntax import parse_syntax, variable_roles
 
     if isinstance(syntax, pd.DataFrame):
         raise OptionError(f"{source}: ordered variables need the model as lavaan syntax, not "
@@ -1151,24 +1155,45 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
                      else [ordered] if isinstance(ordered, str) else list(ordered))
     data = code_ordered_text(data, names_ordered, source)
     _, observed, values, groups = model_data(syntax, data, group, source)
+    exo = tuple(v for v in variable_roles(parse_syntax(syntax, source)).ov_x
+                if v in observed)
     if ordered is True:
-        is_ord = [True] * len(observed)
+        is_ord = [v not in exo for v in observed]
     else:
         names = [ordered] if isinstance(ordered, str) else list(ordered)
         unknown = [v for v in names if v not in observed]
         if unknown:
             raise OptionError(f"{source}: ordered variable(s) {', '.join(unknown)} are not "
                               "observed variables of the model.")
-        is_ord = [v in names for v in observed]
+        ord_x = [v for v in names if v in exo]
+        if ord_x:
+            # lavaan: "exogenous variable(s) declared as ordered in data", then numeric
+            warnings.warn(f"{source}: exogenous variable(s) declared as ordered: "
+                          f"{', '.join(ord_x)}; they are used as numeric covariates, as "
+                          "lavaan does.", DataQualityWarning, stacklevel=3)
+        is_ord = [v in names and v not in exo for v in observed]
     levels = [np.unique(values[:, j][~np.isnan(values[:, j])]) if o else None
               for j, o in enumerate(is_ord)]
+    if exo and missing != "listwise":
+        raise OptionError(f"{source}: missing = \"{missing}\" with ordered variables and "
+                          f"observed covariates ({', '.join(exo)}, lavaan's conditional.x) is "
+                          "not supported; use listwise deletion.")
     keep = ~np.isnan(values).all(axis=1)
     if missing == "listwise":
         keep = ~np.isnan(values).any(axis=1)
     labels, idx = split_groups(keep, groups)
-    stats = [ordinal_stats(values[rows], observed, is_ord, missing=missing, levels=levels,
-                           group=lab)
-             for lab, rows in zip(labels or (None,), idx)]
+    if exo:
+        y = [j for j, v in enumerate(observed) if v not in exo]
+        x = [observed.index(v) for v in exo]
+        ynames = [observed[j] for j in y]
+        stats = [conditional_stats(values[rows][:, y], ynames, [is_ord[j] for j in y],
+                                   values[rows][:, x], exo, levels=[levels[j] for j in y],
+                                   group=lab)
+                 for lab, rows in zip(labels or (None,), idx)]
+    else:
+        stats = [ordinal_stats(values[rows], observed, is_ord, missing=missing, levels=levels,
+                               group=lab)
+                 for lab, rows in zip(labels or (None,), idx)]
     return fit_ordinal(syntax, stats, estimator=estimator, parameterization=parameterization,
                        group_equal=group_equal, labels=labels, source=source, missing=missing,
                        id_cat=id_cat, group_partial=group_partial, std_lv=std_lv,
@@ -1180,6 +1205,22 @@ def _stats_cov(s) -> np.ndarray:
     by the standard deviations of the continuous variables."""
     sd = np.sqrt(np.asarray(s.variances, float))
     return np.asarray(s.correlations, float) * np.outer(sd, sd)
+
+
+def _stats_moments(s) -> SampleMoments:
+    """Moments of (latent responses, covariates) from ordinal statistics, for starting
+    values and the fixed.x rows: the responses' (residual) covariances and means (0 for
+    ordered ones), the covariates' sample means and covariances (divisor n), no cross
+    covariances."""
+    mean = np.where(np.asarray(s.ordered), 0.0, np.asarray(s.means, float))
+    cov = _stats_cov(s)
+    if not getattr(s, "exo_names", ()):
+        return SampleMoments(n=int(s.n), mean=mean, cov=cov)
+    p, k = cov.shape[0], len(s.exo_names)
+    full = np.zeros((p + k, p + k))
+    full[:p, :p] = cov
+    full[p:, p:] = s.exo_cov
+    return SampleMoments(n=int(s.n), mean=np.concatenate([mean, s.exo_mean]), cov=full)
 
 
 def _ordinal_starts(model, theta0, stats, layouts):
@@ -1199,7 +1240,7 @@ def _ordinal_starts(model, theta0, stats, layouts):
     return theta
 
 
-def _ordinal_report_model(model, objective, theta, layouts, parameterization):
+def _ordinal_report_model(model, objective, theta, layouts, parameterization, moments=None):
     """The compiled model with the fixed residual variances of the ordered latent responses
     set to their implied values (delta: 1/d^2 minus the explained variance), so that
     standardized values and R-squared come out as lavaan reports them."""
@@ -1213,15 +1254,18 @@ def _ordinal_report_model(model, objective, theta, layouts, parameterization):
         if op == "~~" and lhs == rhs}
     ustart = pt["ustart"].to_numpy(dtype=float).copy()
     for g, lay in enumerate(layouts):
-        full, _ = model.implied(theta, g, all_vars=True)
+        # the variance of y* (given the covariates with conditional.x) the model explains
+        sigma0, _, _ = objective.reduced_form(theta, g)
         d = objective.scaling_factors(theta, g)
+        pos = np.arange(len(lay.ordered)) if lay.y_idx is None else lay.y_idx
         for i in np.flatnonzero(lay.ordered):
-            k = where[(model.observed[i], g + 1)]
-            explained = full[i, i] - ustart[k]
-            ustart[k] = 1.0 / d[i] ** 2 - explained
+            k = where[(model.observed[pos[i]], g + 1)]
+            explained = sigma0[i, i] - ustart[k]
+            ustart[k] = 1.0 / d[pos[i]] ** 2 - explained
     pt["ustart"] = ustart
     return compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
-                            meanstructure=True, syntax=model.syntax, ov_x=())
+                            meanstructure=True, syntax=model.syntax, ov_x=model.ov_x,
+                            moments=moments)
 
 
 def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
@@ -1239,6 +1283,9 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
     out = []
     crit = norm_ppf(0.975)
     deltas = [objective.scaling_factors(theta, g) for g in range(model.ngroups)]
+    # the standard deviation of each y* in the reporting model (with covariates: including
+    # the variance they explain), which standardizes the thresholds
+    sds = [np.sqrt(np.diag(report.implied(theta, g)[0])) for g in range(model.ngroups)]
     position = {v: i for i, v in enumerate(model.observed)}
     core_records = core_rows.to_dict("records")
     for r in rows.itertuples(index=False):
@@ -1251,8 +1298,8 @@ def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
         d = deltas[g][position[r.lhs]]
         if r.op == "|":
             est = theta[f - 1] if f > 0 else float(r.ustart)
-            # standardized by the sd of the latent response, 1/d
-            std_lv, std_all = est, est * d
+            # standardized by the sd of the latent response (1/d without covariates)
+            std_lv, std_all = est, est / sds[g][position[r.lhs]]
         else:  # ~*~
             est = d
             std_lv, std_all = est, 1.0

@@ -45,8 +45,8 @@ from scipy import special
 
 from ..errors import DataQualityWarning, ModelError, OptionError, SurveyDataError
 
-__all__ = ["OrdinalStats", "ordinal_stats", "polychoric_matrix", "bivariate_normal_cdf",
-           "MAX_CATEGORIES"]
+__all__ = ["OrdinalStats", "ordinal_stats", "conditional_stats", "polychoric_matrix",
+           "bivariate_normal_cdf", "MAX_CATEGORIES"]
 
 #: An ordered variable with more answer categories than this is refused: it is a rating or a
 #: count to be analysed as continuous, and its polychoric tables are mostly empty cells.
@@ -107,6 +107,16 @@ class OrdinalStats:
         The answer values of each ordered variable in order (empty for continuous ones).
     zero_cell_pairs : tuple of (str, str)
         Pairs of ordered variables whose bivariate table has an empty cell.
+    exo_names : tuple of str
+        With observed covariates (:func:`conditional_stats`, lavaan's ``conditional.x``):
+        their names; empty otherwise.
+    slopes : ndarray
+        p x k probit (ordered) or linear (continuous) regression slopes on the covariates;
+        ``thresholds``, ``means``, ``variances`` and ``correlations`` are then the
+        intercept-side thresholds, the intercepts, residual variances and residual
+        correlations given the covariates.
+    exo_mean, exo_cov : ndarray
+        Mean and covariance (divisor n) of the covariates, where ``fixed.x`` fixes them.
     """
 
     n: int
@@ -122,6 +132,10 @@ class OrdinalStats:
     wls_names: tuple[str, ...] = ()
     categories: tuple[tuple[float, ...], ...] = ()
     zero_cell_pairs: tuple[tuple[str, str], ...] = ()
+    exo_names: tuple[str, ...] = ()
+    slopes: np.ndarray | None = None
+    exo_mean: np.ndarray | None = None
+    exo_cov: np.ndarray | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -895,3 +909,427 @@ def _pearson_scores(rho, values, obs, means, variances, a, b, sel, th_start, nth
         a21[row, th_start[j]] = drho @ dmu2
         a21[row, nth + int(np.searchsorted(num_idx, i))] = drho @ dv1
         a21[row, nth + int(np.searchsorted(num_idx, j))] = drho @ dv2
+
+
+# ---------------------------------------------------------------------------------------------
+# conditional on observed covariates (lavaan's conditional.x = TRUE)
+
+_BIG = 100.0  # lavaan's stand-in for the infinite outer thresholds (lav_uvord_init_cache)
+
+
+def conditional_stats(values: np.ndarray, names: Sequence[str], ordered: Sequence[bool],
+                      exo: np.ndarray, exo_names: Sequence[str], *, levels=None,
+                      group=None) -> OrdinalStats:
+    """Sample statistics of ordered (and continuous) variables given observed covariates, as
+    lavaan 0.6.14's ``muthen1984(..., eXo = )`` (``conditional.x = TRUE``, the default for
+    ordered data with exogenous covariates).
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, p)
+        The endogenous variables of one group in model order, complete rows (listwise).
+    names : sequence of str
+    ordered : sequence of bool
+    exo : ndarray, shape (n, k)
+        The observed covariates of the same rows.
+    exo_names : sequence of str
+    levels : sequence, optional
+        Categories of each ordered variable over all groups (see :func:`ordinal_stats`).
+    group : str, optional
+        The group's label, for messages.
+
+    Returns
+    -------
+    OrdinalStats
+        ``thresholds`` of the probit regressions, ``means`` the intercepts of the linear
+        ones, ``variances`` their residual variances, ``slopes``, ``correlations`` the
+        residual polychoric / polyserial / Pearson correlations, ``wls_obs`` lavaan's order
+        (thresholds with minus the intercept of each continuous variable, the slopes by
+        covariate, the residual variances, the residual covariances) and ``gamma`` n times
+        their asymptotic covariance.
+
+    Notes
+    -----
+    Step 1 fits each ordered variable by a probit regression, P(y <= k | x) =
+    Phi(tau_k - x'beta) (``lav_uvord_fit``, Newton's method on the concave log-likelihood),
+    each continuous one by least squares with residual variance RSS / n (``lav_uvreg_fit``).
+    Step 2 maximizes each pair's bivariate likelihood over the residual correlation with the
+    step 1 parameters fixed (``lav_bvord_cor_twostep_fit``, ``lav_bvmix_cor_twostep_fit``;
+    the correlation of the residuals for two continuous variables). The asymptotic
+    covariance is Muthen's (1984) ``A^-1 S'S A^-T`` from the casewise scores S, with the
+    blocks of A the cross-products of the scores (``muthen1984``), mapped to covariances
+    for continuous variables. No cell is adjusted for empty bivariate tables (lavaan does not
+    either with covariates).
+
+    References
+    ----------
+    Muthen, B. (1984). A general structural equation model with dichotomous, ordered
+    categorical, and continuous latent variable indicators. Psychometrika, 49, 115-132.
+    doi:10.1007/BF02294210
+    """
+    values = np.asarray(values, dtype=float)
+    X = np.asarray(exo, dtype=float)
+    names = tuple(str(v) for v in names)
+    exo_names = tuple(str(v) for v in exo_names)
+    ordered = tuple(bool(v) for v in ordered)
+    n, p = values.shape
+    k = X.shape[1]
+    where = f" in group {group}" if group is not None else ""
+    if np.isnan(values).any() or np.isnan(X).any():
+        raise OptionError("conditional_stats needs complete rows (listwise deletion).")
+    if n < 2:
+        raise SurveyDataError(f"Only {n} usable row(s){where}; ordinal sample statistics "
+                              "need at least two.")
+    codes, cats = _coding(values, names, ordered, levels, group)
+    ordv = np.array(ordered)
+    X1 = np.column_stack([np.ones(n), X])
+    if np.linalg.matrix_rank(X1) < k + 1:
+        raise SurveyDataError(f"The covariates {', '.join(exo_names)}{where} are collinear "
+                              "(or one is constant); the regressions on them cannot be "
+                              "estimated.")
+    nth_var = np.array([len(cats[j]) - 1 if ordv[j] else 1 for j in range(p)])
+    th_end = np.cumsum(nth_var)
+    th_start = th_end - nth_var
+    nth = int(th_end[-1])
+    num_idx = np.flatnonzero(~ordv)
+    nnum = num_idx.size
+    th_all = np.zeros(nth)
+    slopes = np.zeros((p, k))
+    variances = np.ones(p)
+    sc_th = np.zeros((n, nth))
+    sc_sl = np.zeros((n, p * k))
+    sc_var = np.zeros((n, nnum))
+    # per variable: upper / lower standardized bounds (ordered) or residuals (continuous)
+    z1 = np.zeros((n, p))
+    z2 = np.zeros((n, p))
+    resid = np.zeros((n, p))
+    th_list, th_index = [], []
+    for j in range(p):
+        sl_cols = j + p * np.arange(k)
+        if ordv[j]:
+            tau, beta, u, lo, s_th, s_sl = _probit_fit(codes[:, j], len(cats[j]), X, names[j],
+                                                       where)
+            th_all[th_start[j]:th_end[j]] = tau
+            slopes[j] = beta
+            z1[:, j], z2[:, j] = u, lo
+            sc_th[:, th_start[j]:th_end[j]] = s_th
+            sc_sl[:, sl_cols] = s_sl
+            th_list.append(tau)
+            th_index.extend((j, t + 1) for t in range(len(tau)))
+        else:
+            y = values[:, j]
+            coef, *_ = np.linalg.lstsq(X1, y, rcond=None)
+            res = y - X1 @ coef
+            evar = float(res @ res) / n
+            if not evar > 0:
+                raise SurveyDataError(f"Continuous variable {names[j]!r} has no residual "
+                                      f"variance given the covariates{where}.")
+            th_all[th_start[j]] = coef[0]
+            slopes[j] = coef[1:]
+            variances[j] = evar
+            resid[:, j] = res
+            sc_th[:, th_start[j]] = res / evar
+            sc_sl[:, sl_cols] = X * (res / evar)[:, None]
+            sc_var[:, np.searchsorted(num_idx, j)] = -1.0 / (2.0 * evar) + res * res / (
+                2.0 * evar * evar)
+
+    jj, ii = np.triu_indices(p, k=1)
+    order = np.lexsort((ii, jj))
+    pj, pi_ = jj[order], ii[order]
+    pstar = pj.size
+    cor = np.eye(p)
+    sc_cor = np.zeros((n, pstar))
+    size11 = nth + p * k + nnum
+    a21 = np.zeros((pstar, size11))
+    h21 = np.zeros((pstar, size11))
+    h22 = np.ones(pstar)
+    sds = np.sqrt(variances)
+
+    def sl_idx(v):
+        return nth + v + p * np.arange(k)
+
+    def var_idx(v):
+        return nth + p * k + int(np.searchsorted(num_idx, v))
+
+    both_ord = np.flatnonzero(ordv[pi_] & ordv[pj])
+    if both_ord.size:
+        a, b = pi_[both_ord], pj[both_ord]
+        rho = _x_polychoric(z1[:, a], z2[:, a], z1[:, b], z2[:, b])
+        cor[a, b] = cor[b, a] = rho
+        for t, q in enumerate(both_ord):
+            i, j = a[t], b[t]
+            s = _x_polychoric_scores(rho[t], z1[:, i], z2[:, i], z1[:, j], z2[:, j],
+                                     codes[:, i], codes[:, j], nth_var[i], nth_var[j], X)
+            sc_cor[:, q] = s["rho"]
+            a21[q, th_start[i]:th_end[i]] = s["rho"] @ s["th1"]
+            a21[q, th_start[j]:th_end[j]] = s["rho"] @ s["th2"]
+            a21[q, sl_idx(i)] = s["rho"] @ s["sl1"]
+            a21[q, sl_idx(j)] = s["rho"] @ s["sl2"]
+    mixed = np.flatnonzero(ordv[pi_] != ordv[pj])
+    if mixed.size:
+        num = np.where(ordv[pi_[mixed]], pj[mixed], pi_[mixed])
+        ordi = np.where(ordv[pi_[mixed]], pi_[mixed], pj[mixed])
+        zz = resid[:, num] / sds[num]
+        rho = _x_polyserial(zz, z1[:, ordi], z2[:, ordi])
+        cor[num, ordi] = cor[ordi, num] = rho
+        for t, q in enumerate(mixed):
+            m, o = num[t], ordi[t]
+            s = _x_polyserial_scores(rho[t], zz[:, t], sds[m], z1[:, o], z2[:, o], codes[:, o],
+                                     nth_var[o], X)
+            sc_cor[:, q] = s["rho"]
+            a21[q, th_start[m]] = s["rho"] @ s["mu1"]
+            a21[q, th_start[o]:th_end[o]] = s["rho"] @ s["th2"]
+            a21[q, sl_idx(m)] = s["rho"] @ s["sl1"]
+            a21[q, sl_idx(o)] = s["rho"] @ s["sl2"]
+            a21[q, var_idx(m)] = s["rho"] @ s["var1"]
+            h21[q, var_idx(m)] = rho[t] / (2.0 * sds[m])
+            h22[q] = sds[m]
+    both_num = np.flatnonzero(~ordv[pi_] & ~ordv[pj])
+    for q in both_num:
+        i, j = pi_[q], pj[q]
+        e1, e2 = resid[:, i], resid[:, j]
+        r = float(e1 @ e2 / np.sqrt((e1 @ e1) * (e2 @ e2)))
+        cor[i, j] = cor[j, i] = r
+        v1, v2 = variances[i], variances[j]
+        s1, s2 = sds[i], sds[j]
+        rr = 1.0 - r * r
+        dmu1 = (2.0 * e1 / v1 - 2.0 * r * e2 / (s1 * s2)) / (2.0 * rr)
+        dmu2 = -(2.0 * r * e1 / (s1 * s2) - 2.0 * e2 / v2) / (2.0 * rr)
+        dv1 = -(0.5 / v1 - (e1 * e1 / (v1 * v1) - r * e1 * e2 / (v1 * s1 * s2)) / (2.0 * rr))
+        dv2 = -(0.5 / v2 + (r * e1 * e2 / (v2 * s1 * s2) - e2 * e2 / (v2 * v2)) / (2.0 * rr))
+        zq = e1 * e1 / v1 - 2.0 * r * e1 * e2 / (s1 * s2) + e2 * e2 / v2
+        drho = r / rr + (e1 * e2 / (s1 * s2 * rr) - zq * r / (rr * rr))
+        sc_cor[:, q] = drho
+        a21[q, th_start[i]] = drho @ dmu1
+        a21[q, th_start[j]] = drho @ dmu2
+        a21[q, sl_idx(i)] = drho @ (dmu1[:, None] * X)
+        a21[q, sl_idx(j)] = drho @ (dmu2[:, None] * X)
+        a21[q, var_idx(i)] = drho @ dv1
+        a21[q, var_idx(j)] = drho @ dv2
+        h21[q, var_idx(i)] = s2 * r / (2.0 * s1)
+        h21[q, var_idx(j)] = s1 * r / (2.0 * s2)
+        h22[q] = s1 * s2
+    for q in np.flatnonzero(np.abs(cor[pi_, pj]) > 0.99):
+        warnings.warn(f"The residual correlation between {names[pi_[q]]} and {names[pj[q]]}"
+                      f"{where} is (nearly) 1.0.", DataQualityWarning, stacklevel=2)
+
+    # Muthen (1984): B^-1 S'S B^-T with B = [[A11, 0], [A21, A22]]
+    s11 = np.hstack([sc_th, sc_sl, sc_var])
+    a11_inv = np.zeros((size11, size11))
+    for j in range(p):
+        idx = list(range(th_start[j], th_end[j])) + list(sl_idx(j))
+        if not ordv[j]:
+            idx.append(var_idx(j))
+        block = s11[:, idx].T @ s11[:, idx]
+        try:
+            a11_inv[np.ix_(idx, idx)] = np.linalg.inv(block)
+        except np.linalg.LinAlgError:
+            raise ModelError(f"The scores of variable {names[j]!r}{where} are degenerate; "
+                             "its regression on the covariates cannot be estimated.") from None
+    a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
+    if np.any(a22 == 0):
+        bad = int(np.flatnonzero(a22 == 0)[0])
+        raise ModelError(f"The residual correlation of {names[pi_[bad]]} and {names[pj[bad]]}"
+                         f"{where} has no information.")
+    a22_inv = 1.0 / a22
+    a21_inv = -(a22_inv[:, None] * a21) @ a11_inv
+    t = np.hstack([s11 @ a11_inv.T, s11 @ a21_inv.T + sc_cor * a22_inv[None, :]])
+    if nnum:
+        h = np.eye(size11 + pstar)
+        h[size11:, :size11] = h21
+        h[size11 + np.arange(pstar), size11 + np.arange(pstar)] = h22
+        t = t @ h.T
+        t[:, th_start[num_idx]] *= -1.0
+    gamma = n * (t.T @ t)
+    cov = cor * np.outer(sds, sds)
+    th_obs = th_all.copy()
+    th_obs[th_start[num_idx]] *= -1.0
+    wls_obs = np.concatenate([th_obs, slopes.T.ravel(), variances[num_idx], cov[pi_, pj]])
+    wls_names = []
+    for j in range(p):
+        if ordv[j]:
+            wls_names.extend(f"{names[j]}|t{t + 1}" for t in range(nth_var[j]))
+        else:
+            wls_names.append(f"{names[j]}~1")
+    wls_names.extend(f"{names[j]}~{x}" for x in exo_names for j in range(p))
+    wls_names.extend(f"{names[j]}~~{names[j]}" for j in num_idx)
+    wls_names.extend(f"{names[j]}~~{names[i]}" for i, j in zip(pi_, pj))
+    means = np.where(ordv, 0.0, th_all[th_start])
+    xm = X.mean(axis=0)
+    xc = X - xm
+    return OrdinalStats(
+        n=int(n), names=names, ordered=ordered,
+        thresholds=np.concatenate(th_list) if th_list else np.zeros(0),
+        th_index=tuple(th_index), means=means, variances=variances, correlations=cor,
+        wls_obs=wls_obs, gamma=gamma, wls_names=tuple(wls_names), categories=tuple(cats),
+        exo_names=exo_names, slopes=slopes, exo_mean=xm, exo_cov=xc.T @ xc / (n - 1))
+
+
+def _probit_fit(code, ncat, X, name, where):
+    """ML ordinal probit regression P(y <= k | x) = Phi(tau_k - x'beta) by Newton's method
+    (``lav_uvord_fit``; lavaan's starting values). Returns tau, beta, the upper and lower
+    standardized bounds of each case (+-100 for the open ends, as lavaan) and the casewise
+    scores of tau and beta (``lav_uvord_scores``)."""
+    n, k = X.shape
+    nth = ncat - 1
+    if nth == 1:
+        tau = np.zeros(1)
+    else:
+        tau = special.ndtri(np.arange(1, nth + 1) / (nth + 1))
+    theta = np.concatenate([tau, np.zeros(k)])
+    rows = np.arange(n)
+    has_up = code < nth
+    has_low = code > 0
+    # design of the upper (z1) and lower (z2) bound of each case
+    D1 = np.zeros((n, nth + k))
+    D2 = np.zeros((n, nth + k))
+    D1[rows[has_up], code[has_up]] = 1.0
+    D2[rows[has_low], code[has_low] - 1] = 1.0
+    D1[:, nth:] = -X
+    D2[:, nth:] = -X
+    off1 = np.where(has_up, 0.0, _BIG)
+    off2 = np.where(has_low, 0.0, -_BIG)
+
+    def parts(th):
+        u = D1 @ th + off1
+        lo = D2 @ th + off2
+        big = lo > 1
+        pr = np.where(big, special.ndtr(-lo) - special.ndtr(-u), special.ndtr(u) - special.ndtr(lo))
+        return u, lo, pr
+
+    def loglik(th):
+        tt = th[:nth]
+        if nth > 1 and np.any(np.diff(tt) <= 0):
+            return -np.inf
+        _, _, pr = parts(th)
+        if np.any(pr <= 0):
+            return -np.inf
+        return float(np.sum(np.log(pr)))
+
+    ll = loglik(theta)
+    for _ in range(200):
+        u, lo, pr = parts(theta)
+        d1, d2 = _dnorm(u), _dnorm(lo)
+        a1, a2 = d1 / pr, -d2 / pr
+        grad = D1.T @ a1 + D2.T @ a2
+        h11 = -u * d1 / pr - a1 * a1
+        h22 = -lo * (-d2) / pr - a2 * a2
+        h12 = -a1 * a2
+        H = (D1.T * h11) @ D1 + (D2.T * h22) @ D2 + (D1.T * h12) @ D2 + (D2.T * h12) @ D1
+        try:
+            step = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            raise SurveyDataError(f"The probit regression of {name!r} on the covariates{where} "
+                                  "failed; the covariates may not be of full rank.") from None
+        t = 1.0
+        while True:
+            new = theta + t * step
+            ll_new = loglik(new)
+            if ll_new >= ll - 1e-12 * abs(ll) or t < 1e-10:
+                break
+            t /= 2.0
+        theta, ll = new, ll_new
+        if np.max(np.abs(t * step)) < 1e-12:
+            break
+    u, lo, pr = parts(theta)
+    d1, d2 = _dnorm(u), _dnorm(lo)
+    s_th = np.zeros((n, nth))
+    s_th[rows[has_up], code[has_up]] += d1[has_up] / pr[has_up]
+    s_th[rows[has_low], code[has_low] - 1] -= d2[has_low] / pr[has_low]
+    s_sl = -X * ((d1 - d2) / pr)[:, None]
+    return theta[:nth], theta[nth:], u, lo, s_th, s_sl
+
+
+def _rect_prob(u1, l1, u2, l2, rho):
+    """P(l1 < Z1 <= u1, l2 < Z2 <= u2) for standard bivariate normal pairs (lavaan's
+    ``pbinorm``)."""
+    return (bivariate_normal_cdf(u1, u2, rho) - bivariate_normal_cdf(l1, u2, rho)
+            - bivariate_normal_cdf(u1, l2, rho) + bivariate_normal_cdf(l1, l2, rho))
+
+
+def _x_polychoric(u1, l1, u2, l2):
+    """Residual polychoric correlations of many pairs (columns) given the covariates:
+    the root of the score of the casewise bivariate likelihood (``lav_bvord_cor_twostep_fit``
+    with ``eXo``), cases with likelihood below sqrt(eps) left out as lavaan does."""
+    def score(r, idx):
+        rr = np.broadcast_to(r[None, :], u1[:, idx].shape)
+        a, b, c, d = u1[:, idx], l1[:, idx], u2[:, idx], l2[:, idx]
+        lik = _rect_prob(a, b, c, d, rr)
+        phi = (_dbinorm(a, c, rr) - _dbinorm(b, c, rr) - _dbinorm(a, d, rr)
+               + _dbinorm(b, d, rr))
+        ok = lik >= _SQRT_EPS
+        return np.where(ok, phi / np.where(ok, lik, 1.0), 0.0).sum(axis=0), None
+    return _solve(score, -0.999, 0.999, np.zeros(u1.shape[1]), tol=1e-10)
+
+
+def _x_polychoric_scores(rho, u1, l1, u2, l2, c1, c2, nth1, nth2, X):
+    """Casewise scores of a residual polychoric correlation and of the bivariate likelihood
+    in both variables' thresholds and slopes (``lav_bvord_cor_scores_cache`` with eXo)."""
+    lik = _rect_prob(u1, l1, u2, l2, np.full(u1.shape, rho))
+    ok = lik > _SQRT_EPS
+    inv = np.where(ok, 1.0 / np.where(ok, lik, 1.0), 0.0)
+    R = np.sqrt(1.0 - rho * rho)
+
+    def sides(a, b, c, d):
+        za = _dnorm(a) * (special.ndtr((c - rho * a) / R) - special.ndtr((d - rho * a) / R))
+        zb = _dnorm(b) * (special.ndtr((c - rho * b) / R) - special.ndtr((d - rho * b) / R))
+        return za, zb
+    y1z1, y1z2 = sides(u1, l1, u2, l2)
+    y2z1, y2z2 = sides(u2, l2, u1, l1)
+    n = u1.shape[0]
+    rows = np.arange(n)
+
+    def th_scores(code, nth, zu, zl):
+        s = np.zeros((n, nth))
+        up = code < nth
+        low = code > 0
+        s[rows[up], code[up]] += zu[up]
+        s[rows[low], code[low] - 1] -= zl[low]
+        return s * inv[:, None]
+    phi = (_dbinorm(u1, u2, rho) - _dbinorm(l1, u2, rho) - _dbinorm(u1, l2, rho)
+           + _dbinorm(l1, l2, rho))
+    return {"rho": phi * inv,
+            "th1": th_scores(c1, nth1, y1z1, y1z2), "th2": th_scores(c2, nth2, y2z1, y2z2),
+            "sl1": X * ((y1z2 - y1z1) * inv)[:, None], "sl2": X * ((y2z2 - y2z1) * inv)[:, None]}
+
+
+def _x_polyserial(zz, u2, l2):
+    """Residual polyserial correlations (columns of standardized residuals zz of the
+    continuous variable and bounds of the ordered one), ``lav_bvmix_cor_twostep_fit``."""
+    def score(r, idx):
+        z, a, b = zz[:, idx], u2[:, idx], l2[:, idx]
+        R = np.sqrt(1.0 - r * r)[None, :]
+        rr = r[None, :]
+        t1 = (a - rr * z) / R
+        t0 = (b - rr * z) / R
+        pr = np.maximum(special.ndtr(t1) - special.ndtr(t0), np.finfo(float).eps)
+        lik = np.exp(-0.5 * z * z) / np.sqrt(_TWO_PI) * pr
+        g = (_dnorm(t1) * (a * rr - z) - _dnorm(t0) * (b * rr - z)) / (pr * R ** 3)
+        return np.where(lik >= _SQRT_EPS, g, 0.0).sum(axis=0), None
+    return _solve(score, -0.995, 0.995, np.zeros(zz.shape[1]), tol=1e-10)
+
+
+def _x_polyserial_scores(rho, z, sd, u2, l2, c2, nth2, X):
+    """Casewise scores of a residual polyserial correlation and of the bivariate likelihood
+    in the intercept, slopes and residual variance of the continuous variable and the
+    thresholds and slopes of the ordered one (``lav_bvmix_cor_scores_cache``)."""
+    R = np.sqrt(1.0 - rho * rho)
+    t1 = (u2 - rho * z) / R
+    t0 = (l2 - rho * z) / R
+    d1, d0 = _dnorm(t1), _dnorm(t0)
+    pr = np.maximum(special.ndtr(t1) - special.ndtr(t0), np.finfo(float).eps)
+    inv = 1.0 / pr
+    dd = d1 - d0
+    mu1 = (z + inv * (rho / R) * dd) / sd
+    var1 = ((z * z - 1.0) + inv * rho * z / R * dd) / (2.0 * sd * sd)
+    n = z.shape[0]
+    rows = np.arange(n)
+    th2 = np.zeros((n, nth2))
+    up = c2 < nth2
+    low = c2 > 0
+    th2[rows[up], c2[up]] += d1[up]
+    th2[rows[low], c2[low] - 1] -= d0[low]
+    th2 *= (inv / R)[:, None]
+    return {"rho": inv / R ** 3 * (d1 * (u2 * rho - z) - d0 * (l2 * rho - z)),
+            "mu1": mu1, "var1": var1, "th2": th2, "sl1": X * mu1[:, None],
+            "sl2": X * ((d0 - d1) * inv / R)[:, None]}
