@@ -724,12 +724,19 @@ def catml_quantities(objective: CategoricalObjective, theta, e_inv, df: int) -> 
     """The ingredients of lavaan's robust CFI/TLI/RMSEA for ordered data (Savalei 2021,
     ``lav_fit_catml_dwls``): the ML statistic of the model-implied against the polychoric
     correlation matrix, its correction c.hat3 = tr(WiU' V WiU Gamma) / df3 and the baseline's.
-    None (lavaan: NA) with continuous variables or a polychoric matrix that is not positive
-    definite."""
+    None (lavaan: NA) with continuous variables, a polychoric matrix that is not positive
+    definite, or free scaling factors / residual variances of the latent responses (groups
+    2..G with equal thresholds), where lavaan's catML refit fails."""
     if any(len(l.num) or l.n_slopes for l in objective.layouts):
         return None  # lavaan: NA with continuous variables or conditional.x
     if any(np.any(l.delta_par >= 0) for l in objective.layouts):
         return None  # lavaan's catML refit fails with free scaling factors (NA)
+    pt = objective.model.partable
+    ordered = set(objective.ordered_names())
+    if objective.parameterization == "theta" and bool(
+            ((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(ordered)
+             & (pt["free"] > 0)).any()):
+        return None  # ... and with free residual variances of the latent responses (theta)
     N = objective.n
     xx3 = 0.0
     xx3_null = 0.0
