@@ -193,3 +193,31 @@ def test_f2_refits_the_model_without_the_path(hs):
         assert row["f2"] == pytest.approx((r2_in - r2_out) / (1 - r2_in), rel=1e-3)
     result = st.analyze(fit, None, data=hs)
     assert result.to_dict()["f2"][0]["f2"] == pytest.approx(f2["f2"].iloc[0])
+
+
+@pytest.mark.parametrize("estimator,missing", [("ML", "listwise"), ("MLR", "listwise"),
+                                               ("ML", "fiml")])
+def test_f2_estimates_only_refits_give_the_full_refits_numbers(hs, estimator, missing):
+    """The reduced models are refitted for their estimates only, from the full model's
+    estimates: R²_excluded is that of a complete fit of the model without the path (with
+    every statistic, from lavaan-like starts) to the optimizer's tolerance."""
+    from riskmodel_sem.sem.estimation import fit_estimates
+
+    data = hs
+    if missing == "fiml":
+        data = hs.copy()
+        rng = np.random.default_rng(17)
+        for col in ("x1", "x5", "x9"):
+            data.loc[rng.random(len(data)) < 0.1, col] = np.nan
+    fit = fit_model(_HS_PATHS, data, estimator=estimator, missing=missing)
+    f2 = st.effect_sizes(fit, data).set_index("rhs")
+    for dropped, kept in (("visual", "textual"), ("textual", "visual")):
+        syntax = _HS_PATHS.replace("speed ~ visual + textual", f"speed ~ {kept}")
+        full = fit_model(syntax, data, estimator=estimator, missing=missing)
+        assert f2.loc[dropped, "r2_excluded"] == pytest.approx(full.r2["speed"], rel=1e-6)
+        only = fit_estimates(syntax, data, missing=missing)
+        assert only.converged
+        np.testing.assert_allclose(only.theta, full.theta, rtol=1e-6, atol=1e-8)
+        assert only.f_ml == pytest.approx(full.fit["chisq"] / full.n_obs, rel=1e-8)
+    with pytest.raises(ValueError, match="starting values"):
+        fit_estimates(_HS_PATHS, data, missing=missing, start=np.zeros(3))

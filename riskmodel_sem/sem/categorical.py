@@ -927,6 +927,13 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     G = model.ngroups
     pt = model.partable
     table = candidates(model, theta)
+    if exo:
+        # conditional.x (lav_partable_full with strict.exo): no regressions of a covariate
+        # and no intercepts of the covariates among the new rows
+        new = table["candidate"] & (table["free"] > int(model.partable["free"].max()))
+        drop = new & (((table["op"] == "~") & table["lhs"].isin(exo))
+                      | ((table["op"] == "~1") & table["lhs"].isin(exo)))
+        table = table[~drop].reset_index(drop=True)
     q = model.n_free
     # the non-RAM rows: thresholds and scaling rows; fixed ones become candidates too
     other = pt[pt["op"].isin(["|", "~*~"])].copy()

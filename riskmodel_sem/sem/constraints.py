@@ -32,7 +32,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize as _sp_optimize
 
 from ..errors import ModelError
 from .defined import compile_definition, evaluate_definitions
@@ -343,6 +342,8 @@ def sqp_minimize(objective, theta0, cset: ConstraintSet, *, tol: float = 1e-9,
     if cset.n_eq < len(cset.rows):
         cons.append({"type": "ineq", "fun": lambda t: cset.values(t)[1],
                      "jac": lambda t: cset.jacobian(t)[1]})
+    from scipy import optimize as _sp_optimize  # only for inequality / nonlinear constraints
+
     opt = _sp_optimize.minimize(fun, theta0, jac=True, method="SLSQP", constraints=cons,
                                 options={"maxiter": max(max_iter, 1000), "ftol": 1e-14})
     theta = opt.x

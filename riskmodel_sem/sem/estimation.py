@@ -63,6 +63,8 @@ __all__ = [
     "fit_population",
     "Refit",
     "refit",
+    "Estimates",
+    "fit_estimates",
     "fit_ordinal",
     "resolve_estimator",
 ]
@@ -401,6 +403,11 @@ def fit_model(
     estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
     if ordered is not None:
+        if not fixed_x:
+            # ordered data imply lavaan's conditional.x = TRUE
+            raise OptionError(f"{source}: fixed.x = FALSE is not supported with ordered "
+                              "variables (lavaan: \"fixed.x = FALSE is not supported when "
+                              "conditional.x = TRUE\").")
         with one_blas_thread():
             return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
                                      group=group, group_equal=tuple(group_equal),
@@ -917,6 +924,79 @@ def _refit(model, values, theta0, estimator) -> Refit:
     admissible = bool(np.all(np.diag(S) >= 0.0))
     return Refit(theta, se, defined, defined_se, float(chisq), pvalue, bool(converged),
                  admissible)
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """The estimates of a model and nothing else (see :func:`fit_estimates`).
+
+    Attributes
+    ----------
+    model : CompiledModel
+    theta : numpy.ndarray
+        The free parameters at the minimum.
+    f_ml : float
+        The ML discrepancy there (lavaan's ``2 * fmin``; FIML: the casewise discrepancy).
+    converged : bool
+    iterations : int
+    """
+
+    model: CompiledModel
+    theta: np.ndarray
+    f_ml: float
+    converged: bool
+    iterations: int
+
+    @property
+    def r2(self) -> dict:
+        """R-squared of every endogenous variable, as :attr:`FitResult.r2`."""
+        return standardize.r_squared(self.model, self.theta)
+
+
+def fit_estimates(syntax: str | pd.DataFrame, data: pd.DataFrame, *, missing: str = "listwise",
+                  start: np.ndarray | None = None, source: str = "model") -> Estimates:
+    """Estimate a one-group ML model without any statistic (no standard errors, tests, fit
+    indices, standardized values or modification indices).
+
+    Parameters
+    ----------
+    syntax : str or pandas.DataFrame
+        lavaan model syntax or a parameter table, as for :func:`fit_model`.
+    data : pandas.DataFrame
+    missing : {"listwise", "fiml"}
+    start : numpy.ndarray, optional
+        Starting values of the free parameters (for a model refitted with a small change, the
+        estimates of the model it was derived from); lavaan-like starts when omitted.
+    source : str
+        Name of the model for messages.
+
+    Returns
+    -------
+    Estimates
+
+    Notes
+    -----
+    The minimization of :func:`fit_model` with ``estimator="ML"`` (Fisher scoring to
+    max |gradient| < 1e-9; FIML polished by Newton steps; constraints honoured), so the
+    estimates are ML's (and MLR's, which are ML's) to the optimizer's tolerance;
+    lavaan's ``lavaan(..., se = "none", test = "none")``.
+    """
+    _, missing = check_options("ML", missing)
+    with one_blas_thread():
+        if missing == "listwise":
+            model, moments, values, _ = prepare(syntax, data, source=source)
+            groups = [group_data(v, None if model.meanstructure else m.mean)
+                      for v, m in zip(values, moments)]
+        else:
+            model, moments, groups, _, _, _ = prepare_fiml(syntax, data, None, (), source)
+        objective = MLObjective(model, groups)
+        theta0 = _start_values(model, moments) if start is None else np.asarray(start, float)
+        if theta0.shape != (model.n_free,):
+            raise ValueError(f"{source}: {theta0.size} starting values for {model.n_free} free "
+                             "parameters.")
+        theta, iterations, converged, fmin2 = _estimate(objective, theta0, missing == "fiml",
+                                                        False, source)
+    return Estimates(model, theta, float(fmin2), bool(converged), int(iterations))
 
 
 # ------------------------------------------------------------------------------------------

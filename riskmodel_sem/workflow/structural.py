@@ -483,10 +483,12 @@ def effect_sizes(fit, data: pd.DataFrame) -> pd.DataFrame:
     f² = (R²_included − R²_excluded) / (1 − R²_included) (Cohen, 1988, p. 410), with
     R²_excluded from refitting the whole model without the predictor's path, as SmartPLS
     computes f² (Hair, Hult, Ringle & Sarstedt, 2022, A Primer on PLS-SEM, 3rd ed., ch. 6).
+    ML and MLR refits compute only the estimates
+    (:func:`riskmodel_sem.sem.estimation.fit_estimates`), starting from the full model's.
     Cohen's benchmarks: .02 small, .15 medium, .35 large (``f2_*`` of the thresholds table).
     Multi-group fits, fits that did not converge and refits that fail give NaN.
     """
-    from ..sem.estimation import fit_model
+    from ..sem.estimation import fit_estimates, fit_model
 
     model = fit.model
     if model is None:
@@ -506,8 +508,17 @@ def effect_sizes(fit, data: pd.DataFrame) -> pd.DataFrame:
             edited["free"] = [order.get(int(f), 0) for f in free]
             edited.loc[idx, "ustart"] = 0.0
             try:
-                refit = fit_model(edited, data, estimator=fit.estimator, missing=fit.missing,
-                                  compute_modindices=False, source="f2 refit")
+                if fit.estimator in ("ML", "MLR") and fit.theta is not None:
+                    # only the estimates, from the full model's (ML and MLR share them)
+                    start = np.zeros(len(order))
+                    for f_old, f_new in order.items():
+                        start[f_new - 1] = fit.theta[f_old - 1]
+                    refit = fit_estimates(edited, data, missing=fit.missing, start=start,
+                                          source="f2 refit")
+                else:
+                    refit = fit_model(edited, data, estimator=fit.estimator,
+                                      missing=fit.missing, compute_modindices=False,
+                                      source="f2 refit")
                 if refit.converged:
                     r2_out = float(refit.r2.get(r["lhs"], np.nan))
             except (ModelError, ValueError, np.linalg.LinAlgError):

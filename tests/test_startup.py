@@ -1,0 +1,79 @@
+"""What the command line imports: a command loads only what it uses.
+
+Each check runs the real command in a fresh interpreter and lists ``sys.modules`` after it
+finished; these are not timing tests (a module that comes back on the path fails them whatever
+the machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import GCRM_SPEC, ROOT
+
+#: Never imported by ``riskmodel-sem fit`` (ML, MLR or FIML, no bootstrap) nor ``--help``:
+#: scipy.stats' distribution objects (the distributions come from
+#: :mod:`riskmodel_sem.sem.distributions`), scipy.optimize (only SLSQP for inequality or
+#: nonlinear constraints and the L-BFGS-B fallback use it) and the report's libraries.
+NOT_ON_FIT_PATH = ("scipy.stats", "scipy.optimize", "jinja2", "openpyxl", "matplotlib",
+                   "docx", "semopy")
+
+#: ``riskmodel-sem --help`` parses arguments only.
+NOT_ON_HELP_PATH = ("numpy", "pandas", "scipy", "yaml")
+
+_PROBE = """
+import json, sys
+from riskmodel_sem.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(args, cwd) -> tuple[int, set[str]]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out["code"], set(out["modules"])
+
+
+def _loaded(modules: set[str], names) -> list[str]:
+    return sorted(n for n in names if n in modules or any(m.startswith(n + ".") for m in modules))
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory):
+    from riskmodel_sem.survey.simulate import simulate_survey
+    from riskmodel_sem.survey.spec import load_spec
+
+    path = tmp_path_factory.mktemp("startup") / "survey.csv"
+    simulate_survey(load_spec(GCRM_SPEC), 200, seed=1).to_csv(path, index=False)
+    return path
+
+
+def test_help_imports_no_numerical_library(tmp_path):
+    code, modules = _run(["--help"], tmp_path)
+    assert code == 0
+    assert _loaded(modules, NOT_ON_HELP_PATH) == []
+
+
+@pytest.mark.parametrize("options", [
+    [],
+    pytest.param(["--estimator", "MLR"], marks=pytest.mark.slow),
+    pytest.param(["--missing", "fiml"], marks=pytest.mark.slow),
+], ids=["ML", "MLR", "FIML"])
+def test_fit_imports_only_what_it_uses(small_csv, tmp_path, options):
+    code, modules = _run(["fit", str(small_csv), "--spec", str(GCRM_SPEC), "--json",
+                          str(tmp_path / "o.json"), *options], tmp_path)
+    assert code == 0 and (tmp_path / "o.json").is_file()
+    assert "riskmodel_sem.sem.estimation" in modules  # the probe saw a real fit
+    assert _loaded(modules, NOT_ON_FIT_PATH) == []
