@@ -930,10 +930,15 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
     if exo:
         # conditional.x (lav_partable_full with strict.exo): no regressions of a covariate
         # and no intercepts of the covariates among the new rows
-        new = table["candidate"] & (table["free"] > int(model.partable["free"].max()))
+        new = table["candidate"] & (table["user"] == 10)
         drop = new & (((table["op"] == "~") & table["lhs"].isin(exo))
                       | ((table["op"] == "~1") & table["lhs"].isin(exo)))
         table = table[~drop].reset_index(drop=True)
+        cand_rows = np.flatnonzero(table["candidate"].to_numpy(bool))
+        order = np.argsort(table["free"].to_numpy()[cand_rows], kind="stable")
+        renumbered = table["free"].to_numpy().copy()
+        renumbered[cand_rows[order]] = model.n_free + 1 + np.arange(len(cand_rows))
+        table["free"] = renumbered
     q = model.n_free
     # the non-RAM rows: thresholds and scaling rows; fixed ones become candidates too
     other = pt[pt["op"].isin(["|", "~*~"])].copy()
