@@ -26,8 +26,22 @@ from riskmodel_sem.sem.polychoric import conditional_stats
 from riskmodel_sem.sem.syntax import parse_syntax, variable_roles
 
 CASES = ROOT / "tests" / "lavaan_cases"
-NAMES = sorted(p.parent.name for p in CASES.glob("ord_*/case.json")
-               if "mimic" in p.parent.name or p.parent.name.endswith("_x"))
+
+
+def _with_covariates() -> list[str]:
+    """The corpus cases with ordered items and observed exogenous covariates."""
+    out = []
+    for path in sorted(CASES.glob("*/case.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        if not (case.get("options") or {}).get("ordered"):
+            continue
+        model = (path.parent / "model.lav").read_text(encoding="utf-8")
+        if variable_roles(parse_syntax(model)).ov_x:
+            out.append(path.parent.name)
+    return out
+
+
+NAMES = _with_covariates()
 
 
 def _case(name):
@@ -84,6 +98,12 @@ def test_pairwise_deletion_with_covariates_is_refused():
     with pytest.raises(OptionError, match="pairwise.*conditional.x"):
         fit_model(model, data, estimator="WLSMV", ordered=[f"x{i}" for i in range(1, 7)],
                   missing="pairwise")
+
+
+def test_fixed_x_false_is_refused_as_lavaan_does():
+    _, _, model, data = _case("ord_hs5_mimic")
+    with pytest.raises(OptionError, match="fixed.x = FALSE"):
+        fit_model(model, data, estimator="WLSMV", ordered=True, fixed_x=False)
 
 
 def test_an_ordered_covariate_is_used_as_numeric_with_a_warning():

@@ -58,6 +58,31 @@ KNOWN_DIFFERENCES = {
         "-0.18955322 / -0.18955209, se 0.09386470 / 0.09386473, upper bound -0.0056",
     ("ord_hs5_school_metric", "estimates ('x5', '|', 't2', 2) ci.upper"):
         "the same threshold, held equal in group 2",
+    # ordered items with covariates (conditional.x): lavaan's nlminb stops at max |gradient|
+    # 2.2e-6 (ours 4e-9), F 0.0546180658560 against our 0.0546180658273
+    ("ord_hs5_mimic_theta", "estimates ('x2', '|', 't2', 1) ci.upper"):
+        "x2|t2: est -0.54537484 / -0.54536280, se 0.24165126 / 0.24165119, bound -0.072",
+    ("ord_hs5_mimic_theta", "estimates ('x2', '|', 't3', 1) ci.lower"):
+        "x2|t3: est 0.41373949 / 0.41375262, se 0.23808853 / 0.23808849, bound -0.053",
+    # lavaan's max |gradient| 2.1e-6 (ours 6e-9), F 0.103787996842 against 0.103787996790
+    ("ord_hs5_mimic_school_equal", "estimates ('textual', '~', 'sex', 1) z"):
+        "an estimate near zero: est -0.00299910 / -0.00299830, se 0.14596644 / 0.14596637",
+    ("ord_hs5_mimic_school_equal", "estimates ('x3', '|', 't4', 1) ci.lower"):
+        "x3|t4: est 0.62943946 / 0.62942567, se 0.27187235 / 0.27187197, bound 0.097",
+    ("ord_hs5_mimic_school_equal", "estimates ('x3', '|', 't4', 2) ci.lower"):
+        "the same threshold, held equal in group 2",
+    # theta parameterization with covariates: lavaan also tests freeing the fixed scaling
+    # factors (x1 ~*~ x1: MI 2.381, x3 ~*~ x3: 1.826); riskmodel-sem does not list them
+    ("ord_hs5_mimic_theta", "modindices ('x1', '~*~', 'x1', 1) missing"):
+        "MI 2.38145802, EPC -0.50887854",
+    ("ord_hs5_mimic_theta", "modindices ('x3', '~*~', 'x3', 1) missing"):
+        "MI 1.82596073, EPC 0.77211307",
+    # a factor regressed on its own indicator (a feedback loop through y*3): lavaan keeps the
+    # residual variance of y*3 at 1 - explained after the path is added, riskmodel-sem
+    # holds it at its fitted value; MI 0.2440 / 0.1411, EPC -0.3214 / -0.1045
+    **{("ord_hs5_direct_x", f"modindices ('visual', '~', 'x3', 1) {col}"):
+       "lavaan 0.24396269 / -0.32136544, ours 0.14105902 / -0.10451608"
+       for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")},
 }
 
 
@@ -245,7 +270,8 @@ def compare_fitted(ref: dict, res, deviations: dict | None = None,
             key = _row_key(row, ngroups)
             got = mine.get(key)
             if got is None:
-                problems.append(f"modindices: lavaan's top-ten {key} missing")
+                if (name, f"modindices {key} missing") not in KNOWN_DIFFERENCES:
+                    problems.append(f"modindices: lavaan's top-ten {key} missing")
                 continue
             for col, our_col in (("mi", "mi"), ("epc", "epc"), ("sepc.lv", "sepc_lv"),
                                  ("sepc.all", "sepc_all"), ("sepc.nox", "sepc_nox")):

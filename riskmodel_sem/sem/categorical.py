@@ -887,45 +887,61 @@ def modification_indices(model, report, objective: CategoricalObjective, theta, 
             sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
             sepc_lv[k] = epc[k] * sd[idx[lhs]]
         elif op == "~":
-            sepc[k] = sepc_lv[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
+            sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
+            # sepc.lv standardizes the latent variables only
+            sepc_lv[k] = (epc[k] * (sd[idx[rhs]] if idx[rhs] >= p else 1.0)
+                          / (sd[idx[lhs]] if idx[lhs] >= p else 1.0))
         else:
             prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
             sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
             sepc_lv[k] = epc[k] if idx[lhs] < p else sepc[k]
-    # no exogenous covariates with ordered data: sepc.nox is sepc.all
+    # sepc.nox leaves the covariates unstandardized
+    sepc_nox = sepc.copy()
+    for k, (lhs, op, rhs) in enumerate(cands):
+        if op == "~" and rhs in set(exo):
+            sepc_nox[k] = epc[k] / sd[idx[lhs]]
     table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
                           "rhs": [c[2] for c in cands], "mi": mi, "epc": epc,
-                          "sepc_lv": sepc_lv, "sepc_all": sepc, "sepc_nox": sepc})
+                          "sepc_lv": sepc_lv, "sepc_all": sepc, "sepc_nox": sepc_nox})
     table = table[np.isfinite(table["mi"])]
     return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _mi_candidates(model, exo=()) -> list[tuple[str, str, str]]:
     """The candidates lavaan's ``modindices`` lists for a single-group model with ordered
-    indicators: loadings of every factor on every indicator, residual covariances among the
-    indicators and covariances and regressions among the factors that the model does not
-    have."""
+    indicators (``lav_partable_full``): loadings of every factor on every observed variable
+    that is neither a covariate nor in a regression, residual covariances among the
+    indicators, covariances among the factors, and regressions of every variable in a ``~``
+    row on every other one (not of an indicator on a factor, and with ``conditional.x`` not
+    of a covariate), leaving out what the model has (``a ~ b`` and ``b =~ a`` being one)."""
     pt = model.partable
     present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
     present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
     present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
+    x = set(exo)
+    reg = pt[pt["op"] == "~"]
+    eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
+    indicators = set(pt.loc[pt["op"] == "=~", "rhs"]) & set(model.observed)
+    nox = [v for v in model.observed if v not in x]
+    ind = [v for v in nox if v in indicators]
     out = []
-    nox = [v for v in model.observed if v not in set(exo)]
     for lv in model.latent:
         for ov in nox:
-            if (lv, "=~", ov) not in present:
+            if ov not in eqs and (lv, "=~", ov) not in present:
                 out.append((lv, "=~", ov))
-    for i, a in enumerate(nox):
-        for b in nox[i + 1:]:
+    for i, a in enumerate(ind):
+        for b in ind[i + 1:]:
             if (a, "~~", b) not in present:
                 out.append((a, "~~", b))
     for i, a in enumerate(model.latent):
         for b in model.latent[i + 1:]:
             if (a, "~~", b) not in present:
                 out.append((a, "~~", b))
-    for a in model.latent:
-        for b in model.latent:
-            if a != b and (a, "~", b) not in present and (b, "~", a) not in present:
+    lv = set(model.latent)
+    for a in eqs:
+        for b in eqs:
+            if (a != b and a not in x and not (a in indicators and b in lv)
+                    and (a, "~", b) not in present):
                 out.append((a, "~", b))
     return out
 

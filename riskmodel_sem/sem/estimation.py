@@ -401,6 +401,11 @@ def fit_model(
     estimator, ordered = resolve_estimator(estimator, ordered)
     estimator, missing = check_options(estimator, missing)
     if ordered is not None:
+        if not fixed_x:
+            # ordered data imply lavaan's conditional.x = TRUE
+            raise OptionError(f"{source}: fixed.x = FALSE is not supported with ordered "
+                              "variables (lavaan: \"fixed.x = FALSE is not supported when "
+                              "conditional.x = TRUE\").")
         with one_blas_thread():
             return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
                                      group=group, group_equal=tuple(group_equal),
