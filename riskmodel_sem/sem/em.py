@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .objective import group_data, pattern_loglik
+from .objective import group_data, pattern_loglik, pattern_sums
 
 __all__ = ["EMResult", "em_estimate", "em_saturated"]
 
@@ -56,7 +56,10 @@ def em_estimate(values: np.ndarray, tol: float = 1e-11, max_iter: int = 10000) -
     Start: the observed means and variances (zero covariances). E-step per missing-data
     pattern: E[x_m | x_o] = mu_m + S_mo S_oo^-1 (x_o - mu_o) and Cov[x_m | x_o] =
     S_mm - S_mo S_oo^-1 S_om added to the cross-products; M-step: the completed means and
-    cross-products (divisor n). Complete data give the sample moments in one step. Matches
+    cross-products (divisor n). Both from the pattern means and covariances and the one
+    inverse K = S^-1 (S_mo S_oo^-1 = -(K_mm)^-1 K_mo, S_mm - S_mo S_oo^-1 S_om = (K_mm)^-1),
+    all patterns at once (:func:`riskmodel_sem.sem.objective.pattern_sums`). Complete data give
+    the sample moments in one step. Matches
     ``lav_mvnorm_missing_h1_estimate_moments`` (lavaan 0.6.14), run to a tighter tolerance.
 
     References
@@ -77,23 +80,13 @@ def em_estimate(values: np.ndarray, tol: float = 1e-11, max_iter: int = 10000) -
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pat in gd.patterns:
-            o = pat.obs
-            m = np.setdiff1d(np.arange(p), o)
-            x = gd.values[np.ix_(pat.rows, o)]
-            full = np.empty((pat.n, p))
-            full[:, o] = x
-            extra = np.zeros((p, p))
-            if len(m):
-                beta = sigma[np.ix_(m, o)] @ np.linalg.inv(sigma[np.ix_(o, o)])
-                full[:, m] = mu[m] + (x - mu[o]) @ beta.T
-                extra[np.ix_(m, m)] = pat.n * (sigma[np.ix_(m, m)] - beta @ sigma[np.ix_(o, m)])
-            t1 += full.sum(axis=0)
-            t2 += full.T @ full + extra
-        new_mu = t1 / n
-        new_sigma = t2 / n - np.outer(new_mu, new_mu)
+        sums = pattern_sums(sigma, mu, gd)
+        if sums is None:
+            break
+        _, M, zbar, _ = sums
+        new_mu = mu + zbar
+        new_sigma = M - np.outer(zbar, zbar)
+        new_sigma = 0.5 * (new_sigma + new_sigma.T)
         change = max(np.max(np.abs(new_mu - mu)), np.max(np.abs(new_sigma - sigma)))
         mu, sigma = new_mu, new_sigma
         if change < tol:

@@ -20,8 +20,8 @@ from ..errors import ModelError
 from .data import compile_source, model_data, split_groups
 from .em import em_estimate
 from .model import SampleMoments
-from .objective import (MLObjective, group_data, h1_information, model_delta, moments_group,
-                        vech_index)
+from .objective import (MLObjective, embedded_inverses, group_data, h1_information, model_delta,
+                        moments_group, vech_index)
 
 __all__ = ["prepare_fiml", "fiml_corrected", "gfi_missing"]
 
@@ -106,11 +106,10 @@ def _expected_quadratic(E, e_mu, sigma, gd) -> float:
     """x' W x for x = (e_mu, vech E) and W the pattern-wise expected information at sigma:
     sum_p (n_p/n) [1/2 tr(S_oo^-1 E_oo S_oo^-1 E_oo) + e_mu,o' S_oo^-1 e_mu,o]."""
     out = 0.0
-    for pat in gd.patterns:
-        o = pat.obs
-        inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        X = inv @ E[np.ix_(o, o)]
-        out += (pat.n / gd.n) * (0.5 * np.sum(X * X.T) + e_mu[o] @ inv @ e_mu[o])
+    for b, J, _ in embedded_inverses(sigma, np.zeros(len(e_mu)), gd):
+        X = J @ E
+        quad = 0.5 * np.einsum("pij,pji->p", X, X) + np.einsum("i,pij,j->p", e_mu, J, e_mu)
+        out += (b.n / gd.n) @ quad
     return float(out)
 
 

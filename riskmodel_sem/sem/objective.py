@@ -34,10 +34,12 @@ from scipy.linalg.lapack import dpotrf as _dpotrf
 from scipy.linalg.lapack import dpotrs as _dpotrs
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
+from .model import rank_two_information
 from .numdiff import central_jacobian
 
-__all__ = ["Pattern", "GroupData", "group_data", "moments_group", "MLObjective", "ModelKernel",
-           "pattern_loglik", "h1_scores", "h1_information", "model_delta", "vech_index",
+__all__ = ["Pattern", "PatternBatch", "GroupData", "group_data", "moments_group", "MLObjective",
+           "ModelKernel", "pattern_loglik", "pattern_sums", "embedded_inverses", "h1_scores",
+           "h1_information", "model_delta", "vech_index",
            "pattern_information", "structured_information", "moment_information", "kron_sum",
            "vech_sandwich"]
 
@@ -91,6 +93,8 @@ class GroupData:
     logdet_s : float
         log|S| of complete data (NaN otherwise); F_g is then evaluated as
         log|Sigma| + tr(S Sigma^-1) - log|S| - p, in that order.
+    batches : tuple of PatternBatch
+        The same patterns stacked by number of missing variables (:func:`pattern_sums`).
     """
 
     values: np.ndarray
@@ -100,10 +104,63 @@ class GroupData:
     const: float
     logl_h1: float
     logdet_s: float = math.nan
+    batches: tuple = ()
 
     @property
     def complete(self) -> bool:
         return len(self.patterns) == 1 and len(self.patterns[0].obs) == self.values.shape[1]
+
+
+@dataclass(frozen=True)
+class PatternBatch:
+    """The patterns of one group with the same number m of missing variables, stacked, so
+    that the likelihood terms of all of them are computed by a few array operations.
+
+    Attributes
+    ----------
+    obs, mis : numpy.ndarray
+        (P, p - m) and (P, m) indices of the observed and missing variables of each pattern.
+    n : numpy.ndarray
+        (P,) rows of each pattern.
+    mean : numpy.ndarray
+        (P, p) means of the observed variables, zero where missing.
+    mask : numpy.ndarray
+        (P, p) 1.0 where observed, 0.0 where missing.
+    multi : numpy.ndarray
+        Positions (in the batch) of the patterns with more than one row.
+    cov : numpy.ndarray
+        (len(multi), p - m, p - m) covariance matrices (divisor n_p) of those patterns (the
+        others' are zero).
+    """
+
+    obs: np.ndarray
+    mis: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    mask: np.ndarray
+    multi: np.ndarray
+    cov: np.ndarray
+
+
+def _pattern_batches(patterns, p: int) -> tuple:
+    """Stack patterns (in their order) into one :class:`PatternBatch` per missing count."""
+    by_m: dict = {}
+    for pat in patterns:
+        by_m.setdefault(p - len(pat.obs), []).append(pat)
+    out = []
+    for m, pats in by_m.items():
+        obs = np.array([pt.obs for pt in pats], dtype=np.intp).reshape(len(pats), p - m)
+        mask = np.zeros((len(pats), p))
+        np.put_along_axis(mask, obs, 1.0, axis=1)
+        mis = np.nonzero(mask == 0.0)[1].astype(np.intp).reshape(len(pats), m)
+        mean = np.zeros((len(pats), p))
+        np.put_along_axis(mean, obs, np.array([pt.mean for pt in pats]).reshape(obs.shape),
+                          axis=1)
+        n = np.array([pt.n for pt in pats], dtype=float)
+        multi = np.flatnonzero(n > 1)
+        cov = np.array([pats[i].cov for i in multi]).reshape(len(multi), p - m, p - m)
+        out.append(PatternBatch(obs, mis, n, mean, mask, multi, cov))
+    return tuple(out)
 
 
 def _complete_constants(n, cov, logdet_s=None):
@@ -128,22 +185,34 @@ def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
         with missing data); computed in closed form for complete data.
     """
     mask = ~np.isnan(values)
+    n, p = values.shape
     if mask.all():
-        keys, inverse = np.ones((1, values.shape[1]), bool), np.zeros(values.shape[0], np.intp)
+        keys, inverse = np.ones((1, p), bool), np.zeros(n, np.intp)
+        order = np.zeros(1, np.intp)
     else:
         keys, inverse = np.unique(mask, axis=0, return_inverse=True)
         inverse = np.asarray(inverse).ravel()
+        # complete pattern first, then by decreasing number of observed variables, ties in
+        # decreasing lexicographic order of the observed masks (np.unique sorts increasing)
+        rev = np.arange(len(keys))[::-1]
+        order = rev[np.argsort(-keys[rev].sum(axis=1), kind="stable")]
+    rank = np.empty(len(keys), np.intp)
+    rank[order] = np.arange(len(keys))
+    sorted_rows = np.argsort(rank[inverse], kind="stable")  # rows pattern by pattern, in order
+    counts = np.bincount(rank[inverse], minlength=len(keys))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     patterns = []
-    # complete pattern first, then by decreasing number of observed variables (stable)
-    order = sorted(range(len(keys)), key=lambda k: (-int(keys[k].sum()), tuple(~keys[k])))
-    for k in order:
-        rows = np.flatnonzero(inverse == k)
+    for j, k in enumerate(order):
+        rows = sorted_rows[starts[j]:starts[j] + counts[j]]
         obs = np.flatnonzero(keys[k])
+        if len(rows) == 1:  # most patterns when almost every row has its own
+            mean = values[rows[0], obs]
+            patterns.append(Pattern(obs, rows, 1, mean, np.zeros((len(obs), len(obs)))))
+            continue
         x = values[np.ix_(rows, obs)]
         mean = x.mean(axis=0)
         c = x - mean
         patterns.append(Pattern(obs, rows, len(rows), mean, c.T @ c / len(rows)))
-    n, p = values.shape
     logdet_s = math.nan
     if len(patterns) == 1 and len(patterns[0].obs) == p:
         const, ll, logdet_s = _complete_constants(n, patterns[0].cov)
@@ -154,7 +223,7 @@ def group_data(values: np.ndarray, fixed_mean: np.ndarray | None = None,
             logl_h1 = math.nan
         const = sum(pt.n * len(pt.obs) for pt in patterns) / n * _LOG2PI + 2.0 * logl_h1 / n
     return GroupData(values, tuple(patterns), n, fixed_mean, float(const), float(logl_h1),
-                     float(logdet_s))
+                     float(logdet_s), _pattern_batches(patterns, p))
 
 
 def moments_group(n: int, mean: np.ndarray, cov: np.ndarray, *, meanstructure: bool,
@@ -165,7 +234,7 @@ def moments_group(n: int, mean: np.ndarray, cov: np.ndarray, *, meanstructure: b
     const, ll, logdet_s = _complete_constants(n, cov, logdet_s)
     pat = Pattern(np.arange(p), np.arange(0), n, mean, cov)
     return GroupData(np.zeros((0, p)), (pat,), n, None if meanstructure else mean, const, ll,
-                     float(logdet_s))
+                     float(logdet_s), _pattern_batches((pat,), p))
 
 
 # ------------------------------------------------------------------------------------------
@@ -307,6 +376,29 @@ class ModelKernel:
             Em = E @ m
         return E, S, FE, sigma, Em
 
+    def expected_information(self, state, g) -> np.ndarray | None:
+        """Unit expected information of group g at its state (:meth:`state`), complete-data
+        form (:func:`riskmodel_sem.sem.model.rank_two_information`, the numbers of
+        :meth:`CompiledModel.expected_information`), from the factored derivatives of the
+        implied moments in causal order; None when Sigma is not positive definite."""
+        grp = self.groups[g]
+        E, S, FE, sigma, Em = state
+        ci = _chol_inv(sigma, self.eye_p)
+        if ci is None:
+            return None
+        FESE = FE @ S @ E.T
+        U = np.concatenate([FE[:, grp["arp"]].T, FE[:, grp["srp"]].T])
+        V = np.concatenate([FESE[:, grp["acp"]].T, FE[:, grp["scp"]].T])
+        scale = np.concatenate([np.ones(len(grp["arp"])),
+                                np.where(grp["srp"] == grp["scp"], 0.5, 1.0)])
+        par = np.concatenate([grp["ap"], grp["sp"]])
+        mean = None
+        if self.meanstructure:
+            Dmu = np.concatenate([FE[:, grp["arp"]].T * Em[grp["acp"]][:, None],
+                                  FE[:, grp["mrp"]].T])
+            mean = (Dmu, np.concatenate([grp["ap"], grp["mp"]]))
+        return rank_two_information(U, V, scale, par, ci[0], mean, self.q)
+
     def gradient_part(self, g, state, FtGF, FEg):
         """Derivatives with respect to group g's free entries, from FE' G FE (G = dF/dSigma as
         tr(G dSigma)) and FE' dF/dmu: dF/dA = 2 FE'G FE S E' + FE'g (E m)', dF/dS = FE'G FE,
@@ -335,6 +427,113 @@ def _chol_inv(sigma, eye):
     if info != 0:
         return None
     return inv, 2.0 * np.log(c.diagonal()).sum()
+
+
+def _batch_terms(K, mu, b: PatternBatch):
+    """Per-pattern pieces of one batch from K = Sigma^-1: (A, log|K_mm|, d, z, Kd) with A the
+    stack of K_mm^-1, d the embedded ybar_p - mu (zero where missing), Kd the rows K d and
+    z = d - E_p K d (E_p the embedded A_p), so that Sigma_oo^-1 d_o = (K z)_o; None when
+    some K_mm is not positive definite."""
+    d = b.mean - b.mask * mu
+    Kd = d @ K
+    m = b.mis.shape[1]
+    if not m:
+        return None, 0.0, d, d, Kd
+    P = len(b.n)
+    Kmm = K.ravel()[b.mis[:, :, None] * K.shape[0] + b.mis[:, None, :]]
+    try:
+        L = np.linalg.cholesky(Kmm)
+    except np.linalg.LinAlgError:
+        return None
+    logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+    A = np.linalg.inv(Kmm)
+    rows = np.arange(P)[:, None]
+    q = Kd[rows, b.mis]
+    z = d.copy()
+    z[rows, b.mis] = -(A @ q[:, :, None])[:, :, 0]
+    return A, logdet, d, z, Kd
+
+
+def pattern_sums(sigma, mu, gd: GroupData):
+    """The missing-data sums of one group at (Sigma, mu), all patterns at once.
+
+    Returns
+    -------
+    (f, M, zbar, K) or None
+        f = sum_p w_p [log|Sigma_oo| + tr(Sigma_oo^-1 C_p)] (w_p = n_p/n); M and zbar such
+        that sum_p w_p J_p (Sigma - C_p) J_p = K - K M K and sum_p w_p J_p d_p = K zbar, with
+        J_p the embedded Sigma_oo^-1 and K = Sigma^-1; None when Sigma is not positive
+        definite.
+
+    Notes
+    -----
+    Every Sigma_oo^-1 comes from the one inverse K: J_p = K - K E_p K with E_p the embedded
+    (K_mm)^-1 of the pattern's missing variables m, and log|Sigma_oo| = log|Sigma| +
+    log|K_mm| (the rank-m update of ``lav_matrix_symmetric_inverse_update``, as lavaan's
+    ``lav_mvnorm_missing_loglik_samplestats`` does), so a pattern costs O(m^3 + p^2), not
+    O(p^3). With z_p = (I - E_p K) d_p and T_p = (I - E_p K) S_p (I - K E_p),
+    M = sum_p w_p (E_p + z_p z_p' + T_p) and zbar = sum_p w_p z_p: also the E-step of EM,
+    whose M-step is mu + zbar and M - zbar zbar' (:func:`riskmodel_sem.sem.em.em_estimate`).
+    """
+    p = len(mu)
+    ci = _chol_inv(sigma, np.eye(p))
+    if ci is None:
+        return None
+    K, logdet_sigma = ci
+    K = 0.5 * (K + K.T)
+    f = 0.0
+    flat = np.zeros(p * p)
+    M = np.zeros((p, p))
+    zbar = np.zeros(p)
+    for b in gd.batches:
+        terms = _batch_terms(K, mu, b)
+        if terms is None:
+            return None
+        A, logdet, d, z, Kd = terms
+        w = b.n / gd.n
+        f += w @ (logdet + np.einsum("ij,ij->i", Kd, z))
+        zw = z * w[:, None]
+        M += zw.T @ z
+        zbar += zw.sum(axis=0)
+        m = b.mis
+        if A is not None:
+            idx = m[:, :, None] * p + m[:, None, :]
+            flat += np.bincount(idx.ravel(), weights=(w[:, None, None] * A).ravel(),
+                                minlength=p * p)
+        if len(b.multi):
+            o, S, wm = b.obs[b.multi], b.cov, w[b.multi]
+            Koo = K[o[:, :, None], o[:, None, :]]
+            tr = np.einsum("pij,pij->p", Koo, S)
+            flat += np.bincount((o[:, :, None] * p + o[:, None, :]).ravel(),
+                                weights=(wm[:, None, None] * S).ravel(), minlength=p * p)
+            if A is not None:
+                mm = m[b.multi]
+                Kmo = K[mm[:, :, None], o[:, None, :]]
+                R = A[b.multi] @ (Kmo @ S)  # rows m of E_p K S_p
+                tr -= np.einsum("pij,pij->p", R, Kmo)
+                wR = -wm[:, None, None] * R
+                flat += np.bincount((mm[:, :, None] * p + o[:, None, :]).ravel(),
+                                    weights=wR.ravel(), minlength=p * p)
+                flat += np.bincount((o[:, None, :] * p + mm[:, :, None]).ravel(),
+                                    weights=wR.ravel(), minlength=p * p)
+                T = (R @ Kmo.transpose(0, 2, 1)) @ A[b.multi]
+                flat += np.bincount((mm[:, :, None] * p + mm[:, None, :]).ravel(),
+                                    weights=(wm[:, None, None] * T).ravel(), minlength=p * p)
+            f += wm @ tr
+    wsum = sum(float(b.n.sum()) for b in gd.batches) / gd.n
+    return wsum * logdet_sigma + f, M + flat.reshape(p, p), zbar, K
+
+
+def _missing_gradient(sigma, mu, gd):
+    """(f, G, gmu) of :func:`pattern_sums`: G = sum_p w_p J_p (Sigma - C_p) J_p = dF_g/dSigma
+    (as tr(G dSigma)) and gmu = -2 sum_p w_p J_p d_p = dF_g/dmu; None if not positive
+    definite."""
+    res = pattern_sums(sigma, mu, gd)
+    if res is None:
+        return None
+    f, M, zbar, K = res
+    wsum = sum(float(b.n.sum()) for b in gd.batches) / gd.n
+    return f, wsum * K - K @ M @ K, -2.0 * (K @ zbar)
 
 
 class MLObjective:
@@ -444,23 +643,10 @@ class MLObjective:
                     FtGF = W.T @ resid @ W
                     FEg = -2.0 * (FE.T @ invd) if mean_model else None
             else:
-                fg = 0.0
-                G = np.zeros((k.p, k.p))
-                gmu = np.zeros(k.p)
-                for pat in gd.patterns:
-                    o = pat.obs
-                    s_oo = sigma[np.ix_(o, o)]
-                    ci = _chol_inv(s_oo, np.eye(len(o)))
-                    if ci is None:
-                        return None
-                    inv, logdet = ci
-                    d = pat.mean - mu[o]
-                    C = pat.cov + np.outer(d, d)
-                    w = pat.n / gd.n
-                    fg += w * (logdet + np.sum(inv * C))
-                    if with_grad:
-                        G[np.ix_(o, o)] += w * (inv @ (s_oo - C) @ inv)
-                        gmu[o] -= 2.0 * w * (inv @ d)
+                res = _missing_gradient(sigma, mu, gd)
+                if res is None:
+                    return None
+                fg, G, gmu = res
                 if with_grad:
                     FtGF = FE.T @ G @ FE
                     FEg = FE.T @ gmu if mean_model else None
@@ -487,17 +673,24 @@ class MLObjective:
         I_g[k, l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l
         (:meth:`CompiledModel.expected_information`); missing data: the same per pattern
         (:func:`pattern_information`)."""
-        if self.complete and self.fixed_p is None:
+        if self.complete:
             return self.complete_information(theta)
         return moment_information(self, theta, "expected")
 
     def complete_information(self, theta) -> np.ndarray:
         """Unit expected information as if the data were complete (at the implied moments):
-        sum_g (n_g/N) I_g of :meth:`CompiledModel.expected_information`; FIML's cheap scoring
-        matrix."""
-        info = np.zeros((self.n_free, self.n_free))
+        sum_g (n_g/N) I_g of :meth:`ModelKernel.expected_information` (the numbers of
+        :meth:`CompiledModel.expected_information`, with the draw's fixed matrices when
+        ``fixed`` is given); FIML's cheap scoring matrix. NaN when an implied covariance
+        matrix is not positive definite."""
+        k = self.kernel
+        info = np.zeros((k.q, k.q))
         for g, w in enumerate(self.weights):
-            info += w * self.model.expected_information(theta, g)
+            st = k.state(theta, g, self.fixed_p)
+            part = None if st is None else k.expected_information(st, g)
+            if part is None:
+                return np.full((k.q, k.q), np.nan)
+            info += w * part
         return info
 
     def observed_information(self, theta, h: float = 1e-5) -> np.ndarray:
@@ -522,17 +715,10 @@ class MLObjective:
         held = []
         for g, gd in enumerate(self.groups):
             sigma, mu = self.implied(theta, g)
-            G = np.zeros((k.p, k.p))
-            gmu = np.zeros(k.p)
-            for pat in gd.patterns:
-                o = pat.obs
-                s_oo = sigma[np.ix_(o, o)]
-                inv = np.linalg.inv(s_oo)
-                d = pat.mean - mu[o]
-                w = pat.n / gd.n
-                G[np.ix_(o, o)] += w * (inv @ (s_oo - pat.cov - np.outer(d, d)) @ inv)
-                gmu[o] -= 2.0 * w * (inv @ d)
-            held.append((G, gmu))
+            res = _missing_gradient(sigma, mu, gd)
+            if res is None:
+                return np.full((k.q, k.q), np.nan)
+            held.append(res[1:])
 
         def contracted(t):
             parts = []
@@ -577,17 +763,12 @@ def model_delta(model, theta, g: int, with_mean: bool) -> np.ndarray:
 
 def pattern_loglik(sigma, mu, gd: GroupData) -> float:
     """Observed-data log-likelihood of one group at (Sigma, mu):
-    -1/2 sum_p n_p [p_o log(2 pi) + log|Sigma_oo| + tr(Sigma_oo^-1 C_p)]."""
-    out = 0.0
-    for pat in gd.patterns:
-        o = pat.obs
-        ci = _chol_inv(sigma[np.ix_(o, o)], np.eye(len(o)))
-        if ci is None:
-            return -math.inf
-        inv, logdet = ci
-        d = pat.mean - mu[o]
-        out -= 0.5 * pat.n * (len(o) * _LOG2PI + logdet + np.sum(inv * (pat.cov + np.outer(d, d))))
-    return float(out)
+    -1/2 sum_p n_p [p_o log(2 pi) + log|Sigma_oo| + tr(Sigma_oo^-1 C_p)] (:func:`pattern_sums`)."""
+    res = pattern_sums(sigma, mu, gd)
+    if res is None:
+        return -math.inf
+    n_obs = sum(float(b.n @ b.mask.sum(axis=1)) for b in gd.batches)
+    return float(-0.5 * (n_obs * _LOG2PI + gd.n * res[0]))
 
 
 def h1_scores(sigma, mu, gd: GroupData, with_mean: bool) -> np.ndarray:
@@ -629,6 +810,33 @@ def kron_sum(As: np.ndarray, Bs: np.ndarray, w: np.ndarray) -> np.ndarray:
     return R.reshape(p, p, p, p).transpose(0, 2, 1, 3).reshape(p * p, p * p)
 
 
+def embedded_inverses(sigma, mu, gd: GroupData):
+    """Per batch of patterns (:class:`PatternBatch`): the batch, the stack J of Sigma_oo^-1
+    embedded in p x p (zero in the rows and columns of the missing variables), from the one
+    inverse K = Sigma^-1 as J = K - K[:, m] (K_mm)^-1 K[m, :], and the embedded ybar_p - mu.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When Sigma is singular.
+    """
+    p = len(mu)
+    K = np.linalg.inv(sigma)
+    K = 0.5 * (K + K.T)
+    out = []
+    for b in gd.batches:
+        terms = _batch_terms(K, mu, b)
+        if terms is None:
+            raise np.linalg.LinAlgError("A pattern's implied covariance matrix is singular.")
+        A, _, d, _, _ = terms
+        J = np.broadcast_to(K, (len(b.n), p, p))
+        if A is not None:
+            Km = K[:, b.mis].transpose(1, 0, 2)
+            J = (J - Km @ A @ Km.transpose(0, 2, 1)) * (b.mask[:, :, None] * b.mask[:, None, :])
+        out.append((b, J, d))
+    return out
+
+
 def h1_information(sigma, mu, gd: GroupData, with_mean: bool, kind: str) -> np.ndarray:
     """Unit information of the saturated model of one group with missing data.
 
@@ -645,20 +853,25 @@ def h1_information(sigma, mu, gd: GroupData, with_mean: bool, kind: str) -> np.n
     d(-v)/d vec(Sigma) = J (x) v'.
     """
     p = len(mu)
-    P = len(gd.patterns)
-    Js = np.zeros((P, p, p))
-    Ms = np.zeros((P, p, p))
-    Vs = np.zeros((P, p))
-    w = np.empty(P)
-    for k, pat in enumerate(gd.patterns):
-        o = pat.obs
-        inv = np.linalg.inv(sigma[np.ix_(o, o)])
-        Js[k][np.ix_(o, o)] = inv
-        w[k] = pat.n / gd.n
+    Js, Ms, Vs, ws = [], [], [], []
+    for b, J, d in embedded_inverses(sigma, mu, gd):
+        Js.append(J)
+        ws.append(b.n / gd.n)
         if kind == "observed":
-            d = pat.mean - mu[o]
-            Ms[k][np.ix_(o, o)] = inv @ (pat.cov + np.outer(d, d)) @ inv
-            Vs[k][o] = inv @ d
+            v = np.einsum("pij,pj->pi", J, d)
+            Mb = v[:, :, None] * v[:, None, :]
+            if len(b.multi):
+                o = b.obs[b.multi]
+                Sh = np.zeros((len(b.multi), p, p))
+                Sh[np.arange(len(b.multi))[:, None, None], o[:, :, None], o[:, None, :]] = b.cov
+                Jm = J[b.multi]
+                Mb[b.multi] += Jm @ Sh @ Jm
+            Ms.append(Mb)
+            Vs.append(v)
+    Js = np.concatenate(Js)
+    w = np.concatenate(ws)
+    if kind == "observed":
+        Ms, Vs = np.concatenate(Ms), np.concatenate(Vs)
     if kind == "expected":
         K = 0.5 * kron_sum(Js, Js, w)
     else:
