@@ -72,11 +72,11 @@ def _kinds(text):
 def _partial(text):
     """--group-partial: comma-separated parameters such as GIV=~SYM or FIN1~1."""
     items = [k.strip() for k in text.split(",") if k.strip()]
-    bad = [k for k in items if not any(op in k for op in ("=~", "~~", "~"))]
+    bad = [k for k in items if not any(op in k for op in ("=~", "~~", "~", "|"))]
     if bad or not items:
         raise argparse.ArgumentTypeError(
             f"group.partial parameter(s) {', '.join(map(repr, bad)) or repr(text)} name no "
-            "parameter; write them as lavaan does, e.g. GIV=~SYM, FIN1~1, FIN1~~FIN1")
+            "parameter; write them as lavaan does, e.g. GIV=~SYM, FIN1~1, FIN1~~FIN1, FIN1|t2")
     return tuple(items)
 
 

@@ -40,9 +40,6 @@ NOT_REPORTED_FIT = set()
 # but est - 1.96 se, being close to 0, does not at 1e-6 absolute. riskmodel-sem's solution has
 # the lower objective (F and its gradient at both solutions in docs/fidelity.md). Each entry
 # names the case and the comparison; everything else in these cases is compared as usual.
-# modification indices of multi-group fits with ordered items are not computed yet (the
-# fits report none); every other statistic of those cases is compared
-ORDINAL_MULTIGROUP_MODINDICES = False
 KNOWN_DIFFERENCES = {
     ("hs_fiml_covariates_nofx", "estimates ('x9', '~1', '', 1) ci.lower"):
         "lavaan's max |gradient| 4.2e-6 (speed ~ grade); F 0.374107792587 against our "
@@ -58,6 +55,11 @@ KNOWN_DIFFERENCES = {
         "-0.18955322 / -0.18955209, se 0.09386470 / 0.09386473, upper bound -0.0056",
     ("ord_hs5_school_metric", "estimates ('x5', '|', 't2', 2) ci.upper"):
         "the same threshold, held equal in group 2",
+    ("ord_talor_mixed", "fit cn_05"):
+        "a saturated model (df 0): lavaan's own chisq is 9.9e-15, the residual of its optimizer, "
+        "above machine epsilon, so lav_fit_cn gives 1; ours is 2e-29, below it, and lavaan's "
+        "rule for an exact fit gives NA",
+    ("ord_talor_mixed", "fit cn_01"): "the same for cn.01",
     # ordered items with covariates (conditional.x): lavaan's nlminb stops at max |gradient|
     # 2.2e-6 (ours 4e-9), F 0.0546180658560 against our 0.0546180658273
     ("ord_hs5_mimic_theta", "estimates ('x2', '|', 't2', 1) ci.upper"):
@@ -71,6 +73,9 @@ KNOWN_DIFFERENCES = {
         "x3|t4: est 0.62943946 / 0.62942567, se 0.27187235 / 0.27187197, bound 0.097",
     ("ord_hs5_mimic_school_equal", "estimates ('x3', '|', 't4', 2) ci.lower"):
         "the same threshold, held equal in group 2",
+    ("ord_hs5_mimic_school_equal", "modindices ('visual', '=~', 'x1', 2) mi"):
+        "the marker loading of group 2 with loadings held equal, scored at lavaan's early "
+        "stop: MI 2.17644701 / 2.17615609 (1.3e-4); its EPC and SEPCs match",
     # theta parameterization with covariates: lavaan also tests freeing the fixed scaling
     # factors (x1 ~*~ x1: MI 2.381, x3 ~*~ x3: 1.826); riskmodel-sem does not list them
     ("ord_hs5_mimic_theta", "modindices ('x1', '~*~', 'x1', 1) missing"):
@@ -84,6 +89,121 @@ KNOWN_DIFFERENCES = {
        "lavaan 0.24396269 / -0.32136544, ours 0.14105902 / -0.10451608"
        for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox")},
 }
+# Multi-group ordinal fits with equal thresholds where lavaan stops before the optimum: fitted
+# to lavaan's own wls.obs and gamma (test_ordinal_estimation.py), our discrepancy at lavaan's
+# estimates reproduces lavaan's chisq to 1e-13 and our estimates reach a lower one; thresholds
+# near zero then differ by 1e-6 to 2e-6 absolute, more than 1e-4 of their size.
+_STOPS_EARLY = {
+    "ord_bfi5_gender_sem_labels": (
+        "chisq: lavaan 2160.960395743, ours 2160.960395446; lavaan's max |gradient| 3.2e-6",
+        (
+            "estimates ('N1', '|', 't1', 1) pvalue",
+            "estimates ('N1', '|', 't1', 1) ci.lower",
+            "estimates ('N2', '|', 't2', 1) est",
+            "estimates ('N2', '|', 't2', 1) z",
+            "estimates ('N2', '|', 't2', 1) pvalue",
+            "estimates ('N2', '|', 't2', 1) std.lv",
+            "estimates ('N2', '|', 't2', 1) std.all",
+            "estimates ('N2', '|', 't2', 1) std.nox",
+            "estimates ('E5', '|', 't3', 1) ci.upper",
+            "estimates ('A5', '|', 't3', 1) est",
+            "estimates ('A5', '|', 't3', 1) z",
+            "estimates ('A5', '|', 't3', 1) std.lv",
+            "estimates ('A5', '|', 't3', 1) std.all",
+            "estimates ('A5', '|', 't3', 1) std.nox",
+            "estimates ('N1', '|', 't1', 2) pvalue",
+            "estimates ('N1', '|', 't1', 2) ci.lower",
+            "estimates ('N2', '|', 't2', 2) est",
+            "estimates ('N2', '|', 't2', 2) z",
+            "estimates ('N2', '|', 't2', 2) pvalue",
+            "estimates ('N2', '|', 't2', 2) std.lv",
+            "estimates ('N2', '|', 't2', 2) std.all",
+            "estimates ('N2', '|', 't2', 2) std.nox",
+            "estimates ('E5', '|', 't3', 2) ci.upper",
+            "estimates ('A5', '|', 't3', 2) est",
+            "estimates ('A5', '|', 't3', 2) z",
+            "estimates ('A5', '|', 't3', 2) std.lv",
+            "estimates ('A5', '|', 't3', 2) std.all",
+            "estimates ('A5', '|', 't3', 2) std.nox",
+            "estimates ('diff', ':=', 'ind1-ind2', 1) z",
+        )),
+    "ord_bfi5_gender_theta_scalar": (
+        "chisq: lavaan 545.512157494, ours 545.512157416; lavaan's max |gradient| 3.9e-6",
+        (
+            "estimates ('A3', '|', 't3', 1) ci.upper",
+            "estimates ('A3', '|', 't3', 2) ci.upper",
+        )),
+    "ord_bfi3_gender_scalar": (
+        "chisq: lavaan 355.242834338, ours 355.242834291; lavaan's max |gradient| 2.2e-6",
+        (
+            "estimates ('A3', '|', 't2', 1) pvalue",
+            "estimates ('A3', '|', 't2', 1) ci.upper",
+            "estimates ('C2', '|', 't2', 1) est",
+            "estimates ('C2', '|', 't2', 1) z",
+            "estimates ('C2', '|', 't2', 1) std.lv",
+            "estimates ('C2', '|', 't2', 1) std.all",
+            "estimates ('C2', '|', 't2', 1) std.nox",
+            "estimates ('A3', '|', 't2', 2) pvalue",
+            "estimates ('A3', '|', 't2', 2) ci.upper",
+            "estimates ('C2', '|', 't2', 2) est",
+            "estimates ('C2', '|', 't2', 2) z",
+            "estimates ('C2', '|', 't2', 2) std.lv",
+            "estimates ('C2', '|', 't2', 2) std.all",
+            "estimates ('C2', '|', 't2', 2) std.nox",
+        )),
+    "ord_bfi5_gender_scalar": (
+        "chisq: lavaan 1701.128332904, ours 1701.128332593; lavaan's max |gradient| 1.8e-5",
+        (
+            "estimates ('A5', '|', 't3', 1) est",
+            "estimates ('A5', '|', 't3', 1) z",
+            "estimates ('A5', '|', 't3', 1) std.lv",
+            "estimates ('A5', '|', 't3', 1) std.all",
+            "estimates ('A5', '|', 't3', 1) std.nox",
+            "estimates ('C2', '|', 't3', 1) est",
+            "estimates ('C2', '|', 't3', 1) z",
+            "estimates ('C2', '|', 't3', 1) std.lv",
+            "estimates ('C2', '|', 't3', 1) std.all",
+            "estimates ('C2', '|', 't3', 1) std.nox",
+            "estimates ('C3', '|', 't3', 1) ci.lower",
+            "estimates ('C4', '|', 't1', 1) ci.lower",
+            "estimates ('A5', '|', 't3', 2) est",
+            "estimates ('A5', '|', 't3', 2) z",
+            "estimates ('A5', '|', 't3', 2) std.lv",
+            "estimates ('A5', '|', 't3', 2) std.all",
+            "estimates ('A5', '|', 't3', 2) std.nox",
+            "estimates ('C2', '|', 't3', 2) est",
+            "estimates ('C2', '|', 't3', 2) z",
+            "estimates ('C2', '|', 't3', 2) std.lv",
+            "estimates ('C2', '|', 't3', 2) std.all",
+            "estimates ('C2', '|', 't3', 2) std.nox",
+            "estimates ('C3', '|', 't3', 2) ci.lower",
+            "estimates ('C4', '|', 't1', 2) ci.lower",
+        )),
+    "ord_bfi5_gender_sem_std_lv": (
+        "chisq: lavaan 2160.960395681, ours 2160.960395446; lavaan's max |gradient| 3.0e-6",
+        (
+            "estimates ('E5', '|', 't3', 1) ci.upper",
+            "estimates ('A5', '|', 't3', 1) est",
+            "estimates ('A5', '|', 't3', 1) z",
+            "estimates ('A5', '|', 't3', 1) std.lv",
+            "estimates ('A5', '|', 't3', 1) std.all",
+            "estimates ('A5', '|', 't3', 1) std.nox",
+            "estimates ('E5', '|', 't3', 2) ci.upper",
+            "estimates ('A5', '|', 't3', 2) est",
+            "estimates ('A5', '|', 't3', 2) z",
+            "estimates ('A5', '|', 't3', 2) std.lv",
+            "estimates ('A5', '|', 't3', 2) std.all",
+            "estimates ('A5', '|', 't3', 2) std.nox",
+        )),
+    "ord_hs5_school_scalar": (
+        "chisq: lavaan 127.003549103, ours 127.003549086; lavaan's max |gradient| 2.4e-6",
+        (
+            "estimates ('x5', '|', 't2', 1) ci.upper",
+            "estimates ('x5', '|', 't2', 2) ci.upper",
+        )),
+}
+KNOWN_DIFFERENCES.update({(case, entry): note for case, (note, entries) in _STOPS_EARLY.items()
+                          for entry in entries})
 
 
 def _case_names() -> list[str]:
@@ -258,8 +378,7 @@ def compare_fitted(ref: dict, res, deviations: dict | None = None,
             check("r2", res.r2.get(var), value, ATOL, var)
 
     # the ten largest modification indices
-    if ref.get("modindices") and not (ngroups > 1 and getattr(res, "ordinal", None) is not None
-                                        and not ORDINAL_MULTIGROUP_MODINDICES):
+    if ref.get("modindices"):
         top = ref["modindices"][:10]
         mi = res.modindices.to_dict("records")
         if ngroups == 1:

@@ -78,9 +78,12 @@ def fit_from_lavaan_stats(name: str):
     nobs = ref["nobs"]
     stats = [lavaan_stats(ref["extras"], lab, int(n)) for lab, n in zip(labels, nobs)]
     ge = opts.get("group.equal", ())
+    gp = opts.get("group.partial", ())
     res = fit_ordinal(model, stats, estimator=opts.get("estimator", "WLSMV"),
                       parameterization=opts.get("parameterization", "delta"),
                       group_equal=(ge,) if isinstance(ge, str) else tuple(ge),
+                      group_partial=(gp,) if isinstance(gp, str) else tuple(gp),
+                      std_lv=bool(opts.get("std.lv", False)),
                       labels=tuple(l for l in labels if l is not None))
     return ref, res
 
@@ -227,3 +230,122 @@ def test_command_line_fit_with_ordered_items(tmp_path):
     assert _close(fit["chisq_scaled"], ref["fit"]["chisq.scaled"])
     ops = {r["op"] for r in (res.get("estimates") or res["structural"]["estimates"])}
     assert {"|", "~*~"} <= ops
+
+
+# ------------------------------------------------------------------------------------------
+# partial invariance of ordered items: score tests of the equality constraints
+# ------------------------------------------------------------------------------------------
+
+def _wu_estabrook_scalar():
+    import pandas as pd
+
+    from riskmodel_sem.sem.estimation import fit_model
+
+    folder = CASES / "ord_hs5_school_invariance"
+    model = (folder / "model.lav").read_text(encoding="utf-8")
+    data = pd.read_csv(CASES / "data" / "hs_ordinal5.csv")
+    return fit_model(model, data, ordered=True, estimator="WLSMV", group="school",
+                     group_equal=("thresholds", "loadings", "intercepts"),
+                     id_cat="Wu.Estabrook.2016")
+
+
+@needs_polychoric
+def test_ordinal_score_tests_match_lavtestscore_of_the_scalar_model():
+    """lavTestScore(fit)$uni of semTools' Wu & Estabrook scalar model: one test per equality
+    constraint (a loading or a threshold held equal in the two schools)."""
+    from riskmodel_sem.sem.comparison import ordinal_release_keys, ordinal_score_tests
+
+    ref = json.loads((CASES / "ord_hs5_school_invariance" / "lavaan.json")
+                     .read_text(encoding="utf-8"))["extras"]["score_scalar"]
+    fit = _wu_estabrook_scalar()
+    keys = ordinal_release_keys(fit, "loadings") + ordinal_release_keys(fit, "thresholds")
+    ours = {(r["lhs"], r["op"], r["rhs"]): r for r in ordinal_score_tests(fit, keys)}
+    compared = 0
+    for row in ref:
+        key = (row["lhs"], row["op"], row["rhs"])
+        assert (row["group"], row["group_rhs"], row["df"]) == (1, 2, 1)
+        if key not in ours:
+            # the marker loadings (fixed at 1 here, free and equal under semTools' std.lv)
+            assert row["op"] == "=~" and row["rhs"] in ("x1", "x4", "x7"), key
+            continue
+        got = ours[key]
+        assert got["df"] == 1
+        assert _close(got["score"], row["X2"], 1e-5), (key, got["score"], row["X2"])
+        assert _close(got["pvalue"], row["p.value"], 1e-5), key
+        compared += 1
+    assert compared == len(ours) == 6 + 36
+
+
+@needs_polychoric
+def test_released_intercept_score_is_its_modification_index():
+    """Freeing a latent-response intercept of group 2 (Wu & Estabrook's scalar level) is the
+    modification index of that intercept."""
+    from riskmodel_sem.sem.comparison import ordinal_release_keys, ordinal_score_tests
+
+    fit = _wu_estabrook_scalar()
+    keys = ordinal_release_keys(fit, "intercepts")
+    assert [k[0] for k in keys] == [f"x{i}" for i in range(1, 10)]
+    mi = fit.modindices
+    for row in ordinal_score_tests(fit, keys):
+        want = mi[(mi["lhs"] == row["lhs"]) & (mi["op"] == "~1") & (mi["group"] == 2)]
+        assert len(want) == 1
+        assert row["df"] == 1
+        assert _close(row["score"], float(want["mi"].iloc[0]), 1e-8)
+
+
+@needs_polychoric
+@pytest.mark.slow
+def test_partial_invariance_search_for_ordered_items():
+    """bfi items in 5 categories by gender: scalar invariance fails; the intercepts are ranked
+    by their score tests and the best ones refitted with the intercept released."""
+    import pandas as pd
+
+    from riskmodel_sem.sem.comparison import invariance
+    from riskmodel_sem.sem.estimation import fit_model
+
+    data = pd.read_csv(CASES / "data" / "bfi5.csv")
+    model = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5\n"
+    res = invariance(data, model, "gender", estimator="WLSMV", ordered=True, partial_refits=2)
+    assert res.failed_level == "scalar"
+    part = res.partial
+    assert list(part["op"].unique()) == ["~1"]
+    assert sorted(part["lhs"]) == sorted(f"{f}{i}" for f in "AC" for i in range(1, 6))
+    assert list(part["score"]) == sorted(part["score"], reverse=True)
+    refitted = part.dropna(subset=["chisq"])
+    assert len(refitted) == 2
+    scalar = res.fits["scalar"]
+    best = refitted.iloc[0]
+    again = fit_model(model, data, ordered=True, estimator="WLSMV", group="gender",
+                      group_equal=("thresholds", "loadings", "intercepts"),
+                      group_partial=(f"{best['lhs']}~1",), id_cat="Wu.Estabrook.2016",
+                      compute_modindices=False)
+    assert _close(best["chisq"], again.fit["chisq"])
+    assert best["df_model"] == scalar.fit["df"] - 1
+    assert best["chisq"] < scalar.fit["chisq"]
+    assert best["df_diff"] == res.fits["scalar"].fit["df"] - 1 - res.fits["metric"].fit["df"]
+    assert not any("not available" in w for w in res.warnings)
+
+
+# ------------------------------------------------------------------------------------------
+# answers given as text
+# ------------------------------------------------------------------------------------------
+
+def test_text_answers_are_coded_in_lavaans_order_with_a_warning():
+    import pandas as pd
+
+    from riskmodel_sem.errors import DataQualityWarning
+    from riskmodel_sem.sem.data import code_ordered_text
+
+    data = pd.DataFrame({"a": ["b_mid", "a_low", None, "c_high", " "],
+                         "b": [1, 2, 3, 2, 1],
+                         "c": pd.Categorical(["high", "low", "mid", None, "low"],
+                                             categories=["low", "mid", "high"], ordered=True)})
+    before = data.copy()
+    with pytest.warns(DataQualityWarning, match="a_low < b_mid < c_high"):
+        out = code_ordered_text(data, ["a", "b", "c"], "survey.csv")
+    pd.testing.assert_frame_equal(data, before)
+    np.testing.assert_array_equal(out["a"], [2, 1, np.nan, 3, np.nan])
+    np.testing.assert_array_equal(out["b"], [1, 2, 3, 2, 1])
+    np.testing.assert_array_equal(out["c"], [3, 1, 2, np.nan, 1])
+    numbers = before[["b"]]
+    assert code_ordered_text(numbers, ["b"]) is numbers  # nothing to code: no copy

@@ -132,7 +132,8 @@ class CategoricalLayout:
 
 def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
                      parameterization: str = "delta",
-                     group_equal: tuple[str, ...] = (), id_cat: str = "lavaan") -> pd.DataFrame:
+                     group_equal: tuple[str, ...] = (), id_cat: str = "lavaan",
+                     group_partial: tuple = ()) -> pd.DataFrame:
     """lavaan's parameter table for ordered indicators, from a meanstructure table of
     :func:`riskmodel_sem.sem.syntax.build_partable`.
 
@@ -156,6 +157,9 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     different levels of invariance for ordered categorical outcomes. *Psychometrika*, 81(4),
     1014-1045. https://doi.org/10.1007/s11336-016-9506-0
     """
+    from .syntax import partial_keys
+
+    partial = partial_keys(group_partial)
     ordered = set(ordered)
     pt = pt.copy().reset_index(drop=True)
     ngroups = int(pt["group"].max())
@@ -183,12 +187,12 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
                 key = (v, t)
                 row = dict(lhs=v, op="|", rhs=f"t{t}", user=0, group=g, free=-1,
                            ustart=np.nan, exo=0, label="", start=None, line=0)
-                if th_equal and g > 1:
+                if th_equal and g > 1 and (v, "|", f"t{t}") not in partial:
                     row["free"] = -first_th[key]  # marks sharing (resolved below)
                     row["label"] = f"__th_{v}_{t}"
-                else:
+                elif g == 1 or not th_equal:
                     first_th[key] = len(new_rows) + 1
-                    if th_equal:
+                    if th_equal and (v, "|", f"t{t}") not in partial:
                         row["label"] = f"__th_{v}_{t}"
                 new_rows.append(row)
     scale_rows = []
@@ -212,12 +216,21 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
             ([sc] if sc is not None else []) + [last]
     out = pd.concat(parts, ignore_index=True)
     wu = id_cat == "Wu.Estabrook.2016"
-    if th_equal and ngroups > 1 and wu and "intercepts" not in group_equal:
-        # Wu & Estabrook: the latent-response intercepts of groups 2..G are free
-        m = (out["op"] == "~1") & out["lhs"].isin(ordered) & (out["group"] > 1)
+    if th_equal and ngroups > 1 and wu:
+        # Wu & Estabrook: the latent-response intercepts of groups 2..G are free (with equal
+        # intercepts only those released by group.partial; the latent means are then free)
+        released = {lhs for lhs, op, _ in partial if op == "~1"}
+        free_int = ordered if "intercepts" not in group_equal else ordered & released
+        m = (out["op"] == "~1") & out["lhs"].isin(free_int) & (out["group"] > 1)
         out.loc[m, "free"] = -1
         out.loc[m, "ustart"] = np.nan
-    elif th_equal and ngroups > 1 and "means" not in group_equal:
+    if th_equal and ngroups > 1 and wu and "intercepts" in group_equal \
+            and "means" not in group_equal:
+        lv = set(out.loc[out["op"] == "=~", "lhs"])
+        m = (out["op"] == "~1") & out["lhs"].isin(lv) & (out["group"] > 1)
+        out.loc[m, "free"] = -1
+        out.loc[m, "ustart"] = np.nan
+    elif not wu and th_equal and ngroups > 1 and "means" not in group_equal:
         # lavaan frees the latent means of groups 2..G once the thresholds are equal (as it
         # does with equal intercepts of continuous indicators)
         lv = set(out.loc[out["op"] == "=~", "lhs"])
@@ -237,7 +250,7 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
         if f == 0:
             free_col.append(0)
             continue
-        if op == "|" and th_equal:
+        if op == "|" and th_equal and (lhs, "|", rhs) not in partial:
             key = ("th", lhs, rhs)
             if key not in th_rows:
                 nxt += 1
@@ -381,6 +394,30 @@ class CategoricalObjective:
     @property
     def n_free(self) -> int:
         return self.model.n_free
+
+    def exo_names(self) -> tuple[str, ...]:
+        """The observed covariates the statistics are conditional on (``conditional.x``)."""
+        x = self.layouts[0].x_idx
+        return () if x is None else tuple(self.model.observed[i] for i in x)
+
+    def ordered_names(self) -> list[str]:
+        """The ordered variables."""
+        lay = self.layouts[0]
+        ys = (list(self.model.observed) if lay.y_idx is None
+              else [self.model.observed[i] for i in lay.y_idx])
+        return [v for v, o in zip(ys, lay.ordered) if o]
+
+    def with_model(self, model) -> "CategoricalObjective":
+        """The same discrepancy (statistics, weights, parameterization) for another compiled
+        model of the same variables: a model with more free parameters (modification
+        indices, released equality constraints)."""
+        out = CategoricalObjective.__new__(CategoricalObjective)
+        out.__dict__.update(self.__dict__)
+        out.model = model
+        out.layouts = layout_for(model, self.ordered_names(), self.parameterization,
+                                 self.exo_names())
+        out._jac_cache = {}
+        return out
 
     # --- the implied statistics ---------------------------------------------------------
     def _delta(self, theta, lay, sigma0):
@@ -687,12 +724,19 @@ def catml_quantities(objective: CategoricalObjective, theta, e_inv, df: int) -> 
     """The ingredients of lavaan's robust CFI/TLI/RMSEA for ordered data (Savalei 2021,
     ``lav_fit_catml_dwls``): the ML statistic of the model-implied against the polychoric
     correlation matrix, its correction c.hat3 = tr(WiU' V WiU Gamma) / df3 and the baseline's.
-    None (lavaan: NA) with continuous variables or a polychoric matrix that is not positive
-    definite."""
+    None (lavaan: NA) with continuous variables, a polychoric matrix that is not positive
+    definite, or free scaling factors / residual variances of the latent responses (groups
+    2..G with equal thresholds), where lavaan's catML refit fails."""
     if any(len(l.num) or l.n_slopes for l in objective.layouts):
         return None  # lavaan: NA with continuous variables or conditional.x
     if any(np.any(l.delta_par >= 0) for l in objective.layouts):
         return None  # lavaan's catML refit fails with free scaling factors (NA)
+    pt = objective.model.partable
+    ordered = set(objective.ordered_names())
+    if objective.parameterization == "theta" and bool(
+            ((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(ordered)
+             & (pt["free"] > 0)).any()):
+        return None  # ... and with free residual variances of the latent responses (theta)
     N = objective.n
     xx3 = 0.0
     xx3_null = 0.0
@@ -830,120 +874,181 @@ def gfi_measures(objective: CategoricalObjective, theta, df: int, npar: int) -> 
 def modification_indices(model, report, objective: CategoricalObjective, theta, ordered,
                          parameterization: str, exo: tuple[str, ...] = (),
                          moments=None) -> pd.DataFrame:
-    """lavaan's ``modindices`` of a single-group categorical fit.
+    """lavaan's ``modindices`` of a categorical fit (one group or several).
+
+    Parameters
+    ----------
+    model : CompiledModel
+        The fitted model (:func:`ordinal_partable`; parameters shared across groups by
+        ``group.equal`` carry one number).
+    report : CompiledModel
+        The reporting model (residual variances of the latent responses at their implied
+        values), for the standardized EPCs.
+    objective : CategoricalObjective
+    theta : numpy.ndarray
+    ordered : sequence of str
+    parameterization : {"delta", "theta"}
+    exo : tuple of str
+        The observed covariates of a ``conditional.x`` fit.
+    moments : list of SampleMoments, optional
+        Their sample moments (for the fixed.x rows of the extended model).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lhs, op, rhs`` (+ ``group`` with several groups), ``mi, epc, sepc_lv, sepc_all,
+        sepc_nox``, sorted by decreasing MI.
 
     Notes
     -----
-    The candidates (:func:`riskmodel_sem.sem.fitmeasures.candidates`) are appended as free
-    parameters at zero; with d the derivative of lavaan's fmin (F/2) and I the expected
-    information sum_g (n_g/N) Delta' W Delta of the extended model,
-    MI = N d^2 / V and EPC = -d / V with V = I_jj - I_j. I_..^-1 I_.j
-    (:func:`riskmodel_sem.sem.fitmeasures.score_tests`; sepc.all from the reporting model,
-    where the latent responses have unit variance).
+    The candidates are lavaan's (``lav_partable_full`` merged with ``lav_object_extended(
+    all.free = TRUE)``): every fixed row of the table (fixed loadings, the intercepts of the
+    latent responses, latent means, the scaling rows ``~*~``, ...) and the rows of
+    :func:`riskmodel_sem.sem.fitmeasures.candidates` the model lacks, in every group. They
+    are appended as free parameters at their fixed values; with d the derivative of lavaan's
+    fmin (F/2, summed over the groups) and I the expected information sum_g (n_g/N)
+    Delta_g' W_g Delta_g of the extended model, MI = N d^2 / V and EPC = -d / V with
+    V = I_jj - I_j. I_..^-1 I_.j (:func:`riskmodel_sem.sem.fitmeasures.score_test`).
+    Parameters held equal across groups are one parameter of the fitted model, which is
+    lavaan's augmented inverse of the information under the ``==`` constraints (freeing them
+    is :func:`riskmodel_sem.sem.comparison.score_tests`' job, lavaan's ``lavTestScore``;
+    ``modindices`` lists only the new parameters). Candidates with V < eps^(1/3) (not
+    identified, e.g. an intercept of a latent response next to free thresholds) are left
+    out, as lavaan does. sepc.lv / sepc.all standardize the EPC with the reporting model as
+    ``modindices(standardized = TRUE, cov.std = TRUE)``: loadings by the factor's and the
+    latent response's standard deviations, covariances by the residual standard deviations,
+    intercepts by the variable's standard deviation; sepc.nox is sepc.all except that a
+    regression on a covariate is not scaled by the covariate's standard deviation. Matches
+    lavaan 0.6.14 ``modindices()`` for DWLS, WLSMV, ULS and ULSMV.
     """
-    from .fitmeasures import score_test
+    from .fitmeasures import candidates, score_test
     from .model import compile_partable
 
-    cands = _mi_candidates(report, exo)
-    if not cands:
-        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
-    q = model.n_free
-    extra = pd.DataFrame({
-        "lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-        "rhs": [c[2] for c in cands], "user": 10, "group": 1,
-        "free": np.arange(q + 1, q + 1 + len(cands)), "ustart": np.nan, "exo": 0,
-        "label": "", "start": None, "line": 0,
-    })
+    G = model.ngroups
     pt = model.partable
-    pt = pd.concat([pt[~pt["op"].isin([":=", "==", "<", ">"])], extra], ignore_index=True)
-    ext = compile_partable(pt, model.observed, model.latent, ngroups=model.ngroups,
-                           meanstructure=True, syntax=model.syntax, ov_x=tuple(exo),
-                           moments=moments)
-    layouts = layout_for(ext, ordered, parameterization, tuple(exo))
-    ext_obj = CategoricalObjective.__new__(CategoricalObjective)
-    ext_obj.__dict__.update(objective.__dict__)
-    ext_obj.model, ext_obj.layouts, ext_obj._jac_cache = ext, layouts, {}
-    theta_ext = np.concatenate([theta, np.zeros(len(cands))])
-    # one Jacobian of the extended model; only the blocks the score tests need
-    D = ext_obj.jacobian(theta_ext, 0)
-    W = objective.W[0]
-    e = objective.obs[0] - ext_obj.implied(theta_ext, 0)[0]
-    Dc = D[:, q:]
-    d = -objective.fweights[0] * (Dc.T @ (W * e))  # derivative of lavaan's fmin
+    table = candidates(model, theta)
+    if exo:
+        # conditional.x (lav_partable_full with strict.exo): no regressions of a covariate
+        # and no intercepts of the covariates among the new rows
+        new = table["candidate"] & (table["user"] == 10)
+        drop = new & (((table["op"] == "~") & table["lhs"].isin(exo))
+                      | ((table["op"] == "~1") & table["lhs"].isin(exo)))
+        table = table[~drop].reset_index(drop=True)
+        cand_rows = np.flatnonzero(table["candidate"].to_numpy(bool))
+        order = np.argsort(table["free"].to_numpy()[cand_rows], kind="stable")
+        renumbered = table["free"].to_numpy().copy()
+        renumbered[cand_rows[order]] = model.n_free + 1 + np.arange(len(cand_rows))
+        table["free"] = renumbered
+    q = model.n_free
+    # the non-RAM rows: thresholds and scaling rows; fixed ones become candidates too
+    other = pt[pt["op"].isin(["|", "~*~"])].copy()
+    other["candidate"] = False
+    counter = int(table["free"].max()) if len(table) else q
+    counter = max(counter, q)
+    for idx in other.index[other["free"].to_numpy() <= 0]:
+        counter += 1
+        other.loc[idx, ["free", "candidate"]] = [counter, True]
+    ext_pt = pd.concat([table, other], ignore_index=True)
+    cand = ext_pt["candidate"].to_numpy(bool)
+    columns = (["lhs", "op", "rhs"] + (["group"] if G > 1 else [])
+               + ["mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"])
+    if not cand.any():
+        return pd.DataFrame(columns=columns)
+    ext = compile_partable(ext_pt.drop(columns="candidate"), model.observed, model.latent,
+                           ngroups=G, meanstructure=True, syntax=model.syntax,
+                           ov_x=tuple(exo), moments=moments)
+    ext_obj = objective.with_model(ext)
+    par = ext_pt["free"].to_numpy(int) - 1
+    theta_ext = np.concatenate([theta, np.zeros(ext.n_free - q)])
+    theta_ext[par[cand]] = ext_pt.loc[cand, "ustart"].to_numpy(float)
+    nc = ext.n_free - q
+    d = np.zeros(nc)
+    cross = np.zeros((nc, q))
+    diag = np.zeros(nc)
+    for g in range(G):
+        D = ext_obj.jacobian(theta_ext, g)
+        W = objective.W[g]
+        e = objective.obs[g] - ext_obj.implied(theta_ext, g)[0]
+        Dc = D[:, q:]
+        d -= objective.fweights[g] * (Dc.T @ (W * e))  # derivative of lavaan's fmin
+        cross += objective.weights[g] * ((Dc.T * W) @ D[:, :q])
+        diag += objective.weights[g] * np.einsum("ij,i,ij->j", Dc, W, Dc)
     info = objective.unit_information(theta)
-    cross = (Dc.T * W) @ D[:, :q]
-    diag = np.einsum("ij,i,ij->j", Dc, W, Dc)
     test = score_test(d, (info, cross, diag), objective.n, None, joint=False)
+    order = np.argsort(par[cand])
+    rows = ext_pt[cand].iloc[order]
     mi, epc = test["mi"], test["epc"]
-    full_cov, _ = report.implied(theta, 0, all_vars=True)
-    sd = np.sqrt(np.diag(full_cov))
-    _, S, _ = report.matrices(theta, 0)
+    sepc_lv, sepc_all = _standardized_epc(report, theta, rows, epc)
+    # std.nox leaves the covariates unscaled: a regression on one is divided by the
+    # dependent variable's standard deviation only
+    sepc_nox = sepc_all.copy()
+    on_x = (rows["op"].to_numpy() == "~") & rows["rhs"].isin(set(exo)).to_numpy()
+    if on_x.any():
+        sepc_nox[on_x] = sepc_all[on_x] / np.array([_sd_of(report, theta, int(g) - 1, r)
+                                                    for g, r in zip(rows["group"][on_x],
+                                                                    rows["rhs"][on_x])])
+    out = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                        "rhs": rows["rhs"].to_numpy()})
+    if G > 1:
+        out["group"] = rows["group"].to_numpy(int)
+    out["mi"], out["epc"] = mi, epc
+    out["sepc_lv"], out["sepc_all"], out["sepc_nox"] = sepc_lv, sepc_all, sepc_nox
+    out = out[np.isfinite(out["mi"])]
+    return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _sd_of(report, theta, g, name) -> float:
+    """Model-implied standard deviation of a variable of the reporting model in group g."""
+    full_cov, _ = report.implied(theta, g, all_vars=True)
+    i = (report.observed + report.latent).index(name)
+    return float(np.sqrt(abs(full_cov[i, i])))
+
+
+def _standardized_epc(report, theta, rows, epc):
+    """sepc.lv and sepc.all of categorical candidates (``lav_standardize_lv`` /
+    ``lav_standardize_all`` with ``cov.std = TRUE``), from the reporting model of each
+    candidate's group."""
     idx = {v_: i for i, v_ in enumerate(report.observed + report.latent)}
     p = len(report.observed)
-    sepc = np.empty(len(cands))
-    sepc_lv = np.empty(len(cands))
-    for k, (lhs, op, rhs) in enumerate(cands):
+    per_group = {}
+    sepc_lv = np.full(len(rows), np.nan)
+    sepc_all = np.full(len(rows), np.nan)
+    for k, (lhs, op, rhs, g, ustart) in enumerate(zip(rows["lhs"], rows["op"], rows["rhs"],
+                                                      rows["group"], rows["ustart"])):
+        g = int(g) - 1
+        if g not in per_group:
+            full_cov, _ = report.implied(theta, g, all_vars=True)
+            _, S, _ = report.matrices(theta, g)
+            per_group[g] = (np.sqrt(np.abs(np.diag(full_cov))), S)
+        sd, S = per_group[g]
+        e = epc[k]
         if op == "=~":
-            sepc[k] = epc[k] * sd[idx[lhs]] / sd[idx[rhs]]
-            sepc_lv[k] = epc[k] * sd[idx[lhs]]
+            sepc_all[k] = e * sd[idx[lhs]] / sd[idx[rhs]]
+            sepc_lv[k] = e * sd[idx[lhs]]
         elif op == "~":
-            sepc[k] = epc[k] * sd[idx[rhs]] / sd[idx[lhs]]
-            # sepc.lv standardizes the latent variables only
-            sepc_lv[k] = (epc[k] * (sd[idx[rhs]] if idx[rhs] >= p else 1.0)
-                          / (sd[idx[lhs]] if idx[lhs] >= p else 1.0))
-        else:
+            sepc_all[k] = e * sd[idx[rhs]] / sd[idx[lhs]]
+            lv_l, lv_r = idx[lhs] >= p, idx[rhs] >= p
+            sepc_lv[k] = e * (sd[idx[rhs]] if lv_r else 1.0) / (sd[idx[lhs]] if lv_l else 1.0)
+        elif op == "~~" and lhs == rhs:
+            # a freed variance shows its own value (cov.std), 0 when below sqrt(eps)
+            v = abs(float(ustart)) * np.sign(e)
+            small = abs(float(ustart)) < math.sqrt(np.finfo(float).eps)
+            sepc_all[k] = 0.0 if small else v / sd[idx[lhs]] ** 2
+            sepc_lv[k] = 0.0 if small else (v / sd[idx[lhs]] ** 2 if idx[lhs] >= p else v)
+        elif op == "~~":
             prod = S[idx[lhs], idx[lhs]] * S[idx[rhs], idx[rhs]]
-            sepc[k] = epc[k] / math.sqrt(prod) if prod > 0 else math.nan
-            sepc_lv[k] = epc[k] if idx[lhs] < p else sepc[k]
-    # sepc.nox leaves the covariates unstandardized
-    sepc_nox = sepc.copy()
-    for k, (lhs, op, rhs) in enumerate(cands):
-        if op == "~" and rhs in set(exo):
-            sepc_nox[k] = epc[k] / sd[idx[lhs]]
-    table = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
-                          "rhs": [c[2] for c in cands], "mi": mi, "epc": epc,
-                          "sepc_lv": sepc_lv, "sepc_all": sepc, "sepc_nox": sepc_nox})
-    table = table[np.isfinite(table["mi"])]
-    return table.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _mi_candidates(model, exo=()) -> list[tuple[str, str, str]]:
-    """The candidates lavaan's ``modindices`` lists for a single-group model with ordered
-    indicators (``lav_partable_full``): loadings of every factor on every observed variable
-    that is neither a covariate nor in a regression, residual covariances among the
-    indicators, covariances among the factors, and regressions of every variable in a ``~``
-    row on every other one (not of an indicator on a factor, and with ``conditional.x`` not
-    of a covariate), leaving out what the model has (``a ~ b`` and ``b =~ a`` being one)."""
-    pt = model.partable
-    present = {(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
-    present |= {(r.rhs, r.op, r.lhs) for r in pt.itertuples() if r.op == "~~"}
-    present |= {(r.rhs, "~", r.lhs) for r in pt.itertuples() if r.op == "=~"}
-    x = set(exo)
-    reg = pt[pt["op"] == "~"]
-    eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
-    indicators = set(pt.loc[pt["op"] == "=~", "rhs"]) & set(model.observed)
-    nox = [v for v in model.observed if v not in x]
-    ind = [v for v in nox if v in indicators]
-    out = []
-    for lv in model.latent:
-        for ov in nox:
-            if ov not in eqs and (lv, "=~", ov) not in present:
-                out.append((lv, "=~", ov))
-    for i, a in enumerate(ind):
-        for b in ind[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    for i, a in enumerate(model.latent):
-        for b in model.latent[i + 1:]:
-            if (a, "~~", b) not in present:
-                out.append((a, "~~", b))
-    lv = set(model.latent)
-    for a in eqs:
-        for b in eqs:
-            if (a != b and a not in x and not (a in indicators and b in lv)
-                    and (a, "~", b) not in present):
-                out.append((a, "~", b))
-    return out
+            sepc_all[k] = e / math.sqrt(prod) if prod > 0 else math.nan
+            sepc_lv[k] = e if idx[lhs] < p else sepc_all[k]
+        elif op == "~1":
+            sepc_all[k] = e / sd[idx[lhs]]
+            sepc_lv[k] = e / sd[idx[lhs]] if idx[lhs] >= p else e
+        elif op == "|":
+            sepc_all[k] = e / sd[idx[lhs]]
+            sepc_lv[k] = e
+        else:  # a scaling row standardizes to 1 (lav_standardize_all)
+            sepc_all[k] = np.sign(e)
+            sepc_lv[k] = e
+    return sepc_lv, sepc_all
 
 
 def satorra_2000(restricted, general, theta0, theta1, t0: float, t1: float, m: int) -> dict:

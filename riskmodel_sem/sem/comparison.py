@@ -44,6 +44,8 @@ __all__ = [
     "nested_in",
     "INVARIANCE_LEVELS",
     "ORDINAL_INVARIANCE_LEVELS",
+    "ordinal_release_keys",
+    "ordinal_score_tests",
     "CHEN_2007",
 ]
 
@@ -55,6 +57,7 @@ INVARIANCE_LEVELS = {
     "strict": ("loadings", "intercepts", "residuals"),
 }
 _NEW_KIND = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}
+_ORDINAL_NEW_KIND = {"thresholds": "thresholds", "metric": "loadings", "scalar": "intercepts"}
 
 #: Ordered items (Wu & Estabrook 2016, as ``semTools::measEq.syntax(ID.cat =
 #: "Wu.Estabrook.2016")``): thresholds first, then loadings, then intercepts.
@@ -800,7 +803,13 @@ def invariance(
     of lavaan's ``fmin`` and I the expected information of the released model at the
     constrained estimates (lavaan's ``lavTestScore`` for the corresponding constraints; with
     FIML the releases are refitted instead); the best ones are refitted with
-    the constraint released (lavaan's ``group.partial``).
+    the constraint released (lavaan's ``group.partial``). With ordered items the candidates
+    are those of the failing Wu & Estabrook level (:func:`ordinal_release_keys`: each
+    threshold, each loading other than the marker, or each latent-response intercept of
+    groups 2..G), scored by :func:`ordinal_score_tests` (lavaan's univariate
+    ``lavTestScore`` of the equality constraints, the modification index of an intercept)
+    and refitted with ``group_partial`` under the same identification; the refits are
+    tested against the previous level with Satorra's (2000) difference test.
 
     References
     ----------
@@ -872,13 +881,11 @@ def invariance(
     table["chen_ok"] = ok
     tests_df = pd.DataFrame(tests, columns=TEST_COLUMNS)
     partial = pd.DataFrame()
-    if failed is not None and ordered is not None:
-        notes.append(f"Invariance failed at the {failed} level; the search for partial "
-                     "invariance is not available for ordered items.")
-    elif failed is not None and failed in _NEW_KIND:
+    if failed is not None and failed in (_NEW_KIND if ordered is None else _ORDINAL_NEW_KIND):
         prev = levels[levels.index(failed) - 1]
         partial = _partial_search(syntax, rows, group, fits[failed], fits[prev], failed,
-                                  estimator, missing, criteria, partial_refits, k_cfi, k_rmsea)
+                                  estimator, missing, criteria, partial_refits, k_cfi, k_rmsea,
+                                  ordered=ordered)
     return InvarianceResult(
         models=table, fits=fits, tests=tests_df,
         criteria={"sample_size": size, "n": int(n),
@@ -944,6 +951,102 @@ def _score_tests(rows, group, fit: FitResult, keys):
     return out
 
 
+def ordinal_release_keys(fit: FitResult, kind: str) -> list[tuple[str, str, str]]:
+    """The parameters a partial-invariance search of an ordinal fit (Wu & Estabrook's
+    levels) can release, as (lhs, op, rhs): each threshold held equal across groups
+    (``"thresholds"``), each equal loading (``"loadings"``), or each intercept of a latent
+    response fixed at 0 in groups 2..G (``"intercepts"``: at the scalar level of Wu &
+    Estabrook the intercepts are fixed and the latent means free)."""
+    pt = fit.ordinal.model.partable
+    if kind == "thresholds":
+        th = pt[(pt["op"] == "|") & (pt["free"] > 0)]
+        shared = th[th["free"].duplicated(keep=False) & (th["group"] == 1)]
+        return [(r.lhs, "|", r.rhs) for r in shared.itertuples()]
+    if kind == "intercepts":
+        model = fit.ordinal.model
+        ordered = [v for v, o in zip(model.observed, fit.ordinal.layouts[0].ordered) if o]
+        rows = pt[(pt["op"] == "~1") & pt["lhs"].isin(ordered) & (pt["group"] > 1)
+                  & (pt["free"] == 0)]
+        return list(dict.fromkeys((r.lhs, "~1", "") for r in rows.itertuples()))
+    return _equal_keys(fit, kind)
+
+
+def ordinal_score_tests(fit: FitResult, keys) -> list[dict]:
+    """Score tests of releasing each key of an ordinal (WLSMV, ULSMV, DWLS, ULS) multi-group
+    fit, at its estimates.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A fit with ordered items (``fit.ordinal`` set).
+    keys : sequence of (lhs, op, rhs)
+        From :func:`ordinal_release_keys`: a threshold or loading held equal across groups is
+        given its own parameter in every group; a fixed intercept of a latent response is
+        freed in groups 2..G.
+
+    Returns
+    -------
+    list of dict
+        ``lhs, op, rhs, score, df, pvalue`` per key (NaN when the released model is not
+        identified, e.g. a threshold of an item with two thresholds under Wu & Estabrook's
+        identification).
+
+    Notes
+    -----
+    The released model is compiled with the parameters the key frees; with d the derivative
+    of lavaan's fmin (half the DWLS/ULS discrepancy, :class:`CategoricalObjective`) and I its
+    expected information sum_g (n_g/N) Delta_g' W_g Delta_g, both at the constrained
+    estimates, the score statistic is N d_t' V^-1 d_t on df = (released - constrained) free
+    parameters, V the information of the released parameters t given the others
+    (:func:`riskmodel_sem.sem.fitmeasures.score_test`). With two groups a released
+    equality is lavaan's univariate ``lavTestScore(fit)`` test of that ``==`` constraint, and
+    a freed intercept is its modification index.
+    """
+    from .model import compile_partable
+
+    objective = fit.ordinal
+    model = objective.model
+    theta = fit.theta
+    pt = model.partable
+    free = pt["free"].to_numpy(int)
+    value = np.where(free > 0, theta[np.maximum(free, 1) - 1],
+                     pt["ustart"].to_numpy(float))
+    out = []
+    for key in keys:
+        table = pt.copy()
+        if key[1] == "~1":
+            hit = ((table["lhs"] == key[0]) & (table["op"] == "~1") & (table["group"] > 1)
+                   & (table["free"] == 0)).to_numpy()
+            numbers = table["free"].to_numpy().copy()
+            numbers[hit] = numbers.max() + 1 + np.arange(hit.sum())
+            table["free"] = numbers
+            table = release_parameters(table, ())
+        else:
+            table = release_parameters(table, (key,))
+        rel_free = table["free"].to_numpy(int)
+        released = compile_partable(table, model.observed, model.latent,
+                                    ngroups=model.ngroups, meanstructure=True,
+                                    syntax=model.syntax, ov_x=())
+        theta_r = np.zeros(released.n_free)
+        theta_r[rel_free[rel_free > 0] - 1] = value[rel_free > 0]
+        rel_obj = objective.with_model(released)
+        _, grad = rel_obj.value_grad(theta_r)
+        tested = sorted({int(f) - 1 for f, l, o, r in zip(rel_free, table["lhs"], table["op"],
+                                                         table["rhs"])
+                         if f > 0 and (l, o, r) == key})
+        df = released.n_free - model.n_free
+        try:
+            test = score_test(0.5 * grad[tested], rel_obj.unit_information(theta_r),
+                              objective.n, tested)
+            lm = max(test["lm"], 0.0)  # rounding below 0 where the release changes nothing
+        except np.linalg.LinAlgError:
+            lm = math.nan
+        ok = np.isfinite(lm) and df > 0
+        out.append({"lhs": key[0], "op": key[1], "rhs": key[2], "score": lm if ok else math.nan,
+                    "df": df, "pvalue": float(chi2_sf(lm, df)) if ok else math.nan})
+    return out
+
+
 def release_parameters(partable: pd.DataFrame, release) -> pd.DataFrame:
     """The parameter table with the across-group equality of each (lhs, op, rhs) in
     ``release`` removed: every group's row gets its own free parameter (and loses its
@@ -993,16 +1096,25 @@ def release_parameters(partable: pd.DataFrame, release) -> pd.DataFrame:
 
 
 def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator, missing,
-                    criteria, refits, k_cfi, k_rmsea) -> pd.DataFrame:
-    kind = _NEW_KIND[level]
-    keys = _equal_keys(failed_fit, kind)
+                    criteria, refits, k_cfi, k_rmsea, ordered=None) -> pd.DataFrame:
+    if ordered is not None:
+        kind = _ORDINAL_NEW_KIND[level]
+        keys = ordinal_release_keys(failed_fit, kind)
+    else:
+        kind = _NEW_KIND[level]
+        keys = _equal_keys(failed_fit, kind)
     columns = ["lhs", "op", "rhs", "score", "df", "pvalue", "chisq", "df_model", "cfi",
                "rmsea", "delta_cfi", "delta_rmsea", "chen_ok", "chisq_diff", "df_diff",
                "pvalue_diff"]
     if not keys:
         return pd.DataFrame(columns=columns)
-    group_equal = INVARIANCE_LEVELS[level]
-    if missing == "listwise":
+    group_equal = (INVARIANCE_LEVELS if ordered is None else ORDINAL_INVARIANCE_LEVELS)[level]
+    if ordered is not None:
+        scored = ordinal_score_tests(failed_fit, keys)
+        scored.sort(key=lambda d: -d["score"] if np.isfinite(d["score"]) else math.inf)
+        to_refit = [(d["lhs"], d["op"], d["rhs"]) for d in scored[:max(0, refits)]
+                    if np.isfinite(d["score"])]
+    elif missing == "listwise":
         scored = _score_tests(rows, group, failed_fit, keys)
         scored.sort(key=lambda d: -d["score"])
         to_refit = [(d["lhs"], d["op"], d["rhs"]) for d in scored[:max(0, refits)]]
@@ -1012,11 +1124,21 @@ def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator,
         to_refit = keys
     refit = {}
     for key in to_refit:
-        table = release_parameters(failed_fit.model.partable, (key,))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RiskModelWarning)
-            res = fit_model(table, rows, estimator=estimator, missing=missing, group=group,
-                            source=f"{level} without {''.join(key)}", compute_modindices=False)
+            if ordered is not None:
+                # the level's model with the parameter released (lavaan's group.partial),
+                # identified as Wu & Estabrook (2016)
+                res = fit_model(syntax, rows, estimator=estimator, missing=missing, group=group,
+                                group_equal=group_equal, group_partial=("".join(key),),
+                                ordered=ordered, id_cat="Wu.Estabrook.2016",
+                                source=f"{level} without {''.join(key)}",
+                                compute_modindices=False)
+            else:
+                table = release_parameters(failed_fit.model.partable, (key,))
+                res = fit_model(table, rows, estimator=estimator, missing=missing, group=group,
+                                source=f"{level} without {''.join(key)}",
+                                compute_modindices=False)
         d_cfi = res.fit[k_cfi] - prev_fit.fit[k_cfi]
         d_rmsea = res.fit[k_rmsea] - prev_fit.fit[k_rmsea]
         test = difference_test(res, prev_fit)
@@ -1031,6 +1153,6 @@ def _partial_search(syntax, rows, group, failed_fit, prev_fit, level, estimator,
         key = (d["lhs"], d["op"], d["rhs"])
         out.append({**d, **refit.get(key, {})})
     table = pd.DataFrame(out).reindex(columns=columns)
-    if missing != "listwise":
+    if missing != "listwise" and ordered is None:
         table = table.sort_values("chisq", kind="stable")
     return table.reset_index(drop=True)

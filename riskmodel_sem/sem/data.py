@@ -12,7 +12,7 @@ from .model import SampleMoments, compile_model, compile_partable
 from .syntax import parse_syntax, variable_roles
 
 __all__ = ["group_label", "sample_moments", "check_pd", "model_data", "split_groups", "prepare",
-           "model_variables", "compile_source"]
+           "model_variables", "compile_source", "code_ordered_text"]
 
 
 def model_variables(model_source, source="model"):
@@ -106,6 +106,59 @@ def group_label(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def code_ordered_text(data: pd.DataFrame, columns, source="model") -> pd.DataFrame:
+    """Ordered items given as text, coded 1..K as lavaan codes them.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Not modified.
+    columns : sequence of str
+        The ordered items (columns that are absent are left to the caller's checks).
+    source : str
+        Name used in warnings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``data`` itself when no ordered column holds text, else a copy in which an ordered
+        ``pandas.Categorical`` column is coded by its categories' order and a text column by
+        its distinct answers in sorted order (a DataQualityWarning names the order used).
+
+    Notes
+    -----
+    lavaan turns an ordered character column into a factor whose levels are the sorted
+    distinct values (``factor()``, ``lav_data_full``); the categories are the answers'
+    alphabetical order, which is the answer order only when the labels are written so
+    (e.g. "1 never", "2 rarely", ...). Numbers stored as text are numbers.
+    """
+    out = None
+    for col in columns:
+        if col not in data.columns:
+            continue
+        x = data[col]
+        if isinstance(x.dtype, pd.CategoricalDtype) and x.cat.ordered:
+            codes = np.where(x.cat.codes.to_numpy() >= 0, x.cat.codes.to_numpy() + 1.0, np.nan)
+        elif pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
+            continue
+        else:
+            text = x.astype(object)
+            blank = text.isna() | text.map(lambda v: isinstance(v, str) and not v.strip())
+            if pd.to_numeric(text[~blank], errors="coerce").notna().all():
+                continue
+            levels = sorted({str(v).strip() for v in text[~blank]})
+            where = {lev: k + 1.0 for k, lev in enumerate(levels)}
+            codes = np.array([np.nan if b else where[str(v).strip()]
+                              for v, b in zip(text, blank)])
+            warnings.warn(f"{source}: the text answers of the ordered item {col!r} are ordered "
+                          f"as lavaan orders them, alphabetically: {' < '.join(levels)}; code "
+                          "them as numbers (or read the survey with a spec whose scale maps the "
+                          "labels) to set another order.", DataQualityWarning, stacklevel=3)
+        out = data.copy() if out is None else out
+        out[col] = codes
+    return data if out is None else out
 
 
 def column_values(data, observed, group=None, source="model"):

@@ -30,14 +30,15 @@ from ._blas import one_blas_thread
 from .._json import json_value, records
 from ..errors import (ConvergenceWarning, DataQualityWarning, HeywoodWarning,
                       IdentificationWarning, ModelError, OptionError)
-from .data import compile_source, model_data, prepare, sample_moments, split_groups
+from .data import (code_ordered_text, compile_source, model_data, model_variables, prepare,
+                   sample_moments, split_groups)
 from .defined import defined_parameters
 from .distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf
 from .fiml import fiml_corrected, gfi_missing, prepare_fiml
 from .constraints import (ReducedObjective, active_basis, constraint_set, linear_reduction,
                           n_equality, sqp_minimize)
-from .fitmeasures import (baseline_estimates, baseline_model, incremental_indices, n_moments,
-                          rmsea_measures)
+from .fitmeasures import (baseline_estimates, baseline_model, hoelter_cn, incremental_indices,
+                          n_moments, rmsea_measures)
 from .model import CompiledModel, SampleMoments
 from .objective import MLObjective, group_data, moments_group
 from .optimize import minimize
@@ -339,7 +340,8 @@ def fit_model(
         Parameters with a user label keep it (lavaan: a label wins over ``group.equal``).
     group_partial : tuple
         lavaan's ``group.partial``: parameters exempt from ``group_equal``, as ``"F=~x2"``
-        or ``(lhs, op, rhs)``.
+        or ``(lhs, op, rhs)``; with ordered items also thresholds (``"x1|t2"``) and, under
+        ``id_cat="Wu.Estabrook.2016"``, latent-response intercepts (``"x1~1"``).
     source : str
         Name of the model for messages.
     compute_modindices : bool
@@ -410,7 +412,10 @@ def fit_model(
             return _fit_ordinal_data(syntax, data, estimator=estimator, missing=missing,
                                      group=group, group_equal=tuple(group_equal),
                                      source=source, ordered=ordered,
-                                     parameterization=parameterization, id_cat=id_cat)
+                                     parameterization=parameterization, id_cat=id_cat,
+                                     group_partial=tuple(group_partial),
+                                     std_lv=bool(std_lv), orthogonal=bool(orthogonal),
+                                     compute_modindices=compute_modindices)
     group_equal = check_group_equal(group_equal)
     with one_blas_thread():
         return _fit(syntax, data, estimator=estimator, missing=missing, group=group,
@@ -1001,7 +1006,8 @@ def fit_estimates(syntax: str | pd.DataFrame, data: pd.DataFrame, *, missing: st
 def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterization: str = "delta",
                 group_equal: tuple[str, ...] = (), labels: tuple[str, ...] = (),
                 source: str = "model", missing: str = "listwise",
-                id_cat: str = "lavaan") -> FitResult:
+                id_cat: str = "lavaan", group_partial: tuple = (), std_lv: bool = False,
+                orthogonal: bool = False, compute_modindices: bool = True) -> FitResult:
     """Fit a model with ordered indicators to their sample statistics, as lavaan 0.6.14.
 
     Parameters
@@ -1024,6 +1030,13 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         free) or Wu & Estabrook's (latent-response intercepts free until the intercepts are
         equal), as ``semTools::measEq.syntax(ID.cat = )``; see
         :func:`riskmodel_sem.sem.categorical.ordinal_partable`.
+    group_partial : tuple
+        lavaan's ``group.partial``: parameters (``"x1|t2"``, ``"visual=~x2"``, ``"x3~1"``)
+        exempt from ``group_equal``.
+    std_lv, orthogonal : bool
+        lavaan's ``std.lv`` and ``orthogonal``.
+    compute_modindices : bool
+        Compute the modification indices (lavaan's ``modindices``).
 
     Returns
     -------
@@ -1074,9 +1087,10 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         n_th[v] = sum(1 for vi, _ in stats[0].th_index if vi == i)
     base_equal = tuple(e for e in group_equal if e != "thresholds")
     pt = build_partable(statements, meanstructure=True, ngroups=G, group_equal=base_equal,
-                        source=source)
+                        group_partial=tuple(group_partial), std_lv=std_lv,
+                        orthogonal=orthogonal, source=source)
     pt = cat.ordinal_partable(pt, observed + exo, ordered, n_th, parameterization,
-                              tuple(group_equal), id_cat)
+                              tuple(group_equal), id_cat, group_partial=tuple(group_partial))
     moments = [_stats_moments(s) for s in stats]
     model = compile_partable(pt, observed + exo, roles.latent, ngroups=G, meanstructure=True,
                              moments=moments if exo else None, syntax=syntax, ov_x=exo,
@@ -1167,9 +1181,8 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
         else:
             fit.update(robust_rmsea(math.nan, df, Nr, G, math.nan))
     fit.update(cat.residual_measures(objective, theta))
-    f = chisq / Nr
-    fit["cn_05"] = chi2_ppf(0.95, df) / f + 1 if df > 0 and f > 0 else math.nan
-    fit["cn_01"] = chi2_ppf(0.99, df) / f + 1 if df > 0 and f > 0 else math.nan
+    fit["cn_05"] = hoelter_cn(chisq, df, Nr, 0.05)
+    fit["cn_01"] = hoelter_cn(chisq, df, Nr, 0.01)
     fit.update(cat.gfi_measures(objective, theta, df, q))
     fit["mfi"] = math.exp(-0.5 * (chisq - df) / Nr)
     # the reporting model: residual variances of the ordered y* at their implied values
@@ -1179,7 +1192,9 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     r2 = standardize.r_squared(report, theta)
     mi = (cat.modification_indices(model, report, objective, theta, ordered, parameterization,
                                    exo, moments if exo else None)
-          if G == 1 else pd.DataFrame(columns=MODINDEX_COLUMNS))
+          if compute_modindices else pd.DataFrame(
+              columns=MODINDEX_COLUMNS[:3] + (["group"] if G > 1 else [])
+              + MODINDEX_COLUMNS[3:]))
     notes: list[str] = []
     if not converged:
         msg = f"{source}: the optimizer did not converge; estimates are not trustworthy."
@@ -1204,7 +1219,8 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
 
 
 def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, source,
-                      ordered, parameterization, id_cat="lavaan") -> FitResult:
+                      ordered, parameterization, id_cat="lavaan", group_partial=(),
+                      std_lv=False, orthogonal=False, compute_modindices=True) -> FitResult:
     """Sample statistics of the ordered data per group
     (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`; with observed exogenous covariates
     :func:`riskmodel_sem.sem.polychoric.conditional_stats`, lavaan's default
@@ -1215,6 +1231,9 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
     if isinstance(syntax, pd.DataFrame):
         raise OptionError(f"{source}: ordered variables need the model as lavaan syntax, not "
                           "a parameter table.")
+    names_ordered = (model_variables(syntax, source)[0] if ordered is True
+                     else [ordered] if isinstance(ordered, str) else list(ordered))
+    data = code_ordered_text(data, names_ordered, source)
     _, observed, values, groups = model_data(syntax, data, group, source)
     exo = tuple(v for v in variable_roles(parse_syntax(syntax, source)).ov_x
                 if v in observed)
@@ -1257,7 +1276,8 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
                  for lab, rows in zip(labels or (None,), idx)]
     return fit_ordinal(syntax, stats, estimator=estimator, parameterization=parameterization,
                        group_equal=group_equal, labels=labels, source=source, missing=missing,
-                       id_cat=id_cat)
+                       id_cat=id_cat, group_partial=group_partial, std_lv=std_lv,
+                       orthogonal=orthogonal, compute_modindices=compute_modindices)
 
 
 def _stats_cov(s) -> np.ndarray:

@@ -28,6 +28,7 @@ from .objective import MLObjective, h1_information, model_delta, moments_group, 
 from .optimize import brentq
 
 __all__ = ["fit_measures", "incremental_indices", "rmsea_measures", "modification_indices",
+           "hoelter_cn",
            "score_test", "candidates", "n_moments", "baseline_model",
            "baseline_estimates", "baseline_statistic", "loglik_x"]
 
@@ -351,7 +352,7 @@ def _gfi(model, moments, theta) -> float:
     return float(np.dot(weights, vals) / sum(weights))
 
 
-def _hoelter(chisq, df, n, alpha) -> float:
+def hoelter_cn(chisq, df, n, alpha) -> float:
     """Hoelter's critical N, chi2_{1-alpha}(df) / (X2 / N) + 1; NaN for a saturated model with
     X2 below machine epsilon, 1 when df = 0 otherwise (``lav_fit_cn``)."""
     if df == 0 and chisq < np.finfo(float).eps:
@@ -432,8 +433,8 @@ def fit_measures(model, moments, theta, fmin2, *, estimator="ML", extra=None, lo
     })
     out.update(rmsea_measures(chisq, df, n, model.ngroups))
     out.update(_residual_measures(model, moments, theta))
-    out["cn_05"] = _hoelter(chisq, df, n, 0.05)
-    out["cn_01"] = _hoelter(chisq, df, n, 0.01)
+    out["cn_05"] = hoelter_cn(chisq, df, n, 0.05)
+    out["cn_01"] = hoelter_cn(chisq, df, n, 0.01)
     gfi = _gfi(model, moments, theta)
     nel = model.ngroups * (p * (p + 1) // 2 + (p if model.meanstructure else 0))  # x included
     out["gfi"] = gfi

@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Sequence
@@ -857,15 +858,30 @@ def _pearson(values, obs, means, variances, a, b):
             xc, yc = x - x.mean(), y - y.mean()
             rho[q] = (xc @ yc) / np.sqrt((xc @ xc) * (yc @ yc))
             continue
-        u = (x - means[i]) / np.sqrt(variances[i])
-        v = (y - means[j]) / np.sqrt(variances[j])
+        u_all = (x - means[i]) / np.sqrt(variances[i])
+        v_all = (y - means[j]) / np.sqrt(variances[j])
+        scale = np.sqrt(variances[i] * variances[j])
+        xc, yc = x - x.mean(), y - y.mean()
+        r = float((xc @ yc) / np.sqrt((xc @ xc) * (yc @ yc))) if x.size > 1 else 0.0
+        # lavaan (lav_bvreg_lik_cache) leaves out the cases whose bivariate normal density,
+        # on the variables' own scale, is below sqrt(eps) at the current correlation: the
+        # set is updated until it no longer changes
+        keep = None
+        for _ in range(50):
+            dens = _dbinorm(u_all, v_all, r) / scale
+            new_keep = dens >= math.sqrt(np.finfo(float).eps)
+            if keep is not None and np.array_equal(new_keep, keep):
+                break
+            keep = new_keep
+            u, v = u_all[keep], v_all[keep]
 
-        def score(r, idx, u=u, v=v):
-            r = r[:, None]
-            rr = 1.0 - r * r
-            zz = u * u - 2.0 * r * u * v + v * v
-            return (r / rr + u * v / rr - zz * r / (rr * rr)).sum(axis=1), None
-        rho[q] = _solve(score, -0.999, 0.999, np.zeros(1))[0]
+            def score(rv, idx, u=u, v=v):
+                rv = rv[:, None]
+                rr = 1.0 - rv * rv
+                zz = u * u - 2.0 * rv * u * v + v * v
+                return (rv / rr + u * v / rr - zz * rv / (rr * rr)).sum(axis=1), None
+            r = float(_solve(score, -0.999, 0.999, np.array([r]))[0])
+        rho[q] = r
     return rho
 
 

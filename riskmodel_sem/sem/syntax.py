@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import ModelError, SpecError
 
 __all__ = ["Statement", "parse_syntax", "build_partable", "VariableRoles", "variable_roles",
-           "equal_kind"]
+           "equal_kind", "partial_keys"]
 
 _OPERATORS = ("=~", "~~", ":=", "==", "<~", "~*~", "~", "<", ">", "|")
 _IDENT = r"[A-Za-z_.\u4e00-\u9fff][A-Za-z0-9_.\u4e00-\u9fff]*"
@@ -390,8 +390,12 @@ def parse_syntax(text: str, source: str = "model") -> tuple[Statement, ...]:
                             "are =~, ~, ~~, ~ 1, :=, ==, < and >.")
         lhs_text, rhs_text = line[:pos].strip(), line[pos + len(op):].strip()
         if op in _UNSUPPORTED_OPERATORS:
+            hint = ("" if op == "<~" else
+                    "; ordered items get their thresholds and scaling factors from the "
+                    "ordered option (held equal across groups with group_equal thresholds, "
+                    "released one by one with group_partial, e.g. x1|t2)")
             raise SpecError(f"{at(pos)}: lavaan's {_UNSUPPORTED_OPERATORS[op]} ({op!r}) are "
-                            "not supported.")
+                            f"not supported in model syntax{hint}.")
         if not lhs_text or not rhs_text:
             raise SpecError(f"{at(pos)}: {op!r} needs something on both sides, got {line!r}.")
         if op in (":=", "==", "<", ">"):
@@ -710,12 +714,14 @@ def equal_kind(row, roles) -> str | None:
     return None
 
 
-def _partial_keys(group_partial) -> set[tuple[str, str, str]]:
+def partial_keys(group_partial) -> set[tuple[str, str, str]]:
+    """lavaan's ``group.partial`` entries (``"visual=~x2"``, ``"x1~1"``, ``"x1|t2"`` or
+    (lhs, op, rhs) tuples) as a set of (lhs, op, rhs), covariances both ways round."""
     keys = set()
     for item in group_partial:
         if isinstance(item, str):
             text = item.replace(" ", "")
-            for op in ("=~", "~~", "~1", "~"):
+            for op in ("=~", "~~", "~1", "~", "|"):
                 if op in text:
                     lhs, _, rhs = text.partition(op)
                     if op == "~" and rhs == "1":
@@ -737,7 +743,7 @@ def _number_free(rows: list[dict], roles, group_equal, ngroups, group_partial=()
     ``group_equal`` kinds share a number."""
     by_label: dict[str, int] = {}
     by_equal: dict[tuple, tuple[int, str]] = {}
-    partial = _partial_keys(group_partial)
+    partial = partial_keys(group_partial)
     counter = 0
     for i, row in enumerate(rows):
         row["free"] = 0
