@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .workflow.analysis import Analysis
+from .workflow.estimator import estimator_choice
 from .limits import DEMO_BOOTSTRAP
 from .errors import OptionError, OutputError, RiskModelWarning, SurveyDataError
 from .outputs import check_output_path, prepare_dir, to_json_bytes, write_files
@@ -329,7 +330,7 @@ def _dask_client(address: str):
 
 
 @_collect_warnings
-def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed=20231,
+def run_fit(data, spec, *, estimator=None, missing="listwise", bootstrap=0, seed=20231,
             jobs=1, scheduler=None, group=None, group_equal=(), group_partial=(),
             min_group_size=None, sheet=None, id_column=None,
             progress=None, crosscheck=None, anonymous=False, duration=None,
@@ -385,6 +386,7 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
     from .sem.estimation import fit_model, resolve_estimator
     from .workflow.structural import analyze
 
+    given = estimator is not None
     estimator, ordered = resolve_estimator(estimator, ordered)
     from .sem.estimation import check_group_equal
 
@@ -458,17 +460,19 @@ def run_fit(data, spec, *, estimator="ML", missing="listwise", bootstrap=0, seed
         options.update(drop_flagged=True, duration=cleaning.duration)
     return Analysis("fit", spec_obj, survey, options, fit=fit, structural=structural,
                     groups=groups, crosscheck=checked, cleaning=cleaning,
-                    sample=_sample(survey, spec_obj, fit if group is None else None))
+                    sample=_sample(survey, spec_obj, fit if group is None else None),
+                    estimator_choice=estimator_choice(fit.estimator, given=given, fit=fit))
 
 
 @_collect_warnings
-def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=None,
+def run_validate(data, spec, *, missing="listwise", estimator=None, duration=None,
                  drop_flagged=False, seed=20231, sheet=None, id_column=None,
                  anonymous=False, ordered=None) -> Analysis:
     """Screening, reliability, validity and the CFA of the measurement model."""
     from .sem.estimation import resolve_estimator
     from .workflow.validation import validate
 
+    given = estimator is not None
     estimator, ordered = resolve_estimator(estimator, ordered)
     from .workflow.sample import clean
 
@@ -485,8 +489,10 @@ def run_validate(data, spec, *, missing="listwise", estimator="ML", duration=Non
                    drop_flagged=drop_flagged, seed=seed)
     if ordered is not None:
         options["ordered"] = "all" if ordered is True else list(ordered)
+    choice = estimator_choice(estimator, given=given, normality=result.screening.normality,
+                              fit=result.cfa)
     return Analysis("validate", spec_obj, survey, options, validation=result,
-                    cleaning=cleaning, sample=_sample(kept, spec_obj))
+                    cleaning=cleaning, sample=_sample(kept, spec_obj), estimator_choice=choice)
 
 
 @_collect_warnings
@@ -632,10 +638,10 @@ def _alternative_models(spec):
 
 
 @_collect_warnings
-def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="listwise",
+def run_report(data, spec, *, group=None, bootstrap=0, estimator=None, missing="listwise",
                drop_flagged=False, duration=None, seed=20231, jobs=1, sheet=None,
                id_column=None, anonymous=False, planned_n=None, command="report",
-               ordered=None) -> Analysis:
+               ordered=None, by_screening=False) -> Analysis:
     """The whole analysis of a survey in one report.
 
     Sample description and screening (with ``drop_flagged``, the flagged respondents are left
@@ -652,8 +658,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         Column whose groups the invariance analysis compares.
     bootstrap : int
         Draws for the indirect effects (0: delta-method intervals).
-    estimator : {"ML", "MLR"}
-    missing : {"listwise", "fiml"}
+    estimator : {"ML", "MLR", "WLSMV", "ULSMV", "DWLS", "ULS"}, optional
+        Default lavaan's: ML, or WLSMV with ``ordered``.
+    missing : {"listwise", "fiml", "pairwise"}
     drop_flagged : bool
         Leave out the respondents flagged by screening.
     duration : str, optional
@@ -664,6 +671,9 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
         The N a power analysis asked for; the sample-size note cites it.
     command : str
         Name recorded in the results (``"demo"`` for the bundled files).
+    by_screening : bool
+        The estimator is the screening's recommendation, run as such (``demo``); the
+        methods text then says so (:class:`~riskmodel_sem.workflow.estimator.EstimatorChoice`).
 
     Returns
     -------
@@ -730,13 +740,17 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator="ML", missing="
     if planned_n is None and power is not None:
         planned_n = _planned_n(power)
     sample = _sample(survey, spec_obj, fit, group=group, planned_n=planned_n)
-    options = dict(estimator=estimator, missing=missing, bootstrap=bootstrap, seed=seed,
+    options = dict(estimator=fit.estimator, missing=missing, bootstrap=bootstrap, seed=seed,
                    jobs=jobs, group=group, drop_flagged=bool(drop_flagged), duration=duration)
     if planned_n is not None:
         options["planned_n"] = int(planned_n)
+    choice = estimator_choice(fit.estimator, given=estimator is not None,
+                              normality=validation.screening.normality, fit=fit,
+                              by_screening=by_screening)
     return Analysis(command, spec_obj, survey, options, validation=validation, fit=fit,
                     structural=structural, comparison=comparison, invariance=inv,
-                    cleaning=cleaning, sample=sample, power=power, groups=groups)
+                    cleaning=cleaning, sample=sample, power=power, groups=groups,
+                    estimator_choice=choice)
 
 
 def _report_groups(survey, spec, group, *, estimator, missing, ordinal=None):
@@ -807,7 +821,8 @@ def run_demo(*, bootstrap=DEMO_BOOTSTRAP, seed=20231, jobs=1) -> Analysis:
     recommended, estimator, sentence = demo_estimator(survey0, spec0)
     _progress(f"riskmodel-sem: {sentence}")
     analysis = run_report(_shown(BUNDLED_SURVEY), _shown(BUNDLED_SPEC), bootstrap=bootstrap,
-                          seed=seed, jobs=jobs, estimator=estimator, command="demo")
+                          seed=seed, jobs=jobs, estimator=estimator, command="demo",
+                          by_screening=estimator == recommended)
     options = dict(analysis.options)
     options["estimator_recommended"] = recommended
     options["estimator_choice"] = sentence

@@ -128,7 +128,7 @@ def _bootstrap(a: Analysis) -> tuple[pd.DataFrame | None, dict]:
 
 
 _ORDER = ("summary", "sample", "power", "screening", "items", "reliability", "validity",
-          "measurement", "fit",
+          "measurement", "ordinal_thresholds", "fit",
           "loadings", "paths", "groups",
           "indirect", "comparison", "invariance", "modindices", "specification")
 

@@ -470,6 +470,48 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
         "results_paragraph_r2": "模型解释了 {what}。",
         "results_paragraph_r2_item": "{c} 方差的 {r2}%",
         "results_paragraph_ind": "间接效应 {id} = {est}，{ci_label} {ci}。",
+        "methods_title": "分析方法",
+        "methods_table_note": "所用估计方法及其理由（来自数据筛查的建议或用户的选择）。",
+        "methods_estimator_ML": "模型采用最大似然法（ML）估计，标准误基于期望信息矩阵。",
+        "methods_estimator_MLR": ("模型采用稳健最大似然法（MLR）估计：ML 估计值、Huber-White（三明治）稳健标准误与 "
+                                  "Yuan-Bentler 校正 χ²。"),
+        "methods_estimator_WLSMV": ("{n_ordered} 个题项按有序分类变量处理（阈值与多分格相关），模型采用 WLSMV 估计："
+                                    "对角加权最小二乘（DWLS）估计值、稳健标准误与均值方差校正（scaled-shifted）χ²"
+                                    "（Muthén, du Toit & Spisic, 1997；lavaan 的 estimator = \"WLSMV\"）。"
+                                    "拟合指数同时给出基于校正 χ² 的值（scaled）与 Savalei (2021) 的稳健 CFI、TLI、RMSEA（robust）。"),
+        "methods_estimator_ULSMV": ("{n_ordered} 个题项按有序分类变量处理（阈值与多分格相关），模型采用 ULSMV 估计："
+                                    "非加权最小二乘（ULS）估计值、稳健标准误与均值方差校正（scaled-shifted）χ²"
+                                    "（lavaan 的 estimator = \"ULSMV\"）。拟合指数同时给出校正值（scaled）与稳健值（robust）。"),
+        "methods_estimator_DWLS": ("{n_ordered} 个题项按有序分类变量处理（阈值与多分格相关），模型采用对角加权最小二乘法"
+                                   "（DWLS）估计，标准误与 χ² 为未校正的常规值。"),
+        "methods_estimator_ULS": ("{n_ordered} 个题项按有序分类变量处理（阈值与多分格相关），模型采用非加权最小二乘法"
+                                  "（ULS）估计，标准误为常规值。"),
+        "methods_why_few_categories": "{n_few} / {n_items} 个题项的答案类别少于 {k} 个",
+        "methods_why_asymmetric": "{n_asym} / {n_items} 个有序题项的答案明显不对称（|偏度| > 2 或 |峰度| > 7）",
+        "methods_why_symmetric_categories": "所有题项均有至少 {k} 个答案类别且无明显不对称的题项",
+        "methods_wlsmv_advice": "此时有序分类估计（WLSMV）比稳健 ML 更准确",
+        "methods_mlr_advice": "此时稳健 ML（MLR）与 WLSMV 同样准确，并能应对非正态",
+        "methods_by_screening": "估计方法依数据筛查的建议选定：{why}，{advice}（{source}）。",
+        "methods_by_user": "估计方法由用户指定。",
+        "methods_by_default": "估计方法为 lavaan 的默认设置（连续题项为 ML，有序题项为 WLSMV）。",
+        "methods_advice_same": "这也是数据筛查的建议：{why}，{advice}（{source}）。",
+        "methods_advice_other": "数据筛查建议采用 {recommended}：{why}，{advice}（{source}）。",
+        "methods_source_short": "Rhemtulla, Brosseau-Liard & Savalei, 2012",
+        "methods_bootstrap": "间接效应等参数的置信区间另由 {b} 次 bootstrap 重抽样（百分位法与偏差校正法）给出{ordinal}。",
+        "methods_bootstrap_ordinal": "；每次重抽样重新计算阈值、多分格相关与权重矩阵后重新估计",
+        "thresholds_title": "有序题项的阈值",
+        "thresholds_note": ("lavaan 的阈值参数（“|” 行，t1 < t2 < …）：相邻答案类别在潜在连续反应上的分界点"
+                            "（delta 参数化下为标准正态尺度）。"),
+        "threshold_label": "阈值",
+        "thresholds_sheet": "阈值",
+        "fit_chisq_scaled_shifted": "χ²（均值方差校正，scaled-shifted）",
+        "fit_pvalue_scaled_shifted": "p（均值方差校正）",
+        "fit_cfi_scaled": "CFI（校正，scaled）",
+        "fit_tli_scaled": "TLI（校正，scaled）",
+        "fit_rmsea_scaled": "RMSEA（校正，scaled）[90% CI]",
+        "fit_cfi_robust": "CFI（稳健，robust）",
+        "fit_tli_robust": "TLI（稳健，robust）",
+        "fit_rmsea_robust": "RMSEA（稳健，robust）[90% CI]",
         "docx_title": "结构方程分析结果",
         "fit_other": "其他拟合信息（对数似然 logL、信息准则 AIC/BIC/SABIC、参数个数 npar）",
         "failed_targets": "未达标对象",
@@ -580,6 +622,65 @@ PAPER_TEXT: dict[str, dict[str, str]] = {
         "results_paragraph_r2": "The model explained {what}.",
         "results_paragraph_r2_item": "{r2}% of the variance of {c}",
         "results_paragraph_ind": "The indirect effect {id} was {est}, {ci_label} {ci}.",
+        "methods_title": "Method",
+        "methods_table_note": "The estimator and why (the screening's advice or the user's choice).",
+        "methods_estimator_ML": ("The models were estimated by maximum likelihood (ML), with standard "
+                                 "errors from the expected information matrix."),
+        "methods_estimator_MLR": ("The models were estimated by robust maximum likelihood (MLR): ML "
+                                  "estimates, Huber-White (sandwich) standard errors and the "
+                                  "Yuan-Bentler scaled χ²."),
+        "methods_estimator_WLSMV": ("{n_ordered} items were treated as ordered categorical (thresholds and "
+                                    "polychoric correlations) and the models were estimated by WLSMV: "
+                                    "diagonally weighted least squares (DWLS) estimates, robust standard "
+                                    "errors and the mean- and variance-adjusted (scaled-shifted) χ² "
+                                    "(Muthén, du Toit & Spisic, 1997; lavaan's estimator = \"WLSMV\"). "
+                                    "Fit indices are given from the scaled-shifted χ² (scaled) and as "
+                                    "Savalei's (2021) robust CFI, TLI and RMSEA (robust)."),
+        "methods_estimator_ULSMV": ("{n_ordered} items were treated as ordered categorical (thresholds and "
+                                    "polychoric correlations) and the models were estimated by ULSMV: "
+                                    "unweighted least squares (ULS) estimates, robust standard errors and "
+                                    "the mean- and variance-adjusted (scaled-shifted) χ² (lavaan's "
+                                    "estimator = \"ULSMV\"). Fit indices are given scaled and robust."),
+        "methods_estimator_DWLS": ("{n_ordered} items were treated as ordered categorical (thresholds and "
+                                   "polychoric correlations) and the models were estimated by diagonally "
+                                   "weighted least squares (DWLS), with standard (unadjusted) standard "
+                                   "errors and χ²."),
+        "methods_estimator_ULS": ("{n_ordered} items were treated as ordered categorical (thresholds and "
+                                  "polychoric correlations) and the models were estimated by unweighted "
+                                  "least squares (ULS), with standard (unadjusted) standard errors."),
+        "methods_why_few_categories": "{n_few} of {n_items} items have fewer than {k} answer categories",
+        "methods_why_asymmetric": ("{n_asym} of {n_items} ordinal items have strongly asymmetric answers "
+                                   "(|skewness| > 2 or |kurtosis| > 7)"),
+        "methods_why_symmetric_categories": ("every item has at least {k} answer categories and none is "
+                                             "strongly asymmetric"),
+        "methods_wlsmv_advice": "where categorical estimation (WLSMV) is more accurate than robust ML",
+        "methods_mlr_advice": ("where robust ML (MLR) is as accurate as WLSMV and guards against "
+                               "non-normality"),
+        "methods_by_screening": "The estimator follows the screening's advice: {why}, {advice} ({source}).",
+        "methods_by_user": "The estimator was chosen by the user.",
+        "methods_by_default": ("The estimator is lavaan's default (ML for continuous items, WLSMV for "
+                               "ordered ones)."),
+        "methods_advice_same": "It is also the screening's advice: {why}, {advice} ({source}).",
+        "methods_advice_other": "The screening recommends {recommended}: {why}, {advice} ({source}).",
+        "methods_source_short": "Rhemtulla, Brosseau-Liard & Savalei, 2012",
+        "methods_bootstrap": ("Confidence intervals of the indirect effects and other parameters come "
+                              "from {b} bootstrap resamples (percentile and bias-corrected){ordinal}."),
+        "methods_bootstrap_ordinal": (", each refitted after recomputing the thresholds, polychoric "
+                                      "correlations and weights of the resample"),
+        "thresholds_title": "Thresholds of the ordered items",
+        "thresholds_note": ("lavaan's threshold parameters (\"|\" rows, t1 < t2 < ...): the points on the "
+                            "latent response scale between adjacent answer categories (standard normal "
+                            "in the delta parameterization)."),
+        "threshold_label": "Threshold",
+        "thresholds_sheet": "Thresholds",
+        "fit_chisq_scaled_shifted": "χ² (scaled-shifted)",
+        "fit_pvalue_scaled_shifted": "p (scaled-shifted)",
+        "fit_cfi_scaled": "CFI (scaled)",
+        "fit_tli_scaled": "TLI (scaled)",
+        "fit_rmsea_scaled": "RMSEA (scaled) [90% CI]",
+        "fit_cfi_robust": "CFI (robust)",
+        "fit_tli_robust": "TLI (robust)",
+        "fit_rmsea_robust": "RMSEA (robust) [90% CI]",
         "docx_title": "Structural equation analysis: results",
         "fit_other": ("Other fit information (log-likelihood logL, information criteria AIC, BIC, "
                       "SABIC, number of parameters npar)"),

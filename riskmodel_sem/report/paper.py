@@ -7,11 +7,13 @@ tables fill the workbook, the page and the Word document; nothing here computes 
 (the only arithmetic is choosing which given number goes in which cell).
 
 Tables: :func:`measurement_table` (construct, item, standardized λ, SE, z, p, α, CR, AVE, ω),
-:func:`fit_table` (χ², df, χ²/df, CFI, TLI, RMSEA [90% CI], SRMR, GFI, AGFI, NFI, IFI with
-thresholds and sources), :func:`fornell_larcker_table` and :func:`htmt_table` (lower
+:func:`thresholds_table` (the thresholds of ordered items), :func:`fit_table` (χ², df, χ²/df,
+CFI, TLI, RMSEA [90% CI], SRMR, GFI, AGFI, NFI, IFI with thresholds and sources; with WLSMV
+and ULSMV also the scaled-shifted χ² and the scaled and robust indices), :func:`fornell_larcker_table` and :func:`htmt_table` (lower
 triangles), :func:`paths_table` (hypotheses with their statements), :func:`r2_table` (R² and
 f²), :func:`indirect_table`, :func:`comparison_table`, :func:`nested_tests_table` and
-:func:`invariance_table`.
+:func:`invariance_table`; :func:`methods_paragraph` is the methods text (the estimator and
+why).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..workflow.thresholds import CRITERIA, f2_size, fit_criterion
-from .labels import column_header, element_name, localized, text
+from .labels import TEXT, column_header, element_name, localized, text
 from .numbers import DASH, format_number
 from .tabular import Column, Table, cell_value
 
@@ -30,13 +32,18 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.estimation import FitResult
     from ..workflow.analysis import Analysis
 
-__all__ = ["PAPER_TABLES", "paper_tables", "measurement_table", "fit_table",
+__all__ = ["PAPER_TABLES", "paper_tables", "measurement_table", "fit_table", "fit_table_rows",
+           "thresholds_table", "methods_paragraph", "methods_table",
            "fornell_larcker_table", "htmt_table", "paths_table", "r2_table", "indirect_table",
            "comparison_table", "nested_tests_table", "invariance_table", "ci_text", "describe"]
 
 
 def _t(key: str, lang: str) -> str:
     return text(key, lang)
+
+
+#: The text keys of each language (the methods text of an estimator without one is left out).
+_TEXT_KEYS = {lang: frozenset(keys) for lang, keys in TEXT.items()}
 
 
 def _num(v: Any) -> float | None:
@@ -169,6 +176,38 @@ FIT_TABLE_ROWS = (("chisq", "χ²"), ("df", "df"), ("pvalue", "p"), ("chisq_df",
                   ("rmsea_robust", "RMSEA (robust)"), ("srmr", "SRMR"), ("gfi", "GFI"),
                   ("agfi", "AGFI"), ("nfi", "NFI"), ("ifi", "IFI"))
 
+#: Estimators whose model test is lavaan's mean- and variance-adjusted (scaled-shifted) one.
+SCALED_SHIFTED = ("WLSMV", "ULSMV")
+
+#: Rows of the fit table of a WLSMV / ULSMV fit, as Mplus and lavaan users read them: the
+#: naive χ² and indices, the scaled-shifted χ² with its p and the indices from it (lavaan's
+#: ``.scaled``, what Mplus prints), and Savalei's (2021) robust ones (lavaan's ``.robust``);
+#: labels are text keys (None: the label is the same in every language).
+ORDINAL_FIT_ROWS = (("chisq", None), ("df", None), ("pvalue", None), ("chisq_df", None),
+                    ("chisq_scaled", "fit_chisq_scaled_shifted"),
+                    ("pvalue_scaled", "fit_pvalue_scaled_shifted"),
+                    ("chisq_scaling_factor", None),
+                    ("cfi", None), ("cfi_scaled", "fit_cfi_scaled"),
+                    ("cfi_robust", "fit_cfi_robust"), ("tli", None),
+                    ("tli_scaled", "fit_tli_scaled"), ("tli_robust", "fit_tli_robust"),
+                    ("rmsea", None), ("rmsea_scaled", "fit_rmsea_scaled"),
+                    ("rmsea_robust", "fit_rmsea_robust"), ("srmr", None), ("gfi", None),
+                    ("agfi", None), ("nfi", None), ("ifi", None))
+
+#: RMSEA rows printed with their 90% interval, and the suffix of its bounds.
+_RMSEA_CI = {"rmsea": ""}
+_ORDINAL_RMSEA_CI = {"rmsea": "", "rmsea_scaled": "_scaled", "rmsea_robust": "_robust"}
+
+
+def fit_table_rows(estimator: str, lang: str) -> tuple[tuple[str, str], ...]:
+    """(fit measure, label) of the fit table's rows for a fit by ``estimator``:
+    :data:`ORDINAL_FIT_ROWS` for WLSMV and ULSMV, :data:`FIT_TABLE_ROWS` otherwise."""
+    if estimator not in SCALED_SHIFTED:
+        return FIT_TABLE_ROWS
+    plain = dict(FIT_TABLE_ROWS)
+    return tuple((key, _t(label, lang) if label else plain[key])
+                 for key, label in ORDINAL_FIT_ROWS)
+
 
 def fit_table(a: Analysis, lang: str) -> Table | None:
     """Fit indices of the measurement and the hypothesized model with thresholds, verdicts
@@ -189,7 +228,9 @@ def fit_table(a: Analysis, lang: str) -> Table | None:
                  Column(f"verdict_{k}", f"{_t('verdict', lang)} ({name})")]
     cols.append(Column("source", _t("source", lang)))
     rows, fails, kinds = [], set(), {}
-    for key, label in FIT_TABLE_ROWS:
+    estimator = models[-1][1].estimator
+    with_ci = _ORDINAL_RMSEA_CI if estimator in SCALED_SHIFTED else _RMSEA_CI
+    for key, label in fit_table_rows(estimator, lang):
         values = []
         for (_, f), frame in zip(models, frames):
             v = frame.get(key) if key in frame.index else f.fit.get(key)
@@ -201,13 +242,14 @@ def fit_table(a: Analysis, lang: str) -> Table | None:
         row: list[Any] = [label, describe(crit) if crit is not None else ""]
         for k, ((_, f), v) in enumerate(zip(models, values)):
             j = 2 + 2 * k
-            if key == "rmsea" and v is not None:
-                lo, hi = f.fit.get("rmsea_ci_lower"), f.fit.get("rmsea_ci_upper")
+            if key in with_ci and v is not None:
+                lo = f.fit.get(f"rmsea_ci_lower{with_ci[key]}")
+                hi = f.fit.get(f"rmsea_ci_upper{with_ci[key]}")
                 row.append(f"{format_number(v, 'std')} {ci_text(lo, hi, 'std')}".strip())
             else:
                 row.append(v)
-                kinds[(i, j)] = {"df": "int", "pvalue": "p", "chisq": "num",
-                                 "chisq_scaled": "num", "chisq_df": "num",
+                kinds[(i, j)] = {"df": "int", "pvalue": "p", "pvalue_scaled": "p",
+                                 "chisq": "num", "chisq_scaled": "num", "chisq_df": "num",
                                  "chisq_scaling_factor": "num"}.get(key, "std")
             if crit is not None and v is not None:
                 ok = crit.passes(v)
@@ -220,6 +262,103 @@ def fit_table(a: Analysis, lang: str) -> Table | None:
         rows.append(row)
     note = _t("fit_table_note", lang)
     return Table("fit_indices", _t("fit_table_title", lang), note, cols, rows, fails, kinds)
+
+
+# ---------------------------------------------------------------------------------------------
+# thresholds of ordered items
+# ---------------------------------------------------------------------------------------------
+
+def thresholds_table(a: Analysis, lang: str) -> Table | None:
+    """The thresholds of the ordered items of the hypothesized model (lavaan's ``|`` rows of
+    ``parameterEstimates``): item, threshold (t1, t2, ...), estimate, SE, z and p; None for a
+    fit without ordered items."""
+    fit = a.fit if a.fit is not None else (a.validation.cfa if a.validation is not None
+                                           else None)
+    if fit is None or not len(fit.estimates):
+        return None
+    est = fit.estimates
+    th = est[est["op"] == "|"]
+    if not len(th):
+        return None
+    grp = "group" in th.columns and len(fit.group_labels) > 1
+    cols = ([Column("group", column_header("group", lang))] if grp else []) + [
+        Column("item", column_header("item", lang)),
+        Column("item_name", column_header("item_name", lang)),
+        Column("threshold", _t("threshold_label", lang)),
+        Column("est", column_header("est", lang), "num"),
+        Column("se", column_header("se", lang), "num"),
+        Column("z", column_header("z", lang), "num"),
+        Column("pvalue", column_header("pvalue", lang), "p")]
+    rows = []
+    for r in th.itertuples(index=False):
+        row: list[Any] = []
+        if grp:
+            row.append(fit.group_labels[int(r.group) - 1])
+        name = element_name(a.spec, r.lhs, lang)
+        row += [r.lhs, "" if name == r.lhs else name, r.rhs, cell_value(r.est),
+                cell_value(r.se), cell_value(r.z), cell_value(r.pvalue)]
+        rows.append(row)
+    return Table("ordinal_thresholds", _t("thresholds_title", lang),
+                 _t("thresholds_note", lang), cols, rows)
+
+
+def methods_paragraph(a: Analysis, lang: str) -> str:
+    """The methods text: the estimator and why (:class:`~riskmodel_sem.workflow.estimator.
+    EstimatorChoice`: the screening's advice and its source, the user's choice or the
+    default) and, with a bootstrap, how its intervals were drawn; empty without a fit."""
+    choice = a.estimator_choice
+    fit = a.fit if a.fit is not None else (a.validation.cfa if a.validation is not None
+                                           else None)
+    if choice is None and fit is None:
+        return ""
+    estimator = choice.estimator if choice is not None else fit.estimator
+    key = f"methods_estimator_{estimator}"
+    n_ordered = choice.n_ordered if choice is not None else 0
+    parts = [_t(key, lang).format(n_ordered=n_ordered)] if key in _TEXT_KEYS[lang] else []
+    if choice is not None:
+        why = advice = ""
+        if choice.recommended is not None:
+            k = choice.min_categories_rule
+            if choice.rule == "symmetric_categories":
+                why = _t("methods_why_symmetric_categories", lang).format(k=k)
+            else:
+                sep = "；" if lang == "zh" else "; "
+                bits = []
+                if choice.n_few_categories:
+                    bits.append(_t("methods_why_few_categories", lang).format(
+                        n_few=choice.n_few_categories, n_items=choice.n_items, k=k))
+                if choice.n_asymmetric:
+                    bits.append(_t("methods_why_asymmetric", lang).format(
+                        n_asym=choice.n_asymmetric, n_items=choice.n_items))
+                why = sep.join(bits)
+            advice = _t("methods_wlsmv_advice" if choice.recommended == "WLSMV"
+                        else "methods_mlr_advice", lang)
+        source = _t("methods_source_short", lang)
+        if choice.chosen_by == "screening" and choice.recommended is not None:
+            parts.append(_t("methods_by_screening", lang).format(why=why, advice=advice,
+                                                                 source=source))
+        else:
+            parts.append(_t("methods_by_user" if choice.chosen_by == "user"
+                            else "methods_by_default", lang))
+            if choice.recommended is not None:
+                which = "methods_advice_same" if choice.follows_advice else "methods_advice_other"
+                parts.append(_t(which, lang).format(recommended=choice.recommended, why=why,
+                                                    advice=advice, source=source))
+    boot = a.structural.bootstrap if a.structural is not None else None
+    if boot is not None:
+        ordinal = fit is not None and (fit.estimates["op"] == "|").any()
+        parts.append(_t("methods_bootstrap", lang).format(
+            b=int(boot.n), ordinal=_t("methods_bootstrap_ordinal", lang) if ordinal else ""))
+    return ("" if lang == "zh" else " ").join(parts)
+
+
+def methods_table(a: Analysis, lang: str) -> Table | None:
+    """The methods text as a one-cell table (the workbook's and the page's summary)."""
+    paragraph = methods_paragraph(a, lang)
+    if not paragraph:
+        return None
+    return Table("methods", _t("methods_title", lang), _t("methods_table_note", lang),
+                 [Column("methods", _t("methods_title", lang))], [[paragraph]])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,9 +698,9 @@ def _invariance_note(a: Analysis, lang: str) -> str:
 
 
 #: The paper tables, in the order the Word document prints them.
-PAPER_TABLES = (measurement_table, fit_table, fornell_larcker_table, htmt_table, paths_table,
-                r2_table, indirect_table, comparison_table, nested_tests_table,
-                invariance_table)
+PAPER_TABLES = (measurement_table, thresholds_table, fit_table, fornell_larcker_table,
+                htmt_table, paths_table, r2_table, indirect_table, comparison_table,
+                nested_tests_table, invariance_table)
 
 
 def paper_tables(a: Analysis, lang: str) -> list[Table]:

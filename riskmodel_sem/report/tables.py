@@ -282,6 +282,11 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
                    f"{check.parameter}; n = {check.n_compared})"])
     cols = [Column("key", t("key")), Column("value", t("value"), "auto")]
     tables = [Table("summary", t("summary"), t("summary_note"), cols, kv, fails)]
+    from .paper import methods_table
+
+    methods = methods_table(a, lang)
+    if methods is not None:
+        tables.append(methods)
     if a.validation is not None and len(a.validation.verdicts):
         tables.append(_verdict_glance(a.validation.verdicts, lang))
     warns = run_warnings(a)
@@ -501,10 +506,11 @@ def _fit_sheet(a: Analysis, lang: str) -> Sheet | None:
     cols = [Column("index", t("index")), Column("value", t("value"), "auto"),
             Column("threshold", t("threshold")), Column("verdict", t("verdict")),
             Column("source", t("source"))]
-    from .paper import FIT_TABLE_ROWS, fit_table
+    from .paper import fit_table, fit_table_rows
 
     paper = fit_table(a, lang)
-    shown = {k for k, _ in FIT_TABLE_ROWS} | {"rmsea_ci_lower", "rmsea_ci_upper"}
+    shown = {k for k, _ in fit_table_rows(fit.estimator, lang)} | {"rmsea_ci_lower",
+                                                                    "rmsea_ci_upper"}
     rows, fails = [], set()
     kinds: dict[tuple[int, int], str] = {}
     for key, label in _FIT_ROWS:
@@ -539,6 +545,15 @@ def _measurement_sheet(a: Analysis, lang: str) -> Sheet | None:
 
     tab = measurement_table(a, lang)
     return None if tab is None else Sheet("measurement", text("measurement", lang), [tab])
+
+
+def _thresholds_sheet(a: Analysis, lang: str) -> Sheet | None:
+    """The thresholds of the ordered items (:func:`~riskmodel_sem.report.paper.thresholds_table`)."""
+    from .paper import thresholds_table
+
+    tab = thresholds_table(a, lang)
+    return None if tab is None else Sheet("ordinal_thresholds", text("thresholds_sheet", lang),
+                                         [tab])
 
 
 def _est_columns(lang: str, extra: tuple[str, ...] = ()) -> list[Column]:
@@ -921,7 +936,8 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
     Returns
     -------
     list of Sheet
-        Summary, Screening, Items, Reliability, Validity, Fit, Loadings, Paths and
+        Summary, Screening, Items, Reliability, Validity, Measurement, Thresholds (ordered
+        items), Fit, Loadings, Paths and
         Hypotheses, Groups (a multi-group fit's path differences), Indirect effects, Model comparison, Invariance, Modification indices and
         Specification; sheets whose stage is missing are left out.
     """
@@ -931,7 +947,8 @@ def build_sheets(analysis: Analysis, lang: str) -> list[Sheet]:
         if s is not None:
             sheets.append(s)
     sheets += _validation_sheets(analysis, lang)
-    for make in (_measurement_sheet, _fit_sheet, _loadings_sheet, _paths_sheet, _groups_sheet,
+    for make in (_measurement_sheet, _thresholds_sheet, _fit_sheet, _loadings_sheet,
+                 _paths_sheet, _groups_sheet,
                  _indirect_sheet, _comparison_sheet, _invariance_sheet, _mi_sheet):
         s = make(analysis, lang)
         if s is not None:

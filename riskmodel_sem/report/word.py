@@ -1,5 +1,6 @@
-"""The Word document ``report.docx``: the paper tables as APA three-line tables, the path
-diagram and a results paragraph, in the report's language.
+"""The Word document ``report.docx``: the methods text (the estimator and why), the paper
+tables as APA three-line tables, the path diagram and a results paragraph, in the report's
+language.
 
 Built with python-docx from the same :class:`~riskmodel_sem.report.tables.Table` objects as the
 workbook and the page (:func:`riskmodel_sem.report.paper.paper_tables`), with every number
@@ -19,7 +20,7 @@ from ..outputs import reproducible_package
 from ..workflow.thresholds import CRITERIA
 from .labels import spec_title, text
 from .numbers import format_cell, format_number
-from .paper import ci_text, paper_tables
+from .paper import ci_text, methods_paragraph, paper_tables
 from .tables import Table, power_sentence
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
@@ -264,6 +265,10 @@ def docx_bytes(a: Analysis, lang: str, diagram_png: bytes | None = None,
     doc.add_heading(f"{spec_title(a.spec, lang)}: {text('docx_title', lang)}"
                     if lang == "en" else f"{spec_title(a.spec, lang)}：{text('docx_title', lang)}",
                     level=1)
+    methods = methods_paragraph(a, lang)
+    if methods:
+        doc.add_heading(text("methods_title", lang), level=2)
+        doc.add_paragraph(methods)
     doc.add_heading(text("results_title", lang), level=2)
     paragraph = results_paragraph(a, lang)
     if paragraph:

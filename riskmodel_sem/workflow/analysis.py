@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ..sem.multigroup import GroupComparison
     from ..survey.readers import SurveyData
     from ..survey.spec import Spec
+    from .estimator import EstimatorChoice
     from .power import PowerResult
     from .sample import Cleaning, SampleReport
     from .structural import StructuralResult
@@ -74,6 +75,9 @@ class Analysis:
     power : PowerResult or None
         Result of :func:`riskmodel_sem.workflow.power.power_analysis` (JSON keys ``power``,
         ``analytic``, ``monte_carlo``, ``monte_carlo_chisq``).
+    estimator_choice : EstimatorChoice or None
+        The estimator of the run and why (the screening's advice, the user's choice or the
+        default; JSON key ``estimator_choice``), which the reports' methods text states.
     """
 
     command: str
@@ -91,6 +95,7 @@ class Analysis:
     cleaning: Cleaning | None = None
     sample: SampleReport | None = None
     power: PowerResult | None = None
+    estimator_choice: EstimatorChoice | None = None
 
     def stage_warnings(self) -> dict[str, tuple[str, ...]]:
         """The warnings each part of the run recorded: ``{"survey": ..., "fit": ..., ...}``
@@ -176,4 +181,6 @@ class Analysis:
             out["groups"] = self.groups.group_sizes()
         if self.crosscheck is not None:
             out["crosscheck"] = self.crosscheck.to_dict()
+        if self.estimator_choice is not None:
+            out["estimator_choice"] = self.estimator_choice.to_dict()
         return out

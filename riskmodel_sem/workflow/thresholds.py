@@ -194,8 +194,9 @@ VALIDATION_CRITERIA = ("alpha", "alpha_ordinal", "omega", "omega_higher_order", 
 #: Fit measures (lavaan's names) judged in reports, and their criterion: the robust
 #: indices are judged by the same cut-offs.
 FIT_INDEX_CRITERIA: Mapping[str, str] = MappingProxyType({
-    "cfi": "cfi", "cfi_robust": "cfi", "tli": "tli", "tli_robust": "tli", "rmsea": "rmsea",
-    "rmsea_robust": "rmsea", "srmr": "srmr", "chisq_df": "chisq_df", "gfi": "gfi",
+    "cfi": "cfi", "cfi_robust": "cfi", "cfi_scaled": "cfi", "tli": "tli", "tli_robust": "tli",
+    "tli_scaled": "tli", "rmsea": "rmsea", "rmsea_robust": "rmsea", "rmsea_scaled": "rmsea",
+    "srmr": "srmr", "chisq_df": "chisq_df", "gfi": "gfi",
     "agfi": "agfi", "nfi": "nfi", "ifi": "ifi"})
 
 #: Result columns judged cell by cell in report tables, and their criterion.

@@ -27,13 +27,14 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from ...progress import progress_enabled
-from ...errors import DataQualityWarning, ModelError, OptionError, RiskModelWarning
+from ...errors import (DataQualityWarning, ModelError, OptionError, RiskModelError,
+                       RiskModelWarning)
 from ...limits import MAX_BOOTSTRAP_DRAWS, MIN_BOOTSTRAP_DRAWS, max_jobs
 from .._blas import one_blas_thread
 from ..constraints import ReducedObjective, constraint_set, linear_reduction, sqp_minimize
@@ -55,6 +56,8 @@ CI_COLUMNS = ["lhs", "op", "rhs", "label", "est", "se", "ci_lower_perc", "ci_upp
 _TOL = 1e-9          # the estimation core's convergence criterion (max |gradient|)
 _MAX_ITER = 250      # BFGS iterations per draw before the draw counts as failed
 _ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
+_ORDINAL_TOL = 1e-10     # the ordinal fit's criterion (estimation.fit_ordinal)
+_ORDINAL_MAX_ITER = 500
 
 
 # ------------------------------------------------------------------------------------------
@@ -223,6 +226,164 @@ def _run_chunk(task: _Task, start: int, stop: int):
 
 
 # ------------------------------------------------------------------------------------------
+# the draws of a fit with ordered items (DWLS / ULS on thresholds and polychorics)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _OrdinalTask:
+    """What a worker needs for the draws of a fit with ordered items."""
+
+    model: Any              # the compiled estimation model (thresholds as free parameters)
+    layouts: tuple          # categorical.CategoricalLayout per group
+    weight: str             # "DWLS" or "ULS"
+    parameterization: str   # "delta" or "theta"
+    values: tuple           # per group: the rows the fit used (model order, NaN missing)
+    names: tuple
+    ordered: tuple
+    levels: tuple           # categories of each ordered variable (None for continuous ones)
+    missing: str            # "listwise" or "pairwise"
+    theta0: np.ndarray
+    seed: int
+    definitions: tuple
+    label_slots: tuple
+    derived: Any
+    width: int
+
+    def __reduce__(self):
+        """Pickled (for a Dask cluster) without the compiled model, whose ``:=`` functions
+        do not pickle: it is compiled again from its parameter table where it arrives."""
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+        m = self.model
+        return _ordinal_task_from, (state, m.partable, tuple(m.observed), tuple(m.latent),
+                                    int(m.ngroups), m.syntax)
+
+
+def _ordinal_task_from(state, partable, observed, latent, ngroups, syntax) -> _OrdinalTask:
+    from ..model import compile_partable
+
+    model = compile_partable(partable, list(observed), list(latent), ngroups=ngroups,
+                             meanstructure=True, syntax=syntax, ov_x=())
+    return _OrdinalTask(model=model, **state)
+
+
+def _ordinal_matrices(task, objective, theta, g):
+    """(A, S) of group g with the residual variances of the ordered latent responses at
+    their implied values (delta: 1/d^2 minus the explained variance), as lavaan reports them
+    and checks them in ``post.check``."""
+    A, S, _ = task.model.matrices(theta, g)
+    lay = task.layouts[g]
+    if task.parameterization == "delta":
+        full, _ = task.model.implied(theta, g, all_vars=True)
+        d = objective.scaling_factors(theta, g)
+        o = np.flatnonzero(lay.ordered)
+        S[o, o] += 1.0 / d[o] ** 2 - full[o, o]
+    return A, S
+
+
+def _ordinal_admissible(task, objective, theta) -> bool:
+    """lavaan's ``post.check`` of a categorical fit: no negative residual or latent variance,
+    latent and residual covariance matrices positive semidefinite."""
+    p = len(task.names)
+    for g in range(len(task.layouts)):
+        A, S = _ordinal_matrices(task, objective, theta, g)
+        if np.any(np.diag(S) < 0.0):
+            return False
+        n = S.shape[0]
+        if n > p:
+            E = np.linalg.inv(np.eye(n) - A)
+            if np.any(np.linalg.eigvalsh((E @ S @ E.T)[p:, p:]) < -_ADMISSIBLE_EPS):
+                return False
+        if np.any(np.linalg.eigvalsh(S[:p, :p]) < -_ADMISSIBLE_EPS):
+            return False
+    return True
+
+
+def _one_ordinal_draw(task: _OrdinalTask, b: int):
+    """Draw b of a fit with ordered items: resample each group's rows, recompute the
+    thresholds, polychoric correlations and the diagonal weights from the draw
+    (:func:`~riskmodel_sem.sem.polychoric.ordinal_stats`), refit from the full-sample
+    estimates. A draw whose statistics cannot be computed (an answer category nobody in the
+    draw chose) or whose refit does not converge fails, as lavaan's draw does."""
+    from ..categorical import CategoricalObjective
+    from ..polychoric import ordinal_stats
+
+    rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(b,)))
+    row = np.full(task.width, np.nan)
+    stats = []
+    for X in task.values:
+        idx = rng.integers(0, X.shape[0], size=X.shape[0])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RiskModelWarning)
+                stats.append(ordinal_stats(X[idx], task.names, task.ordered,
+                                           missing=task.missing, levels=task.levels,
+                                           acov=task.weight != "ULS"))
+        except (RiskModelError, np.linalg.LinAlgError):
+            return row, True, False, 0
+    try:
+        objective = CategoricalObjective(task.model, list(task.layouts), stats, task.weight,
+                                         task.parameterization)
+        res = minimize(objective, task.theta0, "scoring", tol=_ORDINAL_TOL,
+                       max_iter=_ORDINAL_MAX_ITER)
+    except (ModelError, np.linalg.LinAlgError):
+        res = None
+    if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
+        return row, True, False, 0 if res is None else res.iterations
+    theta = res.theta
+    q = task.model.n_free
+    row[:q] = theta
+    k = q
+    if task.definitions:
+        vals = _defined_values(task, theta)
+        row[k:k + len(vals)] = vals
+        k += len(vals)
+    if task.derived is not None:
+        row[k:] = task.derived(*_ordinal_matrices(task, objective, theta, 0))
+    return row, False, _ordinal_admissible(task, objective, theta), res.iterations
+
+
+def _run_ordinal_chunk(task: _OrdinalTask, start: int, stop: int):
+    """Ordinal draws start..stop-1 with BLAS limited to one thread."""
+    rows = np.full((stop - start, task.width), np.nan)
+    failed = np.zeros(stop - start, dtype=bool)
+    admissible = np.zeros(stop - start, dtype=bool)
+    iterations = np.zeros(stop - start, dtype=np.int64)
+    with one_blas_thread():
+        for i, b in enumerate(range(start, stop)):
+            rows[i], failed[i], admissible[i], iterations[i] = _one_ordinal_draw(task, b)
+    return start, rows, failed, admissible, iterations, os.getpid()
+
+
+def _ordinal_task(fit, data, group, seed, quantities) -> _OrdinalTask:
+    """The task of the draws of a fit with ordered items (``fit.ordinal`` holds the
+    estimation model, its layouts and the full-sample statistics)."""
+    from ..categorical import ORDINAL_ESTIMATORS
+
+    objective = fit.ordinal
+    model = objective.model
+    first = objective.stats[0]
+    if getattr(first, "exo_names", ()):
+        raise OptionError("The bootstrap of fits with ordered items and observed covariates "
+                          f"({', '.join(first.exo_names)}; lavaan's conditional.x) is not "
+                          "supported; leave --bootstrap out (the fit's robust SEs are "
+                          "lavaan's) or model the covariates as indicators.")
+    values = _data_values(model, data, group if model.ngroups > 1 else None,
+                          fit.group_labels, fit.n_obs, fiml=fit.missing == "pairwise")
+    levels = tuple(np.asarray(c, dtype=float) if o else None
+                   for c, o in zip(first.categories, first.ordered))
+    definitions, slots = _definitions(model)
+    return _OrdinalTask(
+        model=model, layouts=tuple(objective.layouts),
+        weight=ORDINAL_ESTIMATORS[fit.estimator][0],
+        parameterization=objective.parameterization, values=values,
+        names=tuple(first.names), ordered=tuple(first.ordered), levels=levels,
+        missing=fit.missing, theta0=np.asarray(fit.theta, dtype=float), seed=seed,
+        definitions=definitions, label_slots=slots,
+        derived=DerivedEvaluator(fit.model, quantities) if quantities else None,
+        width=model.n_free + len(definitions) + len(quantities))
+
+
+# ------------------------------------------------------------------------------------------
 # the result
 # ------------------------------------------------------------------------------------------
 
@@ -375,13 +536,16 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
               scheduler=None, progress: bool | None = None, *, level: float = 0.95,
               spec=None, derived: Sequence[Derived] = (), group: str | None = None
               ) -> BootstrapResult:
-    """Nonparametric (case-resampling) bootstrap of an ML fit.
+    """Nonparametric (case-resampling) bootstrap of an ML fit or a fit with ordered items.
 
     Parameters
     ----------
     fit_or_model : FitResult or str
         A fitted model (``estimation.fit_model``; ML or MLR point estimates, complete data or
-        FIML) or lavaan syntax, which is fitted first (complete rows).
+        FIML; or a fit with ordered items, WLSMV / ULSMV / DWLS / ULS, listwise or pairwise,
+        whose draws recompute the thresholds, polychoric correlations and weights and refit
+        from the full-sample estimates, as lavaan's ``se = "bootstrap"`` with
+        ``estimator = "DWLS"``) or lavaan syntax, which is fitted first (complete rows).
     data : pandas.DataFrame
         The data the model was (or is to be) fitted to.
     B : int
@@ -422,7 +586,9 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     Draw b uses ``default_rng(SeedSequence(seed).spawn(B)[b])`` to pick its rows (numpy's
     generator, so the rows differ from R's); the refit starts from the full-sample estimates.
     Free-parameter SEs divide by R and ``:=``/derived SEs by R - 1, as lavaan 0.6.14's
-    ``se = "bootstrap"`` does; percentile and bca.simple bounds match
+    ``se = "bootstrap"`` does (for fits with ordered items lavaan's free-parameter SEs are
+    also multiplied by sqrt(N / (N - G)), its divisor of every non-ML vcov, and so are ours);
+    percentile and bca.simple bounds match
     ``parameterEstimates(boot.ci.type = "perc" / "bca.simple")`` for the same draws.
 
     Examples
@@ -455,16 +621,23 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         fit = fit_or_model
     else:
         raise OptionError("bootstrap() needs a FitResult or lavaan model syntax.")
-    if getattr(fit, "ordinal", None) is not None:
-        raise OptionError("The bootstrap of fits with ordered items (WLSMV, ULSMV, DWLS, ULS) "
-                          "is not supported yet; their robust standard errors are lavaan's.")
-    if fit.missing not in ("listwise", "fiml"):
+    ordinal = getattr(fit, "ordinal", None) is not None
+    if not ordinal and fit.missing not in ("listwise", "fiml"):
         raise OptionError(f"The bootstrap does not support missing = {fit.missing!r}.")
     fiml = fit.missing == "fiml"
     if fit.model is None or fit.theta is None:
         raise ModelError("The fit holds no compiled model; refit it with fit_model().")
     if fit.model.ngroups > 1 and not group:
         raise OptionError("A multi-group fit needs the group column (group=...).")
+    if ordinal:
+        quantities = tuple(derived) + (spec_quantities(spec, fit.model) if spec is not None
+                                       else ())
+        task = _ordinal_task(fit, data, group, seed, quantities)
+        # lavaan's vcov of these estimators is N / (N - G) times the draws' covariance
+        # (lav_model_vcov divides N * cov by N - G for every estimator but ML)
+        n = int(fit.n_obs)
+        return _run(fit.model, task, _run_ordinal_chunk, B, jobs, scheduler, progress, level,
+                    quantities, se_scale=math.sqrt(n / (n - fit.model.ngroups)))
     model = fit.model
     theta0 = np.asarray(fit.theta, dtype=float)
     values = _data_values(model, data, group if model.ngroups > 1 else None,
@@ -505,13 +678,26 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
             reduction = (reduced.K, reduced.k0, hinv_a)
         task = replace(task, constraints=cset, reduction=reduction)
 
+    return _run(model, task, _run_chunk, B, jobs, scheduler, progress, level, quantities)
+
+
+def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities,
+         se_scale: float = 1.0):
+    """Run the draws of ``task`` and build the :class:`BootstrapResult` (SEs, intervals);
+    the free parameters' SEs are multiplied by ``se_scale``."""
+    import pandas as pd
+
+    definitions = task.definitions
+    width = task.width
+    theta0 = task.theta0
+    seed = task.seed
     show = progress_enabled(progress)
     bar = Progress(int(B), show)
     t0 = time.perf_counter()
     try:
         with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
             rows, failed, admissible, iterations, elsewhere = execute(
-                _run_chunk, task, int(B), int(jobs), scheduler, bar)
+                run_chunk, task, int(B), int(jobs), scheduler, bar)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
@@ -522,7 +708,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     est_def = np.array(_defined_values(task, theta0)) if n_def else np.zeros(0)
     est_der = derived_values(model, theta0, quantities) if quantities else np.zeros(0)
     est = np.concatenate([theta0, est_def, est_der])
-    se = np.concatenate([bootstrap_se(rows[:, :q], ddof=0),
+    se = np.concatenate([se_scale * bootstrap_se(rows[:, :q], ddof=0),
                          bootstrap_se(rows[:, q:], ddof=1) if width > q else np.zeros(0)])
     lo_p, hi_p = percentile_ci(rows, est, level)
     lo_b, hi_b = bca_simple_ci(rows, est, level)
