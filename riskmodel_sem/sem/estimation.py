@@ -1348,12 +1348,39 @@ def _ordinal_report_model(model, objective, theta, layouts, parameterization, mo
                             moments=moments)
 
 
+def _ordinal_residual_variances(model, objective, layouts):
+    """The residual variances of the ordered y* in the delta parameterization as functions
+    of the parameters, 1/Delta_i^2 minus the variance the model explains (given the
+    covariates with conditional.x), for a batch of parameter vectors: the function
+    :func:`riskmodel_sem.sem.standardize.standardized_solution` differentiates."""
+    pt = model.partable
+    fixed = {(lhs, int(g)): float(u) for op, lhs, rhs, g, u in zip(
+        pt["op"], pt["lhs"], pt["rhs"], pt["group"], pt["ustart"]) if op == "~~" and lhs == rhs}
+
+    def variances(thetas):
+        out = {}
+        for g, lay in enumerate(layouts):
+            pos = np.arange(len(lay.ordered)) if lay.y_idx is None else lay.y_idx
+            o = np.flatnonzero(lay.ordered)
+            base = np.array([fixed[(model.observed[pos[i]], g + 1)] for i in o])
+            vals = np.empty((len(thetas), len(o)))
+            for b, th in enumerate(thetas):
+                sigma0, _, _ = objective.reduced_form(th, g)
+                d = objective.scaling_factors(th, g)
+                vals[b] = 1.0 / d[pos[o]] ** 2 - (np.diag(sigma0)[o] - base)
+            out[g] = (pos[o], vals)
+        return out
+    return variances
+
+
 def _ordinal_estimates(model, report, objective, theta, vcov, layouts, labels):
     """parameterEstimates rows in lavaan's order, with threshold and scaling rows."""
     pt = model.partable
     rows = pt[~pt["op"].isin([":=", "==", "<", ">"])]
     core = _estimate_table(report, theta, vcov, labels)
-    std = standardize.standardized_solution(report, theta, vcov, core)
+    std = standardize.standardized_solution(
+        report, theta, vcov, core,
+        _ordinal_residual_variances(model, objective, layouts) if report is not model else None)
     core = pd.concat([core, std], axis=1)
     n_core = int((rows["op"].isin(["=~", "~", "~~", "~1"])).sum())
     core_rows, defined_rows = core.iloc[:n_core], core.iloc[n_core:]

@@ -37,13 +37,18 @@ def standardized_values(model, theta, kind: str = "std_all") -> np.ndarray:
     return _standardized_batch(model, np.asarray(theta, float)[None, :], kind)[0]
 
 
-def _standardized_batch(model, thetas: np.ndarray, kind: str) -> np.ndarray:
-    """:func:`standardized_values` for each row of ``thetas`` (B, q), vectorized over B."""
+def _standardized_batch(model, thetas: np.ndarray, kind: str, s_diag=None) -> np.ndarray:
+    """:func:`standardized_values` for each row of ``thetas`` (B, q), vectorized over B;
+    ``s_diag`` ({group: (indices, values (B, k))}) replaces fixed variances that are
+    functions of the parameters."""
     r = model.rows
     nb = thetas.shape[0]
     out = np.empty((nb, len(r.kind)))
     for g in range(model.ngroups):
         A, S, m = model.matrices_batch(thetas, g)
+        if s_diag and g in s_diag:
+            idx, vals = s_diag[g]
+            S[:, idx, idx] = vals
         k = r.group == g
         i, j, kd = r.i[k], np.maximum(r.j[k], 0), r.kind[k]
         values = np.select([kd <= 1, kd == 2], [A[:, i, j], S[:, i, j]], m[:, i])
@@ -114,18 +119,27 @@ def entry_factors(model, theta, group, i, j, kd, kind: str = "std_all") -> np.nd
     return out
 
 
-def standardized_solution(model, theta, vcov, estimates: pd.DataFrame) -> pd.DataFrame:
+def standardized_solution(model, theta, vcov, estimates: pd.DataFrame,
+                          fixed_variances=None) -> pd.DataFrame:
     """Columns ``std_lv``, ``std_all``, ``std_nox`` and ``se_std_all`` aligned with the
     estimates table.
 
     ``se_std_all`` is the delta-method SE sqrt(J V J') with J the central-difference Jacobian
     of the std_all values (all 2q perturbed parameter vectors evaluated in one batch).
+    ``fixed_variances``, a function of the perturbed parameter vectors (B, q) returning
+    {group: (variable indices, variances (B, k))}, gives fixed variances that are functions
+    of the parameters (the residual variances of ordered latent responses in the delta
+    parameterization, 1/Delta^2 minus the explained variance), so that J follows them as
+    lavaan's ``standardizedSolution`` does.
     """
     std_lv = standardized_values(model, theta, "std_lv")
     std_all = standardized_values(model, theta, "std_all")
     std_nox = standardized_values(model, theta, "std_nox")
-    jac = central_jacobian(lambda thetas: _standardized_batch(model, thetas, "std_all"),
-                           theta, h=1e-6, vectorized=True)
+
+    def values(thetas):
+        extra = fixed_variances(thetas) if fixed_variances is not None else None
+        return _standardized_batch(model, thetas, "std_all", extra)
+    jac = central_jacobian(values, theta, h=1e-6, vectorized=True)
     with np.errstate(invalid="ignore"):
         var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
     se = np.sqrt(np.clip(var, 0, None))
