@@ -18,7 +18,7 @@ from riskmodel_sem.psychometrics.validity import (bartlett, correlation_matrix, 
                                     htmt, kmo, latent_correlations, one_factor_cfa,
                                     parallel_analysis)
 
-from conftest import REFERENCE
+from conftest import REFERENCE, ROOT
 from conftest import load_reference as _ref
 
 RTOL = 1e-4
@@ -225,6 +225,24 @@ def test_one_factor_cfa_matches_lavtestlrt(estimator, block):
     assert [(st.lhs, st.op, st.rhs) for st in stmts] == [("common_factor", "=~", x)
                                                          for x in HS_ITEMS]
 
+
+
+def test_one_factor_cfa_with_ordered_items_uses_satorra_2000():
+    """With WLSMV the one-factor test is lavTestLRT's satorra.2000 difference (corpus case
+    ord_hs5_one_factor_test), not the Satorra-Bentler (2001) formula for MLR."""
+    folder = ROOT / "tests" / "lavaan_cases" / "ord_hs5_one_factor_test"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))
+    ref = ref["extras"]["one_factor_test"]
+    data = pd.read_csv(folder.parent / "data" / "hs_ordinal5.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        meas = fit_model((folder / "model.lav").read_text(encoding="utf-8"), data,
+                         estimator="WLSMV", ordered=HS_ITEMS)
+        res = one_factor_cfa(data, HS_ITEMS, meas, estimator="WLSMV")
+    assert res.method == "satorra.2000"
+    assert res.chisq_diff == pytest.approx(ref["chisq_diff"], rel=RTOL)
+    assert res.df_diff == ref["df_diff"]
+    assert res.pvalue == pytest.approx(ref["pvalue"], rel=1e-3)
 
 
 def test_parallel_analysis_draws_the_eigenvalues_of_simulated_data():

@@ -31,6 +31,7 @@ import pandas as pd
 
 from .._json import json_value
 from ..errors import ModelError, OptionError, SurveyDataError
+from ..sem.comparison import difference_test
 from ..sem.distributions import chi2_sf
 from ..sem.estimation import FitResult, fit_model
 from ..sem.polychoric import polychoric_matrix
@@ -794,8 +795,9 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
     OneFactorResult
         ``syntax``, ``fit`` (chisq, df, pvalue, cfi, tli, rmsea, srmr, aic, bic),
         ``converged``, ``n_obs``, ``warnings`` and the test: ``chisq_diff``, ``df_diff``,
-        ``pvalue`` and ``method`` (``"chisq difference"`` for ML; the Satorra-Bentler (2001)
-        scaled difference when both fits carry a scaling factor, as ``lavTestLRT``).
+        ``pvalue`` and ``method``: :func:`riskmodel_sem.sem.comparison.difference_test`, as
+        ``lavTestLRT(one, measurement)`` (``"chisq difference"`` for ML, the Satorra-Bentler
+        (2001) scaled difference for MLR, Satorra's (2000) for WLSMV and ULSMV).
 
     References
     ----------
@@ -815,20 +817,9 @@ def one_factor_cfa(data: pd.DataFrame, items: Sequence[str], measurement: FitRes
     keys = ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
             "chisq_scaled", "chisq_scaling_factor", "cfi_robust", "tli_robust", "rmsea_robust")
     fit = {k: one.fit.get(k) for k in keys if k in one.fit}
-    t0, d0 = float(one.fit["chisq"]), float(one.fit["df"])
-    t1, d1 = float(measurement.fit["chisq"]), float(measurement.fit["df"])
-    dd = d0 - d1
-    c0 = one.fit.get("chisq_scaling_factor")
-    c1 = measurement.fit.get("chisq_scaling_factor")
-    if (c0 is not None and c1 is not None and np.isfinite(c0) and np.isfinite(c1)
-            and dd > 0):
-        cd = (d0 * c0 - d1 * c1) / dd
-        diff = (t0 - t1) / cd
-        method = "satorra.bentler.2001"
-    else:
-        diff = t0 - t1
-        method = "chisq difference"
-    pval = float(chi2_sf(diff, dd)) if dd > 0 else float("nan")
+    test = difference_test(one, measurement)
+    diff, dd, pval = test["chisq_diff"], int(test["df_diff"]), test["pvalue"]
+    method = {"lrt": "chisq difference"}.get(test["method"], test["method"])
     return OneFactorResult(syntax=syntax, fit=fit, converged=bool(one.converged),
                            n_obs=int(one.n_obs),
                            warnings=tuple(str(w.message) for w in caught),

@@ -1003,7 +1003,7 @@ def fit_estimates(syntax: str | pd.DataFrame, data: pd.DataFrame, *, missing: st
 # ordered indicators: DWLS / ULS on thresholds and polychoric correlations
 # ------------------------------------------------------------------------------------------
 
-def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterization: str = "delta",
+def fit_ordinal(syntax: str | pd.DataFrame, stats, *, estimator: str = "WLSMV", parameterization: str = "delta",
                 group_equal: tuple[str, ...] = (), labels: tuple[str, ...] = (),
                 source: str = "model", missing: str = "listwise",
                 id_cat: str = "lavaan", group_partial: tuple = (), std_lv: bool = False,
@@ -1012,8 +1012,12 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
 
     Parameters
     ----------
-    syntax : str
-        lavaan model syntax.
+    syntax : str or pandas.DataFrame
+        lavaan model syntax, or a complete parameter table of a model with ordered
+        indicators (``FitResult.model.partable``, threshold and scaling rows included),
+        possibly with rows made equal (:func:`riskmodel_sem.sem.multigroup.equate_parameters`);
+        a table is fitted as it is: ``group_equal``, ``group_partial``, ``id_cat``, ``std_lv``
+        and ``orthogonal`` are already in it.
     stats : sequence of OrdinalStats
         One per group (:func:`riskmodel_sem.sem.polychoric.ordinal_stats`): n, names,
         ordered, thresholds, th_index, correlations, wls_obs and gamma.
@@ -1063,10 +1067,17 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     weight, se_kind, test_kind = cat.ORDINAL_ESTIMATORS[estimator]
     stats = list(stats)
     G = len(stats)
-    statements = parse_syntax(syntax, source)
-    roles = variable_roles(statements)
     names = tuple(stats[0].names)
     exo = tuple(getattr(stats[0], "exo_names", ()))
+    if isinstance(syntax, pd.DataFrame):
+        table = syntax
+        syntax = ""
+        model_observed, model_x = model_variables(table, source)
+        roles = SimpleNamespace(observed=model_observed, ov_x=model_x, latent=tuple(
+            dict.fromkeys(table.loc[table["op"] == "=~", "lhs"])))
+    else:
+        table = None
+        roles = variable_roles(parse_syntax(syntax, source))
     missing_vars = [v for v in roles.observed if v not in names + exo]
     if missing_vars:
         raise ModelError(f"{source}: variable(s) {', '.join(missing_vars)} of the model are "
@@ -1085,12 +1096,15 @@ def fit_ordinal(syntax: str, stats, *, estimator: str = "WLSMV", parameterizatio
     for v in ordered:
         i = names.index(v)
         n_th[v] = sum(1 for vi, _ in stats[0].th_index if vi == i)
-    base_equal = tuple(e for e in group_equal if e != "thresholds")
-    pt = build_partable(statements, meanstructure=True, ngroups=G, group_equal=base_equal,
-                        group_partial=tuple(group_partial), std_lv=std_lv,
-                        orthogonal=orthogonal, source=source)
-    pt = cat.ordinal_partable(pt, observed + exo, ordered, n_th, parameterization,
-                              tuple(group_equal), id_cat, group_partial=tuple(group_partial))
+    if table is not None:
+        pt = table
+    else:
+        base_equal = tuple(e for e in group_equal if e != "thresholds")
+        pt = build_partable(parse_syntax(syntax, source), meanstructure=True, ngroups=G,
+                            group_equal=base_equal, group_partial=tuple(group_partial),
+                            std_lv=std_lv, orthogonal=orthogonal, source=source)
+        pt = cat.ordinal_partable(pt, observed + exo, ordered, n_th, parameterization,
+                                  tuple(group_equal), id_cat, group_partial=tuple(group_partial))
     moments = [_stats_moments(s) for s in stats]
     model = compile_partable(pt, observed + exo, roles.latent, ngroups=G, meanstructure=True,
                              moments=moments if exo else None, syntax=syntax, ov_x=exo,
@@ -1228,15 +1242,15 @@ def _fit_ordinal_data(syntax, data, *, estimator, missing, group, group_equal, s
     from .polychoric import conditional_stats, ordinal_stats
     from .syntax import parse_syntax, variable_roles
 
-    if isinstance(syntax, pd.DataFrame):
-        raise OptionError(f"{source}: ordered variables need the model as lavaan syntax, not "
-                          "a parameter table.")
     names_ordered = (model_variables(syntax, source)[0] if ordered is True
                      else [ordered] if isinstance(ordered, str) else list(ordered))
     data = code_ordered_text(data, names_ordered, source)
-    _, observed, values, groups = model_data(syntax, data, group, source)
-    exo = tuple(v for v in variable_roles(parse_syntax(syntax, source)).ov_x
-                if v in observed)
+    ov_x, observed, values, groups = model_data(syntax, data, group, source)
+    if isinstance(syntax, pd.DataFrame):
+        exo = tuple(v for v in ov_x if v in observed)
+    else:
+        exo = tuple(v for v in variable_roles(parse_syntax(syntax, source)).ov_x
+                    if v in observed)
     if ordered is True:
         is_ord = [v not in exo for v in observed]
     else:

@@ -168,10 +168,15 @@ def equal_paths(fit: FitResult) -> pd.DataFrame:
 
 
 def _refit(table, data, fit: FitResult, group, source, notes):
+    ordinal = {}
+    if fit.ordinal is not None:  # the same ordered items and parameterization
+        stats = fit.ordinal.stats[0]
+        ordinal = dict(ordered=tuple(v for v, o in zip(stats.names, stats.ordered) if o),
+                       parameterization=fit.ordinal.parameterization)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RiskModelWarning)
         res = fit_model(table, data, estimator=fit.estimator, missing=fit.missing, group=group,
-                        source=source, compute_modindices=False)
+                        source=source, compute_modindices=False, **ordinal)
     if not res.converged:
         notes.append(f"{source}: the constrained model did not converge; its difference "
                      "test is not trustworthy.")
