@@ -735,7 +735,7 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator=None, missing="
         inv = invariance(_model_frame(survey, group), spec_obj.measurement_syntax(), group,
                          estimator=estimator, missing=missing, ordered=ordered)
     groups = _report_groups(survey, spec_obj, group, estimator=fit.estimator, missing=missing,
-                            ordinal=getattr(fit, "ordinal", None) is not None)
+                            ordered=ordered if fit.ordinal is not None else None)
     power = _report_power(spec_obj, fit)
     if planned_n is None and power is not None:
         planned_n = _planned_n(power)
@@ -753,16 +753,11 @@ def run_report(data, spec, *, group=None, bootstrap=0, estimator=None, missing="
                     estimator_choice=choice)
 
 
-def _report_groups(survey, spec, group, *, estimator, missing, ordinal=None):
+def _report_groups(survey, spec, group, *, estimator, missing, ordered=None):
     """The hypothesized paths compared across the groups of ``group`` (``fit --group``'s
-    :func:`~riskmodel_sem.sem.multigroup.compare_groups`, every parameter free per group);
-    None without a group column."""
+    :func:`~riskmodel_sem.sem.multigroup.compare_groups`, every parameter free per group,
+    ``ordered`` items as in the report's fit); None without a group column."""
     if group is None:
-        return None
-    if ordinal:
-        warnings.warn("The paths were not compared across the groups: the path comparison "
-                      "(fit --group) is available for ML and MLR fits; the invariance steps "
-                      "for ordered items are in the report.", RiskModelWarning, stacklevel=2)
         return None
     from .errors import ModelError
     from .sem.data import group_label
@@ -775,7 +770,7 @@ def _report_groups(survey, spec, group, *, estimator, missing, ordinal=None):
     try:
         fit = fit_model(spec.model_syntax(ngroups=k), frame, estimator=estimator,
                         missing=missing, group=group, compute_modindices=False,
-                        source=str(getattr(spec, "source", "model")))
+                        source=str(getattr(spec, "source", "model")), ordered=ordered)
         return compare_groups(fit, frame, group)
     except ModelError as exc:
         warnings.warn(f"The paths were not compared across the groups of {group!r}: {exc}",

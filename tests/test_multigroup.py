@@ -200,3 +200,24 @@ def test_group_options_are_checked(tmp_path, capsys):
                  "--group-equal", "loadings", "--json", str(tmp_path / "r.json")])
     assert code == 2 and "need --group" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.slow
+def test_fit_group_with_ordered_items_tests_the_paths(tmp_path, capsys):
+    """``fit --estimator WLSMV --group``: the groups' sizes and every path's Wald and
+    satorra.2000 tests, as the corpus case mg_ord_hs5_paths_wlsmv has them from lavaan."""
+    folder = CASES / "mg_ord_hs5_paths_wlsmv"
+    ref = json.loads((folder / "lavaan.json").read_text(encoding="utf-8"))["extras"]["groups"]
+    out = tmp_path / "r.json"
+    code = main(["fit", str(CASES / "data" / "hs_ordinal5.csv"), "--spec",
+                 str(folder / "model.lav"), "--estimator", "WLSMV",
+                 "--ordered", ",".join(f"x{i}" for i in range(1, 10)), "--group", "school",
+                 "--json", str(out)])
+    assert code == 0, capsys.readouterr().err
+    res = json.loads(out.read_text(encoding="utf-8"))
+    assert sum(g["n"] for g in res["groups"]) == 301
+    rows = {(r["lhs"], r["rhs"]): r for r in res["path_differences"]}
+    for row in ref["path_differences"]:
+        mine = rows[(row["lhs"], row["rhs"])]
+        assert mine["chisq_diff"] == pytest.approx(row["chisq_diff"], rel=RTOL)
+        assert mine["z"] == pytest.approx(row["z"], rel=RTOL)

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..workflow.thresholds import COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion
+from ..workflow.thresholds import (COLUMN_CRITERIA, CRITERIA, FIT_INDEX_CRITERIA, fit_criterion,
+                                   judged_measure)
 from .numbers import key_kind
 from .tabular import Column, Figure, Sheet, Table, cell_value
 from .labels import (column_header, element_name, localized, name_text, spec_title, text,
@@ -260,8 +261,11 @@ def _summary_sheet(a: Analysis, lang: str) -> Sheet:
     fails: set[tuple[int, int]] = set()
     if fit is not None:
         parts, bad = [], False
-        for key, label in (("chisq_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"),
-                           ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+        for index, label in (("chisq_df", "χ²/df"), ("cfi", "CFI"), ("tli", "TLI"),
+                             ("rmsea", "RMSEA"), ("srmr", "SRMR")):
+            key = judged_measure(index, fit.estimator, fit.fit)
+            if key != index:
+                label = f"{label} ({t('fit_version' + key[len(index):])})"
             v = cell_value(fit.fit.get(key))
             ver = fit_verdict(key, v, lang)
             if v is None or ver is None:

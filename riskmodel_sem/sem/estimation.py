@@ -1228,7 +1228,8 @@ def fit_ordinal(syntax: str | pd.DataFrame, stats, *, estimator: str = "WLSMV", 
         latent=model.latent,
         implied_cov=pd.DataFrame(sigma, index=observed, columns=observed),
         sample_cov=pd.DataFrame(moments[0].cov[:p, :p], index=observed, columns=observed),
-        group_labels=tuple(labels), warnings=tuple(notes), heywood=tuple(heywood),
+        group_labels=tuple(labels), group_n=tuple(int(s.n) for s in stats),
+        warnings=tuple(notes), heywood=tuple(heywood),
         model=report, theta=theta, vcov=vcov, ordinal=objective)
 
 

@@ -227,6 +227,19 @@ def fit_criterion(measure: str) -> Threshold | None:
     return None if name is None else CRITERIA[name]
 
 
+def judged_measure(index: str, estimator: str, fit: Mapping) -> str:
+    """lavaan's name of the version of fit index ``index`` (``"cfi"``, ``"tli"``,
+    ``"rmsea"``) that verdicts judge: the robust one for MLR (Brosseau-Liard & Savalei 2014),
+    the scaled one for WLSMV and ULSMV (what Mplus reports and lavaan's ``summary`` prints in
+    its Scaled column), the standard one otherwise or when that version is missing."""
+    suffix = {"MLR": "_robust", "WLSMV": "_scaled", "ULSMV": "_scaled"}.get(str(estimator))
+    if suffix is not None:
+        value = fit.get(index + suffix)
+        if value is not None and math.isfinite(float(value)):
+            return index + suffix
+    return index
+
+
 def f2_size(f2) -> str | None:
     """Cohen's label of an effect size f²: ``"large"``, ``"medium"``, ``"small"`` or
     ``"negligible"`` (criteria ``f2_large``, ``f2_medium``, ``f2_small``); None when missing."""

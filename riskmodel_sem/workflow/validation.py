@@ -24,7 +24,7 @@ from ..errors import DataQualityWarning, ModelError, OptionError, SurveyDataErro
 from ..sem.estimation import FitResult, check_options, fit_model, resolve_estimator
 from ..psychometrics.screening import ScreeningResult, item_frame, item_statistics, screen
 from ..survey.spec import Spec
-from .thresholds import CRITERIA, VALIDATION_CRITERIA, passes
+from .thresholds import CRITERIA, VALIDATION_CRITERIA, judged_measure, passes
 
 __all__ = ["ValidationResult", "validate", "THRESHOLDS", "VERDICT_COLUMNS"]
 
@@ -482,10 +482,8 @@ def validate(survey, spec: Spec, *, missing: str = "listwise", estimator: str | 
         v.add("kmo_item", str(i), msa)
     for res in (bart, harm, one):
         v.add(res.criterion, "model", res.criterion_value)
-    robust = estimator == "MLR"
     for crit in ("cfi", "tli", "rmsea"):
-        key = f"{crit}_robust" if robust and f"{crit}_robust" in cfa.fit else crit
-        v.add(crit, "model", cfa.fit.get(key))
+        v.add(crit, "model", cfa.fit.get(judged_measure(crit, cfa.estimator, cfa.fit)))
     v.add("srmr", "model", cfa.fit.get("srmr"))
     verdicts = v.frame()
 
