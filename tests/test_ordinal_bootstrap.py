@@ -39,10 +39,10 @@ def test_draws_do_not_depend_on_the_number_of_processes(sem_fit, hs, monkeypatch
     """Draw b's rows come from SeedSequence(seed).spawn_key (b,): the same draws with one
     process and, every chunk computed in a forked worker, with two."""
     task = resampling._ordinal_task(sem_fit, hs, None, 7, ())
-    one = executors.execute(resampling._run_ordinal_chunk, task, 12, 1, None,
+    one = executors.execute(resampling._run_chunk, task, 12, 1, None,
                             executors.Progress(12, False))
     monkeypatch.setattr(executors, "_LOCAL_WORK", False)
-    two = executors.execute(resampling._run_ordinal_chunk, task, 12, 2, None,
+    two = executors.execute(resampling._run_chunk, task, 12, 2, None,
                             executors.Progress(12, False))
     for a, b in zip(one[:4], two[:4]):
         np.testing.assert_array_equal(a, b)

@@ -240,7 +240,6 @@ def ordinal_partable(pt: pd.DataFrame, observed, ordered, n_thresholds: dict,
     # renumber: old shared numbers keep sharing; new free rows (-1) get their own number;
     # threshold rows of groups 2..G with thresholds equal share the group-1 number
     numbers: dict = {}
-    by_label: dict = {}
     nxt = 0
     free_col = []
     th_rows = {}
@@ -340,6 +339,24 @@ def layout_for(model, ordered, parameterization: str,
                                      off_r.astype(int), off_c.astype(int), dpar, dval,
                                      y_idx, x_idx))
     return out
+
+
+def _threshold_jacobian(lay, theta, d, dd, mu, d_mean) -> np.ndarray:
+    """Rows of Delta for the (standardized) thresholds and the means of continuous variables:
+    d/dtheta of d_i (tau_ik - mu_i) for ordered i, of -mu_i for continuous i, given the
+    scaling d, its derivatives dd (q x p), the (residual) means mu and their derivatives
+    d_mean (q x p)."""
+    ext = np.append(theta, [np.nan, np.nan])
+    tau = np.where(lay.th_par >= 0, ext[lay.th_par], lay.th_val)
+    J_th = np.zeros((len(lay.th_var), len(theta)))
+    o = lay.ordered[lay.th_var]
+    vi = lay.th_var
+    J_th[o] = (-(d[vi[o]])[:, None] * d_mean[:, vi[o]].T
+               + (tau[o] - mu[vi[o]])[:, None] * dd[:, vi[o]].T)
+    free_th = np.flatnonzero(o & (lay.th_par >= 0))
+    J_th[free_th, lay.th_par[free_th]] += d[vi[free_th]]
+    J_th[~o] = -d_mean[:, vi[~o]].T
+    return J_th
 
 
 class CategoricalObjective:
@@ -532,17 +549,7 @@ class CategoricalObjective:
         else:
             o = np.flatnonzero(lay.ordered)
             dd[:, o] = -0.5 * np.diag(sigma0)[o] ** -1.5 * d_diag[:, o]
-        ext = np.append(theta, [np.nan, np.nan])
-        tau = np.where(lay.th_par >= 0, ext[lay.th_par], lay.th_val)
-        n_th = len(lay.th_var)
-        J_th = np.zeros((n_th, q))
-        o = lay.ordered[lay.th_var]
-        vi = lay.th_var
-        J_th[o] = (-(d[vi[o]])[:, None] * d_mu[:, vi[o]].T
-                   + (tau[o] - mu[vi[o]])[:, None] * dd[:, vi[o]].T)
-        free_th = np.flatnonzero(o & (lay.th_par >= 0))
-        J_th[free_th, lay.th_par[free_th]] += d[vi[free_th]]
-        J_th[~o] = -d_mu[:, vi[~o]].T
+        J_th = _threshold_jacobian(lay, theta, d, dd, mu, d_mu)
         J_var = d_diag[:, lay.num].T
         J_off = ((d[r] * d[c])[:, None] * d_off.T
                  + (sigma0[r, c])[:, None] * (dd[:, r].T * d[c][:, None]
@@ -579,17 +586,7 @@ class CategoricalObjective:
         else:
             o = np.flatnonzero(lay.ordered)
             dd[:, o] = -0.5 * np.diag(sigma0)[o] ** -1.5 * d_res[:, o, o]
-        ext = np.append(theta, [np.nan, np.nan])
-        tau = np.where(lay.th_par >= 0, ext[lay.th_par], lay.th_val)
-        n_th = len(lay.th_var)
-        J_th = np.zeros((n_th, q))
-        o = lay.ordered[lay.th_var]
-        vi = lay.th_var
-        J_th[o] = (-(d[vi[o]])[:, None] * d_int[:, vi[o]].T
-                   + (tau[o] - mu[vi[o]])[:, None] * dd[:, vi[o]].T)
-        free_th = np.flatnonzero(o & (lay.th_par >= 0))
-        J_th[free_th, lay.th_par[free_th]] += d[vi[free_th]]
-        J_th[~o] = -d_int[:, vi[~o]].T
+        J_th = _threshold_jacobian(lay, theta, d, dd, mu, d_int)
         # slopes d_i Pi_ik, by covariate k then variable i
         J_sl = (d[None, :, None] * d_pi + pi[None, :, :] * dd[:, :, None])
         J_sl = np.transpose(J_sl, (2, 1, 0)).reshape(-1, q)
@@ -737,10 +734,9 @@ def catml_quantities(objective: CategoricalObjective, theta, e_inv, df: int) -> 
             ((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & pt["lhs"].isin(ordered)
              & (pt["free"] > 0)).any()):
         return None  # ... and with free residual variances of the latent responses (theta)
-    N = objective.n
     xx3 = 0.0
     xx3_null = 0.0
-    WiU_blocks, V_blocks, G_blocks, D_blocks, W_blocks = [], [], [], [], []
+    V_blocks, G_blocks, D_blocks, W_blocks = [], [], [], []
     for g, lay in enumerate(objective.layouts):
         p = len(lay.ordered)
         s = objective.obs[g]

@@ -218,15 +218,17 @@ def _fiml_group(values):
     return group_data(values, logl_h1=0.0)
 
 
-def _run_chunk(task: _Task, start: int, stop: int):
-    """Draws start..stop-1 with BLAS limited to one thread (bit-identical everywhere)."""
+def _run_chunk(task, start: int, stop: int):
+    """Draws start..stop-1 (ML, or ordinal for an ``_OrdinalTask``) with BLAS limited to one
+    thread (bit-identical everywhere)."""
+    draw = _one_ordinal_draw if isinstance(task, _OrdinalTask) else _one_draw
     rows = np.full((stop - start, task.width), np.nan)
     failed = np.zeros(stop - start, dtype=bool)
     admissible = np.zeros(stop - start, dtype=bool)
     iterations = np.zeros(stop - start, dtype=np.int64)
     with one_blas_thread():
         for i, b in enumerate(range(start, stop)):
-            rows[i], failed[i], admissible[i], iterations[i] = _one_draw(task, b)
+            rows[i], failed[i], admissible[i], iterations[i] = draw(task, b)
     return start, rows, failed, admissible, iterations, os.getpid()
 
 
@@ -345,18 +347,6 @@ def _one_ordinal_draw(task: _OrdinalTask, b: int):
     if task.derived is not None:
         row[k:] = task.derived(*_ordinal_matrices(task, objective, theta, 0))
     return row, False, _ordinal_admissible(task, objective, theta), res.iterations
-
-
-def _run_ordinal_chunk(task: _OrdinalTask, start: int, stop: int):
-    """Ordinal draws start..stop-1 with BLAS limited to one thread."""
-    rows = np.full((stop - start, task.width), np.nan)
-    failed = np.zeros(stop - start, dtype=bool)
-    admissible = np.zeros(stop - start, dtype=bool)
-    iterations = np.zeros(stop - start, dtype=np.int64)
-    with one_blas_thread():
-        for i, b in enumerate(range(start, stop)):
-            rows[i], failed[i], admissible[i], iterations[i] = _one_ordinal_draw(task, b)
-    return start, rows, failed, admissible, iterations, os.getpid()
 
 
 def _ordinal_task(fit, data, group, seed, quantities) -> _OrdinalTask:
@@ -601,8 +591,6 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
     >>> res = bootstrap(fit, data, B=500, seed=1, jobs=2)  # doctest: +SKIP
     >>> res.row("ind", ":=")[["ci_lower_perc", "ci_upper_perc"]]  # doctest: +SKIP
     """
-    import pandas as pd
-
     from ..estimation import FitResult, fit_model
 
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
@@ -641,7 +629,7 @@ def bootstrap(fit_or_model, data, B: int, seed: int | None = None, jobs: int = 1
         # lavaan's vcov of these estimators is N / (N - G) times the draws' covariance
         # (lav_model_vcov divides N * cov by N - G for every estimator but ML)
         n = int(fit.n_obs)
-        return _run(fit.model, task, _run_ordinal_chunk, B, jobs, scheduler, progress, level,
+        return _run(fit.model, task, _run_chunk, B, jobs, scheduler, progress, level,
                     quantities, se_scale=math.sqrt(n / (n - fit.model.ngroups)))
     model = fit.model
     theta0 = np.asarray(fit.theta, dtype=float)
