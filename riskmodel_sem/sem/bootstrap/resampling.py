@@ -190,18 +190,22 @@ def _one_draw(task: _Task, b: int):
         res = None
     if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
         return row, True, False, 0 if res is None else res.iterations
-    theta, its = res.theta, res.iterations
-    q = task.kernel.q
-    row[:q] = theta
-    k = q
+    theta = res.theta
+    _fill_row(task, row, theta, lambda: task.kernel.matrices(theta, 0, fixed)[:2])
+    return row, False, _admissible(task, theta, fixed), res.iterations
+
+
+def _fill_row(task, row, theta, matrices) -> None:
+    """A converged draw's row: the free parameters, the defined ones (:=) and the derived
+    quantities, these from the (A, S) that ``matrices()`` returns (called only if needed)."""
+    k = len(theta)
+    row[:k] = theta
     if task.definitions:
         vals = _defined_values(task, theta)
         row[k:k + len(vals)] = vals
         k += len(vals)
     if task.derived is not None:
-        A, S, _ = task.kernel.matrices(theta, 0, fixed)
-        row[k:] = task.derived(A, S)
-    return row, False, _admissible(task, theta, fixed), its
+        row[k:] = task.derived(*matrices())
 
 
 def _fiml_group(values):
@@ -337,15 +341,7 @@ def _one_ordinal_draw(task: _OrdinalTask, b: int):
     if res is None or not res.converged or not np.all(np.isfinite(res.theta)):
         return row, True, False, 0 if res is None else res.iterations
     theta = res.theta
-    q = task.model.n_free
-    row[:q] = theta
-    k = q
-    if task.definitions:
-        vals = _defined_values(task, theta)
-        row[k:k + len(vals)] = vals
-        k += len(vals)
-    if task.derived is not None:
-        row[k:] = task.derived(*_ordinal_matrices(task, objective, theta, 0))
+    _fill_row(task, row, theta, lambda: _ordinal_matrices(task, objective, theta, 0))
     return row, False, _ordinal_admissible(task, objective, theta), res.iterations
 
 
