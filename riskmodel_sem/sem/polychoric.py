@@ -566,6 +566,38 @@ def polychoric_matrix(values: np.ndarray, names: Sequence[str],
     return ordinal_stats(values, names, ordered, missing=missing, acov=False).correlations
 
 
+def _muthen_t(s11, sc_cor, a21, blocks, names, pi_, pj, where, first_step, no_information):
+    """T = S B^-T of Muthen's (1984) two-step covariance B^-1 S'S B^-T = T'T, with
+    B = [[A11, 0], [A21, A22]]: A11 = S11'S11 block diagonal (``blocks``: the first-step
+    columns of each variable), A22 = diag(S22'S22) of the correlations' scores ``sc_cor``,
+    A21 given (lavaan's ``lav_muthen1984``).
+
+    Raises
+    ------
+    ModelError
+        A variable's first-step scores are degenerate (``first_step`` names what cannot be
+        estimated), or a correlation's scores are all zero (``no_information``, a format with
+        ``a``, ``b`` and ``where``).
+    """
+    size11 = s11.shape[1]
+    a11_inv = np.zeros((size11, size11))
+    for j, idx in enumerate(blocks):
+        block = s11[:, idx].T @ s11[:, idx]
+        try:
+            a11_inv[np.ix_(idx, idx)] = np.linalg.inv(block)
+        except np.linalg.LinAlgError:
+            raise ModelError(f"The scores of variable {names[j]!r}{where} are degenerate; "
+                             f"its {first_step} cannot be estimated.") from None
+    a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
+    if np.any(a22 == 0):
+        bad = int(np.flatnonzero(a22 == 0)[0])
+        raise ModelError(no_information.format(a=names[pi_[bad]], b=names[pj[bad]],
+                                               where=where))
+    a22_inv = 1.0 / a22
+    a21_inv = -(a22_inv[:, None] * a21) @ a11_inv
+    return np.hstack([s11 @ a11_inv.T, s11 @ a21_inv.T + sc_cor * a22_inv[None, :]])
+
+
 def _acov(sc_th, sc_var, sc_cor, a21, ordv, names, where, th_start, th_end, num_idx, nth, pi_, pj,
           cor, sds):
     """n times the asymptotic covariance of (thresholds, variances, correlations) from the
@@ -577,27 +609,12 @@ def _acov(sc_th, sc_var, sc_cor, a21, ordv, names, where, th_start, th_end, num_
     # diagonal), formed as T'T with T = S B^-T so that no q x q x q product is needed
     s11 = np.hstack([sc_th, sc_var])
     size11 = nth + nnum
-    a11_inv = np.zeros((size11, size11))
-    for j in range(p):
-        idx = list(range(th_start[j], th_end[j]))
-        if not ordv[j]:
-            idx.append(nth + int(np.searchsorted(num_idx, j)))
-        block = s11[:, idx].T @ s11[:, idx]
-        try:
-            a11_inv[np.ix_(idx, idx)] = np.linalg.inv(block)
-        except np.linalg.LinAlgError:
-            raise ModelError(f"The scores of variable {names[j]!r}{where} are degenerate; "
-                             "its thresholds cannot be estimated.") from None
-    a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
-    if np.any(a22 == 0):
-        bad = int(np.flatnonzero(a22 == 0)[0])
-        raise ModelError(f"The correlation of {names[pi_[bad]]} and {names[pj[bad]]}{where} has "
-                         "no information (no row answers both).")
-    a22_inv = 1.0 / a22
-    a21_inv = -(a22_inv[:, None] * a21) @ a11_inv
-    t11 = s11 @ a11_inv.T
-    t22 = s11 @ a21_inv.T + sc_cor * a22_inv[None, :]
-    t = np.hstack([t11, t22])
+    blocks = [list(range(th_start[j], th_end[j]))
+              + ([] if ordv[j] else [nth + int(np.searchsorted(num_idx, j))])
+              for j in range(p)]
+    t = _muthen_t(s11, sc_cor, a21, blocks, names, pi_, pj, where, "thresholds",
+                  "The correlation of {a} and {b}{where} has no information (no row answers "
+                  "both).")
     if nnum:
         h = np.eye(size11 + pstar)
         for q in range(pstar):
@@ -1115,25 +1132,11 @@ def conditional_stats(values: np.ndarray, names: Sequence[str], ordered: Sequenc
 
     # Muthen (1984): B^-1 S'S B^-T with B = [[A11, 0], [A21, A22]]
     s11 = np.hstack([sc_th, sc_sl, sc_var])
-    a11_inv = np.zeros((size11, size11))
-    for j in range(p):
-        idx = list(range(th_start[j], th_end[j])) + list(sl_idx(j))
-        if not ordv[j]:
-            idx.append(var_idx(j))
-        block = s11[:, idx].T @ s11[:, idx]
-        try:
-            a11_inv[np.ix_(idx, idx)] = np.linalg.inv(block)
-        except np.linalg.LinAlgError:
-            raise ModelError(f"The scores of variable {names[j]!r}{where} are degenerate; "
-                             "its regression on the covariates cannot be estimated.") from None
-    a22 = np.einsum("ij,ij->j", sc_cor, sc_cor)
-    if np.any(a22 == 0):
-        bad = int(np.flatnonzero(a22 == 0)[0])
-        raise ModelError(f"The residual correlation of {names[pi_[bad]]} and {names[pj[bad]]}"
-                         f"{where} has no information.")
-    a22_inv = 1.0 / a22
-    a21_inv = -(a22_inv[:, None] * a21) @ a11_inv
-    t = np.hstack([s11 @ a11_inv.T, s11 @ a21_inv.T + sc_cor * a22_inv[None, :]])
+    blocks = [list(range(th_start[j], th_end[j])) + list(sl_idx(j))
+              + ([] if ordv[j] else [var_idx(j)]) for j in range(p)]
+    t = _muthen_t(s11, sc_cor, a21, blocks, names, pi_, pj, where,
+                  "regression on the covariates",
+                  "The residual correlation of {a} and {b}{where} has no information.")
     if nnum:
         h = np.eye(size11 + pstar)
         h[size11:, :size11] = h21
