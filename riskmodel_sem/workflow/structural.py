@@ -159,11 +159,10 @@ def _boot_derived(model, boot: BootstrapResult, quantities, group: int = 0) -> n
             missing.append(j)
     if missing:
         ev = DerivedEvaluator(model, [quantities[j] for j in missing])
-        for b in range(boot.draws.shape[0]):
-            theta = boot.draws[b, :q]
-            if np.all(np.isfinite(theta)):
-                A, S, _ = model.matrices(theta, group)
-                out[b, missing] = ev(A, S)
+        ok = np.all(np.isfinite(boot.draws[:, :q]), axis=1)
+        if ok.any():
+            A, S, _ = model.matrices_batch(boot.draws[ok, :q], group)
+            out[np.ix_(ok, missing)] = ev(A, S)
     return out
 
 

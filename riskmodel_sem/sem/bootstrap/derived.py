@@ -121,7 +121,8 @@ class DerivedEvaluator:
 
     Notes
     -----
-    Calling it with (A, S) of group 1 gives ``sum(coef * term)`` per quantity, with E =
+    Calling it with (A, S) of group 1 gives ``sum(coef * term)`` per quantity (with stacks
+    of B matrices, one row per draw), with E =
     (I - A)^-1: ``est`` terms read A or S, ``total`` terms E (lavaan's total effects), and
     ``std_all``/``total_std`` terms are multiplied by sd(cause) / sd(outcome) from
     diag(E S E') (lavaan's ``std.all``).
@@ -153,27 +154,36 @@ class DerivedEvaluator:
                 if kind == "std_all" and mat != "A":
                     raise ModelError(f"The derived quantity {d.name}: std_all terms need an "
                                      "=~ or ~ row.")
-                terms.append((len(terms), float(coef), kind, mat, i, j))
-        self.terms = tuple(terms)
+                terms.append((float(coef), kind, "ASE".index(mat), i, j))
+        self.n_terms = len(terms)
+        self.coef = np.array([t[0] for t in terms])
+        self.std = np.array([t[1] in ("std_all", "total_std") for t in terms], dtype=bool)
+        self.mat = np.array([t[2] for t in terms], dtype=np.intp)
+        self.rows = np.array([t[3] for t in terms], dtype=np.intp)
+        self.cols = np.array([t[4] for t in terms], dtype=np.intp)
         self.owner = np.repeat(np.arange(len(derived)), [len(d.terms) for d in derived])
-        self.needs_sd = any(t[2] in ("std_all", "total_std") for t in terms)
+        self.needs_sd = bool(self.std.any())
 
     def __call__(self, A, S) -> np.ndarray:
-        n = A.shape[0]
+        """The quantities at one (A, S), or one row per draw for stacks (B, n, n)."""
+        A, S = np.asarray(A, dtype=float), np.asarray(S, dtype=float)
+        if A.ndim == 2:
+            return self(A[None], S[None])[0]
+        n = A.shape[-1]
         E = np.linalg.inv(np.eye(n) - A)
-        sd = np.sqrt(np.clip(np.diag(E @ S @ E.T), 0, None)) if self.needs_sd else None
-        vals = np.empty(len(self.terms))
-        for k, coef, kind, mat, i, j in self.terms:
-            if mat == "E":
-                v = E[i, j]
-            elif mat == "A":
-                v = A[i, j]
-            else:
-                v = S[i, j]
-            if kind in ("std_all", "total_std"):
-                v = v * sd[j] / sd[i]
-            vals[k] = coef * v
-        return np.bincount(self.owner, weights=vals, minlength=len(self.names))
+        vals = np.empty((A.shape[0], self.n_terms))
+        for code, M in enumerate((A, S, E)):
+            sel = self.mat == code
+            if sel.any():
+                vals[:, sel] = M[:, self.rows[sel], self.cols[sel]]
+        if self.needs_sd:
+            # sd of every variable: sqrt(diag(E S E')), the model-implied (std.all) scale
+            sd = np.sqrt(np.clip(np.einsum("bij,bjk,bik->bi", E, S, E), 0, None))
+            std = self.std
+            vals[:, std] *= sd[:, self.cols[std]] / sd[:, self.rows[std]]
+        out = np.zeros((A.shape[0], len(self.names)))
+        np.add.at(out.T, self.owner, (vals * self.coef).T)
+        return out
 
 
 def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
