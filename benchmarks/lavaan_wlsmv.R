@@ -2,15 +2,18 @@
 ## Times one WLSMV analysis in lavaan as a user runs it (inside R, so R's start-up and package
 ## loading are not counted): sem(model, data, ordered = TRUE, estimator = "WLSMV") followed by
 ## fitMeasures, parameterEstimates(standardized = TRUE), lavInspect(fit, "r2") and modindices.
-## Usage: Rscript lavaan_wlsmv.R MODEL.lav DATA.csv REPEAT OUT.json
-## Writes the elapsed seconds of each run (after one warm-up) and lavaan's chi-square.
+## Usage: Rscript lavaan_wlsmv.R MODEL.lav DATA.csv REPEAT OUT.json [ML]
+## Writes the elapsed seconds of each run (after one warm-up) and lavaan's chi-square. With ML
+## as fifth argument the same analysis is timed by maximum likelihood (the items continuous).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 args <- commandArgs(trailingOnly = TRUE)
 model <- paste(readLines(args[1], encoding = "UTF-8"), collapse = "\n")
 data <- read.csv(args[2])
 reps <- as.integer(args[3])
+ml <- length(args) >= 5 && args[5] == "ML"
 run <- function(all = TRUE) {
-  fit <- sem(model, data = data, ordered = TRUE, estimator = "WLSMV")
+  fit <- if (ml) sem(model, data = data) else
+    sem(model, data = data, ordered = TRUE, estimator = "WLSMV")
   if (all) {
     fm <- fitMeasures(fit)
     est <- parameterEstimates(fit, standardized = TRUE)
