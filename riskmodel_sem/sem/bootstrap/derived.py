@@ -161,7 +161,8 @@ class DerivedEvaluator:
         self.mat = np.array([t[2] for t in terms], dtype=np.intp)
         self.rows = np.array([t[3] for t in terms], dtype=np.intp)
         self.cols = np.array([t[4] for t in terms], dtype=np.intp)
-        self.owner = np.repeat(np.arange(len(derived)), [len(d.terms) for d in derived])
+        owner = np.repeat(np.arange(len(derived)), [len(d.terms) for d in derived])
+        self.sums = (owner[:, None] == np.arange(len(derived))).astype(float)  # term -> sum
         self.needs_sd = bool(self.std.any())
 
     def __call__(self, A, S) -> np.ndarray:
@@ -178,12 +179,10 @@ class DerivedEvaluator:
                 vals[:, sel] = M[:, self.rows[sel], self.cols[sel]]
         if self.needs_sd:
             # sd of every variable: sqrt(diag(E S E')), the model-implied (std.all) scale
-            sd = np.sqrt(np.clip(np.einsum("bij,bjk,bik->bi", E, S, E), 0, None))
+            sd = np.sqrt(np.clip(((E @ S) * E).sum(axis=-1), 0, None))
             std = self.std
             vals[:, std] *= sd[:, self.cols[std]] / sd[:, self.rows[std]]
-        out = np.zeros((A.shape[0], len(self.names)))
-        np.add.at(out.T, self.owner, (vals * self.coef).T)
-        return out
+        return (vals * self.coef) @ self.sums
 
 
 def derived_values(model, theta, derived: Sequence[Derived]) -> np.ndarray:
