@@ -207,3 +207,49 @@ def test_a_full_disk_names_the_file_and_the_cause(tmp_path, lav, capsys, monkeyp
     assert code == 2 and len(err) == 1, err
     assert str(out / "results.json") in err[0] and "No space left on device" in err[0]
     assert _contents(out) == {"results.json": "old\n"}
+
+
+
+
+def test_office_parts_are_canonical_xml_2():
+    """Every XML part of a repacked workbook and Word document (Chinese text, namespaces
+    declared at the root and used below it) is the Canonical XML 2.0 form of the writer's
+    part (Python's ``canonicalize``) byte for byte; the bundled survey's parts are canonical."""
+    import datetime as dt
+    import io
+    import re
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    import docx
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["题项", "政府作为任务发包方", 3.5, None])
+    book.create_sheet("结果").append(["a & b < c", "\"引号\"", "x\ty"])
+    raw_xlsx = io.BytesIO()
+    book.save(raw_xlsx)
+    document = docx.Document()
+    document.add_heading("众包风险", level=1)
+    document.add_paragraph("H1：平台风险 → 解决者风险 (β = .31, p < .001)")
+    raw_docx = io.BytesIO()
+    document.save(raw_docx)
+    when = dt.datetime(2023, 1, 1)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundled = (ROOT / "riskmodel_sem" / "survey" / "data" / "gcrm_synthetic.xlsx").read_bytes()
+    parts = 0
+    for raw in (raw_xlsx.getvalue(), raw_docx.getvalue(), bundled):
+        with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(
+                io.BytesIO(outputs.reproducible_package(raw, when))) as out:
+            for name in src.namelist():
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                expected = ET.canonicalize(src.read(name).decode("utf-8"))
+                if name == "docProps/core.xml":
+                    expected = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                                      lambda m: m.group(1) + stamp + m.group(3), expected)
+                head, body = out.read(name).decode("utf-8").split("?>\n", 1)
+                assert head.startswith("<?xml")
+                assert body == expected, name
+                parts += 1
+    assert parts > 20
