@@ -292,11 +292,47 @@ def _topological_positions(n, rows, cols):
     return pos
 
 
+def _sinks(n, p, a_rows, a_cols, s_rows, s_cols):
+    """Mask of the observed variables that are sinks of the RAM graph.
+
+    A sink has no outgoing arrow (column of A zero) and covaries (S) only with other sinks, so
+    that with the variables ordered (rest R, sinks K) A_RK = A_KK = 0 and S_RK = 0. ``a_*`` and
+    ``s_*`` are the positions of the entries that are free or fixed at a nonzero value.
+    """
+    sink = np.zeros(n, dtype=bool)
+    sink[:p] = True
+    sink[np.asarray(a_cols, dtype=np.intp)] = False
+    s_rows = np.asarray(s_rows, dtype=np.intp)
+    s_cols = np.asarray(s_cols, dtype=np.intp)
+    while True:  # a covariance with a non-sink makes both ends non-sinks
+        mixed = sink[s_rows] != sink[s_cols]
+        if not mixed.any():
+            return sink
+        sink[s_rows[mixed]] = False
+        sink[s_cols[mixed]] = False
+
+
 class ModelKernel:
     """A compiled model's free and fixed matrix entries as index arrays, in causal order.
 
     Built once per model (cheap to pickle: arrays and small dicts only); an objective or a
     bootstrap draw evaluates the implied moments and the gradient with it without pandas.
+
+    Notes
+    -----
+    The variables of each group are split into the observed sinks K (observed variables with
+    no outgoing arrow whose covariances involve only other sinks: the indicators of a
+    measurement model) and the rest R (latent variables, observed covariates, observed
+    variables with an outgoing path), and ordered R first (causal order, so that I - A_RR is
+    unit lower triangular in a recursive model), then K in the model's observed order. Then
+    A_RK = A_KK = 0 and S_RK = 0, so with L = A_KR, E_RR = (I - A_RR)^-1 and
+    F_R = E[obs, R] (rows L E_RR for the sinks, rows of E_RR for the other observed variables)
+
+        Sigma = F_R S_RR F_R' + S_KK,    mu = F_R m_R + m_K
+
+    (S_KK and m_K added in the sinks' rows and columns), the RAM moments E[obs] S E[obs]' and
+    E[obs] m without the (n, n) products. A model without sinks has K empty and F_R = E[obs],
+    the plain RAM form.
     """
 
     def __init__(self, model):
@@ -306,35 +342,80 @@ class ModelKernel:
         self.meanstructure = bool(model.meanstructure)
         self.eye_p = np.eye(self.p)
         self.groups = []
+        p, n = self.p, self.n
         for b in model.blocks:
             af, sf, mf = b.a_par >= 0, b.s_par >= 0, b.m_par >= 0
-            A0 = np.zeros((self.n, self.n))
+            A0 = np.zeros((n, n))
             A0[b.a_rows[~af], b.a_cols[~af]] = b.a_val[~af]
-            S0 = np.zeros((self.n, self.n))
+            S0 = np.zeros((n, n))
             S0[b.s_rows[~sf], b.s_cols[~sf]] = b.s_val[~sf]
             S0[b.s_cols[~sf], b.s_rows[~sf]] = b.s_val[~sf]
-            m0 = np.zeros(self.n)
+            m0 = np.zeros(n)
             m0[b.m_rows[~mf]] = b.m_val[~mf]
-            sr, sc = b.s_rows[sf], b.s_cols[sf]
             nz = af | (b.a_val != 0)
-            pos = _topological_positions(self.n, b.a_rows[nz], b.a_cols[nz])
-            tri = pos is not None
-            if not tri:
-                pos = np.arange(self.n)
-            inv = np.argsort(pos)
+            snz = sf | (b.s_val != 0)
+            topo = _topological_positions(n, b.a_rows[nz], b.a_cols[nz])
+            tri = topo is not None
+            causal = np.argsort(topo) if tri else np.arange(n)
+            sink = _sinks(n, p, b.a_rows[nz], b.a_cols[nz], b.s_rows[snz], b.s_cols[snz])
+            kobs = np.flatnonzero(sink).astype(np.intp)  # sinks, in observed order
+            order = np.concatenate([causal[~sink[causal]], kobs])
+            pos = np.empty(n, dtype=np.intp)
+            pos[order] = np.arange(n)
+            r = n - len(kobs)
+            robs = np.flatnonzero(~sink[:p]).astype(np.intp)
+            ap, sp, mp = b.a_par[af], b.s_par[sf], b.m_par[mf]
+            ra, ca = pos[b.a_rows[af]], pos[b.a_cols[af]]
+            rs, cs = pos[b.s_rows[sf]], pos[b.s_cols[sf]]
+            s_in_r = rs < r
+            rm = pos[b.m_rows[mf]]
+            a_in_r = ra < r
             self.groups.append(dict(
                 A0=A0, S0=S0, m0=m0,
-                ar=b.a_rows[af], ac=b.a_cols[af], ap=b.a_par[af],
-                sr=sr, sc=sc, sp=b.s_par[sf], sfac=np.where(sr == sc, 1.0, 2.0),
-                mr=b.m_rows[mf], mp=b.m_par[mf],
-                # the same in causal order
-                tri=tri, pos=pos, obs=pos[:self.p],
-                IA0=np.eye(self.n) - A0[inv][:, inv], S0p=S0[inv][:, inv], m0p=m0[inv],
-                arp=pos[b.a_rows[af]], acp=pos[b.a_cols[af]],
-                srp=pos[sr], scp=pos[sc], mrp=pos[b.m_rows[mf]],
+                ar=b.a_rows[af], ac=b.a_cols[af], ap=ap,
+                sr=b.s_rows[sf], sc=b.s_cols[sf], sp=sp,
+                mr=b.m_rows[mf], mp=mp,
+                # causal order (R, K): positions, the fixed matrices' blocks
+                tri=tri, pos=pos, r=r, k=len(kobs), kobs=kobs, robs=robs, rpos=pos[robs],
+                all_sinks=len(kobs) == p,
+                **self._blocks(A0, S0, m0, order, r),
+                # free entries: A_RR (row, col, par), A_KR (row - r, col, par), the same for
+                # S_RR and S_KK (S_KK's also as observed indices) and m_R, m_K
+                arr=ra[a_in_r], acr=ca[a_in_r], apr=ap[a_in_r],
+                ark=ra[~a_in_r] - r, ack=ca[~a_in_r], apk=ap[~a_in_r],
+                srr=rs[s_in_r], scr=cs[s_in_r], spr=sp[s_in_r],
+                srk=rs[~s_in_r] - r, sck=cs[~s_in_r] - r, spk=sp[~s_in_r],
+                sko_r=kobs[rs[~s_in_r] - r], sko_c=kobs[cs[~s_in_r] - r],
+                mrr=rm[rm < r], mpr=mp[rm < r], mrk=rm[rm >= r] - r, mpk=mp[rm >= r],
+                # the same in the gradient's order: A entries (rows of [R; K], columns of R),
+                # S entries of S_RR then S_KK, m entries
+                ga_r=ra, ga_c=ca, ga_p=ap,
+                gs_p=np.concatenate([sp[s_in_r], sp[~s_in_r]]),
+                gs_fac=np.concatenate([np.where(rs[s_in_r] == cs[s_in_r], 1.0, 2.0),
+                                       np.where(rs[~s_in_r] == cs[~s_in_r], 1.0, 2.0)]),
+                gm_r=rm, gm_p=mp,
             ))
-        self.par = np.concatenate([np.concatenate([g["ap"], g["sp"], g["mp"]])
+        self.par = np.concatenate([np.concatenate([g["ga_p"], g["gs_p"], g["gm_p"]])
                                    for g in self.groups]).astype(np.intp)
+
+    @staticmethod
+    def _blocks(A0, S0, m0, order, r):
+        """The fixed matrices in causal order as I - A_RR, L = A_KR, S_RR, S_KK, m_R, m_K.
+
+        Raises
+        ------
+        ValueError
+            When they have a nonzero entry outside those blocks (an arrow out of a sink or a
+            covariance of a sink with a non-sink), which the partition does not allow for.
+        """
+        A = A0[order][:, order]
+        S = S0[order][:, order]
+        if np.any(A[:, r:]) or np.any(S[:r, r:]):
+            raise ValueError("The fixed matrices have an arrow out of, or a covariance with, "
+                             "a variable that the model treats as an observed sink.")
+        m = m0[order]
+        return dict(IA0=np.eye(r) - A[:r, :r], L0=A[r:, :r].copy(), S0R=S[:r, :r].copy(),
+                    S0K=S[r:, r:].copy(), m0R=m[:r].copy(), m0K=m[r:].copy())
 
     def matrices(self, theta, g, fixed=None):
         """(A, S, m) of group g in the model's variable order; ``fixed`` replaces the fixed
@@ -352,27 +433,53 @@ class ModelKernel:
         return A, S, m
 
     def permuted_fixed(self, fixed):
-        """Fixed matrices (A0, S0, m0) per group as (I - A0, S0, m0) in causal order."""
+        """Fixed matrices (A0, S0, m0) per group as the blocks (I - A_RR, A_KR, S_RR, S_KK,
+        m_R, m_K) of the causal order.
+
+        Raises
+        ------
+        ValueError
+            When a fixed matrix has a nonzero entry where the partition into sinks and the
+            rest has structural zeros.
+        """
         if fixed is None:
             return None
         out = []
         for g, (A0, S0, m0) in enumerate(fixed):
-            inv = np.argsort(self.groups[g]["pos"])
-            out.append((np.eye(self.n) - A0[inv][:, inv], S0[inv][:, inv], m0[inv]))
+            grp = self.groups[g]
+            blocks = self._blocks(A0, S0, m0, np.argsort(grp["pos"]), grp["r"])
+            out.append(tuple(blocks[key] for key in ("IA0", "L0", "S0R", "S0K", "m0R", "m0K")))
+        return out
+
+    def _observed_rows(self, grp, sink_rows, rest_rows):
+        """Stack rows of the sinks and of the other observed variables in observed order."""
+        if grp["all_sinks"]:
+            return sink_rows
+        if not grp["k"]:
+            return rest_rows
+        out = np.empty((self.p,) + rest_rows.shape[1:])
+        out[grp["kobs"]] = sink_rows
+        out[grp["robs"]] = rest_rows
         return out
 
     def state(self, theta, g, fixed_p=None):
-        """(E, S, FE, Sigma, E m) of group g in causal order; None if I - A is singular."""
+        """(E_RR, S_RR, F_R, Sigma, E_RR m_R, mu) of group g (class Notes; the last two None
+        without a mean structure); None if I - A_RR is singular."""
         grp = self.groups[g]
-        IA0, S0, m0 = fixed_p[g] if fixed_p is not None else (grp["IA0"], grp["S0p"],
-                                                              grp["m0p"])
+        if fixed_p is not None:
+            IA0, L0, S0R, S0K, m0R, m0K = fixed_p[g]
+        else:
+            IA0, L0, S0R, S0K = grp["IA0"], grp["L0"], grp["S0R"], grp["S0K"]
+            m0R, m0K = grp["m0R"], grp["m0K"]
         IA = IA0.copy()
-        IA[grp["arp"], grp["acp"]] = -theta[grp["ap"]]
-        S = S0.copy()
-        sv = theta[grp["sp"]]
-        S[grp["srp"], grp["scp"]] = sv
-        S[grp["scp"], grp["srp"]] = sv
-        if grp["tri"]:
+        IA[grp["arr"], grp["acr"]] = -theta[grp["apr"]]
+        S = S0R.copy()
+        sv = theta[grp["spr"]]
+        S[grp["srr"], grp["scr"]] = sv
+        S[grp["scr"], grp["srr"]] = sv
+        if not grp["r"]:  # every variable an observed sink (a baseline model)
+            E = IA
+        elif grp["tri"]:
             E, info = _dtrtri(IA, lower=1, unitdiag=1)
             if info != 0:
                 return None
@@ -381,14 +488,41 @@ class ModelKernel:
                 E = np.linalg.inv(IA)
             except np.linalg.LinAlgError:
                 return None
-        FE = E[grp["obs"]]
+        if grp["k"]:
+            L = L0.copy()
+            L[grp["ark"], grp["ack"]] = theta[grp["apk"]]
+            FE = self._observed_rows(grp, L @ E, E[grp["rpos"]])
+            Theta = S0K.copy()
+            sv = theta[grp["spk"]]
+            Theta[grp["srk"], grp["sck"]] = sv
+            Theta[grp["sck"], grp["srk"]] = sv
+        else:
+            FE = E[grp["rpos"]]
         sigma = FE @ S @ FE.T
-        Em = None
+        if grp["all_sinks"]:
+            sigma += Theta
+        elif grp["k"]:
+            sigma[np.ix_(grp["kobs"], grp["kobs"])] += Theta
+        Em = mu = None
         if self.meanstructure:
-            m = m0.copy()
-            m[grp["mrp"]] = theta[grp["mp"]]
+            m = m0R.copy()
+            m[grp["mrr"]] = theta[grp["mpr"]]
             Em = E @ m
-        return E, S, FE, sigma, Em
+            if grp["k"]:
+                mk = m0K.copy()
+                mk[grp["mrk"]] = theta[grp["mpk"]]
+                mu = self._observed_rows(grp, L @ Em + mk, Em[grp["rpos"]])
+            else:
+                mu = Em[grp["rpos"]]
+        return E, S, FE, sigma, Em, mu
+
+    def _full_observed(self, grp, FE):
+        """E[obs] (p, n) in causal order from F_R: the sinks' columns are unit vectors."""
+        r = grp["r"]
+        out = np.zeros((self.p, self.n))
+        out[:, :r] = FE
+        out[grp["kobs"], r + np.arange(grp["k"])] = 1.0
+        return out
 
     def expected_information(self, state, g) -> np.ndarray | None:
         """Unit expected information of group g at its state (:meth:`state`), complete-data
@@ -396,37 +530,62 @@ class ModelKernel:
         :meth:`CompiledModel.expected_information`), from the factored derivatives of the
         implied moments in causal order; None when Sigma is not positive definite."""
         grp = self.groups[g]
-        E, S, FE, sigma, Em = state
+        E, S, FE, sigma, Em, _ = state
         ci = _chol_inv(sigma, self.eye_p)
         if ci is None:
             return None
+        full = self._full_observed(grp, FE)
         FESE = FE @ S @ E.T
-        U = np.concatenate([FE[:, grp["arp"]].T, FE[:, grp["srp"]].T])
-        V = np.concatenate([FESE[:, grp["acp"]].T, FE[:, grp["scp"]].T])
-        scale = np.concatenate([np.ones(len(grp["arp"])),
-                                np.where(grp["srp"] == grp["scp"], 0.5, 1.0)])
-        par = np.concatenate([grp["ap"], grp["sp"]])
+        r = grp["r"]
+        srows = np.concatenate([grp["srr"], r + grp["srk"]])
+        scols = np.concatenate([grp["scr"], r + grp["sck"]])
+        U = np.concatenate([full[:, grp["ga_r"]].T, full[:, srows].T])
+        V = np.concatenate([FESE[:, grp["ga_c"]].T, full[:, scols].T])
+        scale = np.concatenate([np.ones(len(grp["ga_r"])), np.where(srows == scols, 0.5, 1.0)])
+        par = np.concatenate([grp["ga_p"], grp["gs_p"]])
         mean = None
         if self.meanstructure:
-            Dmu = np.concatenate([FE[:, grp["arp"]].T * Em[grp["acp"]][:, None],
-                                  FE[:, grp["mrp"]].T])
-            mean = (Dmu, np.concatenate([grp["ap"], grp["mp"]]))
+            Dmu = np.concatenate([full[:, grp["ga_r"]].T * Em[grp["ga_c"]][:, None],
+                                  full[:, grp["gm_r"]].T])
+            mean = (Dmu, np.concatenate([grp["ga_p"], grp["gm_p"]]))
         return rank_two_information(U, V, scale, par, ci[0], mean, self.q)
 
-    def gradient_part(self, g, state, FtGF, FEg):
-        """Derivatives with respect to group g's free entries, from FE' G FE (G = dF/dSigma as
-        tr(G dSigma)) and FE' dF/dmu: dF/dA = 2 FE'G FE S E' + FE'g (E m)', dF/dS = FE'G FE,
-        dF/dm = FE'g."""
+    def gradient_part(self, g, state, G, gmu):
+        """Derivatives with respect to group g's free entries (in the order of :attr:`par`)
+        from G = dF/dSigma (as tr(G dSigma), symmetric) and gmu = dF/dmu (None without a
+        mean structure).
+
+        Notes
+        -----
+        In the RAM form dF/dA = 2 FE'G FE S E' + FE'gmu (E m)', dF/dS = FE'G FE and
+        dF/dm = FE'gmu with FE = E[obs]. Only the columns R of A are free, and with the
+        partition of the class Notes (FE = [F_R, unit columns of the sinks]) they are
+        dF/dA[:, R] = 2 [F_R'G F_R; G_K. F_R] S_RR E_RR' + [F_R'gmu; gmu_K] (E_RR m_R)',
+        dF/dS_RR = F_R'G F_R, dF/dS_KK = G_KK, dF/dm = [F_R'gmu; gmu_K]: for a measurement
+        model dF/dL = 2 G L Phi with Phi = E_RR S_RR E_RR'.
+        """
         grp = self.groups[g]
-        E, S, _, _, Em = state
-        dA = 2.0 * (FtGF @ (S @ E.T))
+        E, S, FE, _, Em, _ = state
+        r = grp["r"]
+        GF = G @ FE
+        FtGF = np.empty((self.n, r))
+        np.matmul(FE.T, GF, out=FtGF[:r])
+        if grp["all_sinks"]:
+            FtGF[r:] = GF
+        elif grp["k"]:
+            FtGF[r:] = GF[grp["kobs"]]
+        dA = FtGF @ (S @ E.T)
+        dA *= 2.0
         if self.meanstructure:
+            FEg = np.empty(self.n)
+            np.matmul(FE.T, gmu, out=FEg[:r])
+            FEg[r:] = gmu[grp["kobs"]]
             dA += np.outer(FEg, Em)
-            gm = FEg[grp["mrp"]]
+            gm = FEg[grp["gm_r"]]
         else:
             gm = np.zeros(0)
-        return np.concatenate([dA[grp["arp"], grp["acp"]],
-                               grp["sfac"] * FtGF[grp["srp"], grp["scp"]], gm])
+        dS = np.concatenate([FtGF[grp["srr"], grp["scr"]], G[grp["sko_r"], grp["sko_c"]]])
+        return np.concatenate([dA[grp["ga_r"], grp["ga_c"]], grp["gs_fac"] * dS, gm])
 
 
 # ------------------------------------------------------------------------------------------
@@ -624,20 +783,22 @@ class MLObjective:
         """(F_g per group, gradient parts per group) or None when not positive definite.
 
         A complete group uses the closed form F_g = log|Sigma| + tr(S Sigma^-1) - log|S| - p
-        [+ d' Sigma^-1 d] with FE' G FE = W' (Sigma - S - d d') W, W = Sigma^-1 FE; a group
-        with missing data sums the same terms over its patterns (the casewise likelihood).
+        [+ d' Sigma^-1 d] with dF/dSigma = G = Sigma^-1 (Sigma - S - d d') Sigma^-1 and
+        dF/dmu = -2 Sigma^-1 d; a group with missing data sums the same terms over its
+        patterns (the casewise likelihood). :meth:`ModelKernel.gradient_part` maps G and
+        dF/dmu to the free parameters.
         """
         k = self.kernel
         fgs = []
         parts = []
+        mean_model = k.meanstructure
         for g, gd in enumerate(self.groups):
             st = k.state(theta, g, self.fixed_p)
             if st is None:
                 return None
-            E, S, FE, sigma, Em = st
-            obs = k.groups[g]["obs"]
-            mean_model = k.meanstructure
-            mu = Em[obs] if mean_model else gd.fixed_mean
+            sigma = st[3]
+            mu = st[5] if mean_model else gd.fixed_mean
+            gmu = None
             if gd.complete:
                 pat = gd.patterns[0]
                 ci = _chol_inv(sigma, k.eye_p)
@@ -650,22 +811,20 @@ class MLObjective:
                     d = pat.mean - mu
                     invd = inv @ d
                     fg += d @ invd
-                    resid = resid - np.outer(d, d)
+                    resid -= np.outer(d, d)
+                    gmu = -2.0 * invd
                 if with_grad:
-                    W = inv @ FE
-                    FtGF = W.T @ resid @ W
-                    FEg = -2.0 * (FE.T @ invd) if mean_model else None
+                    G = inv @ resid @ inv
             else:
                 res = _missing_gradient(sigma, mu, gd)
                 if res is None:
                     return None
                 fg, G, gmu = res
-                if with_grad:
-                    FtGF = FE.T @ G @ FE
-                    FEg = FE.T @ gmu if mean_model else None
+                if not mean_model:
+                    gmu = None
             fgs.append(fg if gd.complete else fg + gd.const)
             if with_grad:
-                parts.append(self.weights[g] * k.gradient_part(g, st, FtGF, FEg))
+                parts.append(self.weights[g] * k.gradient_part(g, st, G, gmu))
         return fgs, parts
 
     def value(self, theta) -> float | None:
@@ -737,9 +896,8 @@ class MLObjective:
             parts = []
             for g, (G, gmu) in enumerate(held):
                 st = k.state(t, g, self.fixed_p)
-                FE = st[2]
-                FEg = FE.T @ gmu if k.meanstructure else None
-                parts.append(self.weights[g] * k.gradient_part(g, st, FE.T @ G @ FE, FEg))
+                parts.append(self.weights[g] * k.gradient_part(
+                    g, st, G, gmu if k.meanstructure else None))
             return np.bincount(k.par, weights=np.concatenate(parts), minlength=k.q)
 
         second = central_jacobian(contracted, theta, h=h)
