@@ -332,10 +332,16 @@ class ModelKernel:
 
     (S_KK and m_K added in the sinks' rows and columns), the RAM moments E[obs] S E[obs]' and
     E[obs] m without the (n, n) products. A model without sinks has K empty and F_R = E[obs],
-    the plain RAM form.
+    the plain RAM form (as with ``sinks=False``, which keeps every variable in R).
+
+    Parameters
+    ----------
+    model : riskmodel_sem.sem.model.CompiledModel
+    sinks : bool
+        Split off the observed sinks (default); False evaluates the plain RAM form.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, sinks: bool = True):
         self.q = model.n_free
         self.p = len(model.observed)
         self.n = model.n_vars
@@ -357,7 +363,8 @@ class ModelKernel:
             topo = _topological_positions(n, b.a_rows[nz], b.a_cols[nz])
             tri = topo is not None
             causal = np.argsort(topo) if tri else np.arange(n)
-            sink = _sinks(n, p, b.a_rows[nz], b.a_cols[nz], b.s_rows[snz], b.s_cols[snz])
+            sink = (_sinks(n, p, b.a_rows[nz], b.a_cols[nz], b.s_rows[snz], b.s_cols[snz])
+                    if sinks else np.zeros(n, dtype=bool))
             kobs = np.flatnonzero(sink).astype(np.intp)  # sinks, in observed order
             order = np.concatenate([causal[~sink[causal]], kobs])
             pos = np.empty(n, dtype=np.intp)
@@ -369,7 +376,6 @@ class ModelKernel:
             rs, cs = pos[b.s_rows[sf]], pos[b.s_cols[sf]]
             s_in_r = rs < r
             rm = pos[b.m_rows[mf]]
-            a_in_r = ra < r
             self.groups.append(dict(
                 A0=A0, S0=S0, m0=m0,
                 ar=b.a_rows[af], ac=b.a_cols[af], ap=ap,
@@ -378,29 +384,30 @@ class ModelKernel:
                 # causal order (R, K): positions, the fixed matrices' blocks
                 tri=tri, pos=pos, r=r, k=len(kobs), kobs=kobs, robs=robs, rpos=pos[robs],
                 all_sinks=len(kobs) == p,
-                **self._blocks(A0, S0, m0, order, r),
-                # free entries: A_RR (row, col, par), A_KR (row - r, col, par), the same for
-                # S_RR and S_KK (S_KK's also as observed indices) and m_R, m_K
-                arr=ra[a_in_r], acr=ca[a_in_r], apr=ap[a_in_r],
-                ark=ra[~a_in_r] - r, ack=ca[~a_in_r], apk=ap[~a_in_r],
-                srr=rs[s_in_r], scr=cs[s_in_r], spr=sp[s_in_r],
-                srk=rs[~s_in_r] - r, sck=cs[~s_in_r] - r, spk=sp[~s_in_r],
-                sko_r=kobs[rs[~s_in_r] - r], sko_c=kobs[cs[~s_in_r] - r],
-                mrr=rm[rm < r], mpr=mp[rm < r], mrk=rm[rm >= r] - r, mpk=mp[rm >= r],
-                # the same in the gradient's order: A entries (rows of [R; K], columns of R),
-                # S entries of S_RR then S_KK, m entries
-                ga_r=ra, ga_c=ca, ga_p=ap,
+                buf0=self._blocks(A0, S0, m0, order, r),
+                **self._fill(r, len(kobs), ra, ca, ap, rs, cs, sp, rm, mp),
+                # the free entries in the gradient's order: A (rows of [R; K], columns of R),
+                # S_RR, S_KK (positions in the blocks and, for S_KK, in Sigma), m ([R; K])
+                ga_r=ra, ga_c=ca, ga_p=ap, ga_flat=ra * r + ca,
+                srr=rs[s_in_r], scr=cs[s_in_r], srk=rs[~s_in_r] - r, sck=cs[~s_in_r] - r,
+                gs_rr=rs[s_in_r] * r + cs[s_in_r],
+                gs_kk=kobs[rs[~s_in_r] - r] * p + kobs[cs[~s_in_r] - r],
                 gs_p=np.concatenate([sp[s_in_r], sp[~s_in_r]]),
-                gs_fac=np.concatenate([np.where(rs[s_in_r] == cs[s_in_r], 1.0, 2.0),
-                                       np.where(rs[~s_in_r] == cs[~s_in_r], 1.0, 2.0)]),
                 gm_r=rm, gm_p=mp,
+                # dF/dS_ij counts twice off the diagonal (S_ij = S_ji)
+                g_fac=np.concatenate([np.ones(len(ap)),
+                                      np.where(rs[s_in_r] == cs[s_in_r], 1.0, 2.0),
+                                      np.where(rs[~s_in_r] == cs[~s_in_r], 1.0, 2.0),
+                                      np.ones(len(mp))]),
             ))
         self.par = np.concatenate([np.concatenate([g["ga_p"], g["gs_p"], g["gm_p"]])
                                    for g in self.groups]).astype(np.intp)
 
     @staticmethod
     def _blocks(A0, S0, m0, order, r):
-        """The fixed matrices in causal order as I - A_RR, L = A_KR, S_RR, S_KK, m_R, m_K.
+        """The fixed matrices in causal order as one flat array holding the blocks
+        I - A_RR (r, r), S_RR (r, r), L = A_KR (k, r), S_KK (k, k), m_R (r) and m_K (k), in
+        that order (:meth:`state` fills in the free entries and takes views of the blocks).
 
         Raises
         ------
@@ -414,8 +421,31 @@ class ModelKernel:
             raise ValueError("The fixed matrices have an arrow out of, or a covariance with, "
                              "a variable that the model treats as an observed sink.")
         m = m0[order]
-        return dict(IA0=np.eye(r) - A[:r, :r], L0=A[r:, :r].copy(), S0R=S[:r, :r].copy(),
-                    S0K=S[r:, r:].copy(), m0R=m[:r].copy(), m0K=m[r:].copy())
+        return np.concatenate([(np.eye(r) - A[:r, :r]).ravel(), S[:r, :r].ravel(),
+                               A[r:, :r].ravel(), S[r:, r:].ravel(), m[:r], m[r:]])
+
+    @staticmethod
+    def _fill(r, k, ra, ca, ap, rs, cs, sp, rm, mp):
+        """Where the free entries go in the flat array of :meth:`_blocks`: positions
+        ``fill_at``, parameters ``fill_par`` and signs ``fill_sign`` (-1 in I - A_RR), both
+        triangles of S; ``cuts``, the ends of the blocks."""
+        cuts = np.cumsum([r * r, r * r, k * r, k * k, r, k])
+        a_in_r, s_in_r, m_in_r = ra < r, rs < r, rm < r
+        at = [ra[a_in_r] * r + ca[a_in_r],
+              cuts[1] + (ra[~a_in_r] - r) * r + ca[~a_in_r]]
+        par = [ap[a_in_r], ap[~a_in_r]]
+        sign = [-np.ones(a_in_r.sum()), np.ones((~a_in_r).sum())]
+        for i, j in ((rs, cs), (cs, rs)):
+            at += [cuts[0] + i[s_in_r] * r + j[s_in_r],
+                   cuts[2] + (i[~s_in_r] - r) * k + (j[~s_in_r] - r)]
+            par += [sp[s_in_r], sp[~s_in_r]]
+            sign += [np.ones(len(sp))]
+        at += [cuts[3] + rm[m_in_r], cuts[4] + rm[~m_in_r] - r]
+        par += [mp[m_in_r], mp[~m_in_r]]
+        sign += [np.ones(len(mp))]
+        return dict(fill_at=np.concatenate(at).astype(np.intp),
+                    fill_par=np.concatenate(par).astype(np.intp),
+                    fill_sign=np.concatenate(sign), cuts=tuple(int(c) for c in cuts))
 
     def matrices(self, theta, g, fixed=None):
         """(A, S, m) of group g in the model's variable order; ``fixed`` replaces the fixed
@@ -433,8 +463,8 @@ class ModelKernel:
         return A, S, m
 
     def permuted_fixed(self, fixed):
-        """Fixed matrices (A0, S0, m0) per group as the blocks (I - A_RR, A_KR, S_RR, S_KK,
-        m_R, m_K) of the causal order.
+        """Fixed matrices (A0, S0, m0) per group as the flat blocks of the causal order
+        (:meth:`_blocks`).
 
         Raises
         ------
@@ -447,8 +477,7 @@ class ModelKernel:
         out = []
         for g, (A0, S0, m0) in enumerate(fixed):
             grp = self.groups[g]
-            blocks = self._blocks(A0, S0, m0, np.argsort(grp["pos"]), grp["r"])
-            out.append(tuple(blocks[key] for key in ("IA0", "L0", "S0R", "S0K", "m0R", "m0K")))
+            out.append(self._blocks(A0, S0, m0, np.argsort(grp["pos"]), grp["r"]))
         return out
 
     def _observed_rows(self, grp, sink_rows, rest_rows):
@@ -466,17 +495,12 @@ class ModelKernel:
         """(E_RR, S_RR, F_R, Sigma, E_RR m_R, mu) of group g (class Notes; the last two None
         without a mean structure); None if I - A_RR is singular."""
         grp = self.groups[g]
-        if fixed_p is not None:
-            IA0, L0, S0R, S0K, m0R, m0K = fixed_p[g]
-        else:
-            IA0, L0, S0R, S0K = grp["IA0"], grp["L0"], grp["S0R"], grp["S0K"]
-            m0R, m0K = grp["m0R"], grp["m0K"]
-        IA = IA0.copy()
-        IA[grp["arr"], grp["acr"]] = -theta[grp["apr"]]
-        S = S0R.copy()
-        sv = theta[grp["spr"]]
-        S[grp["srr"], grp["scr"]] = sv
-        S[grp["scr"], grp["srr"]] = sv
+        buf = (fixed_p[g] if fixed_p is not None else grp["buf0"]).copy()
+        buf[grp["fill_at"]] = theta[grp["fill_par"]] * grp["fill_sign"]
+        r, k = grp["r"], grp["k"]
+        c0, c1, c2, c3, c4, _ = grp["cuts"]
+        IA = buf[:c0].reshape(r, r)
+        S = buf[c0:c1].reshape(r, r)
         if not grp["r"]:  # every variable an observed sink (a baseline model)
             E = IA
         elif grp["tri"]:
@@ -488,30 +512,24 @@ class ModelKernel:
                 E = np.linalg.inv(IA)
             except np.linalg.LinAlgError:
                 return None
-        if grp["k"]:
-            L = L0.copy()
-            L[grp["ark"], grp["ack"]] = theta[grp["apk"]]
+        if grp["all_sinks"]:  # a measurement model: F_R = L E_RR
+            L = buf[c1:c2].reshape(k, r)
+            FE = L @ E
+            sigma = FE @ S @ FE.T
+            sigma += buf[c2:c3].reshape(k, k)
+        elif k:
+            L = buf[c1:c2].reshape(k, r)
             FE = self._observed_rows(grp, L @ E, E[grp["rpos"]])
-            Theta = S0K.copy()
-            sv = theta[grp["spk"]]
-            Theta[grp["srk"], grp["sck"]] = sv
-            Theta[grp["sck"], grp["srk"]] = sv
+            sigma = FE @ S @ FE.T
+            sigma[np.ix_(grp["kobs"], grp["kobs"])] += buf[c2:c3].reshape(k, k)
         else:
             FE = E[grp["rpos"]]
-        sigma = FE @ S @ FE.T
-        if grp["all_sinks"]:
-            sigma += Theta
-        elif grp["k"]:
-            sigma[np.ix_(grp["kobs"], grp["kobs"])] += Theta
+            sigma = FE @ S @ FE.T
         Em = mu = None
         if self.meanstructure:
-            m = m0R.copy()
-            m[grp["mrr"]] = theta[grp["mpr"]]
-            Em = E @ m
-            if grp["k"]:
-                mk = m0K.copy()
-                mk[grp["mrk"]] = theta[grp["mpk"]]
-                mu = self._observed_rows(grp, L @ Em + mk, Em[grp["rpos"]])
+            Em = E @ buf[c3:c4]
+            if k:
+                mu = self._observed_rows(grp, L @ Em + buf[c4:], Em[grp["rpos"]])
             else:
                 mu = Em[grp["rpos"]]
         return E, S, FE, sigma, Em, mu
@@ -576,16 +594,17 @@ class ModelKernel:
             FtGF[r:] = GF[grp["kobs"]]
         dA = FtGF @ (S @ E.T)
         dA *= 2.0
+        parts = [None, np.take(FtGF, grp["gs_rr"]), np.take(G, grp["gs_kk"])]
         if self.meanstructure:
             FEg = np.empty(self.n)
             np.matmul(FE.T, gmu, out=FEg[:r])
             FEg[r:] = gmu[grp["kobs"]]
             dA += np.outer(FEg, Em)
-            gm = FEg[grp["gm_r"]]
-        else:
-            gm = np.zeros(0)
-        dS = np.concatenate([FtGF[grp["srr"], grp["scr"]], G[grp["sko_r"], grp["sko_c"]]])
-        return np.concatenate([dA[grp["ga_r"], grp["ga_c"]], grp["gs_fac"] * dS, gm])
+            parts.append(np.take(FEg, grp["gm_r"]))
+        parts[0] = np.take(dA, grp["ga_flat"])
+        out = np.concatenate(parts)
+        out *= grp["g_fac"]
+        return out
 
 
 # ------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_solve as _cho_solve
+from scipy.linalg.blas import dsymv as _dsymv
+from scipy.linalg.blas import dsyr2 as _dsyr2
 
 from ..errors import ModelError
 
@@ -95,7 +97,7 @@ def minimize(objective, theta0, method: str = "scoring", *, tol: float = 1e-9,
 
 
 def _gmax(grad) -> float:
-    return float(np.max(np.abs(grad))) if len(grad) else 0.0
+    return float(np.abs(grad).max()) if len(grad) else 0.0
 
 
 def _scoring(objective, theta, start, tol, max_iter, information=None, stop_at=None,
@@ -157,15 +159,20 @@ def _scoring_step(info, grad):
 
 def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
     """BFGS with backtracking (Armijo) line search; the inverse Hessian is reset to ``hinv0``
-    when a direction is not a descent direction."""
+    when a direction is not a descent direction.
+
+    The inverse Hessian is held as the lower triangle of a Fortran-ordered array (that of
+    ``hinv0`` is used): products by BLAS ``dsymv`` and the update by one in-place ``dsyr2``.
+    """
     f, g = start
-    H = hinv0.copy()
+    H0 = np.array(hinv0, dtype=float, order="F")
+    H = H0.copy(order="F")
     for it in range(1, max_iter + 1):
-        d = -H @ g
+        d = _dsymv(-1.0, H, g, lower=1)
         slope = float(g @ d)
         if not slope < 0:
-            H = hinv0.copy()
-            d = -H @ g
+            H = H0.copy(order="F")
+            d = _dsymv(-1.0, H, g, lower=1)
             slope = float(g @ d)
         alpha = 1.0
         new = None
@@ -185,10 +192,9 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
             # H + a s' + s a' with a = -rho H y + (rho^2 y'Hy + rho) s / 2: the BFGS update
             # H - rho (H y s' + s y' H) + (rho^2 y'Hy + rho) s s' as one symmetric rank-2 step
             rho = 1.0 / sy
-            Hy = H @ y
+            Hy = _dsymv(1.0, H, y, lower=1)
             a = (0.5 * (rho * rho * float(y @ Hy) + rho)) * s - rho * Hy
-            H += np.outer(a, s)
-            H += np.outer(s, a)
+            H = _dsyr2(1.0, a, s, a=H, lower=1, overwrite_a=1)
         small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
         theta, f, g = theta + s, f_new, g_new
         gmax = _gmax(g)
