@@ -19,9 +19,11 @@ The gradient is analytic (dF/dSigma and dF/dmu mapped to the RAM matrices of
 :mod:`riskmodel_sem.sem.model`); the expected information is analytic; the observed information
 (Hessian) is analytic in the moments, with the second derivatives of the implied moments by
 central differences of the gradient map; the casewise scores are analytic.
-Evaluation runs on precomputed index arrays: variables are renumbered in a causal order so
-that I - A is unit lower triangular and (I - A)^-1 is one LAPACK ``dtrtri`` call (recursive
-models), and Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotrs``).
+Evaluation runs on precomputed index arrays (:class:`ModelKernel`): the observed sinks (the
+indicators of a measurement model) are split off, so that Sigma = F_R S_RR F_R' + S_KK is
+computed on the r latent and other variables only; these are renumbered in a causal order so
+that I - A_RR is unit lower triangular and its inverse is one LAPACK ``dtrtri`` call (recursive
+models), and Sigma^-1 comes from its Cholesky factor (``dpotrf``/``dpotri``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.lapack import dpotrf as _dpotrf
-from scipy.linalg.lapack import dpotrs as _dpotrs
+from scipy.linalg.lapack import dpotri as _dpotri
 from scipy.linalg.lapack import dtrtri as _dtrtri
 
 from .model import rank_two_information
@@ -147,6 +149,15 @@ class PatternBatch:
 
 def _pattern_batches(patterns, p: int) -> tuple:
     """Stack patterns (in their order) into one :class:`PatternBatch` per missing count."""
+    if len(patterns) == 1 and len(patterns[0].obs) == p:  # complete data: the batch directly
+        pat = patterns[0]
+        multi = pat.n > 1 and pat.cov.any()
+        return (PatternBatch(
+            obs=np.array(pat.obs, dtype=np.intp).reshape(1, p), mis=np.zeros((1, 0), np.intp),
+            n=np.array([float(pat.n)]), mean=np.array(pat.mean, dtype=float).reshape(1, p),
+            mask=np.ones((1, p)), multi=np.arange(1 if multi else 0, dtype=np.intp),
+            cov=np.array(pat.cov).reshape(1, p, p) if multi else np.zeros((0, p, p)),
+            scatter=pat.n * pat.cov if multi else np.zeros((p, p))),)
     by_m: dict = {}
     for pat in patterns:
         by_m.setdefault(p - len(pat.obs), []).append(pat)
@@ -346,7 +357,6 @@ class ModelKernel:
         self.p = len(model.observed)
         self.n = model.n_vars
         self.meanstructure = bool(model.meanstructure)
-        self.eye_p = np.eye(self.p)
         self.groups = []
         p, n = self.p, self.n
         for b in model.blocks:
@@ -534,6 +544,17 @@ class ModelKernel:
                 mu = Em[grp["rpos"]]
         return E, S, FE, sigma, Em, mu
 
+    def latent_covariance(self, theta, g, fixed_p=None):
+        """Implied covariance matrix of the latent variables of group g, E S E' on them
+        (Phi = E_RR S_RR E_RR' restricted to the latent variables, which are all in R), in the
+        model's latent order; None if I - A_RR is singular."""
+        st = self.state(theta, g, fixed_p)
+        if st is None:
+            return None
+        E, S = st[0], st[1]
+        El = E[self.groups[g]["pos"][self.p:]]
+        return El @ S @ El.T
+
     def _full_observed(self, grp, FE):
         """E[obs] (p, n) in causal order from F_R: the sinks' columns are unit vectors."""
         r = grp["r"]
@@ -549,7 +570,7 @@ class ModelKernel:
         implied moments in causal order; None when Sigma is not positive definite."""
         grp = self.groups[g]
         E, S, FE, sigma, Em, _ = state
-        ci = _chol_inv(sigma, self.eye_p)
+        ci = _chol_inv(sigma)
         if ci is None:
             return None
         full = self._full_observed(grp, FE)
@@ -594,14 +615,14 @@ class ModelKernel:
             FtGF[r:] = GF[grp["kobs"]]
         dA = FtGF @ (S @ E.T)
         dA *= 2.0
-        parts = [None, np.take(FtGF, grp["gs_rr"]), np.take(G, grp["gs_kk"])]
+        parts = [None, FtGF.take(grp["gs_rr"]), G.take(grp["gs_kk"])]
         if self.meanstructure:
             FEg = np.empty(self.n)
             np.matmul(FE.T, gmu, out=FEg[:r])
             FEg[r:] = gmu[grp["kobs"]]
             dA += np.outer(FEg, Em)
-            parts.append(np.take(FEg, grp["gm_r"]))
-        parts[0] = np.take(dA, grp["ga_flat"])
+            parts.append(FEg.take(grp["gm_r"]))
+        parts[0] = dA.take(grp["ga_flat"])
         out = np.concatenate(parts)
         out *= grp["g_fac"]
         return out
@@ -611,14 +632,31 @@ class ModelKernel:
 # the objective
 # ------------------------------------------------------------------------------------------
 
-def _chol_inv(sigma, eye):
+_MIRROR: dict = {}
+
+
+def _chol_inv(sigma):
+    """(Sigma^-1, log|Sigma|) from the Cholesky factor (LAPACK ``dpotrf``, ``dpotri``), or
+    None when Sigma is not positive definite. Sigma^-1 is exactly symmetric (its lower
+    triangle mirrored)."""
     c, info = _dpotrf(sigma, lower=1, clean=0)
     if info != 0:
         return None
-    inv, info = _dpotrs(c, eye, lower=1)
+    logdet = 2.0 * np.log(c.diagonal()).sum()
+    inv, info = _dpotri(c, lower=1)
     if info != 0:
         return None
-    return inv, 2.0 * np.log(c.diagonal()).sum()
+    p = inv.shape[0]
+    if p not in _MIRROR:
+        rows, cols = np.tril_indices(p, -1)
+        # positions in the Fortran-ordered inverse of its lower and upper triangles
+        _MIRROR[p] = (cols * p + rows, rows * p + cols)
+    lower, upper = _MIRROR[p]
+    if not inv.flags.f_contiguous:
+        inv = np.asfortranarray(inv)
+    flat = inv.T.reshape(-1)  # a view of the Fortran-ordered inverse
+    flat[upper] = flat[lower]
+    return inv, logdet
 
 
 def _batch_terms(K, mu, b: PatternBatch):
@@ -668,7 +706,7 @@ def pattern_sums(sigma, mu, gd: GroupData):
     whose M-step is mu + zbar and M - zbar zbar' (:func:`riskmodel_sem.sem.em.em_estimate`).
     """
     p = len(mu)
-    ci = _chol_inv(sigma, np.eye(p))
+    ci = _chol_inv(sigma)
     if ci is None:
         return None
     K, logdet_sigma = ci
@@ -758,7 +796,8 @@ class MLObjective:
         self.fixed_p = self.kernel.permuted_fixed(fixed)
         self.n = sum(gd.n for gd in self.groups)
         self.weights = [gd.n / self.n for gd in self.groups]
-        self.complete = all(gd.complete for gd in self.groups)
+        self._complete = tuple(gd.complete for gd in self.groups)
+        self.complete = all(self._complete)
 
     @property
     def n_free(self) -> int:
@@ -811,16 +850,16 @@ class MLObjective:
         fgs = []
         parts = []
         mean_model = k.meanstructure
-        for g, gd in enumerate(self.groups):
+        for g, (gd, complete) in enumerate(zip(self.groups, self._complete)):
             st = k.state(theta, g, self.fixed_p)
             if st is None:
                 return None
             sigma = st[3]
             mu = st[5] if mean_model else gd.fixed_mean
             gmu = None
-            if gd.complete:
+            if complete:
                 pat = gd.patterns[0]
-                ci = _chol_inv(sigma, k.eye_p)
+                ci = _chol_inv(sigma)
                 if ci is None:
                     return None
                 inv, logdet = ci
@@ -841,7 +880,7 @@ class MLObjective:
                 fg, G, gmu = res
                 if not mean_model:
                     gmu = None
-            fgs.append(fg if gd.complete else fg + gd.const)
+            fgs.append(fg if complete else fg + gd.const)
             if with_grad:
                 parts.append(self.weights[g] * k.gradient_part(g, st, G, gmu))
         return fgs, parts

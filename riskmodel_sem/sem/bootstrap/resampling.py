@@ -106,22 +106,27 @@ def _fixed_for(task, moments):
 
 
 def _admissible(task, theta, fixed) -> bool:
-    """lavaan's ``lavInspect(fit, "post.check")``: no negative variance, cov.lv and theta PSD."""
+    """lavaan's ``lavInspect(fit, "post.check")``: no negative variance, cov.lv and theta PSD.
+
+    cov.lv is the kernel's latent covariance matrix (:meth:`ModelKernel.latent_covariance`);
+    a diagonal theta with no negative variance is PSD without an eigendecomposition."""
     kernel = task.kernel
     p = kernel.p
+    fixed_p = kernel.permuted_fixed(fixed)
     for g in range(len(kernel.groups)):
-        A, S, _ = kernel.matrices(theta, g, fixed)
+        _, S, _ = kernel.matrices(theta, g, fixed)
         diag = np.diag(S)
         ov_ok = not np.any(diag[:p] < 0.0)
         lv_ok = not np.any(diag[p:] < 0.0)
         if not (ov_ok and lv_ok):
             return False
         if kernel.n > p:
-            E = np.linalg.inv(np.eye(kernel.n) - A)
-            cov_lv = (E @ S @ E.T)[p:, p:]
-            if np.any(np.linalg.eigvalsh(cov_lv) < -_ADMISSIBLE_EPS):
+            cov_lv = kernel.latent_covariance(theta, g, fixed_p)
+            if cov_lv is None or np.any(np.linalg.eigvalsh(cov_lv) < -_ADMISSIBLE_EPS):
                 return False
-        if np.any(np.linalg.eigvalsh(S[:p, :p]) < -_ADMISSIBLE_EPS):
+        theta_ov = S[:p, :p]
+        if (np.count_nonzero(theta_ov) > np.count_nonzero(diag[:p])
+                and np.any(np.linalg.eigvalsh(theta_ov) < -_ADMISSIBLE_EPS)):
             return False
     return True
 
