@@ -177,14 +177,15 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
         alpha = 1.0
         new = None
         for _ in range(40):
-            new = objective.value_grad(theta + alpha * d)
+            s = d if alpha == 1.0 else alpha * d
+            trial = theta + s
+            new = objective.value_grad(trial)
             if new is not None and new[0] <= f + 1e-4 * alpha * slope + 1e-15:
                 break
             new = None
             alpha *= 0.5
         if new is None:
             return OptimizeResult(theta, f, g, it, False)
-        s = alpha * d
         f_new, g_new = new
         y = g_new - g
         sy = float(s @ y)
@@ -196,7 +197,7 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
             a = (0.5 * (rho * rho * float(y @ Hy) + rho)) * s - rho * Hy
             H = _dsyr2(1.0, a, s, a=H, lower=1, overwrite_a=1)
         small_change = abs(f - f_new) < 1e-15 * max(1.0, abs(f))
-        theta, f, g = theta + s, f_new, g_new
+        theta, f, g = trial, f_new, g_new
         gmax = _gmax(g)
         if gmax < tol or (small_change and gmax < 1e-6):
             return OptimizeResult(theta, f, g, it, True)
