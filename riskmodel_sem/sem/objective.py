@@ -829,7 +829,8 @@ class MLObjective:
         if not with_grad:
             return f
         k = self.kernel
-        grad = np.bincount(k.par, weights=np.concatenate(parts), minlength=k.q)
+        grad = np.bincount(k.par, weights=parts[0] if len(parts) == 1 else np.concatenate(parts),
+                           minlength=k.q)
         return f, grad
 
     def group_values(self, theta) -> list | None:
@@ -882,7 +883,9 @@ class MLObjective:
                     gmu = None
             fgs.append(fg if complete else fg + gd.const)
             if with_grad:
-                parts.append(self.weights[g] * k.gradient_part(g, st, G, gmu))
+                part = k.gradient_part(g, st, G, gmu)
+                w = self.weights[g]
+                parts.append(part if w == 1.0 else w * part)
         return fgs, parts
 
     def value(self, theta) -> float | None:
