@@ -117,6 +117,10 @@ def test_implied_moments_match_the_compiled_model(case):
         np.testing.assert_allclose(st[3], sigma, rtol=1e-12, atol=1e-13)
         if k.meanstructure:
             np.testing.assert_allclose(st[5], mu, rtol=1e-12, atol=1e-13)
+        A, S, _ = k.matrices(theta, g)
+        E = np.linalg.inv(np.eye(k.n) - A)
+        np.testing.assert_allclose(k.latent_covariance(theta, g), (E @ S @ E.T)[k.p:, k.p:],
+                                   rtol=1e-12, atol=1e-13)
 
 
 def test_gradient_matches_central_differences(case):

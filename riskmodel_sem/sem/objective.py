@@ -511,7 +511,7 @@ class ModelKernel:
         c0, c1, c2, c3, c4, _ = grp["cuts"]
         IA = buf[:c0].reshape(r, r)
         S = buf[c0:c1].reshape(r, r)
-        if not grp["r"]:  # every variable an observed sink (a baseline model)
+        if not r:  # every variable an observed sink (a baseline model)
             E = IA
         elif grp["tri"]:
             E, info = _dtrtri(IA, lower=1, unitdiag=1)
