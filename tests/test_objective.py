@@ -40,6 +40,9 @@ CASES = {
         "visual =~ x1 + x2 + x3\nx4 ~ visual\nx5 ~ x4\nx1 ~~ x4\n", {}, {"x1", "x4"}),
     "second_order": (_HS3 + "g =~ visual + textual + speed\n", {}, set()),
     "path_nonrecursive": ("x4 ~ x5 + x1\nx5 ~ x4 + x2\n", {}, {"x1", "x2", "x4", "x5"}),
+    "latent_nonrecursive": (
+        "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ textual + ageyr\n"
+        "textual ~ visual + sex\n", {}, {"ageyr", "sex"}),
     "fiml": (_HS3, {"missing": "fiml"}, set()),
     "fiml_multigroup": (_HS3, {"missing": "fiml", "group": "school",
                                "group_equal": ("loadings",)}, set()),
@@ -93,6 +96,7 @@ def test_partition_splits_off_the_observed_sinks(case):
         sinks = {fit.model.observed[i] for i in grp["kobs"]}
         assert sinks == set(fit.model.observed) - not_sinks
         assert grp["r"] == fit.model.n_vars - len(sinks)
+        assert grp["tri"] == ("nonrecursive" not in name)  # I - A_RR inverted by dtrtri or inv
     assert all(grp["k"] == 0 and grp["r"] == fit.model.n_vars for grp in plain.kernel.groups)
 
 
