@@ -221,3 +221,37 @@ def test_f2_estimates_only_refits_give_the_full_refits_numbers(hs, estimator, mi
         assert only.f_ml == pytest.approx(full.fit["chisq"] / full.n_obs, rel=1e-8)
     with pytest.raises(ValueError, match="starting values"):
         fit_estimates(_HS_PATHS, data, missing=missing, start=np.zeros(3))
+
+
+@pytest.mark.parametrize("missing", ["listwise", "fiml"])
+def test_refit_without_gives_fit_estimates_of_each_reduced_table(hs, missing):
+    """The reduced models share their data, which refit_without prepares once: each result is
+    bit for bit fit_estimates of its own table from the full model's estimates, and the
+    reduced table holds the dropped row at 0 with the other parameters renumbered."""
+    from riskmodel_sem.sem.estimation import fit_estimates, fix_parameter, refit_without
+
+    data = hs
+    if missing == "fiml":
+        data = hs.copy()
+        rng = np.random.default_rng(3)
+        for col in ("x2", "x6", "x7"):
+            data.loc[rng.random(len(data)) < 0.1, col] = np.nan
+    fit = fit_model(_HS_PATHS, data, missing=missing)
+    pt = fit.model.partable
+    rows = list(pt.index[(pt["op"] == "~") & (pt["free"] > 0)])
+    assert len(rows) == 2
+    refits = refit_without(fit, data, rows, source="test")
+    assert len(refits) == 2
+    for row, refit in zip(rows, refits):
+        table, kept = fix_parameter(pt, row)
+        assert table.loc[row, "free"] == 0 and table.loc[row, "ustart"] == 0.0
+        assert sorted(table.loc[table["free"] > 0, "free"]) == list(range(1, fit.model.n_free))
+        assert int(pt.loc[row, "free"]) not in kept and len(kept) == fit.model.n_free - 1
+        alone = fit_estimates(table, data, missing=missing, start=fit.theta[kept - 1])
+        assert refit.converged and alone.converged
+        assert refit.iterations == alone.iterations
+        np.testing.assert_array_equal(refit.theta, alone.theta)
+        assert refit.f_ml == alone.f_ml
+        assert refit.r2 == alone.r2
+        assert refit.model.observed == alone.model.observed
+    assert refit_without(fit, data, []) == []

@@ -65,6 +65,8 @@ __all__ = [
     "refit",
     "Estimates",
     "fit_estimates",
+    "refit_without",
+    "fix_parameter",
     "fit_ordinal",
     "resolve_estimator",
 ]
@@ -983,19 +985,125 @@ def fit_estimates(syntax: str | pd.DataFrame, data: pd.DataFrame, *, missing: st
     """
     _, missing = check_options("ML", missing)
     with one_blas_thread():
-        if missing == "listwise":
-            model, moments, values, _ = prepare(syntax, data, source=source)
-            groups = [group_data(v, None if model.meanstructure else m.mean)
-                      for v, m in zip(values, moments)]
-        else:
-            model, moments, groups, _, _, _ = prepare_fiml(syntax, data, None, (), source)
-        objective = MLObjective(model, groups)
-        theta0 = _start_values(model, moments) if start is None else np.asarray(start, float)
-        if theta0.shape != (model.n_free,):
-            raise ValueError(f"{source}: {theta0.size} starting values for {model.n_free} free "
-                             "parameters.")
-        theta, iterations, converged, fmin2 = _estimate(objective, theta0, missing == "fiml",
-                                                        False, source)
+        model, moments, groups = _estimation_data(syntax, data, missing, source)
+        return _estimates_only(model, moments, groups, start, missing == "fiml", source)
+
+
+def fix_parameter(partable: pd.DataFrame, row, value: float = 0.0):
+    """The parameter table with one free row fixed at ``value``.
+
+    Parameters
+    ----------
+    partable : pandas.DataFrame
+        A parameter table (``CompiledModel.partable``); not modified.
+    row
+        Index label of a free row.
+    value : float
+
+    Returns
+    -------
+    (pandas.DataFrame, numpy.ndarray)
+        The new table, whose remaining free parameters are numbered 1, 2, ... in the order of
+        their old numbers, and those old numbers (``theta[kept - 1]`` carries estimates of
+        the old table over to the new one).
+    """
+    free = partable["free"].to_numpy().copy()
+    free[partable.index.get_loc(row)] = 0
+    kept = np.array(sorted({int(f) for f in free if f > 0}), dtype=int)
+    number = {f: k + 1 for k, f in enumerate(kept.tolist())}
+    table = partable.copy()
+    table["free"] = [number.get(int(f), 0) for f in free]
+    table.loc[row, "ustart"] = value
+    return table, kept
+
+
+def refit_without(fit: FitResult, data: pd.DataFrame, rows, *,
+                  source: str = "restricted model") -> list:
+    """Estimates of a fitted one-group ML or MLR model without each of some of its free
+    parameters (fixed at zero), one model per parameter, on the data of the fit.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A single-group fit with estimator ML or MLR (listwise or FIML).
+    data : pandas.DataFrame
+        The rows the model was fitted to.
+    rows : sequence
+        Index labels of free rows of ``fit.model.partable``. The model without row ``r`` is
+        the parameter table with that row fixed at 0 and the remaining free parameters
+        numbered 1, 2, ... in their order.
+    source : str
+        Name of the models for messages.
+
+    Returns
+    -------
+    list of Estimates or None
+        One per row: the :func:`fit_estimates` of the reduced table, started from
+        ``fit.theta`` without the dropped parameter; None where that model cannot be compiled
+        or estimated (``ModelError``, ``ValueError``, ``LinAlgError``).
+
+    Raises
+    ------
+    ModelError
+        When the fit holds no compiled model, or the data cannot support the models (they
+        all share the data).
+
+    Notes
+    -----
+    The reduced models have the same variables and differ from each other only in the row
+    fixed at zero, so the data are selected and their moments (with FIML, also the EM
+    estimates of the unrestricted model) computed once; each model is then compiled from its
+    table and estimated. Each result equals ``fit_estimates(table, data, missing=fit.missing,
+    start=...)`` for its table (Cohen's f2,
+    :func:`riskmodel_sem.workflow.structural.effect_sizes`, uses them).
+    """
+    if fit.model is None or fit.theta is None:
+        raise ModelError(f"{source}: the fit holds no compiled model; refit it with "
+                         "fit_model().")
+    _, missing = check_options("ML", fit.missing)
+    reduced = []
+    for idx in rows:
+        table, kept = fix_parameter(fit.model.partable, idx)
+        reduced.append((table, fit.theta[kept - 1]))
+    out = []
+    if not reduced:
+        return out
+    with one_blas_thread():
+        model, moments, groups = _estimation_data(reduced[0][0], data, missing, source)
+        for k, (table, start) in enumerate(reduced):
+            try:
+                if k:  # the same variables and rows as the first: only the table differs
+                    model = compile_source(table, model.observed,
+                                           meanstructure=model.meanstructure, ngroups=1,
+                                           group_equal=(), moments=moments, source=source)
+                out.append(_estimates_only(model, moments, groups, start, missing == "fiml",
+                                           source))
+            except (ModelError, ValueError, np.linalg.LinAlgError):
+                out.append(None)
+    return out
+
+
+def _estimation_data(syntax, data, missing, source):
+    """``(model, moments, groups)`` of a one-group ML fit: the model compiled for the data's
+    variables, the sample moments (FIML: the EM moments) and the objective's data."""
+    if missing == "listwise":
+        model, moments, values, _ = prepare(syntax, data, source=source)
+        groups = [group_data(v, None if model.meanstructure else m.mean)
+                  for v, m in zip(values, moments)]
+    else:
+        model, moments, groups, _, _, _ = prepare_fiml(syntax, data, None, (), source)
+    return model, moments, groups
+
+
+def _estimates_only(model, moments, groups, start, fiml: bool, source) -> Estimates:
+    """Minimize the ML objective of ``model`` on ``groups`` from ``start`` (lavaan-like
+    starts when None) and return the :class:`Estimates`."""
+    objective = MLObjective(model, groups)
+    theta0 = _start_values(model, moments) if start is None else np.asarray(start, float)
+    if theta0.shape != (model.n_free,):
+        raise ValueError(f"{source}: {theta0.size} starting values for {model.n_free} free "
+                         "parameters.")
+    theta, iterations, converged, fmin2 = _estimate(objective, theta0, fiml, False, source)
     return Estimates(model, theta, float(fmin2), bool(converged), int(iterations))
 
 

@@ -482,47 +482,45 @@ def effect_sizes(fit, data: pd.DataFrame) -> pd.DataFrame:
     f² = (R²_included − R²_excluded) / (1 − R²_included) (Cohen, 1988, p. 410), with
     R²_excluded from refitting the whole model without the predictor's path, as SmartPLS
     computes f² (Hair, Hult, Ringle & Sarstedt, 2022, A Primer on PLS-SEM, 3rd ed., ch. 6).
-    ML and MLR refits compute only the estimates
-    (:func:`riskmodel_sem.sem.estimation.fit_estimates`), starting from the full model's.
+    ML and MLR refits compute only the estimates, starting from the full model's, on data
+    selected once for all of them (:func:`riskmodel_sem.sem.estimation.refit_without`).
     Cohen's benchmarks: .02 small, .15 medium, .35 large (``f2_*`` of the thresholds table).
     Multi-group fits, fits that did not converge and refits that fail give NaN.
     """
-    from ..sem.estimation import fit_estimates, fit_model
+    from ..sem.estimation import fit_model, fix_parameter, refit_without
 
     model = fit.model
     if model is None:
         return pd.DataFrame(columns=F2_COLUMNS)
     pt = model.partable
-    rows = []
     regs = pt[(pt["op"] == "~") & pt["lhs"].isin(model.latent)]
     multi = "group" in pt.columns and pt.loc[pt["group"] > 0, "group"].nunique() > 1
-    for idx, r in regs.iterrows():
-        r2_in = float(fit.r2.get(r["lhs"], np.nan))
-        r2_out = np.nan
-        if not multi and r["free"] > 0 and np.isfinite(r2_in):
-            edited = pt.copy()
-            free = edited["free"].to_numpy().copy()
-            free[edited.index.get_loc(idx)] = 0
-            order = {f: k + 1 for k, f in enumerate(sorted({int(f) for f in free if f > 0}))}
-            edited["free"] = [order.get(int(f), 0) for f in free]
-            edited.loc[idx, "ustart"] = 0.0
+    r2_in = {idx: float(fit.r2.get(lhs, np.nan)) for idx, lhs in zip(regs.index, regs["lhs"])}
+    dropped = [idx for idx, free in zip(regs.index, regs["free"])
+               if not multi and free > 0 and np.isfinite(r2_in[idx])]
+    refits = dict.fromkeys(dropped)
+    if fit.estimator in ("ML", "MLR") and fit.theta is not None:
+        # only the estimates, from the full model's (ML and MLR share them), on data
+        # prepared once for all the reduced models
+        try:
+            refits.update(zip(dropped, refit_without(fit, data, dropped, source="f2 refit")))
+        except (ModelError, ValueError, np.linalg.LinAlgError):
+            pass
+    else:
+        for idx in dropped:
             try:
-                if fit.estimator in ("ML", "MLR") and fit.theta is not None:
-                    # only the estimates, from the full model's (ML and MLR share them)
-                    start = np.zeros(len(order))
-                    for f_old, f_new in order.items():
-                        start[f_new - 1] = fit.theta[f_old - 1]
-                    refit = fit_estimates(edited, data, missing=fit.missing, start=start,
-                                          source="f2 refit")
-                else:
-                    refit = fit_model(edited, data, estimator=fit.estimator,
-                                      missing=fit.missing, compute_modindices=False,
-                                      source="f2 refit")
-                if refit.converged:
-                    r2_out = float(refit.r2.get(r["lhs"], np.nan))
+                refits[idx] = fit_model(fix_parameter(pt, idx)[0], data,
+                                        estimator=fit.estimator, missing=fit.missing,
+                                        compute_modindices=False, source="f2 refit")
             except (ModelError, ValueError, np.linalg.LinAlgError):
-                r2_out = np.nan
-        f2 = (r2_in - r2_out) / (1.0 - r2_in) if np.isfinite(r2_out) and r2_in < 1 else np.nan
+                pass
+    rows = []
+    for idx, r in regs.iterrows():
+        refit = refits.get(idx)
+        r2_out = (float(refit.r2.get(r["lhs"], np.nan))
+                  if refit is not None and refit.converged else np.nan)
+        f2 = ((r2_in[idx] - r2_out) / (1.0 - r2_in[idx])
+              if np.isfinite(r2_out) and r2_in[idx] < 1 else np.nan)
         rows.append(dict(lhs=r["lhs"], rhs=r["rhs"], label=r["label"] or "",
-                         r2_included=r2_in, r2_excluded=r2_out, f2=f2))
+                         r2_included=r2_in[idx], r2_excluded=r2_out, f2=f2))
     return pd.DataFrame(rows, columns=F2_COLUMNS)
