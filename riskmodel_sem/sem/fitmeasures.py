@@ -485,13 +485,13 @@ def candidates(model, theta) -> pd.DataFrame:
     reg = rows[rows["op"] == "~"]
     eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
     eqs_set = set(eqs)
-    rows["candidate"] = False
-    counter = q
     fixed = rows["free"].to_numpy() <= 0
+    counter = q + int(fixed.sum())
+    free = rows["free"].to_numpy().copy()
+    free[fixed] = np.arange(q + 1, counter + 1)  # the fixed rows first, in table order
+    rows["free"] = free
+    rows["candidate"] = fixed
     rows["ustart"] = np.where(fixed, values, rows["ustart"].to_numpy(float))
-    for idx in rows.index[fixed]:
-        counter += 1
-        rows.loc[idx, ["free", "candidate"]] = [counter, True]
     new = []
     for g in range(1, model.ngroups + 1):
         mine = rows[rows["group"] == g]
