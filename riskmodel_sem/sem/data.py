@@ -20,14 +20,16 @@ def model_variables(model_source, source="model"):
     order of first appearance; ``ov_x`` the fixed.x covariates)."""
     if isinstance(model_source, pd.DataFrame):
         pt = model_source
-        rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
-        latent = set(rows.loc[rows["op"] == "=~", "lhs"])
+        rows = [(lhs, op, rhs, exo) for lhs, op, rhs, exo in
+                zip(pt["lhs"].tolist(), pt["op"].tolist(), pt["rhs"].tolist(),
+                    pt["exo"].tolist()) if op in ("=~", "~", "~~", "~1")]
+        latent = {lhs for lhs, op, _, _ in rows if op == "=~"}
         names = []
-        for lhs, op, rhs in zip(rows["lhs"], rows["op"], rows["rhs"]):
+        for lhs, op, rhs, _ in rows:
             for v in ((rhs,) if op == "=~" else (lhs, rhs) if op != "~1" else (lhs,)):
                 if v not in latent and v not in names:
                     names.append(v)
-        ov_x = tuple(dict.fromkeys(rows.loc[rows["exo"] == 1, "lhs"]))
+        ov_x = tuple(dict.fromkeys(lhs for lhs, _, _, exo in rows if exo == 1))
         return tuple(names), ov_x
     roles = variable_roles(parse_syntax(model_source, source))
     return tuple(roles.observed), tuple(roles.ov_x)

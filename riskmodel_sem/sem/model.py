@@ -80,13 +80,17 @@ class _Rows:
     constraints: tuple = ()  # (op, lhs, rhs) of the ==, <, > rows
 
 
+_ROW_CODES = {"=~": 0, "~": 1, "~~": 2, "~1": 3}
+
+
 def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
     index = {v: k for k, v in enumerate(tuple(observed) + tuple(latent))}
-    rows = pt[pt["op"].isin(["=~", "~", "~~", "~1"])]
-    codes = {"=~": 0, "~": 1, "~~": 2, "~1": 3}
+    ops, lhs_all, rhs_all = pt["op"].tolist(), pt["lhs"].tolist(), pt["rhs"].tolist()
+    model_rows = [k for k, op in enumerate(ops) if op in _ROW_CODES]
     kind, ii, jj = [], [], []
-    for op, lhs, rhs in zip(rows["op"].tolist(), rows["lhs"].tolist(), rows["rhs"].tolist()):
-        kind.append(codes[op])
+    for k in model_rows:
+        op, lhs, rhs = ops[k], lhs_all[k], rhs_all[k]
+        kind.append(_ROW_CODES[op])
         if op == "=~":
             ii.append(index[rhs])
             jj.append(index[lhs])
@@ -97,18 +101,20 @@ def _row_arrays(pt: pd.DataFrame, observed, latent) -> _Rows:
             ii.append(index[lhs])
             jj.append(index[rhs])
     labels = {}
-    for k, lab in enumerate(rows["label"].tolist()):
+    label_all = pt["label"].tolist()
+    for k, row in enumerate(model_rows):
+        lab = label_all[row]
         if lab and lab not in labels:
             labels[lab] = k
-    defs = pt[pt["op"] == ":="]
+    line_all = pt["line"].tolist()
     definitions = tuple(
-        (lhs, compile_definition(rhs, f"line {int(line)}"))
-        for lhs, rhs, line in zip(defs["lhs"].tolist(), defs["rhs"].tolist(),
-                                  defs["line"].tolist()))
-    cons = pt[pt["op"].isin(["==", "<", ">"])]
-    constraints = tuple(zip(cons["op"].tolist(), cons["lhs"].tolist(), cons["rhs"].tolist()))
+        (lhs_all[k], compile_definition(rhs_all[k], f"line {int(line_all[k])}"))
+        for k, op in enumerate(ops) if op == ":=")
+    constraints = tuple((op, lhs_all[k], rhs_all[k]) for k, op in enumerate(ops)
+                        if op in ("==", "<", ">"))
     return _Rows(np.array(kind, int), np.array(ii, int), np.array(jj, int),
-                 rows["group"].to_numpy(dtype=int) - 1, rows["free"].to_numpy(dtype=int) - 1,
+                 pt["group"].to_numpy(dtype=int)[model_rows] - 1,
+                 pt["free"].to_numpy(dtype=int)[model_rows] - 1,
                  labels, definitions, constraints)
 
 
@@ -541,9 +547,10 @@ def compile_partable(pt: pd.DataFrame, observed, latent=None, *, ngroups: int | 
         exo = {l for o, l, e in zip(ops, lhs, pt["exo"].tolist()) if e == 1 and o == "~~"}
         ov_x = tuple(v for v in observed if v in exo)
     if exogenous is None:
-        user = pt[pt["user"] == 1] if "user" in pt.columns else pt
-        roles = variable_roles([SimpleNamespace(lhs=a, op=b, rhs=c) for a, b, c in
-                                zip(user["lhs"], user["op"], user["rhs"])])
+        user = (pt["user"].to_numpy() == 1 if "user" in pt.columns
+                else np.ones(len(pt), dtype=bool))
+        roles = variable_roles([SimpleNamespace(lhs=a, op=b, rhs=c) for a, b, c, u in
+                                zip(lhs, ops, rhs, user.tolist()) if u])
         exogenous = tuple(v for v in observed if v in roles.ov_x or v in ov_x)
     return CompiledModel(pt, observed, latent, ngroups, q, bool(meanstructure), blocks, syntax,
                          tuple(ov_x), _row_arrays(pt, observed, latent), tuple(exogenous))
