@@ -225,6 +225,19 @@ def _where(survey) -> str:
     return f"{survey.source}" + (f", sheet {survey.sheet!r}" if survey.sheet else "")
 
 
+def _constant_columns(rows):
+    """The columns of ``rows`` that may hold a single distinct answer: those whose smallest
+    and largest answers are equal (every column when the answers are not all numbers)."""
+    try:
+        block = rows.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        return list(rows.columns)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column without answers
+        same = np.nanmin(block, axis=0) == np.nanmax(block, axis=0)
+    return [rows.columns[k] for k in np.flatnonzero(same)]
+
+
 def check_model_data(survey, *, missing="listwise", group=None) -> None:
     """Check that the item answers can support a model before anything is fitted.
 
@@ -269,7 +282,7 @@ def check_model_data(survey, *, missing="listwise", group=None) -> None:
             raise SurveyDataError(
                 f"{where}: Only {len(rows)} {kind}{in_group} for {p} items; the model needs at "
                 f"least {p + 1}. Collect more answers or remove items from the spec.")
-        for code in frame.columns:
+        for code in _constant_columns(rows):
             answers = rows[code].dropna()
             if answers.nunique() == 1:
                 value = float(answers.iloc[0])
@@ -403,6 +416,7 @@ def run_fit(data, spec, *, estimator=None, missing="listwise", bootstrap=0, seed
     spec_obj, survey = load_inputs(data, spec, sheet=sheet, id_column=id_column,
                                    anonymous=anonymous)
     check_model_data(survey, missing=missing)
+    checked = survey
     survey, cleaning = _screened(survey, spec_obj, duration=duration, drop_flagged=drop_flagged)
     ngroups = 1
     if group is not None:
@@ -412,7 +426,8 @@ def run_fit(data, spec, *, estimator=None, missing="listwise", bootstrap=0, seed
 
         ngroups = survey.extra[group].dropna().map(group_label).nunique()
     frame = _model_frame(survey, group)
-    check_model_data(survey, missing=missing, group=group)
+    if survey is not checked or group is not None:  # rows dropped, or groups to check
+        check_model_data(survey, missing=missing, group=group)
     # one label per group, unless the paths are to be equal (group.equal "regressions": the
     # spec's labels are then shared, which holds them equal, as lavaan reads a plain label)
     syntax = (spec_obj.model_syntax(ngroups=ngroups)

@@ -303,6 +303,22 @@ def test_item_without_variance_names_its_column(env, capsys):
                     "no variance"], capsys, [data, env["spec"]], env["out"])
 
 
+def test_first_item_without_variance_in_column_order_is_named(env, capsys):
+    """With FIML the check looks at the given answers: B1 holds one answer (3) and blanks,
+    B3 one answer; the first of them in the file's order is named, and A3, with blanks and
+    several answers, is not taken for an item without variance."""
+    frame = _answers().astype({"A3": float, "B1": float})
+    frame["B1"] = 3.0
+    frame.loc[::4, "B1"] = np.nan
+    frame["B3"] = 5
+    frame.loc[::5, "A3"] = np.nan
+    data = env["tmp"] / "flat_fiml.csv"
+    frame.to_csv(data, index=False)
+    _fails_cleanly(["fit", data, "--spec", env["spec"], "--missing", "fiml", "--out", env["out"]],
+                   ["flat_fiml.csv", "'B1'", "(3)", "no variance"], capsys, [data, env["spec"]],
+                   env["out"])
+
+
 def test_reverse_keyed_item_without_variance_shows_the_answer_as_written(env, capsys):
     frame = _answers()
     frame["A2"] = 1  # reverse-keyed: coded 5, but the file says 1
