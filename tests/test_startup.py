@@ -23,6 +23,16 @@ from conftest import GCRM_SPEC, ROOT
 NOT_ON_FIT_PATH = ("scipy.stats", "scipy.optimize", "jinja2", "openpyxl", "matplotlib",
                    "docx", "semopy")
 
+#: Parts of the package a fit imports only when its options need them: the screening (for
+#: the estimator advice of ``demo`` and ``report``), the robust statistics (MLR, FIML) and the
+#: FIML data and EM algorithm (FIML; EM also for free exogenous covariates).
+ONLY_FOR = {
+    "riskmodel_sem.psychometrics.screening": (),
+    "riskmodel_sem.sem.robust": ("MLR", "FIML"),
+    "riskmodel_sem.sem.fiml": ("FIML",),
+    "riskmodel_sem.sem.em": ("FIML",),
+}
+
 #: ``riskmodel-sem --help`` parses arguments only.
 NOT_ON_HELP_PATH = ("numpy", "pandas", "scipy", "yaml")
 
@@ -66,14 +76,19 @@ def test_help_imports_no_numerical_library(tmp_path):
     assert _loaded(modules, NOT_ON_HELP_PATH) == []
 
 
-@pytest.mark.parametrize("options", [
-    [],
-    pytest.param(["--estimator", "MLR"], marks=pytest.mark.slow),
-    pytest.param(["--missing", "fiml"], marks=pytest.mark.slow),
+@pytest.mark.parametrize("kind,options", [
+    ("ML", []),
+    pytest.param("MLR", ["--estimator", "MLR"], marks=pytest.mark.slow),
+    pytest.param("FIML", ["--missing", "fiml"], marks=pytest.mark.slow),
 ], ids=["ML", "MLR", "FIML"])
-def test_fit_imports_only_what_it_uses(small_csv, tmp_path, options):
+def test_fit_imports_only_what_it_uses(small_csv, tmp_path, kind, options):
     code, modules = _run(["fit", str(small_csv), "--spec", str(GCRM_SPEC), "--json",
                           str(tmp_path / "o.json"), *options], tmp_path)
     assert code == 0 and (tmp_path / "o.json").is_file()
     assert "riskmodel_sem.sem.estimation" in modules  # the probe saw a real fit
     assert _loaded(modules, NOT_ON_FIT_PATH) == []
+    unused = [name for name, kinds in ONLY_FOR.items() if kind not in kinds]
+    assert _loaded(modules, unused) == []
+    # the modules a fit of this kind needs are imported by it (the list above is not stale)
+    assert _loaded(modules, [name for name, kinds in ONLY_FOR.items() if kind in kinds]) == \
+        sorted(name for name, kinds in ONLY_FOR.items() if kind in kinds)

@@ -34,7 +34,6 @@ from .data import (code_ordered_text, compile_source, model_data, model_variable
                    sample_moments, split_groups)
 from .defined import defined_parameters
 from .distributions import chi2_ppf, chi2_sf, norm_ppf, norm_sf
-from .fiml import fiml_corrected, gfi_missing, prepare_fiml
 from .constraints import (ReducedObjective, active_basis, constraint_set, linear_reduction,
                           n_equality, sqp_minimize)
 from .fitmeasures import (baseline_estimates, baseline_model, hoelter_cn, incremental_indices,
@@ -43,8 +42,6 @@ from .model import CompiledModel, SampleMoments
 from .objective import MLObjective, group_data, moments_group
 from .optimize import minimize
 from .categorical import ORDINAL_ESTIMATORS
-from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
-                     yuan_bentler_mplus)
 
 __all__ = [
     "FitResult",
@@ -512,6 +509,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
         logl = unrestricted = None
         h1_moments = [(m.cov, m.mean) for m in moments]
     else:
+        from .fiml import prepare_fiml
+
         model, moments, groups, h1_list, labels, notes = prepare_fiml(
             syntax, data, group, group_equal, source, fixed_x, orthogonal, std_lv,
             group_partial)
@@ -550,7 +549,10 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
     vcov = None
     if missing == "listwise" and not robust_se:
         info = se_objective.expected_information(at)
-    else:
+    else:  # MLR and FIML (their modules are imported only here)
+        from .robust import (h1_quantities, robust_rmsea, sandwich, scaled_measures,
+                             yuan_bentler_mplus)
+
         x_idx = [model.observed.index(v) for v in model.ov_x]
         h1 = h1_quantities(groups, h1_moments, x_idx)
         if robust_se:
@@ -568,6 +570,8 @@ def _fit(syntax, data, *, estimator, missing, group, group_equal, source,
             except np.linalg.LinAlgError:
                 vcov = np.full_like(info, np.nan)
         if missing == "fiml":
+            from .fiml import fiml_corrected, gfi_missing
+
             fc = fiml_corrected(model, theta, base, theta_b, groups, h1, df, b_df,
                                 "V3" if robust_se else "V6", basis=K)
             for k in [k for k in extra if k.endswith("_robust")]:
@@ -902,6 +906,8 @@ def _refit(model, values, theta0, estimator) -> Refit:
     df = n_moments(model) - model.n_free
     try:
         if estimator == "MLR":
+            from .robust import h1_quantities, sandwich, yuan_bentler_mplus
+
             polished = minimize(objective, theta, "newton", tol=2e-11, max_iter=3)
             theta = polished.theta
             chisq = n * polished.fun
@@ -1091,6 +1097,8 @@ def _estimation_data(syntax, data, missing, source):
         groups = [group_data(v, None if model.meanstructure else m.mean)
                   for v, m in zip(values, moments)]
     else:
+        from .fiml import prepare_fiml
+
         model, moments, groups, _, _, _ = prepare_fiml(syntax, data, None, (), source)
     return model, moments, groups
 
@@ -1168,8 +1176,9 @@ def fit_ordinal(syntax: str | pd.DataFrame, stats, *, estimator: str = "WLSMV", 
     ``lavInspect(fit, "r2")``.
     """
     from . import categorical as cat
-    from .syntax import build_partable, parse_syntax, variable_roles
     from .model import compile_partable
+    from .robust import robust_rmsea
+    from .syntax import build_partable, parse_syntax, variable_roles
 
     estimator, parameterization = cat.check_ordinal_options(estimator, parameterization)
     weight, se_kind, test_kind = cat.ORDINAL_ESTIMATORS[estimator]

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from .distributions import chi2_cdf, chi2_ppf, chi2_sf, ncx2_cdf, ncx2_sf
-from .em import em_estimate
 from .model import compile_partable
 from .objective import MLObjective, h1_information, model_delta, moments_group, vech_index
 from .optimize import brentq
@@ -111,6 +110,8 @@ def baseline_estimates(base, values_by_group) -> np.ndarray:
         if base.meanstructure:
             theta.append(np.nanmean(vals[:, y], axis=0))
         if free_x:
+            from .em import em_estimate  # free covariates only
+
             xv = vals[:, free_x]
             xv = xv[~np.isnan(xv).all(axis=1)]
             em = em_estimate(xv)

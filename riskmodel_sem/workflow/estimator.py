@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..psychometrics.screening import NORMALITY_RULES
-
 __all__ = ["EstimatorChoice", "estimator_choice", "CHOSEN_BY"]
 
 #: Who chose the estimator: the screening's advice (``demo``), the user (``--estimator``) or
@@ -99,6 +97,8 @@ def estimator_choice(estimator: str, *, given: bool, normality: dict | None = No
     n_ordered = sum(bool(o) for o in ordinal.stats[0].ordered) if ordinal is not None else 0
     if not normality or not normality.get("recommendation"):
         return EstimatorChoice(str(estimator), chosen_by, n_ordered=int(n_ordered))
+    from ..psychometrics.screening import NORMALITY_RULES  # only with the screening's advice
+
     recommended = str(normality["recommendation"])
     few = int(normality.get("n_items_few_categories", 0) or 0)
     asym = int(normality.get("n_ordinal_items_asymmetric", 0) or 0)
