@@ -19,9 +19,10 @@ from conftest import GCRM_SPEC, ROOT
 #: Never imported by ``riskmodel-sem fit`` (ML, MLR or FIML, no bootstrap) nor ``--help``:
 #: scipy.stats' distribution objects (the distributions come from
 #: :mod:`riskmodel_sem.sem.distributions`), scipy.optimize (only SLSQP for inequality or
-#: nonlinear constraints and the L-BFGS-B fallback use it) and the report's libraries.
-NOT_ON_FIT_PATH = ("scipy.stats", "scipy.optimize", "jinja2", "openpyxl", "matplotlib",
-                   "docx", "semopy")
+#: nonlinear constraints and the L-BFGS-B fallback use it), scipy.sparse (the score tests sum
+#: their terms per parameter with numpy) and the report's libraries.
+NOT_ON_FIT_PATH = ("scipy.stats", "scipy.optimize", "scipy.sparse", "jinja2", "openpyxl",
+                   "matplotlib", "docx", "semopy")
 
 #: Parts of the package a fit imports only when its options need them: the screening (for
 #: the estimator advice of ``demo`` and ``report``), the robust statistics (MLR, FIML) and the

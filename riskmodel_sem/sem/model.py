@@ -19,7 +19,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from .defined import compile_definition
 from ..errors import ModelError
@@ -347,9 +346,11 @@ class CompiledModel:
         Uo, Vo = U[own], V[own]
         Uci, Vci = Uc @ inv, Vc @ inv
         cross = ((Uci @ Vo.T) * (Uo @ inv @ Vc.T).T + (Uci @ Uo.T) * (Vci @ Vo.T))
-        C = sparse.csr_array((scale[own], (par[own], np.arange(own.sum()))),
-                             shape=(q, own.sum()))
-        cross = np.asarray((C @ (sc[:, None] * cross).T).T)
+        # summed per parameter: row k of C Y, C (q, entries) holding each entry's scale in
+        # its parameter's row, adds scale * y over the entries of parameter k in their order
+        summed = np.zeros((q, cross.shape[0]))
+        np.add.at(summed, par[own], scale[own][:, None] * (sc[:, None] * cross).T)
+        cross = summed.T
         diag = sc ** 2 * (np.sum(Uci * Vc, axis=1) ** 2
                           + np.sum(Uci * Uc, axis=1) * np.sum(Vci * Vc, axis=1))
         return cross, diag
