@@ -495,6 +495,13 @@ def _convert_column(values: list[Any], spec: Spec, raw: _Raw, header: str
     """Convert one item column to floats; return (values, number of text labels mapped)."""
     if all(v is None or type(v) in (float, int) for v in values):  # numbers only: at once
         return np.array(values, dtype=float), 0
+    if all(type(v) is str for v in values):  # text only (CSV): each distinct answer once,
+        # in the order of first appearance (the first bad answer is the one reported)
+        hits = {v: _convert_cell(v, spec.scale, raw, values.index(v), header)
+                for v in dict.fromkeys(values)}
+        labels = [v for v, (_, is_label) in hits.items() if is_label]
+        return (np.array([hits[v][0] for v in values], dtype=float),
+                sum(values.count(v) for v in labels))
     n = len(values)
     out = np.full(n, np.nan)
     scale = spec.scale
