@@ -493,7 +493,7 @@ def candidates(model, theta) -> pd.DataFrame:
     rows["free"] = free
     rows["candidate"] = fixed
     rows["ustart"] = np.where(fixed, values, rows["ustart"].to_numpy(float))
-    new = []
+    new: dict[str, list] = {"lhs": [], "op": [], "rhs": [], "group": [], "free": []}
     for g in range(1, model.ngroups + 1):
         mine = rows[rows["group"] == g]
         present = set(zip(mine["lhs"], mine["op"], mine["rhs"]))
@@ -514,11 +514,15 @@ def candidates(model, theta) -> pd.DataFrame:
                 if key[1] == "~~":
                     present.add((key[2], "~~", key[0]))
                 counter += 1
-                new.append(dict(lhs=key[0], op=key[1], rhs=key[2], user=10, group=g,
-                                free=counter, ustart=0.0, exo=0, label="", start=None,
-                                candidate=True))
-    if new:
-        rows = pd.concat([rows, pd.DataFrame(new)], ignore_index=True)
+                for column, value in zip(("lhs", "op", "rhs", "group", "free"),
+                                         (*key, g, counter)):
+                    new[column].append(value)
+    if new["free"]:
+        added = pd.DataFrame({"lhs": new["lhs"], "op": new["op"], "rhs": new["rhs"],
+                              "user": 10, "group": new["group"], "free": new["free"],
+                              "ustart": 0.0, "exo": 0, "label": "", "start": None,
+                              "candidate": True})
+        rows = pd.concat([rows, added], ignore_index=True)
     return rows.reset_index(drop=True)
 
 
