@@ -93,3 +93,22 @@ def test_fit_imports_only_what_it_uses(small_csv, tmp_path, kind, options):
     # the modules a fit of this kind needs are imported by it (the list above is not stale)
     assert _loaded(modules, [name for name, kinds in ONLY_FOR.items() if kind in kinds]) == \
         sorted(name for name, kinds in ONLY_FOR.items() if kind in kinds)
+
+
+def test_one_blas_thread_limits_every_blas_library_of_a_fit(small_csv, tmp_path):
+    """The command's BLAS limit (built once, when the command starts) covers every BLAS
+    library the fit loads (numpy's and scipy's), though the command imports scipy later."""
+    probe = _PROBE.replace("print(json.dumps(", "from threadpoolctl import ThreadpoolController\n"
+                           "from riskmodel_sem.sem import _blas\n"
+                           "libs = lambda c: sorted(m.filepath for m in c.lib_controllers "
+                           "if m.user_api == 'blas')\n"
+                           "print(json.dumps({'seen': libs(_blas._CONTROLLER), "
+                           "'loaded': libs(ThreadpoolController())}))\n"
+                           "print(json.dumps(")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", probe, "fit", str(small_csv), "--spec",
+                           str(GCRM_SPEC), "--json", str(tmp_path / "o.json")], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    libs = json.loads(proc.stdout.strip().splitlines()[-2])
+    assert libs["loaded"] and libs["seen"] == libs["loaded"]
