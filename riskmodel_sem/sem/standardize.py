@@ -173,13 +173,15 @@ def r_squared(model, theta) -> dict:
 
 def heywood_cases(model, theta, estimates: pd.DataFrame) -> list[str]:
     """Negative variances and standardized values beyond one in absolute value."""
-    out = []
-    var = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"])]
-    for r in var.itertuples():
-        if r.est < 0:
-            out.append(f"negative variance {r.lhs} ~~ {r.rhs} = {r.est:.3f}")
-    cov = estimates[(estimates["op"].isin(["=~", "~~"])) & (estimates["lhs"] != estimates["rhs"])]
-    for r in cov.itertuples():
-        if np.isfinite(r.std_all) and abs(r.std_all) > 1.0 + 1e-8:
-            out.append(f"standardized {r.lhs} {r.op} {r.rhs} = {r.std_all:.3f}")
+    op, lhs, rhs = (estimates[c].to_numpy() for c in ("op", "lhs", "rhs"))
+    est, std = (estimates[c].to_numpy(dtype=float) for c in ("est", "std_all"))
+    same = lhs == rhs
+    with np.errstate(invalid="ignore"):
+        negative = (op == "~~") & same & (est < 0)
+        beyond = (((op == "=~") | (op == "~~")) & ~same & np.isfinite(std)
+                  & (np.abs(std) > 1.0 + 1e-8))
+    out = [f"negative variance {lhs[k]} ~~ {rhs[k]} = {est[k]:.3f}"
+           for k in np.flatnonzero(negative)]
+    out += [f"standardized {lhs[k]} {op[k]} {rhs[k]} = {std[k]:.3f}"
+            for k in np.flatnonzero(beyond)]
     return out

@@ -236,19 +236,21 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
 
     # ---- hypotheses ----
     hyp_rows, contrast_rows = [], []
+    position: dict = {}  # (lhs, op, rhs) -> the first such row of the estimates
+    for k, key in enumerate(zip(est_tab["lhs"], est_tab["op"], est_tab["rhs"])):
+        position.setdefault(key, k)
     for h in getattr(spec, "hypotheses", ()) if spec is not None else ():
         if h.kind == "path":
-            sel = est_tab[(est_tab["lhs"] == h.lhs) & (est_tab["op"] == "~")
-                          & (est_tab["rhs"] == h.rhs)]
+            at = position.get((h.lhs, "~", h.rhs))
             row = dict(id=h.id, **tag, kind="path", lhs=h.lhs, op="~", rhs=h.rhs,
                        expected_sign=h.sign, test=f"{h.lhs} ~ {h.rhs}")
-            if sel.empty:
+            if at is None:
                 row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
                            ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
                            verdict="not in model")
                 hyp_rows.append(row)
                 continue
-            r = sel.iloc[0]
+            r = est_tab.iloc[at]
             row.update(est=r["est"], std_all=r["std_all"], se=r["se"], z=r["z"],
                        pvalue=r["pvalue"])
             br = _boot_row(boot_ci, h.lhs, "~", h.rhs, group=g + 1 if G > 1 else None)
@@ -265,14 +267,13 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
         elif h.kind == "loading_order":
             dim = h.dimension or h.lhs
             best = h.strongest or h.rhs
-            sel = est_tab[(est_tab["lhs"] == dim) & (est_tab["op"] == "=~")
-                          & (est_tab["rhs"] == best)]
+            at = position.get((dim, "=~", best))
             have_q = [o for o in h.others if f"{h.id}_{best}_{o}{suffix}" in q_index]
             row = dict(id=h.id, **tag, kind="loading_order", lhs=dim, op="=~", rhs=best,
                        expected_sign="+",
                        test="; ".join(f"std_all({dim}=~{best}) - std_all({dim}=~{o})"
                                       for o in h.others))
-            if sel.empty or not have_q:
+            if at is None or not have_q:
                 row.update(est=np.nan, std_all=np.nan, se=np.nan, z=np.nan, pvalue=np.nan,
                            ci_lower=np.nan, ci_upper=np.nan, ci_method="", supported=None,
                            verdict="not in model")
@@ -298,7 +299,7 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
                 supported, verdict = False, "opposite sign"
             else:
                 supported, verdict = False, "not supported"
-            r = sel.iloc[0]
+            r = est_tab.iloc[at]
             row.update(est=r["est"], std_all=r["std_all"], se=weakest["se"], z=weakest["z"],
                        pvalue=weakest["pvalue"], ci_lower=weakest["ci_lower"],
                        ci_upper=weakest["ci_upper"], ci_method=weakest["ci_method"],
