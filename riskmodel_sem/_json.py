@@ -146,8 +146,21 @@ def records(frame: pd.DataFrame) -> list[dict]:
     if not frame.columns.is_unique:  # pandas keeps the last of equally named columns
         return [json_value(rec) for rec in frame.to_dict(orient="records")]
     keys = [str(c) for c in frame.columns]
-    columns = [[json_value(v) for v in frame.iloc[:, k].tolist()] for k in range(len(keys))]
+    columns = [_column_values(frame.iloc[:, k]) for k in range(len(keys))]
     return [dict(zip(keys, row)) for row in zip(*columns)] if keys else [{} for _ in range(len(frame))]
+
+
+def _column_values(column: pd.Series) -> list:
+    """:func:`json_value` of every value of a column: numpy's float, integer and boolean
+    columns give Python numbers directly (NaN and infinities as None)."""
+    values = column.tolist()
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else "O"
+    if kind == "f":
+        isfinite = math.isfinite
+        return [v if isfinite(v) else None for v in values]
+    if kind in "iub":
+        return values
+    return [json_value(v) for v in values]
 
 
 def number_or_none(value) -> float | None:

@@ -300,7 +300,10 @@ def test_records_and_results_json_as_the_pandas_records_and_json_dumps(hs):
 
     frames = [pd.DataFrame({"a": [1, 2], "b": [1.5, np.nan], "c": ["x", None], "d": [True, False],
                             "e": pd.array([1, None], dtype="Int64"), 5: [np.float64(1), "z"],
-                            "t": pd.Categorical(["u", "v"])}),
+                            "t": pd.Categorical(["u", "v"]),
+                            "f": np.array([1.5, np.inf], dtype=np.float32),
+                            "u": np.array([1, 2], dtype=np.uint8),
+                            "when": pd.to_datetime(["2020-01-01", None])}),
               pd.DataFrame(), pd.DataFrame(index=[0, 1]), pd.DataFrame({"a": []}),
               pd.DataFrame([[1, 2]], columns=["a", "a"])]
     for frame in frames:
