@@ -131,9 +131,12 @@ class StructuralResult:
 
 def _jacobian(model, theta, quantities, h: float = 1e-6, group: int = 0) -> np.ndarray:
     """Central-difference Jacobian of derived quantities with respect to theta
-    (:func:`riskmodel_sem.sem.numdiff.central_jacobian`), in group ``group`` (0-based)."""
+    (:func:`riskmodel_sem.sem.numdiff.central_jacobian`), in group ``group`` (0-based); the
+    2q shifted parameter vectors are evaluated as one stack of matrices."""
     ev = DerivedEvaluator(model, quantities)
-    return central_jacobian(lambda t: ev(*model.matrices(t, group)[:2]), theta, h=h)
+    # C order, as the column-by-column Jacobian was: the delta-method sums run in that order
+    return np.ascontiguousarray(central_jacobian(
+        lambda t: ev(*model.matrices_batch(t, group)[:2]), theta, h=h, vectorized=True))
 
 
 def _wald(est, se, level):
