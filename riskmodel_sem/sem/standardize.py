@@ -156,9 +156,9 @@ def r_squared(model, theta) -> dict:
     variables that are regressed or are indicators of a higher-order factor; NaN (lavaan's NA)
     where the residual variance is negative.
     """
-    pt = model.partable
-    endo = set(pt.loc[pt["op"] == "=~", "rhs"]) | set(pt.loc[pt["op"] == "~", "lhs"])
     names = model.observed + model.latent
+    r = model.rows  # i: the indicator of a =~ row, the outcome of a ~ row
+    endo = {names[i] for i in r.i[r.kind <= 1].tolist()}
     out = {}
     for g in range(model.ngroups):
         full, _ = model.implied(theta, g, all_vars=True)
