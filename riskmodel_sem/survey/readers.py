@@ -788,13 +788,14 @@ def read_survey(path: str | Path, spec: Spec, sheet: str | None = None,
         extra_index[name] = j
     extra = pd.DataFrame(extra_cols, index=pd.RangeIndex(n))
 
-    n_missing = int(frame.isna().sum().sum())
+    blank = np.isnan(frame.to_numpy())
+    n_missing = int(np.count_nonzero(blank))
     if n_missing:
         warnings.append(f"{raw.where}: {n_missing} item answer(s) are missing "
                         f"({100 * n_missing / frame.size:.2f}% of cells).")
-    empty_rows = frame.isna().all(axis=1)
+    empty_rows = blank.all(axis=1)
     if empty_rows.any():
-        first = int(np.argmax(empty_rows.to_numpy()))
+        first = int(np.argmax(empty_rows))
         warnings.append(f"{raw.where}: {int(empty_rows.sum())} respondent(s) answered no item "
                         f"(first at {raw.row_word} {first + raw.row_offset}).")
 
