@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from json.encoder import encode_basestring
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["json_value", "json_text", "records", "number_or_none"]
+__all__ = ["json_value", "records", "number_or_none"]
 
 
 def json_value(value):
@@ -34,110 +33,6 @@ def json_value(value):
     if value is pd.NA or value is pd.NaT:
         return None
     return value
-
-
-def json_text(value, indent: int = 2) -> str:
-    """The JSON text of :func:`json_value` of ``value``, written in one walk.
-
-    Parameters
-    ----------
-    value
-        Dicts, lists, tuples, arrays and scalars, as :func:`json_value` takes them.
-    indent : int
-        Spaces per nesting level.
-
-    Returns
-    -------
-    str
-        Exactly ``json.dumps(json_value(value), ensure_ascii=False, indent=indent,
-        allow_nan=False)``: non-ASCII text kept, NaN and infinities as ``null``.
-
-    Raises
-    ------
-    TypeError
-        For a value that JSON cannot hold (as :func:`json.dumps` raises).
-    """
-    chunks: list[str] = []
-    put = chunks.append
-    isfinite, float_repr, int_repr = math.isfinite, float.__repr__, int.__repr__
-    containers = (dict, list, tuple, np.ndarray)
-
-    def scalar(v) -> str:
-        t = type(v)
-        if t is str:
-            return encode_basestring(v)
-        if t is float:
-            return float_repr(v) if isfinite(v) else "null"
-        if v is None:
-            return "null"
-        if t is bool:
-            return "true" if v else "false"
-        if t is int:
-            return int_repr(v)
-        if isinstance(v, str):
-            return encode_basestring(v)
-        if isinstance(v, (bool, np.bool_)):
-            return "true" if v else "false"
-        if isinstance(v, (int, np.integer)):
-            return int_repr(int(v))
-        if isinstance(v, (float, np.floating)):
-            v = float(v)
-            return float_repr(v) if isfinite(v) else "null"
-        if isinstance(v, Path):
-            return encode_basestring(str(v))
-        if v is pd.NA or v is pd.NaT:
-            return "null"
-        raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
-
-    def walk(v, level: int) -> None:
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        if isinstance(v, dict):
-            if not v:
-                put("{}")
-                return
-            if not all(type(k) is str for k in v):
-                v = {str(k): item for k, item in v.items()}
-            inner = "\n" + " " * (indent * (level + 1))
-            sep = "," + inner
-            if not any(isinstance(item, containers) for item in v.values()):  # a record
-                put("{" + inner + sep.join([encode_basestring(k) + ": " + scalar(item)
-                                            for k, item in v.items()])
-                    + "\n" + " " * (indent * level) + "}")
-                return
-            first = True
-            for k, item in v.items():
-                put(("{" + inner if first else sep) + encode_basestring(k) + ": ")
-                first = False
-                if isinstance(item, containers):
-                    walk(item, level + 1)
-                else:
-                    put(scalar(item))
-            put("\n" + " " * (indent * level) + "}")
-        elif isinstance(v, (list, tuple)):
-            if not v:
-                put("[]")
-                return
-            inner = "\n" + " " * (indent * (level + 1))
-            sep = "," + inner
-            if not any(isinstance(item, containers) for item in v):
-                put("[" + inner + sep.join([scalar(item) for item in v])
-                    + "\n" + " " * (indent * level) + "]")
-                return
-            first = True
-            for item in v:
-                put("[" + inner if first else sep)
-                first = False
-                if isinstance(item, containers):
-                    walk(item, level + 1)
-                else:
-                    put(scalar(item))
-            put("\n" + " " * (indent * level) + "]")
-        else:
-            put(scalar(v))
-
-    walk(value, 0)
-    return "".join(chunks)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

@@ -22,6 +22,7 @@ set is in place). Unrelated files in the folder are never touched.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -43,7 +44,7 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None
 
 
-from ._json import json_text
+from ._json import json_value
 from .errors import OutputError
 
 __all__ = ["reproducible_package", "write_files", "write_bytes", "to_json_bytes", "prepare_dir", "check_output_path",
@@ -393,9 +394,9 @@ def write_bytes(target: str | Path, payload: bytes) -> Path:
 
 
 def to_json_bytes(data: dict) -> bytes:
-    """UTF-8 JSON with NaN/inf as null and Chinese text kept readable, indented by two
-    spaces (:func:`riskmodel_sem._json.json_text`, one walk over ``data``)."""
-    return (json_text(data) + "\n").encode("utf-8")
+    """UTF-8 JSON with NaN/inf as null and Chinese text kept readable."""
+    return (json.dumps(json_value(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+            ).encode("utf-8")
 
 
 def reproducible_package(data: bytes, when: _dt.datetime) -> bytes:
