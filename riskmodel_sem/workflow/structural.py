@@ -312,6 +312,8 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
     # ---- total effects ----
     totals = []
     std_index = {d.name[:-4]: j for j, d in enumerate(std_totals)}
+    std_draws = (_boot_derived(model, bootstrap, std_totals, g)
+                 if q_boot is not None and std_totals else None)
     for d in quantities:
         if not d.name.startswith("total_"):
             continue
@@ -325,8 +327,8 @@ def _group_block(fit, spec, bootstrap, boot_ci, level, alpha, g, tag):
             row.update(se_boot=q_boot["se"][j], ci_lower_perc=q_boot["lo_p"][j],
                        ci_upper_perc=q_boot["hi_p"][j], ci_lower_bc=q_boot["lo_b"][j],
                        ci_upper_bc=q_boot["hi_b"][j])
-            std_draws = _boot_derived(model, bootstrap, (std_totals[std_index[d.name]],), g)
-            lo_s, hi_s = percentile_ci(std_draws, np.array([row["std_all"]]), level)
+            k = std_index[d.name]
+            lo_s, hi_s = percentile_ci(std_draws[:, k:k + 1], np.array([row["std_all"]]), level)
             row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
         totals.append(row)
     return hyp_rows, contrast_rows, totals, boot_rows
@@ -406,6 +408,8 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
                     per_group[f"{e.id}_g{k}_g{m}"] = (e, "difference", None,
                                                      f"{names[k - 1]} - {names[m - 1]}")
     est_all = fit.estimates
+    std_paths = (_std_indirect_draws(model, bootstrap, [e.path for e in effects.values()])
+                 if bootstrap is not None and G == 1 else {})  # (group 1's matrices)
     eff_rows = []
     for r in est_all[est_all["op"] == ":="].itertuples():
         e = effects.get(r.lhs)
@@ -423,11 +427,10 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
             row.update(se_boot=br["se"], ci_lower_perc=br["ci_lower_perc"],
                        ci_upper_perc=br["ci_upper_perc"], ci_lower_bc=br["ci_lower_bc"],
                        ci_upper_bc=br["ci_upper_bc"])
-            if e is not None and G == 1:  # (group 1's matrices: one group only)
-                draws_std = _std_indirect_draws(model, bootstrap, e.path)
-                if draws_std is not None:
-                    lo_s, hi_s = percentile_ci(draws_std[:, None], np.array([r.std_all]), level)
-                    row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
+            draws_std = std_paths.get(tuple(e.path)) if e is not None else None
+            if draws_std is not None:
+                lo_s, hi_s = percentile_ci(draws_std[:, None], np.array([r.std_all]), level)
+                row.update(std_ci_lower_perc=lo_s[0], std_ci_upper_perc=hi_s[0])
         eff_rows.append(row)
     eff_rows += total_rows
     columns = (EFFECT_COLUMNS[:2] + lead + EFFECT_COLUMNS[2:]
@@ -448,20 +451,25 @@ def analyze(fit, spec, bootstrap: BootstrapResult | None = None, *,
                             f2=f2)
 
 
-def _std_indirect_draws(model, boot: BootstrapResult, path) -> np.ndarray | None:
-    """Bootstrap draws of a standardized indirect effect: in every draw, the product of the
-    completely standardized coefficients of the paths ``path[0] -> path[1] -> ...`` (lavaan's
-    ``std.all`` of a ``:=`` product of path labels). None when a step is not a regression of
-    the model."""
+def _std_indirect_draws(model, boot: BootstrapResult, paths) -> dict:
+    """Bootstrap draws of standardized indirect effects: for each path ``(x, m, ..., y)``, in
+    every draw, the product of the completely standardized coefficients of its steps
+    (lavaan's ``std.all`` of a ``:=`` product of path labels), computed for all paths in one
+    pass. Paths with a step that is not a regression of the model are left out."""
     pt = model.partable
     regs = {(r.lhs, r.rhs) for r in pt[pt["op"] == "~"].itertuples()}
-    steps = list(zip(path[:-1], path[1:]))
-    if not steps or any((b, a) not in regs for a, b in steps):
-        return None
+    steps = {tuple(path): list(zip(path[:-1], path[1:])) for path in paths}
+    steps = {path: st for path, st in steps.items()
+             if st and all((b, a) in regs for a, b in st)}
+    column = {st: j for j, st in enumerate(dict.fromkeys(s for st in steps.values()
+                                                         for s in st))}
+    if not column:
+        return {}
     quantities = tuple(Derived(f"std_{b}_{a}", f"std_all({b}~{a})",
-                               ((1.0, "std_all", b, "~", a),)) for a, b in steps)
+                               ((1.0, "std_all", b, "~", a),)) for a, b in column)
     draws = _boot_derived(model, boot, quantities)
-    return np.prod(draws, axis=1)
+    return {path: np.prod(draws[:, [column[s] for s in st]], axis=1)
+            for path, st in steps.items()}
 
 
 def effect_sizes(fit, data: pd.DataFrame) -> pd.DataFrame:
