@@ -13,7 +13,8 @@ import pytest
 
 from riskmodel_sem.sem.data import sample_moments
 from riskmodel_sem.sem.estimation import fit_model
-from riskmodel_sem.sem.objective import MLObjective, ModelKernel, group_data, moments_group
+from riskmodel_sem.sem.objective import (MLBatchObjective, MLObjective, ModelKernel, group_data,
+                                         moments_group)
 
 DATA = Path(__file__).parent / "lavaan_cases" / "data"
 
@@ -168,3 +169,93 @@ def test_fixed_matrices_outside_the_partition_are_refused():
     with pytest.raises(ValueError, match="sink"):
         MLObjective(fit.model, _groups(fit, data, kwargs), kernel,
                     [(grp["A0"], S0, grp["m0"])])
+
+
+# ------------------------------------------------------------------------------------------
+# the stacked objective of bootstrap draws
+# ------------------------------------------------------------------------------------------
+
+def _draws(fit, data, kwargs, m, seed):
+    """m resampled data sets of the fit (rows drawn with replacement within each group) and
+    per draw its own fixed matrices: the compiled ones with the entries among the observed
+    variables that are not sinks (the fixed.x covariates) scaled by 1 + 0.02 i."""
+    rng = np.random.default_rng(seed)
+    kernel = ModelKernel(fit.model)
+    cols = list(fit.model.observed)
+    group = kwargs.get("group")
+    frames = ([data] if group is None else
+              [data[data[group].astype(str) == label] for label in fit.group_labels])
+    draws, fixed = [], []
+    for i in range(m):
+        groups, fx = [], []
+        for g, frame in enumerate(frames):
+            X = frame[cols].to_numpy(float)
+            X = X[~np.isnan(X).any(axis=1)]
+            mo = sample_moments(X[rng.integers(0, len(X), len(X))])
+            groups.append(moments_group(mo.n, mo.mean, mo.cov,
+                                        meanstructure=fit.model.meanstructure))
+            grp = kernel.groups[g]
+            S0, m0 = grp["S0"].copy(), grp["m0"].copy()
+            S0[np.ix_(grp["robs"], grp["robs"])] *= 1.0 + 0.02 * i
+            m0[grp["robs"]] += 0.01 * i
+            fx.append((grp["A0"], S0, m0))
+        draws.append(groups)
+        fixed.append(fx)
+    return kernel, draws, fixed
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if "fiml" not in n))
+def test_stacked_objective_matches_the_single_one(name):
+    """MLBatchObjective, the draws' F and gradient evaluated together, against MLObjective
+    on each draw alone (to 1e-12), and each draw's numbers bit for bit the same whatever
+    draws share the stack."""
+    fit, data, kwargs = _fit(name)
+    kernel, draws, fixed = _draws(fit, data, kwargs, 5, seed=3)
+    batch = MLBatchObjective(kernel, draws, fixed)
+    rng = np.random.default_rng(11)
+    theta = fit.theta * (1.0 + 0.05 * rng.standard_normal((5, len(fit.theta))))
+    f, grad, ok = batch.value_grad(theta)
+    assert ok.all()
+    for i in range(5):
+        single = MLObjective(None, draws[i], kernel, fixed[i])
+        fs, gs = single.value_grad(theta[i])
+        assert abs(f[i] - fs) <= 1e-12 * max(1.0, abs(fs))
+        assert np.max(np.abs(gs)) > 1e-4
+        np.testing.assert_allclose(grad[i], gs, rtol=1e-12, atol=1e-12 * np.max(np.abs(gs)))
+    for idx in ([3], [4, 1], [0, 2, 3]):
+        f2, g2, _ = batch.value_grad(theta[idx], idx)
+        assert np.array_equal(f2, f[idx]) and np.array_equal(g2, grad[idx])
+
+
+def test_stacked_objective_flags_a_draw_outside_the_region_alone():
+    """A draw whose implied covariance matrix is not positive definite is flagged (NaN F and
+    gradient), as MLObjective returns None for it; the others keep their numbers."""
+    fit, data, kwargs = _fit("sem_correlated_residuals")
+    kernel, draws, _ = _draws(fit, data, kwargs, 3, seed=5)
+    batch = MLBatchObjective(kernel, draws)
+    theta = np.repeat(fit.theta[None, :], 3, axis=0)
+    par = fit.model.partable
+    k = int(par.loc[(par["lhs"] == "x1") & (par["op"] == "~~") & (par["rhs"] == "x1"),
+                    "free"].iloc[0]) - 1
+    theta[1, k] = -5.0  # a residual variance far below zero
+    assert MLObjective(None, draws[1], kernel).value_grad(theta[1]) is None
+    f, grad, ok = batch.value_grad(theta)
+    assert ok.tolist() == [True, False, True]
+    assert np.isnan(f[1]) and np.isnan(grad[1]).all()
+    f0, g0, _ = batch.value_grad(theta[[0, 2]], [0, 2])
+    assert np.array_equal(f0, f[[0, 2]]) and np.array_equal(g0, grad[[0, 2]])
+
+
+def test_stacked_objective_refuses_missing_data_and_unequal_groups():
+    fit, data, kwargs = _fit("fiml")
+    kernel = ModelKernel(fit.model)
+    with pytest.raises(ValueError, match="complete data"):
+        MLBatchObjective(kernel, [_groups(fit, data, kwargs)])
+    fit, data, kwargs = _fit("cfa")
+    kernel = ModelKernel(fit.model)
+    mo = sample_moments(data[list(fit.model.observed)].to_numpy(float))
+    small = sample_moments(data[list(fit.model.observed)].to_numpy(float)[:100])
+    with pytest.raises(ValueError, match="group sizes"):
+        MLBatchObjective(kernel, [[moments_group(mo.n, mo.mean, mo.cov, meanstructure=False)],
+                                  [moments_group(small.n, small.mean, small.cov,
+                                                 meanstructure=False)]])

@@ -40,8 +40,8 @@ from .model import rank_two_information
 from .numdiff import central_jacobian
 
 __all__ = ["Pattern", "PatternBatch", "GroupData", "group_data", "moments_group", "MLObjective",
-           "ModelKernel", "pattern_loglik", "pattern_sums", "embedded_inverses", "h1_scores",
-           "h1_information", "model_delta", "vech_index",
+           "MLBatchObjective", "ModelKernel", "pattern_loglik", "pattern_sums",
+           "embedded_inverses", "h1_scores", "h1_information", "model_delta", "vech_index",
            "pattern_information", "structured_information", "moment_information", "kron_sum",
            "vech_sandwich"]
 
@@ -303,6 +303,21 @@ def _topological_positions(n, rows, cols):
     return pos
 
 
+def _path_depth(n, rows, cols, causal, keep) -> int:
+    """Length (in arrows) of the longest directed path among the variables ``keep`` of an
+    acyclic graph with arrows col -> row, visited in the causal order ``causal``: A_RR^(d+1)
+    = 0 for that length d."""
+    level = np.zeros(n, dtype=np.intp)
+    parents = [[] for _ in range(n)]
+    for i, j in zip(rows, cols):
+        if keep[int(i)] and keep[int(j)]:
+            parents[int(i)].append(int(j))
+    for v in causal:
+        if parents[v]:
+            level[v] = 1 + max(level[u] for u in parents[v])
+    return int(level.max()) if n else 0
+
+
 def _sinks(n, p, a_rows, a_cols, s_rows, s_cols):
     """Mask of the observed variables that are sinks of the RAM graph.
 
@@ -393,6 +408,8 @@ class ModelKernel:
                 mr=b.m_rows[mf], mp=mp,
                 # causal order (R, K): positions, the fixed matrices' blocks
                 tri=tri, pos=pos, r=r, k=len(kobs), kobs=kobs, robs=robs, rpos=pos[robs],
+                depth=(_path_depth(n, b.a_rows[nz], b.a_cols[nz], causal, ~sink) if tri
+                       else -1),
                 all_sinks=len(kobs) == p,
                 buf0=self._blocks(A0, S0, m0, order, r),
                 **self._fill(r, len(kobs), ra, ca, ap, rs, cs, sp, rm, mp),
@@ -627,12 +644,178 @@ class ModelKernel:
         out *= grp["g_fac"]
         return out
 
+    # -- the same formulas for a stack of draws (bootstrap refits in lockstep) -----------
+
+    def state_batch(self, theta, g, bufs=None):
+        """:meth:`state` of group g for a stack of parameter vectors.
+
+        Parameters
+        ----------
+        theta : numpy.ndarray
+            (m, q) parameter vectors, one per draw.
+        g : int
+        bufs : numpy.ndarray, optional
+            (m, len) fixed blocks of each draw (:meth:`permuted_fixed`, stacked); the
+            compiled ones when None.
+
+        Returns
+        -------
+        (E_RR, S_RR, F_R, Sigma, E_RR m_R, mu, ok)
+            Each stacked over the draws (leading axis m); ``ok`` is False for the draws whose
+            I - A_RR is singular (their entries are not meaningful).
+
+        Notes
+        -----
+        The formulas of :meth:`state` (class Notes) with a leading batch axis: each draw's
+        numbers come from its own slices (stacked ``matmul`` and ``inv`` work matrix by
+        matrix), so they do not depend on which draws share the stack. E_RR of a recursive
+        model is the finite series I + A_RR + ... + A_RR^d (d the longest path among R, A_RR
+        nilpotent) by Horner's rule, a few stacked products instead of one ``dtrtri`` per
+        draw; otherwise the stacked LU inverse. Both agree with :meth:`state` to rounding.
+        """
+        grp = self.groups[g]
+        m = theta.shape[0]
+        buf = (np.repeat(grp["buf0"][None, :], m, axis=0) if bufs is None
+               else np.array(bufs, dtype=float))
+        buf[:, grp["fill_at"]] = theta[:, grp["fill_par"]] * grp["fill_sign"]
+        r, k = grp["r"], grp["k"]
+        c0, c1, c2, c3, c4, _ = grp["cuts"]
+        IA = buf[:, :c0].reshape(m, r, r)
+        S = buf[:, c0:c1].reshape(m, r, r)
+        ok = np.ones(m, dtype=bool)
+        if not r:
+            E = IA
+        elif grp["tri"]:
+            # A_RR strictly lower triangular with longest path d: E_RR = I + A + ... + A^d,
+            # by Horner's rule E <- I + A E (d - 1 products; A^(d+1) = 0)
+            eye = np.eye(r)
+            A = eye - IA
+            E = A + eye
+            for _ in range(grp["depth"] - 1):
+                E = A @ E
+                E += eye
+        else:
+            E, ok = _stacked(np.linalg.inv, IA)
+        if grp["all_sinks"]:
+            L = buf[:, c1:c2].reshape(m, k, r)
+            FE = L @ E
+            sigma = FE @ S @ FE.transpose(0, 2, 1)
+            sigma += buf[:, c2:c3].reshape(m, k, k)
+        elif k:
+            L = buf[:, c1:c2].reshape(m, k, r)
+            FE = np.empty((m, self.p, r))
+            FE[:, grp["kobs"]] = L @ E
+            FE[:, grp["robs"]] = E[:, grp["rpos"]]
+            sigma = FE @ S @ FE.transpose(0, 2, 1)
+            kk = grp["kobs"]
+            sigma[:, kk[:, None], kk[None, :]] += buf[:, c2:c3].reshape(m, k, k)
+        else:
+            FE = E[:, grp["rpos"]]
+            sigma = FE @ S @ FE.transpose(0, 2, 1)
+        Em = mu = None
+        if self.meanstructure:
+            Em = (E @ buf[:, c3:c4, None])[:, :, 0]
+            if k:
+                mu = np.empty((m, self.p))
+                mu[:, grp["kobs"]] = (L @ Em[:, :, None])[:, :, 0] + buf[:, c4:]
+                mu[:, grp["robs"]] = Em[:, grp["rpos"]]
+            else:
+                mu = Em[:, grp["rpos"]]
+        return E, S, FE, sigma, Em, mu, ok
+
+    def gradient_batch(self, g, state, G, gmu):
+        """:meth:`gradient_part` for a stack of draws: (m, len) derivatives with respect to
+        group g's free entries (in the order of :attr:`par`) from the stacked state
+        (:meth:`state_batch`), G = dF/dSigma (m, p, p) and gmu = dF/dmu (m, p) or None.
+
+        Notes
+        -----
+        dF/dA[:, R] = 2 [F_R'G F_R; G_K. F_R] S_RR E_RR' + [F_R'gmu; gmu_K] (E_RR m_R)',
+        dF/dS_RR = F_R'G F_R, dF/dS_KK = G_KK, dF/dm = [F_R'gmu; gmu_K], as in
+        :meth:`gradient_part`, draw by draw.
+        """
+        grp = self.groups[g]
+        E, S, FE, _, Em, _, _ = state
+        m = G.shape[0]
+        r = grp["r"]
+        GF = G @ FE
+        FtGF = np.empty((m, self.n, r))
+        FtGF[:, :r] = FE.transpose(0, 2, 1) @ GF
+        if grp["all_sinks"]:
+            FtGF[:, r:] = GF
+        elif grp["k"]:
+            FtGF[:, r:] = GF[:, grp["kobs"]]
+        dA = FtGF @ (S @ E.transpose(0, 2, 1))
+        dA *= 2.0
+        parts = [None, FtGF.reshape(m, -1)[:, grp["gs_rr"]],
+                 G.reshape(m, -1)[:, grp["gs_kk"]]]
+        if self.meanstructure:
+            FEg = np.empty((m, self.n))
+            FEg[:, :r] = (FE.transpose(0, 2, 1) @ gmu[:, :, None])[:, :, 0]
+            FEg[:, r:] = gmu[:, grp["kobs"]]
+            dA += FEg[:, :, None] * Em[:, None, :]
+            parts.append(FEg[:, grp["gm_r"]])
+        parts[0] = dA.reshape(m, -1)[:, grp["ga_flat"]]
+        out = np.concatenate(parts, axis=1)
+        out *= grp["g_fac"]
+        return out
+
 
 # ------------------------------------------------------------------------------------------
 # the objective
 # ------------------------------------------------------------------------------------------
 
+def _stacked(fun, X):
+    """``fun`` (a stacked numpy.linalg function) of a stack of matrices, and per matrix
+    whether it succeeded: when the stacked call fails, the matrices are taken one at a time
+    (the same LAPACK call on each), the failed ones left as identity matrices."""
+    try:
+        return fun(X), np.ones(X.shape[0], dtype=bool)
+    except np.linalg.LinAlgError:
+        pass
+    eye = np.eye(X.shape[-1])
+    out = np.empty_like(X)
+    ok = np.ones(X.shape[0], dtype=bool)
+    for i in range(X.shape[0]):
+        try:
+            out[i] = fun(X[i:i + 1])[0]
+        except np.linalg.LinAlgError:
+            out[i] = eye
+            ok[i] = False
+    return out, ok
+
+
+
 _MIRROR: dict = {}
+
+
+def _chol_inv_stack(sigma, ok):
+    """:func:`_chol_inv` of a stack (m, p, p): (Sigma^-1, log|Sigma|) stacked, exactly
+    symmetric; ``ok`` (m,) is set False where Sigma is not positive definite (identity
+    there). LAPACK ``dpotrf``/``dpotri`` matrix by matrix (numpy's stacked inverse is several
+    times slower at these sizes), the mirroring and the logarithms for the whole stack."""
+    m, p = sigma.shape[0], sigma.shape[-1]
+    inv = np.empty_like(sigma)
+    diag = np.ones((m, p))
+    for i in range(m):
+        if ok[i]:
+            c, info = _dpotrf(sigma[i], lower=1, clean=0)
+            if info == 0:
+                diag[i] = c.diagonal()
+                ci, info = _dpotri(c, lower=1)
+                if info == 0:
+                    inv[i] = ci.T  # C order: the upper triangle holds Sigma^-1
+                    continue
+            ok[i] = False
+        inv[i] = np.eye(p)
+        diag[i] = 1.0
+    if p not in _MIRROR:
+        rows, cols = np.tril_indices(p, -1)
+        _MIRROR[p] = (cols * p + rows, rows * p + cols)
+    upper, lower = _MIRROR[p]
+    flat = inv.reshape(m, p * p)
+    flat[:, lower] = flat[:, upper]
+    return inv, 2.0 * np.log(diag).sum(axis=1)
 
 
 def _chol_inv(sigma):
@@ -973,6 +1156,122 @@ class MLObjective:
             blocks.append(h1_scores(sigma, mu, gd, with_mean)
                           @ model_delta(self.model, theta, g, with_mean))
         return np.vstack(blocks)
+
+
+class MLBatchObjective:
+    """The complete-data ML discrepancy of :class:`MLObjective` for a stack of data sets
+    (bootstrap draws) that share one model, evaluated for all of them at once.
+
+    Parameters
+    ----------
+    kernel : ModelKernel
+    draws : sequence of sequence of GroupData
+        Per draw, its groups (complete data: :func:`moments_group`); every draw has the same
+        group sizes.
+    fixed : sequence, optional
+        Per draw, its fixed matrices (A0, S0, m0) per group (or None for the compiled ones).
+
+    Raises
+    ------
+    ValueError
+        When a group has missing data, or the draws' group sizes differ.
+
+    Notes
+    -----
+    ``value_grad(theta, idx)`` evaluates, for the draws ``idx`` at the rows of ``theta``,
+
+        F = sum_g (n_g / N) [log|Sigma| + tr(S Sigma^-1) - log|S| - p + d' Sigma^-1 d],
+        G = Sigma^-1 (Sigma - S - d d') Sigma^-1,    dF/dmu = -2 Sigma^-1 d  (d = ybar - mu)
+
+    (``lav_objective_ML``), the formulas of :meth:`MLObjective._evaluate` with a leading
+    batch axis (:meth:`ModelKernel.state_batch`, :meth:`ModelKernel.gradient_batch`);
+    Sigma^-1 and log|Sigma| come from the Cholesky factor as in :func:`_chol_inv`
+    (``dpotrf``/``dpotri``, draw by draw).
+    tests/test_objective.py checks the two objectives against each other. A draw's numbers
+    do not depend on the other draws of the stack.
+    """
+
+    def __init__(self, kernel: ModelKernel, draws, fixed=None):
+        self.kernel = kernel
+        draws = [tuple(gs) for gs in draws]
+        self.m = len(draws)
+        ng = len(kernel.groups)
+        if any(len(gs) != ng for gs in draws):
+            raise ValueError(f"Every draw needs {ng} group(s) of data.")
+        if not all(gd.complete for gs in draws for gd in gs):
+            raise ValueError("The stacked objective takes complete data only.")
+        sizes = {tuple(gd.n for gd in gs) for gs in draws}
+        if len(sizes) != 1:
+            raise ValueError("The draws' group sizes differ.")
+        ns = sizes.pop()
+        self.n = sum(ns)
+        self.weights = [n_g / self.n for n_g in ns]
+        self.cov = [np.array([gs[g].patterns[0].cov for gs in draws]) for g in range(ng)]
+        self.mean = [np.array([gs[g].patterns[0].mean for gs in draws]) for g in range(ng)]
+        self.logdet_s = [np.array([gs[g].logdet_s for gs in draws]) for g in range(ng)]
+        self.fixed_mean = [None if draws[0][g].fixed_mean is None else self.mean[g]
+                           for g in range(ng)]
+        self.bufs = [None] * ng
+        if fixed is not None and any(fx is not None for fx in fixed):
+            perm = [kernel.permuted_fixed(fx) if fx is not None else
+                    [grp["buf0"] for grp in kernel.groups] for fx in fixed]
+            self.bufs = [np.array([pf[g] for pf in perm]) for g in range(ng)]
+        par = kernel.par
+        self._unique = len(par) == kernel.q and len(np.unique(par)) == len(par)
+
+    @property
+    def n_free(self) -> int:
+        return self.kernel.q
+
+    def value_grad(self, theta, idx=None):
+        """F and dF/dtheta of the draws ``idx`` (all when None) at the rows of ``theta``.
+
+        Returns
+        -------
+        (f, grad, ok)
+            (m,), (m, q) and (m,) bool: ``ok`` is False where an implied covariance matrix
+            is not positive definite (F and the gradient there are NaN).
+        """
+        k = self.kernel
+        theta = np.asarray(theta, dtype=float)
+        idx = np.arange(self.m) if idx is None else np.asarray(idx, dtype=np.intp)
+        m = len(idx)
+        f = np.zeros(m)
+        ok = np.ones(m, dtype=bool)
+        parts = []
+        for g, w in enumerate(self.weights):
+            bufs = None if self.bufs[g] is None else self.bufs[g][idx]
+            st = k.state_batch(theta, g, bufs)
+            ok &= st[6]
+            sigma = st[3]
+            if not st[6].all():
+                sigma = np.where(st[6][:, None, None], sigma, np.eye(k.p))
+            inv, logdet = _chol_inv_stack(sigma, ok)
+            cov = self.cov[g][idx]
+            fg = logdet + (cov * inv).sum(axis=(1, 2)) - self.logdet_s[g][idx] - k.p
+            resid = sigma - cov
+            gmu = None
+            if k.meanstructure:
+                d = self.mean[g][idx] - st[5]
+                invd = (inv @ d[:, :, None])[:, :, 0]
+                fg += (d * invd).sum(axis=1)
+                resid -= d[:, :, None] * d[:, None, :]
+                gmu = -2.0 * invd
+            G = inv @ resid @ inv
+            part = k.gradient_batch(g, st, G, gmu)
+            parts.append(part if w == 1.0 else w * part)
+            f += w * fg
+        grad_parts = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        if self._unique:
+            grad = np.empty((m, k.q))
+            grad[:, k.par] = grad_parts
+        else:
+            offs = (np.arange(m) * k.q)[:, None] + k.par[None, :]
+            grad = np.bincount(offs.ravel(), weights=grad_parts.ravel(),
+                               minlength=m * k.q).reshape(m, k.q)
+        f[~ok] = np.nan
+        grad[~ok] = np.nan
+        return f, grad, ok
 
 
 # ------------------------------------------------------------------------------------------
