@@ -7,7 +7,8 @@ half the Hessian of F), like statsmodels' ``fit(method=...)``:
 
 - ``"scoring"``: Fisher scoring with Armijo step halving (the default of every fit);
 - ``"bfgs"``: BFGS from a given inverse Hessian (bootstrap refits start from the full-sample
-  one, so a draw needs only gradient evaluations);
+  one, so a draw needs only gradient evaluations); :func:`bfgs_batch` runs it on a stack of
+  problems in lockstep (the draws of a bootstrap chunk);
 - ``"newton"``: Newton steps on the observed information (to polish a scoring solution);
 - ``"lbfgs"``: scipy's L-BFGS-B (fallback when scoring stalls).
 
@@ -27,7 +28,7 @@ from scipy.linalg.blas import dsyr2 as _dsyr2
 
 from ..errors import ModelError
 
-__all__ = ["OptimizeResult", "minimize", "brentq", "METHODS"]
+__all__ = ["OptimizeResult", "BatchResult", "minimize", "bfgs_batch", "brentq", "METHODS"]
 
 METHODS = ("scoring", "bfgs", "newton", "lbfgs")
 
@@ -203,6 +204,133 @@ def _bfgs(objective, theta, start, tol, max_iter, hinv0=None):
             return OptimizeResult(theta, f, g, it, True)
     return OptimizeResult(theta, f, g, max_iter, False)
 
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Result of :func:`bfgs_batch`, one row per problem: the estimates, F and gradient
+    there, the iterations used, whether the convergence criterion was met, and whether the
+    objective was defined at the start (False: nothing was done, as :func:`minimize` raises
+    :class:`ModelError` there)."""
+
+    theta: np.ndarray
+    fun: np.ndarray
+    grad: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    started: np.ndarray
+
+
+def _rows_dot(a, b):
+    """Row-wise dot products of two (m, q) arrays."""
+    return (a * b).sum(axis=1)
+
+
+def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
+               max_iter: int = 500) -> BatchResult:
+    """:func:`minimize` with ``method="bfgs"`` for m problems at once, in lockstep.
+
+    Parameters
+    ----------
+    objective : MLBatchObjective
+        Or any object with ``m`` and ``value_grad(theta, idx)`` returning (F, gradient, ok)
+        of the problems ``idx`` at the rows of ``theta``.
+    theta0 : numpy.ndarray
+        (q,) start shared by every problem.
+    hinv0 : numpy.ndarray
+        (q, q) initial inverse Hessian of F (its lower triangle is used, as by
+        :func:`minimize`).
+    tol : float
+        Convergence criterion on max |dF/dtheta|.
+    max_iter : int
+
+    Returns
+    -------
+    BatchResult
+
+    Notes
+    -----
+    Each problem follows the steps of :func:`minimize`'s BFGS on its own: direction -H g
+    (H reset to ``hinv0`` when it is not a descent direction), Armijo backtracking from the
+    full step, halved at most 40 times, the BFGS update of H (``dsyr2``) when
+    s'y > 1e-12 |s| |y|, and convergence when max |g| < tol or F changed by less than
+    1e-15 |F| with max |g| < 1e-6. The problems still iterating are evaluated together: in
+    each round every one of them tries one point, the full step of its next iteration or a
+    halved step of its line search, so the rounds are as many as the most evaluations any
+    problem needs; a problem leaves the stack when it converges or fails. Each problem keeps
+    its own inverse Hessian (lower triangle, Fortran order) updated by the same BLAS calls as
+    :func:`minimize`, so the iterates equal :func:`minimize`'s up to the rounding of the
+    objective, and a problem's numbers do not depend on the other problems.
+    """
+    m = objective.m
+    theta0 = np.asarray(theta0, dtype=float)
+    q = len(theta0)
+    H0 = np.array(hinv0, dtype=float, order="F")
+    theta = np.repeat(theta0[None, :], m, axis=0)
+    f, g, started = objective.value_grad(theta)
+    H = [None] * m
+    d = np.zeros((m, q))
+    slope = np.zeros(m)
+    alpha = np.ones(m)
+    halvings = np.zeros(m, dtype=np.int64)
+    iterations = np.zeros(m, dtype=np.int64)
+    converged = np.zeros(m, dtype=bool)
+
+    def directions(idx):
+        """Start the next iteration of the problems idx: direction -H g, H reset to hinv0
+        when that is not a descent direction, full step."""
+        for i in idx:
+            if H[i] is None:
+                H[i] = H0.copy(order="F")
+            d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
+        slope[idx] = _rows_dot(g[idx], d[idx])
+        for i in idx[~(slope[idx] < 0)]:
+            H[i] = H0.copy(order="F")
+            d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
+            slope[i] = _rows_dot(g[i:i + 1], d[i:i + 1])[0]
+        alpha[idx] = 1.0
+        halvings[idx] = 0
+        iterations[idx] += 1
+
+    active = np.flatnonzero(started) if max_iter >= 1 else np.zeros(0, dtype=np.intp)
+    directions(active)
+    while len(active):
+        # one trial point of every problem still iterating: the full step of a new
+        # direction or a halved one of a backtracking line search
+        s = d[active] * alpha[active][:, None]
+        trial = theta[active] + s
+        fn, gn, ok = objective.value_grad(trial, active)
+        fa = f[active]
+        good = ok & (fn <= fa + 1e-4 * alpha[active] * slope[active] + 1e-15)  # NaN: False
+        # rejected: halve the step, at most 40 trials per iteration (then the problem fails)
+        back = active[~good]
+        halvings[back] += 1
+        back = back[halvings[back] < 40]
+        alpha[back] *= 0.5
+        # accepted: BFGS update of H, new estimate, convergence
+        acc = active[good]
+        s, y = s[good], gn[good] - g[acc]
+        fn, fa = fn[good], fa[good]
+        sy = _rows_dot(s, y)
+        upd = np.flatnonzero(sy > 1e-12 * np.sqrt(_rows_dot(s, s) * _rows_dot(y, y)))
+        if len(upd):
+            # H + a s' + s a' with a = -rho H y + (rho^2 y'Hy + rho) s / 2 (minimize's BFGS)
+            Hy = np.array([_dsymv(1.0, H[acc[j]], y[j], lower=1) for j in upd])
+            rho = 1.0 / sy[upd]
+            a = ((0.5 * (rho * rho * _rows_dot(y[upd], Hy) + rho))[:, None] * s[upd]
+                 - rho[:, None] * Hy)
+            for j, aj in zip(upd, a):
+                i = acc[j]
+                H[i] = _dsyr2(1.0, aj, s[j], a=H[i], lower=1, overwrite_a=1)
+        small = np.abs(fa - fn) < 1e-15 * np.maximum(1.0, np.abs(fa))
+        theta[acc] = trial[good]
+        f[acc], g[acc] = fn, gn[good]
+        gmax = np.abs(g[acc]).max(axis=1) if q else np.zeros(len(acc))
+        conv = (gmax < tol) | (small & (gmax < 1e-6))
+        converged[acc[conv]] = True
+        more = acc[~conv & (iterations[acc] < max_iter)]
+        directions(more)
+        active = np.sort(np.concatenate([back, more]))
+    return BatchResult(theta, f, g, iterations, converged, started)
 
 def _newton(objective, theta, start, tol, max_iter):
     """Newton steps on the observed information until max |gradient| < tol; a step is taken
