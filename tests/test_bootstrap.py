@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -171,6 +173,73 @@ def test_jobs_one_and_two_give_identical_arrays(poldem, monkeypatch):
     other = bs.bootstrap(fit, data, 40, seed=8, jobs=1)
     assert not np.array_equal(one.draws, other.draws)
 
+
+
+def _chunks_of(size):
+    """executors._chunks replaced by chunks of ``size`` draws (the last one shorter)."""
+    return lambda B, jobs, max_size=10: [(s, min(s + size, B)) for s in range(0, B, size)]
+
+
+_HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+
+
+@pytest.fixture(scope="module")
+def holzinger():
+    return pd.read_csv(Path(__file__).parent / "lavaan_cases" / "data" / "holzinger1939.csv")
+
+
+@pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.RiskModelWarning")
+@pytest.mark.parametrize("case", ["poldem", "poldem_max_iter", "multigroup", "fixed_x"])
+def test_draws_do_not_depend_on_the_chunk_that_refits_them(case, poldem, holzinger,
+                                                           monkeypatch):
+    """The draws of a chunk are refitted together (one stacked evaluation per round of
+    BFGS); each draw's row, failed flag, admissibility and iterations are bit for bit those
+    it gets in a chunk of 1, 3 or 10 draws. ``poldem_max_iter`` stops BFGS after 19
+    iterations, so that about half the draws fail on the way."""
+    fit, data = poldem
+    kwargs = {}
+    if case == "poldem_max_iter":
+        monkeypatch.setattr(resampling, "_MAX_ITER", 19)
+    elif case == "multigroup":
+        data = holzinger
+        fit = fit_model(_HS, data, group="school", group_equal=("loadings",),
+                        compute_modindices=False)
+        kwargs = {"group": "school"}
+    elif case == "fixed_x":
+        data = holzinger
+        fit = fit_model("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                        "visual + textual ~ ageyr + sex\n", data, compute_modindices=False)
+        assert any(len(e[0]) for e in resampling._exo_positions(fit.model))
+    runs = []
+    for size in (1, 3, 10):
+        monkeypatch.setattr(executors, "_chunks", _chunks_of(size))
+        runs.append(bs.bootstrap(fit, data, 40, seed=5, **kwargs))
+    first = runs[0]
+    if case == "poldem_max_iter":
+        assert 5 <= first.failed <= 35
+    else:
+        assert first.failed == 0
+    for other in runs[1:]:
+        assert np.array_equal(first.draws, other.draws, equal_nan=True)
+        assert np.array_equal(first.derived_draws, other.derived_draws, equal_nan=True)
+        assert np.array_equal(first.admissible, other.admissible)
+        assert np.array_equal(first.iterations, other.iterations)
+        assert (first.failed, first.nonadmissible) == (other.failed, other.nonadmissible)
+
+
+@pytest.mark.filterwarnings("ignore::riskmodel_sem.errors.RiskModelWarning")
+def test_refit_together_equals_the_draw_by_draw_refit(poldem, monkeypatch):
+    """The draws refitted together reach the optimum the draw-by-draw BFGS reaches, to its
+    tolerance, with the same failures and admissibility and about as many iterations."""
+    fit, data = poldem
+    together = bs.bootstrap(fit, data, 80, seed=2)
+    monkeypatch.setattr(resampling, "_batched", lambda task: False)
+    alone = bs.bootstrap(fit, data, 80, seed=2)
+    assert together.failed == alone.failed == 0
+    np.testing.assert_allclose(together.draws, alone.draws, rtol=0, atol=1e-6)
+    assert np.array_equal(together.admissible, alone.admissible)
+    assert 0 < together.nonadmissible < 80
+    assert np.max(np.abs(together.iterations - alone.iterations)) <= 4
 
 def test_result_table_and_json(poldem):
     fit, data = poldem

@@ -46,8 +46,8 @@ from ..constraints import ReducedObjective, constraint_set, linear_reduction, sq
 from ..data import column_values, sample_moments
 from ..objective import group_data
 from ..defined import compile_definition, evaluate_definitions
-from ..objective import MLObjective, ModelKernel, moments_group
-from ..optimize import minimize
+from ..objective import MLBatchObjective, MLObjective, ModelKernel, moments_group
+from ..optimize import bfgs_batch, minimize
 from .derived import Derived, DerivedEvaluator, derived_values, spec_quantities
 from .executors import Progress, execute
 from .intervals import bca_simple_ci, bootstrap_se, check_level, percentile_ci
@@ -63,6 +63,9 @@ _MAX_ITER = 250      # BFGS iterations per draw before the draw counts as failed
 _ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
 _ORDINAL_TOL = 1e-10     # the ordinal fit's criterion (estimation.fit_ordinal)
 _ORDINAL_MAX_ITER = 500
+#: Most draws in a chunk refitted together (:func:`_batch_draws`); larger stacks gain
+#: little per draw and leave the processes less evenly loaded.
+_BATCH_CHUNK = 40
 
 
 # ------------------------------------------------------------------------------------------
@@ -148,10 +151,11 @@ def _defined_values(task, theta) -> list[float]:
     return [values[name] for name, _ in task.definitions]
 
 
-def _one_draw(task: _Task, b: int):
-    """Row of draw b (free, defined, derived), its status (0 ok, 1 failed) and admissibility."""
+def _resample(task: _Task, b: int):
+    """Draw b's data: per group the resampled rows' :class:`GroupData`, and the draw's fixed
+    matrices (fixed.x covariates' moments, or None); None when a group's sample covariance
+    matrix is not positive definite (FIML: when its patterns cannot be fitted)."""
     rng = np.random.default_rng(np.random.SeedSequence(task.seed, spawn_key=(b,)))
-    row = np.full(task.width, np.nan)
     groups = []
     moments = []
     meanstructure = task.kernel.meanstructure
@@ -161,7 +165,7 @@ def _one_draw(task: _Task, b: int):
         if task.fiml:
             gd = _fiml_group(X[idx])
             if gd is None:
-                return row, True, False, 0
+                return None
             groups.append(gd)
             if exo:  # the covariates are complete: their moments are the rows' moments
                 moments.append(sample_moments(X[idx]))
@@ -170,11 +174,20 @@ def _one_draw(task: _Task, b: int):
         try:
             chol = np.linalg.cholesky(mo.cov)
         except np.linalg.LinAlgError:
-            return row, True, False, 0
+            return None
         groups.append(moments_group(mo.n, mo.mean, mo.cov, meanstructure=meanstructure,
                                     logdet_s=2.0 * np.log(np.diag(chol)).sum()))
         moments.append(mo)
-    fixed = _fixed_for(task, moments) if exo else None
+    return groups, (_fixed_for(task, moments) if exo else None)
+
+
+def _one_draw(task: _Task, b: int):
+    """Row of draw b (free, defined, derived), its status (0 ok, 1 failed) and admissibility."""
+    row = np.full(task.width, np.nan)
+    data = _resample(task, b)
+    if data is None:
+        return row, True, False, 0
+    groups, fixed = data
     # the draws need only the objective's value and gradient: no compiled model (whose
     # := closures do not pickle), just its index arrays
     objective = MLObjective(None, groups, task.kernel, fixed)
@@ -227,17 +240,53 @@ def _fiml_group(values):
     return group_data(values, logl_h1=0.0)
 
 
+def _batched(task) -> bool:
+    """Whether the draws of ``task`` are refitted together (:func:`_batch_draws`): complete
+    data, no ==, <, > constraints, not ordinal."""
+    return isinstance(task, _Task) and not task.fiml and task.constraints is None
+
+
+def _batch_draws(task: _Task, start: int, stop: int, rows, failed, admissible,
+                 iterations) -> None:
+    """Draws start..stop-1 refitted together: the same resampling and the same BFGS as
+    :func:`_one_draw`, with F and its gradient evaluated for all the draws still iterating
+    at once (:class:`MLBatchObjective`, :func:`bfgs_batch`). Each draw's numbers are those
+    it gets alone (in a chunk of one draw), whichever draws share its chunk."""
+    data = [_resample(task, b) for b in range(start, stop)]
+    live = [i for i, d in enumerate(data) if d is not None]
+    failed[:] = True
+    if not live:
+        return
+    fixed = [data[i][1] for i in live]
+    objective = MLBatchObjective(task.kernel, [data[i][0] for i in live],
+                                 fixed if any(fx is not None for fx in fixed) else None)
+    res = bfgs_batch(objective, task.theta0, task.hinv0, tol=_TOL, max_iter=_MAX_ITER)
+    for j, i in enumerate(live):
+        iterations[i] = res.iterations[j]
+        theta = res.theta[j]
+        if not res.converged[j] or not np.all(np.isfinite(theta)):
+            continue
+        fx = fixed[j]
+        _fill_row(task, rows[i], theta, lambda: task.kernel.matrices(theta, 0, fx)[:2])
+        failed[i] = False
+        admissible[i] = _admissible(task, theta, fx)
+
+
 def _run_chunk(task, start: int, stop: int):
     """Draws start..stop-1 (ML, or ordinal for an ``_OrdinalTask``) with BLAS limited to one
-    thread (bit-identical everywhere)."""
-    draw = _one_ordinal_draw if isinstance(task, _OrdinalTask) else _one_draw
+    thread (bit-identical everywhere); complete-data ML draws without constraints are
+    refitted together (:func:`_batch_draws`), the others one by one."""
     rows = np.full((stop - start, task.width), np.nan)
     failed = np.zeros(stop - start, dtype=bool)
     admissible = np.zeros(stop - start, dtype=bool)
     iterations = np.zeros(stop - start, dtype=np.int64)
     with one_blas_thread():
-        for i, b in enumerate(range(start, stop)):
-            rows[i], failed[i], admissible[i], iterations[i] = draw(task, b)
+        if _batched(task):
+            _batch_draws(task, start, stop, rows, failed, admissible, iterations)
+        else:
+            draw = _one_ordinal_draw if isinstance(task, _OrdinalTask) else _one_draw
+            for i, b in enumerate(range(start, stop)):
+                rows[i], failed[i], admissible[i], iterations[i] = draw(task, b)
     return start, rows, failed, admissible, iterations, os.getpid()
 
 
@@ -691,7 +740,8 @@ def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities
     try:
         with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
             rows, failed, admissible, iterations, elsewhere = execute(
-                run_chunk, task, int(B), int(jobs), scheduler, bar)
+                run_chunk, task, int(B), int(jobs), scheduler, bar,
+                max_chunk=_BATCH_CHUNK if _batched(task) else 10)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
