@@ -790,32 +790,35 @@ _MIRROR: dict = {}
 
 
 def _chol_inv_stack(sigma, ok):
-    """:func:`_chol_inv` of a stack (m, p, p): (Sigma^-1, log|Sigma|) stacked, exactly
-    symmetric; ``ok`` (m,) is set False where Sigma is not positive definite (identity
-    there). LAPACK ``dpotrf``/``dpotri`` matrix by matrix (numpy's stacked inverse is several
-    times slower at these sizes), the mirroring and the logarithms for the whole stack."""
+    """:func:`_chol_inv` of a stack (m, p, p), in place: ``sigma`` is overwritten by
+    Sigma^-1 (exactly symmetric) and log|Sigma| (m,) is returned; ``ok`` (m,) is set False
+    where Sigma is not positive definite (identity there). LAPACK ``dpotrf``/``dpotri``
+    matrix by matrix (numpy's stacked inverse is several times slower at these sizes), on
+    the Fortran-ordered views of the stack (no copies), with the mirroring and the
+    logarithms done for the whole stack."""
     m, p = sigma.shape[0], sigma.shape[-1]
-    inv = np.empty_like(sigma)
-    diag = np.ones((m, p))
-    for i in range(m):
+    eye = np.eye(p)
+    for i in range(m):  # the upper triangle of sigma[i] is the lower one of sigma[i].T
         if ok[i]:
-            c, info = _dpotrf(sigma[i], lower=1, clean=0)
+            _, info = _dpotrf(sigma[i].T, lower=1, clean=0, overwrite_a=1)
             if info == 0:
-                diag[i] = c.diagonal()
-                ci, info = _dpotri(c, lower=1)
-                if info == 0:
-                    inv[i] = ci.T  # C order: the upper triangle holds Sigma^-1
-                    continue
+                continue
             ok[i] = False
-        inv[i] = np.eye(p)
-        diag[i] = 1.0
+        sigma[i] = eye
+    logdet = 2.0 * np.log(np.diagonal(sigma, axis1=1, axis2=2)).sum(axis=1)
+    for i in range(m):
+        _, info = _dpotri(sigma[i].T, lower=1, overwrite_c=1)
+        if info != 0:
+            ok[i] = False
+            sigma[i] = eye
+            logdet[i] = 0.0
     if p not in _MIRROR:
         rows, cols = np.tril_indices(p, -1)
         _MIRROR[p] = (cols * p + rows, rows * p + cols)
     upper, lower = _MIRROR[p]
-    flat = inv.reshape(m, p * p)
+    flat = sigma.reshape(m, p * p)
     flat[:, lower] = flat[:, upper]
-    return inv, 2.0 * np.log(diag).sum(axis=1)
+    return logdet
 
 
 def _chol_inv(sigma):
@@ -1246,10 +1249,11 @@ class MLBatchObjective:
             sigma = st[3]
             if not st[6].all():
                 sigma = np.where(st[6][:, None, None], sigma, np.eye(k.p))
-            inv, logdet = _chol_inv_stack(sigma, ok)
             cov = self.cov[g][idx]
-            fg = logdet + (cov * inv).sum(axis=(1, 2)) - self.logdet_s[g][idx] - k.p
             resid = sigma - cov
+            inv = sigma  # overwritten (the gradient needs no Sigma)
+            logdet = _chol_inv_stack(inv, ok)
+            fg = logdet + (cov * inv).sum(axis=(1, 2)) - self.logdet_s[g][idx] - k.p
             gmu = None
             if k.meanstructure:
                 d = self.mean[g][idx] - st[5]

@@ -252,14 +252,15 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
     Each problem follows the steps of :func:`minimize`'s BFGS on its own: direction -H g
     (H reset to ``hinv0`` when it is not a descent direction), Armijo backtracking from the
     full step, halved at most 40 times, the BFGS update of H (``dsyr2``) when
-    s'y > 1e-12 |s| |y|, and convergence when max |g| < tol or F changed by less than
+    s'y > 1e-12 |s| |y| (H y and the next direction from the one product H g_new), and
+    convergence when max |g| < tol or F changed by less than
     1e-15 |F| with max |g| < 1e-6. The problems still iterating are evaluated together: in
     each round every one of them tries one point, the full step of its next iteration or a
     halved step of its line search, so the rounds are as many as the most evaluations any
     problem needs; a problem leaves the stack when it converges or fails. Each problem keeps
-    its own inverse Hessian (lower triangle, Fortran order) updated by the same BLAS calls as
-    :func:`minimize`, so the iterates equal :func:`minimize`'s up to the rounding of the
-    objective, and a problem's numbers do not depend on the other problems.
+    its own inverse Hessian (lower triangle, Fortran order), so the iterates equal
+    :func:`minimize`'s up to rounding, and a problem's numbers do not depend on the other
+    problems.
     """
     m = objective.m
     theta0 = np.asarray(theta0, dtype=float)
@@ -275,13 +276,9 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
     iterations = np.zeros(m, dtype=np.int64)
     converged = np.zeros(m, dtype=bool)
 
-    def directions(idx):
-        """Start the next iteration of the problems idx: direction -H g, H reset to hinv0
-        when that is not a descent direction, full step."""
-        for i in idx:
-            if H[i] is None:
-                H[i] = H0.copy(order="F")
-            d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
+    def descent(idx):
+        """Where -H g is not a descent direction: H reset to hinv0, d = -hinv0 g. Then the
+        next iteration of the problems idx starts with the full step."""
         slope[idx] = _rows_dot(g[idx], d[idx])
         for i in idx[~(slope[idx] < 0)]:
             H[i] = H0.copy(order="F")
@@ -292,7 +289,10 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
         iterations[idx] += 1
 
     active = np.flatnonzero(started) if max_iter >= 1 else np.zeros(0, dtype=np.intp)
-    directions(active)
+    for i in active:
+        H[i] = H0.copy(order="F")
+        d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
+    descent(active)
     while len(active):
         # one trial point of every problem still iterating: the full step of a new
         # direction or a halved one of a backtracking line search
@@ -306,30 +306,42 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
         halvings[back] += 1
         back = back[halvings[back] < 40]
         alpha[back] *= 0.5
-        # accepted: BFGS update of H, new estimate, convergence
+        # accepted: the new estimate, convergence
         acc = active[good]
-        s, y = s[good], gn[good] - g[acc]
-        fn, fa = fn[good], fa[good]
+        s, fn, fa, gn = s[good], fn[good], fa[good], gn[good]
+        y = gn - g[acc]
+        small = np.abs(fa - fn) < 1e-15 * np.maximum(1.0, np.abs(fa))
+        theta[acc] = trial[good]
+        f[acc], g[acc] = fn, gn
+        gmax = np.abs(gn).max(axis=1) if q else np.zeros(len(acc))
+        conv = (gmax < tol) | (small & (gmax < 1e-6))
+        converged[acc[conv]] = True
+        more = ~conv & (iterations[acc] < max_iter)
+        acc, s, y, gn = acc[more], s[more], y[more], gn[more]
+        # the others: BFGS update of H and the next direction, from one product H g_new
+        # (H y = H g_new + d, as d = -H g): H' = H + a s' + s a' with
+        # a = -rho H y + (rho^2 y'Hy + rho) s / 2, and -H' g_new = -H g_new - a s'g_new -
+        # s a'g_new
+        Hg = np.empty_like(gn)
+        for j, i in enumerate(acc):
+            Hg[j] = _dsymv(1.0, H[i], gn[j], lower=1)
+        dn = -Hg
         sy = _rows_dot(s, y)
         upd = np.flatnonzero(sy > 1e-12 * np.sqrt(_rows_dot(s, s) * _rows_dot(y, y)))
         if len(upd):
-            # H + a s' + s a' with a = -rho H y + (rho^2 y'Hy + rho) s / 2 (minimize's BFGS)
-            Hy = np.array([_dsymv(1.0, H[acc[j]], y[j], lower=1) for j in upd])
+            su, yu = s[upd], y[upd]
+            Hy = Hg[upd] + d[acc[upd]]
             rho = 1.0 / sy[upd]
-            a = ((0.5 * (rho * rho * _rows_dot(y[upd], Hy) + rho))[:, None] * s[upd]
+            a = ((0.5 * (rho * rho * _rows_dot(yu, Hy) + rho))[:, None] * su
                  - rho[:, None] * Hy)
             for j, aj in zip(upd, a):
                 i = acc[j]
                 H[i] = _dsyr2(1.0, aj, s[j], a=H[i], lower=1, overwrite_a=1)
-        small = np.abs(fa - fn) < 1e-15 * np.maximum(1.0, np.abs(fa))
-        theta[acc] = trial[good]
-        f[acc], g[acc] = fn, gn[good]
-        gmax = np.abs(g[acc]).max(axis=1) if q else np.zeros(len(acc))
-        conv = (gmax < tol) | (small & (gmax < 1e-6))
-        converged[acc[conv]] = True
-        more = acc[~conv & (iterations[acc] < max_iter)]
-        directions(more)
-        active = np.sort(np.concatenate([back, more]))
+            gu = gn[upd]
+            dn[upd] -= a * _rows_dot(su, gu)[:, None] + su * _rows_dot(a, gu)[:, None]
+        d[acc] = dn
+        descent(acc)
+        active = np.sort(np.concatenate([back, acc]))
     return BatchResult(theta, f, g, iterations, converged, started)
 
 def _newton(objective, theta, start, tol, max_iter):
