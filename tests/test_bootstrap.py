@@ -177,7 +177,7 @@ def test_jobs_one_and_two_give_identical_arrays(poldem, monkeypatch):
 
 def _chunks_of(size):
     """executors._chunks replaced by chunks of ``size`` draws (the last one shorter)."""
-    return lambda B, jobs, max_size=10: [(s, min(s + size, B)) for s in range(0, B, size)]
+    return lambda B, jobs, *limits: [(s, min(s + size, B)) for s in range(0, B, size)]
 
 
 _HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
@@ -194,8 +194,9 @@ def test_draws_do_not_depend_on_the_chunk_that_refits_them(case, poldem, holzing
                                                            monkeypatch):
     """The draws of a chunk are refitted together (one stacked evaluation per round of
     BFGS); each draw's row, failed flag, admissibility and iterations are bit for bit those
-    it gets in a chunk of 1, 3 or 10 draws. ``poldem_max_iter`` stops BFGS after 19
-    iterations, so that about half the draws fail on the way."""
+    it gets in a chunk of 1, 3 or 10 draws, or of 40 draws of which 4 iterate at once (a draw
+    joining when another is done). ``poldem_max_iter`` stops BFGS after 19 iterations, so
+    that about half the draws fail on the way."""
     fit, data = poldem
     kwargs = {}
     if case == "poldem_max_iter":
@@ -211,8 +212,9 @@ def test_draws_do_not_depend_on_the_chunk_that_refits_them(case, poldem, holzing
                         "visual + textual ~ ageyr + sex\n", data, compute_modindices=False)
         assert any(len(e[0]) for e in resampling._exo_positions(fit.model))
     runs = []
-    for size in (1, 3, 10):
+    for size, window in ((1, 32), (3, 32), (10, 32), (40, 4)):
         monkeypatch.setattr(executors, "_chunks", _chunks_of(size))
+        monkeypatch.setattr(resampling, "_BATCH_WINDOW", window)
         runs.append(bs.bootstrap(fit, data, 40, seed=5, **kwargs))
     first = runs[0]
     if case == "poldem_max_iter":

@@ -225,8 +225,8 @@ def _rows_dot(a, b):
     return (a * b).sum(axis=1)
 
 
-def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
-               max_iter: int = 500) -> BatchResult:
+def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9, max_iter: int = 500,
+               window: int | None = None) -> BatchResult:
     """:func:`minimize` with ``method="bfgs"`` for m problems at once, in lockstep.
 
     Parameters
@@ -242,6 +242,9 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
     tol : float
         Convergence criterion on max |dF/dtheta|.
     max_iter : int
+    window : int, optional
+        Most problems iterating at once (all when None): a problem starts when another one
+        leaves, so that the stacks stay full until the last problems.
 
     Returns
     -------
@@ -257,7 +260,8 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
     1e-15 |F| with max |g| < 1e-6. The problems still iterating are evaluated together: in
     each round every one of them tries one point, the full step of its next iteration or a
     halved step of its line search, so the rounds are as many as the most evaluations any
-    problem needs; a problem leaves the stack when it converges or fails. Each problem keeps
+    problem needs; a problem leaves the stack when it converges or fails, and the next one
+    not yet started (in order) joins it with the evaluation of its start. Each problem keeps
     its own inverse Hessian (lower triangle, Fortran order), so the iterates equal
     :func:`minimize`'s up to rounding, and a problem's numbers do not depend on the other
     problems.
@@ -265,9 +269,12 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
     m = objective.m
     theta0 = np.asarray(theta0, dtype=float)
     q = len(theta0)
+    window = m if window is None else max(1, int(window))
     H0 = np.array(hinv0, dtype=float, order="F")
     theta = np.repeat(theta0[None, :], m, axis=0)
-    f, g, started = objective.value_grad(theta)
+    f = np.full(m, np.nan)
+    g = np.full((m, q), np.nan)
+    started = np.zeros(m, dtype=bool)
     H = [None] * m
     d = np.zeros((m, q))
     slope = np.zeros(m)
@@ -288,17 +295,26 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
         halvings[idx] = 0
         iterations[idx] += 1
 
-    active = np.flatnonzero(started) if max_iter >= 1 else np.zeros(0, dtype=np.intp)
-    for i in active:
-        H[i] = H0.copy(order="F")
-        d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
-    descent(active)
-    while len(active):
-        # one trial point of every problem still iterating: the full step of a new
-        # direction or a halved one of a backtracking line search
+    active = np.zeros(0, dtype=np.intp)
+    joining = np.arange(min(window, m))
+    nxt = len(joining)  # the next problem to join
+    while len(active) or len(joining):
+        # one point of every problem in the stack: the full step of a new direction or a
+        # halved one of a backtracking line search, and the start of those joining
         s = d[active] * alpha[active][:, None]
         trial = theta[active] + s
-        fn, gn, ok = objective.value_grad(trial, active)
+        fn, gn, ok = objective.value_grad(np.concatenate([trial, theta[joining]]),
+                                          np.concatenate([active, joining]))
+        na = len(active)
+        # the problems joining: F and gradient at the start, first direction -hinv0 g
+        fj, gj, okj = fn[na:], gn[na:], ok[na:]
+        f[joining], g[joining], started[joining] = fj, gj, okj
+        new = joining[okj] if max_iter >= 1 else joining[:0]
+        for i in new:
+            H[i] = H0.copy(order="F")
+            d[i] = _dsymv(-1.0, H[i], g[i], lower=1)
+        descent(new)
+        fn, gn, ok = fn[:na], gn[:na], ok[:na]
         fa = f[active]
         good = ok & (fn <= fa + 1e-4 * alpha[active] * slope[active] + 1e-15)  # NaN: False
         # rejected: halve the step, at most 40 trials per iteration (then the problem fails)
@@ -341,7 +357,12 @@ def bfgs_batch(objective, theta0, hinv0, *, tol: float = 1e-9,
             dn[upd] -= a * _rows_dot(su, gu)[:, None] + su * _rows_dot(a, gu)[:, None]
         d[acc] = dn
         descent(acc)
-        active = np.sort(np.concatenate([back, acc]))
+        stay = np.concatenate([back, acc, new])
+        for i in np.setdiff1d(np.concatenate([active, joining]), stay):
+            H[i] = None  # converged or failed
+        active = np.sort(stay)
+        joining = np.arange(nxt, min(nxt + window - len(active), m))
+        nxt += len(joining)
     return BatchResult(theta, f, g, iterations, converged, started)
 
 def _newton(objective, theta, start, tol, max_iter):

@@ -43,17 +43,19 @@ class Progress:
         self._bar.close()
 
 
-def _chunks(B: int, jobs: int, max_size: int = 10) -> list[tuple[int, int]]:
-    """Consecutive chunks of draws 0..B-1: about eight per process, at most ``max_size``
-    draws each."""
-    size = max(1, min(max_size, math.ceil(B / (max(jobs, 1) * 8))))
+def _chunks(B: int, jobs: int, max_size: int = 10, per_job: int = 8) -> list[tuple[int, int]]:
+    """Consecutive chunks of draws 0..B-1: about ``per_job`` per process, at most
+    ``max_size`` draws each."""
+    size = max(1, min(max_size, math.ceil(B / (max(jobs, 1) * per_job))))
     return [(s, min(s + size, B)) for s in range(0, B, size)]
 
 
-def execute(run_chunk, task, B, jobs, scheduler, progress, max_chunk: int = 10):
-    """Run draws 0..B-1 of ``task`` in chunks of at most ``max_chunk`` draws; return (rows,
-    failed, admissible, iterations, draws computed elsewhere). ``run_chunk`` must give every
-    draw the same numbers whatever chunk it is in (the chunks depend on ``jobs``)."""
+def execute(run_chunk, task, B, jobs, scheduler, progress, max_chunk: int = 10,
+            per_job: int = 8):
+    """Run draws 0..B-1 of ``task`` in chunks (about ``per_job`` per process, at most
+    ``max_chunk`` draws each); return (rows, failed, admissible, iterations, draws computed
+    elsewhere). ``run_chunk`` must give every draw the same numbers whatever chunk it is in
+    (the chunks depend on ``jobs``)."""
     width = task.width
     rows = np.full((B, width), np.nan)
     failed = np.zeros(B, dtype=bool)
@@ -70,7 +72,7 @@ def execute(run_chunk, task, B, jobs, scheduler, progress, max_chunk: int = 10):
         admissible[start:stop], iterations[start:stop] = a, it
         progress.update(len(r))
 
-    chunks = _chunks(B, jobs, max_chunk)
+    chunks = _chunks(B, jobs, max_chunk, per_job)
     if scheduler is not None:
         _execute_dask(run_chunk, task, chunks, scheduler, store)
     elif jobs == 1:

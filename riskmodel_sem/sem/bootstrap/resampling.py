@@ -63,9 +63,11 @@ _MAX_ITER = 250      # BFGS iterations per draw before the draw counts as failed
 _ADMISSIBLE_EPS = np.finfo(float).eps ** 0.75   # lavaan's post.check tolerance
 _ORDINAL_TOL = 1e-10     # the ordinal fit's criterion (estimation.fit_ordinal)
 _ORDINAL_MAX_ITER = 500
-#: Most draws in a chunk refitted together (:func:`_batch_draws`); larger stacks gain
-#: little per draw and leave the processes less evenly loaded.
-_BATCH_CHUNK = 40
+#: Draws refitted together (:func:`_batch_draws`): at most ``_BATCH_CHUNK`` in a chunk
+#: (about four chunks per process), of which at most ``_BATCH_WINDOW`` iterate at once (a
+#: draw joins when another one is done); larger stacks gain little per draw.
+_BATCH_CHUNK = 128
+_BATCH_WINDOW = 32
 
 
 # ------------------------------------------------------------------------------------------
@@ -260,7 +262,8 @@ def _batch_draws(task: _Task, start: int, stop: int, rows, failed, admissible,
     fixed = [data[i][1] for i in live]
     objective = MLBatchObjective(task.kernel, [data[i][0] for i in live],
                                  fixed if any(fx is not None for fx in fixed) else None)
-    res = bfgs_batch(objective, task.theta0, task.hinv0, tol=_TOL, max_iter=_MAX_ITER)
+    res = bfgs_batch(objective, task.theta0, task.hinv0, tol=_TOL, max_iter=_MAX_ITER,
+                     window=_BATCH_WINDOW)
     for j, i in enumerate(live):
         iterations[i] = res.iterations[j]
         theta = res.theta[j]
@@ -739,9 +742,10 @@ def _run(model, task, run_chunk, B, jobs, scheduler, progress, level, quantities
     t0 = time.perf_counter()
     try:
         with one_blas_thread():  # also keeps idle BLAS threads from spinning in this process
+            batched = _batched(task)
             rows, failed, admissible, iterations, elsewhere = execute(
                 run_chunk, task, int(B), int(jobs), scheduler, bar,
-                max_chunk=_BATCH_CHUNK if _batched(task) else 10)
+                max_chunk=_BATCH_CHUNK if batched else 10, per_job=4 if batched else 8)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t0
