@@ -259,3 +259,18 @@ def test_stacked_objective_refuses_missing_data_and_unequal_groups():
         MLBatchObjective(kernel, [[moments_group(mo.n, mo.mean, mo.cov, meanstructure=False)],
                                   [moments_group(small.n, small.mean, small.cov,
                                                  meanstructure=False)]])
+
+
+def test_stacked_objective_refuses_fixed_paths_that_differ():
+    """E_RR of the stack is the series up to the compiled model's longest path, so draws
+    may replace the fixed S and m, not A_RR."""
+    fit, data, kwargs = _fit("second_order")
+    kernel, draws, _ = _draws(fit, data, kwargs, 2, seed=1)
+    grp = kernel.groups[0]
+    A0 = grp["A0"].copy()
+    lat = {v: fit.model.n_vars - len(fit.model.latent) + i
+           for i, v in enumerate(fit.model.latent)}
+    A0[lat["speed"], lat["visual"]] = 0.3  # a fixed path speed <- visual
+    fixed = [[(grp["A0"], grp["S0"], grp["m0"])], [(A0, grp["S0"], grp["m0"])]]
+    with pytest.raises(ValueError, match="change A"):
+        MLBatchObjective(kernel, draws, fixed)

@@ -1177,7 +1177,8 @@ class MLBatchObjective:
     Raises
     ------
     ValueError
-        When a group has missing data, or the draws' group sizes differ.
+        When a group has missing data, the draws' group sizes differ, or their fixed
+        matrices change A_RR (fixed.x draws change S and m only).
 
     Notes
     -----
@@ -1219,6 +1220,13 @@ class MLBatchObjective:
             perm = [kernel.permuted_fixed(fx) if fx is not None else
                     [grp["buf0"] for grp in kernel.groups] for fx in fixed]
             self.bufs = [np.array([pf[g] for pf in perm]) for g in range(ng)]
+            for g, grp in enumerate(kernel.groups):
+                # the series for E_RR stops at the compiled paths' longest one
+                c0 = grp["cuts"][0]
+                if grp["tri"] and np.any(self.bufs[g][:, :c0] != grp["buf0"][:c0]):
+                    raise ValueError("The draws' fixed matrices change A among the latent "
+                                     "and other non-sink variables; only S and m may "
+                                     "differ from the compiled ones.")
         par = kernel.par
         self._unique = len(par) == kernel.q and len(np.unique(par)) == len(par)
 

@@ -5,9 +5,10 @@ as lavaan's ``bootstrapLavaan(type = "ordinary")`` does), computes the sample mo
 resampled rows and refits the compiled model by maximum likelihood, starting from the
 full-sample estimates. A FIML fit (``missing = "fiml"``, lavaan's ``missing = "ml"``) resamples
 the rows it used, each with its missing answers, and refits by FIML on the draw's own
-missing-data patterns, as lavaan's ``se = "bootstrap"`` does with ``missing = "ml"``. The refit is a BFGS iteration whose first inverse Hessian is the
-inverse of the full-sample Hessian, so a draw needs only gradient evaluations and no parsing,
-no pandas and no model compilation. Convergence is declared with the estimation core's
+missing-data patterns, as lavaan's ``se = "bootstrap"`` does with ``missing = "ml"``. The
+refit is a BFGS iteration whose first inverse Hessian is the inverse of the full-sample
+Hessian, so a draw needs only gradient evaluations and no parsing, no pandas and no model
+compilation. Convergence is declared with the estimation core's
 criterion (largest absolute gradient element below 1e-9). Fisher scoring with the draw's own
 analytic expected information (:meth:`MLObjective.complete_information`) reaches the same
 optimum but not sooner: on the paper's model it converges linearly (the gradient shrinks by
@@ -15,11 +16,19 @@ about 0.4 per step, the expected information departing from the Hessian), 15 ste
 BFGS's 16, each dearer; steps with the full-sample Hessian held fixed do not converge in
 some draws. So BFGS, whose updates correct that Hessian, stays the refit.
 
+Complete-data ML draws of a model without ==, <, > constraints are refitted together, a
+chunk at a time (:func:`_batch_draws`): the same BFGS for each draw, with F and its gradient
+evaluated for all the draws still iterating in one stacked evaluation
+(:class:`~riskmodel_sem.sem.objective.MLBatchObjective`,
+:func:`~riskmodel_sem.sem.optimize.bfgs_batch`). A draw's numbers do not depend on the other
+draws of its chunk; they equal the draw-by-draw refit's to the optimizer's tolerance. FIML,
+constrained and ordinal draws are refitted one by one.
+
 Random numbers: draw ``b`` (0-based) takes its rows from
 ``numpy.random.default_rng(numpy.random.SeedSequence(seed).spawn(B)[b])``, so the draws do not
 depend on how they are split among processes; every draw is computed from the same start
-with BLAS limited to one thread, so ``jobs=1``, ``jobs=2`` and a Dask cluster give
-bit-identical arrays.
+with BLAS limited to one thread, whatever chunk it is in, so ``jobs=1``, ``jobs=2`` and a Dask
+cluster give bit-identical arrays.
 
 Confidence intervals follow lavaan 0.6.14's ``parameterEstimates(boot.ci.type = "perc")`` and
 ``boot.ci.type = "bca.simple"`` (bias-corrected, no acceleration), both with the ``norm.inter``
