@@ -180,7 +180,8 @@ def main(argv=None):
         "Ours: `riskmodel_sem.sem.bootstrap.bootstrap(fit, data, B, seed=1, jobs=J)` on the fitted "
         "hypothesized model; each draw resamples rows, computes the sample moments and refits by "
         "BFGS from the full-sample estimates (first inverse Hessian: the full-sample one) to "
-        "max |gradient| < 1e-9, with BLAS at one thread. The jobs=2 times include starting "
+        "max |gradient| < 1e-9, with BLAS at one thread; the draws of a chunk iterate in lockstep "
+        "(their F and gradients evaluated as one stack). The jobs=2 times include starting "
         "the worker process (forked once from this process before the draws are queued: it "
         "imports and unpickles nothing) and ending it; both processes take chunks of draws "
         "from one queue. The cold column is the first jobs=2 call of the process.",
