@@ -112,3 +112,22 @@ def test_one_blas_thread_limits_every_blas_library_of_a_fit(small_csv, tmp_path)
     assert proc.returncode == 0, proc.stderr
     libs = json.loads(proc.stdout.strip().splitlines()[-2])
     assert libs["loaded"] and libs["seen"] == libs["loaded"]
+
+
+def test_a_command_starts_blas_with_one_thread(small_csv, tmp_path):
+    """Without a thread count in the environment, a command's BLAS libraries start with one
+    thread (no idle OpenBLAS threads spinning beside the fit); a count the user set is kept."""
+    probe = _PROBE.replace("print(json.dumps(", "from threadpoolctl import threadpool_info\n"
+                           "print(json.dumps(sorted({m['num_threads'] for m in "
+                           "threadpool_info() if m['user_api'] == 'blas'})))\n"
+                           "print(json.dumps(")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    for extra, expected in (({}, [1]), ({"OPENBLAS_NUM_THREADS": "2"}, [2])):
+        env = dict(base, PYTHONPATH=str(ROOT), **extra)
+        proc = subprocess.run([sys.executable, "-c", probe, "fit", str(small_csv), "--spec",
+                               str(GCRM_SPEC), "--json", str(tmp_path / "o.json")],
+                              cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout.strip().splitlines()[-2]) == expected
