@@ -195,6 +195,15 @@ def test_f2_refits_the_model_without_the_path(hs):
     assert result.to_dict()["f2"][0]["f2"] == pytest.approx(f2["f2"].iloc[0])
 
 
+def _with_holes(data, columns, seed):
+    """A copy of ``data`` with about 10 % of the answers in ``columns`` missing."""
+    data = data.copy()
+    rng = np.random.default_rng(seed)
+    for col in columns:
+        data.loc[rng.random(len(data)) < 0.1, col] = np.nan
+    return data
+
+
 @pytest.mark.parametrize("estimator,missing", [("ML", "listwise"), ("MLR", "listwise"),
                                                ("ML", "fiml")])
 def test_f2_estimates_only_refits_give_the_full_refits_numbers(hs, estimator, missing):
@@ -203,12 +212,7 @@ def test_f2_estimates_only_refits_give_the_full_refits_numbers(hs, estimator, mi
     every statistic, from lavaan-like starts) to the optimizer's tolerance."""
     from riskmodel_sem.sem.estimation import fit_estimates
 
-    data = hs
-    if missing == "fiml":
-        data = hs.copy()
-        rng = np.random.default_rng(17)
-        for col in ("x1", "x5", "x9"):
-            data.loc[rng.random(len(data)) < 0.1, col] = np.nan
+    data = _with_holes(hs, ("x1", "x5", "x9"), 17) if missing == "fiml" else hs
     fit = fit_model(_HS_PATHS, data, estimator=estimator, missing=missing)
     f2 = st.effect_sizes(fit, data).set_index("rhs")
     for dropped, kept in (("visual", "textual"), ("textual", "visual")):
@@ -230,12 +234,7 @@ def test_refit_without_gives_fit_estimates_of_each_reduced_table(hs, missing):
     reduced table holds the dropped row at 0 with the other parameters renumbered."""
     from riskmodel_sem.sem.estimation import fit_estimates, fix_parameter, refit_without
 
-    data = hs
-    if missing == "fiml":
-        data = hs.copy()
-        rng = np.random.default_rng(3)
-        for col in ("x2", "x6", "x7"):
-            data.loc[rng.random(len(data)) < 0.1, col] = np.nan
+    data = _with_holes(hs, ("x2", "x6", "x7"), 3) if missing == "fiml" else hs
     fit = fit_model(_HS_PATHS, data, missing=missing)
     pt = fit.model.partable
     rows = list(pt.index[(pt["op"] == "~") & (pt["free"] > 0)])
