@@ -812,12 +812,9 @@ def _chol_inv_stack(sigma, ok):
             ok[i] = False
             sigma[i] = eye
             logdet[i] = 0.0
-    if p not in _MIRROR:
-        rows, cols = np.tril_indices(p, -1)
-        _MIRROR[p] = (cols * p + rows, rows * p + cols)
-    upper, lower = _MIRROR[p]
+    done, other = _mirror_index(p)  # dpotri's triangle of sigma[i].T is sigma[i]'s upper
     flat = sigma.reshape(m, p * p)
-    flat[:, lower] = flat[:, upper]
+    flat[:, other] = flat[:, done]
     return logdet
 
 
@@ -832,17 +829,22 @@ def _chol_inv(sigma):
     inv, info = _dpotri(c, lower=1)
     if info != 0:
         return None
-    p = inv.shape[0]
-    if p not in _MIRROR:
-        rows, cols = np.tril_indices(p, -1)
-        # positions in the Fortran-ordered inverse of its lower and upper triangles
-        _MIRROR[p] = (cols * p + rows, rows * p + cols)
-    lower, upper = _MIRROR[p]
+    done, other = _mirror_index(inv.shape[0])
     if not inv.flags.f_contiguous:
         inv = np.asfortranarray(inv)
     flat = inv.T.reshape(-1)  # a view of the Fortran-ordered inverse
-    flat[upper] = flat[lower]
+    flat[other] = flat[done]
     return inv, logdet
+
+
+def _mirror_index(p: int):
+    """Positions, in the row-major flat view of a p x p matrix, of the triangle LAPACK's
+    ``dpotri`` computed when it was handed that matrix's transpose (in Fortran order) with
+    ``lower=1``, and of the other triangle, which mirrors it (cached per p)."""
+    if p not in _MIRROR:
+        rows, cols = np.tril_indices(p, -1)
+        _MIRROR[p] = (cols * p + rows, rows * p + cols)
+    return _MIRROR[p]
 
 
 def _batch_terms(K, mu, b: PatternBatch):
