@@ -95,6 +95,15 @@ def test_fit_imports_only_what_it_uses(small_csv, tmp_path, kind, options):
         sorted(name for name, kinds in ONLY_FOR.items() if kind in kinds)
 
 
+def test_simulate_does_not_import_scipy_linalg(tmp_path):
+    """simulate does no linear algebra: the command's BLAS limit does not make it import
+    scipy.linalg."""
+    code, modules = _run(["simulate", "--spec", str(GCRM_SPEC), "--n", "20", "--out",
+                          str(tmp_path / "s.csv")], tmp_path)
+    assert code == 0 and (tmp_path / "s.csv").is_file()
+    assert _loaded(modules, ("scipy.linalg",)) == []
+
+
 def test_one_blas_thread_limits_every_blas_library_of_a_fit(small_csv, tmp_path):
     """The command's BLAS limit (built once, when the command starts) covers every BLAS
     library the fit loads (numpy's and scipy's), though the command imports scipy later."""
